@@ -1,0 +1,216 @@
+"""The ``dfl`` command: load, validate, stats, dump, restore, generate, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from dfl_graph.config import DEFAULT_CATALOGUE, Settings
+from dfl_graph.store import CatalogueReader, CatalogueStore, StoreError
+from loaders import LOADERS, LoadError
+
+console = Console(stderr=True)
+
+
+class Context:
+    def __init__(self, data_dir: Path | None, base: str | None) -> None:
+        self.settings = Settings.from_env(data_dir=data_dir, base=base)
+
+    def writer(self) -> CatalogueStore:
+        return CatalogueStore(self.settings.data_dir, self.settings.uris)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.exit(1)
+
+
+@click.group()
+@click.option("--store", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
+@click.option("--base", help="Base URL every IRI is minted under (default http://localhost:8000).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None, base: str | None) -> None:
+    """Data for London: the London data catalogue as DCAT-AP 3 linked data."""
+    ctx.obj = Context(data_dir, base)
+
+
+def store_option(fn):
+    """``--store`` accepted after the verb too (``dfl load ... --store DIR``)."""
+
+    def set_store(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+        if value is not None:
+            ctx.ensure_object(Context).settings = Settings.from_env(data_dir=value, base=ctx.obj.settings.base)
+
+    return click.option(
+        "--store",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=set_store,
+        help="Data directory (the on-disk store and its published generations).",
+    )(fn)
+
+
+def load_into(ctx: Context, format_name: str, path: Path, source: str) -> None:
+    from dfl_graph.ingest import ensure_vocabularies, load_file
+    from dfl_graph.vocabularies import Vocabularies
+
+    with ctx.writer() as store, console.status(f"loading {path} as {format_name} into source {source!r}"):
+        if ensure_vocabularies(store):
+            console.print("loaded the shipped vocabularies")
+        report = load_file(store, Vocabularies(store.uris), format_name, path, source)
+    for problem in report.problems[:50]:
+        console.print(f"[yellow]problem[/] {problem}", highlight=False)
+    if len(report.problems) > 50:
+        console.print(f"... and {len(report.problems) - 50} more problems")
+    console.print(
+        f"[green]loaded[/] {report.datasets} datasets ({report.public} public, {report.restricted} not public), "
+        f"{report.distributions} distributions, {report.quads} quads into source {source!r}; "
+        f"generation {report.generation}; {len(report.problems)} problems"
+    )
+
+
+@main.command()
+@click.argument("format_name", metavar="FORMAT", type=click.Choice(sorted(LOADERS)))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--source", required=True, help="Source name: its records replace that source's graphs.")
+@store_option
+@pass_context
+def load(ctx: Context, format_name: str, path: Path, source: str) -> None:
+    """Load a source file (replacing that source, atomically)."""
+    try:
+        load_into(ctx, format_name, path, source)
+    except (LoadError, StoreError, ValueError) as error:
+        fail(f"{error}\nthe catalogue is unchanged")
+
+
+@main.command()
+@click.option("--shapes", default="dfl", show_default=True, help='"dfl", "dcat-ap" (official 3.0.1) or a path.')
+@click.option("--all-graphs", is_flag=True, help="Validate restricted records too (default: public graphs).")
+@click.option("--json", "as_json", is_flag=True)
+@store_option
+@pass_context
+def validate(ctx: Context, shapes: str, all_graphs: bool, as_json: bool) -> None:
+    """Validate the published catalogue with SHACL; exit 1 on violations."""
+    from pyoxigraph import NamedNode
+
+    from dfl_graph.validation import validate_store
+
+    snapshot = _snapshot(ctx)
+    graphs = [NamedNode(g) for g in snapshot.manifest.graphs] if all_graphs else snapshot.public_graphs
+    try:
+        report = validate_store(snapshot.store, graphs, shapes, ctx.settings.base)
+    except FileNotFoundError as error:
+        fail(str(error))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "shapes": shapes,
+                    "violations": report.violations,
+                    "warnings": report.warnings,
+                    "findings": [f.__dict__ for f in report.findings],
+                },
+                indent=1,
+            )
+        )
+    else:
+        for finding in report.findings[:100]:
+            click.echo(str(finding))
+        click.echo(f"{report.violations} violations, {report.warnings} warnings ({shapes})")
+    sys.exit(0 if report.conforms else 1)
+
+
+def _snapshot(ctx: Context):
+    try:
+        return CatalogueReader(ctx.settings.data_dir).snapshot()
+    except StoreError as error:
+        fail(str(error))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@store_option
+@pass_context
+def stats(ctx: Context, as_json: bool) -> None:
+    """Datasets, distributions, publishers, triples per graph, store generation."""
+    from dfl_graph.statistics import catalogue_statistics
+
+    result = catalogue_statistics(_snapshot(ctx))
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    table = Table(title=f"generation {result['generation']} (published {result['published_at']})")
+    for column in ("graph", "public", "quads"):
+        table.add_column(column)
+    for graph, info in result["graphs"].items():
+        table.add_row(graph, "yes" if info["public"] else "no", str(info["quads"]))
+    Console().print(table)
+    click.echo(
+        f"{result['datasets']} datasets ({result['public_datasets']} public), {result['distributions']} distributions, "
+        f"{result['publishers']} publishers, {result['quads']} quads"
+    )
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@store_option
+@pass_context
+def dump(ctx: Context, path: Path) -> None:
+    """Write the whole store (every graph) as N-Quads."""
+    with ctx.writer() as store:
+        count = store.dump(path)
+    console.print(f"wrote {count} quads to {path}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public", is_flag=True, help="Mark the restored graphs public (e.g. a test suite's graphs).")
+@store_option
+@pass_context
+def restore(ctx: Context, path: Path, public: bool) -> None:
+    """Load an N-Quads file keeping its graph names (replacing those graphs)."""
+    try:
+        with ctx.writer() as store:
+            count = store.restore(path, public=public)
+            console.print(f"restored {count} quads; generation {store.generation}")
+    except StoreError as error:
+        fail(f"{error}\nthe catalogue is unchanged")
+
+
+@main.command()
+@click.argument("n", type=click.IntRange(min=1))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seed", default=2010, show_default=True)
+def generate(n: int, out: Path, seed: int) -> None:
+    """Write a deterministic synthetic DataPress export of N London datasets."""
+    from dfl_graph.generate import generate_export
+
+    with console.status(f"generating {n} datasets"):
+        count = generate_export(n, out, seed=seed)
+    console.print(f"wrote {count} datasets to {out}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=4, show_default=True, help="gunicorn worker processes.")
+@click.option("--no-default", is_flag=True, help="Do not load the embedded default catalogue on first run.")
+@click.option("--dev", is_flag=True, help="Flask's single-process development server instead of gunicorn.")
+@store_option
+@pass_context
+def serve(ctx: Context, host: str, port: int, workers: int, no_default: bool, dev: bool) -> None:
+    """Serve the catalogue (loading the embedded default London data on first run)."""
+    if CatalogueReader(ctx.settings.data_dir).current_generation() is None and not no_default:
+        console.print(f"first run: loading the embedded default catalogue into {ctx.settings.data_dir}")
+        load_into(ctx, "lds2010", DEFAULT_CATALOGUE, "london-datastore-2010")
+    from dfl_graph.serving import run
+
+    run(ctx.settings, host=host, port=port, workers=workers, dev=dev)

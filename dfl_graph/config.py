@@ -1,0 +1,44 @@
+"""Settings, from defaults < environment (``DFL_*``) < command-line options."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dfl_graph.uris import DEFAULT_BASE, Uris
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_DIR / "var" / "catalogue"
+DEFAULT_CATALOGUE = PROJECT_DIR / "data" / "london-datastore-2010" / "london-datastore-2010-datasets.csv"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    base: str = DEFAULT_BASE
+    # public SPARQL endpoint limits
+    query_timeout: float = 10.0
+    max_query_length: int = 20_000
+    max_result_rows: int = 100_000
+    max_result_bytes: int = 50_000_000
+    max_concurrent_queries: int = 4
+    # catalogue feed
+    max_per_page: int = 500
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def uris(self) -> Uris:
+        return Uris(self.base)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        settings = cls(
+            data_dir=Path(env.get("DFL_DATA_DIR", DEFAULT_DATA_DIR)),
+            base=env.get("DFL_BASE", DEFAULT_BASE),
+            query_timeout=float(env.get("DFL_QUERY_TIMEOUT", 10.0)),
+            max_result_rows=int(env.get("DFL_MAX_RESULT_ROWS", 100_000)),
+            max_concurrent_queries=int(env.get("DFL_MAX_CONCURRENT_QUERIES", 4)),
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,181 @@
+"""DCAT-AP 3 triples from :class:`DatasetRecord` values: the one shape every source comes out in.
+
+Sub-resources (contact point, period of time, identifier, checksum) get hash IRIs under their
+dataset or distribution rather than blank nodes, so a dataset document is a closed, stable set of
+triples that dereferences, diffs and compares across formats without blank-node matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from dfl_graph.namespaces import (
+    ADMS,
+    DCAT,
+    DCT,
+    DPV,
+    EU_ACCESS_RIGHT,
+    EU_FILE_TYPE,
+    EU_FREQUENCY,
+    EU_THEME,
+    FOAF,
+    IANA_MEDIA,
+    RDF,
+    SKOS,
+    SPDX,
+    VCARD,
+    XSD,
+)
+from dfl_graph.records import DatasetRecord, DistributionRecord, Status, When
+from dfl_graph.uris import Uris, slugify
+from dfl_graph.vocabularies import Vocabularies
+
+EU_DATASET_STATUS = "http://publications.europa.eu/resource/authority/dataset-status/"
+LANG = "en"
+TRUE = Literal("true", datatype=XSD.boolean)
+FALSE = Literal("false", datatype=XSD.boolean)
+
+
+def when_literal(when: When) -> Literal:
+    return Literal(when.value, datatype=XSD[when.datatype])
+
+
+def text(value: str) -> Literal:
+    return Literal(value, language=LANG)
+
+
+class DcatApWriter:
+    """Maps records to DCAT-AP 3 quads in a given named graph."""
+
+    def __init__(self, uris: Uris, vocabularies: Vocabularies) -> None:
+        self.uris = uris
+        self.vocabularies = vocabularies
+        self.catalog = NamedNode(uris.catalog())
+        self.dfl = uris.vocab
+
+    def dataset_iri(self, record: DatasetRecord) -> NamedNode:
+        return NamedNode(self.uris.dataset(record.slug or slugify(record.id)))
+
+    def publisher_iri(self, record: DatasetRecord) -> NamedNode | None:
+        if record.publisher is None:
+            return None
+        known = self.vocabularies.publishers.get(record.publisher)
+        return known or NamedNode(self.uris.publisher(record.publisher))
+
+    def quads(self, record: DatasetRecord, graph: NamedNode) -> Iterator[Quad]:
+        """All quads describing one dataset, its distributions and its local sub-resources."""
+        d = self.dataset_iri(record)
+        slug = d.value.rsplit("/", 1)[1]
+
+        def q(s: NamedNode, p: NamedNode, o: NamedNode | Literal) -> Quad:
+            return Quad(s, p, o, graph)
+
+        yield q(d, RDF.type, DCAT.Dataset)
+        if record.is_public:
+            yield q(self.catalog, DCAT.dataset, d)
+        yield q(d, DCT.title, text(record.title))
+        if record.description:
+            yield q(d, DCT.description, text(record.description))
+        yield q(d, DCT.identifier, Literal(record.id))
+        identifier = NamedNode(d.value + "#identifier")
+        yield q(d, ADMS.identifier, identifier)
+        yield q(identifier, RDF.type, ADMS.Identifier)
+        yield q(identifier, SKOS.notation, Literal(record.id))
+        if record.original_iri:
+            yield q(d, DCT.source, NamedNode(record.original_iri))
+        for keyword in dict.fromkeys(record.keywords):
+            yield q(d, DCAT.keyword, text(keyword))
+        eu_themes = {EU_THEME[code] for code in record.eu_themes}
+        for theme_id in dict.fromkeys(record.themes):
+            theme = self.vocabularies.themes.get(theme_id)
+            if theme is not None:
+                yield q(d, DCAT.theme, theme)
+                eu_themes.update(self.vocabularies.theme_eu_match.get(theme_id, ()))
+        for eu_theme in sorted(eu_themes, key=lambda n: n.value):
+            yield q(d, DCAT.theme, eu_theme)
+        publisher = self.publisher_iri(record)
+        if publisher is not None:
+            yield q(d, DCT.publisher, publisher)
+            if record.publisher not in self.vocabularies.publishers:
+                yield q(publisher, RDF.type, FOAF.Organization)
+                yield q(publisher, RDF.type, FOAF.Agent)
+                yield q(publisher, FOAF.name, text(record.publisher_name or record.publisher))
+        if record.licence:
+            yield q(d, DCT.license, NamedNode(record.licence))
+        yield q(d, DCT.accessRights, EU_ACCESS_RIGHT[record.access.eu_code])
+        if record.personal_data is not None:
+            yield q(d, self.dfl.holdsPersonalData, TRUE if record.personal_data else FALSE)
+            if record.personal_data:
+                yield q(d, DPV.hasPersonalData, DPV.PersonalData)
+        if record.issued:
+            yield q(d, DCT.issued, when_literal(record.issued))
+        if record.modified:
+            yield q(d, DCT.modified, when_literal(record.modified))
+        if record.landing_page:
+            page = NamedNode(record.landing_page)
+            yield q(d, DCAT.landingPage, page)
+            yield q(page, RDF.type, FOAF.Document)
+        for gss in dict.fromkeys(record.boroughs):
+            yield q(d, DCT.spatial, NamedNode(self.uris.borough(gss)))
+        if record.temporal_start or record.temporal_end:
+            period = NamedNode(d.value + "#temporal")
+            yield q(d, DCT.temporal, period)
+            yield q(period, RDF.type, DCT.PeriodOfTime)
+            if record.temporal_start:
+                yield q(period, DCAT.startDate, when_literal(record.temporal_start))
+            if record.temporal_end:
+                yield q(period, DCAT.endDate, when_literal(record.temporal_end))
+        if record.frequency:
+            yield q(d, DCT.accrualPeriodicity, EU_FREQUENCY[record.frequency])
+        if record.contact and (record.contact.name or record.contact.email or record.contact.url):
+            contact = NamedNode(d.value + "#contact")
+            yield q(d, DCAT.contactPoint, contact)
+            yield q(contact, RDF.type, VCARD.Kind)
+            if record.contact.name:
+                yield q(contact, VCARD.fn, Literal(record.contact.name))
+            if record.contact.email:
+                yield q(contact, VCARD.hasEmail, NamedNode("mailto:" + record.contact.email))
+            if record.contact.url:
+                yield q(contact, VCARD.hasURL, NamedNode(record.contact.url))
+        if record.status is not Status.CURRENT:
+            yield q(d, ADMS.status, NamedNode(EU_DATASET_STATUS + "DEPRECATED"))
+            yield q(d, self.dfl.lifecycle, self.dfl[record.status.value.capitalize()])
+        if record.replaced_by:
+            yield q(d, DCT.isReplacedBy, NamedNode(record.replaced_by))
+        for distribution in record.distributions:
+            yield from self._distribution_quads(record, slug, d, distribution, q)
+
+    def _distribution_quads(self, record, slug, d, dist: DistributionRecord, q) -> Iterator[Quad]:
+        x = NamedNode(self.uris.distribution(slug, dist.id))
+        yield q(d, DCAT.distribution, x)
+        yield q(x, RDF.type, DCAT.Distribution)
+        if dist.title:
+            yield q(x, DCT.title, text(dist.title))
+        if dist.description:
+            yield q(x, DCT.description, text(dist.description))
+        access_url = dist.access_url or dist.download_url or record.landing_page
+        if access_url:
+            yield q(x, DCAT.accessURL, NamedNode(access_url))
+        if dist.download_url:
+            yield q(x, DCAT.downloadURL, NamedNode(dist.download_url))
+        if dist.media_type:
+            yield q(x, DCAT.mediaType, IANA_MEDIA[dist.media_type])
+        if dist.file_type:
+            yield q(x, DCT["format"], EU_FILE_TYPE[dist.file_type])
+        if dist.byte_size is not None:
+            yield q(x, DCAT.byteSize, Literal(str(dist.byte_size), datatype=XSD.nonNegativeInteger))
+        if dist.checksum:
+            checksum = NamedNode(x.value + "#checksum")
+            yield q(x, SPDX.checksum, checksum)
+            yield q(checksum, RDF.type, SPDX.Checksum)
+            yield q(checksum, SPDX.algorithm, SPDX["checksumAlgorithm_" + dist.checksum.algorithm])
+            yield q(checksum, SPDX.checksumValue, Literal(dist.checksum.value.lower(), datatype=XSD.hexBinary))
+        if dist.issued:
+            yield q(x, DCT.issued, when_literal(dist.issued))
+        if dist.modified:
+            yield q(x, DCT.modified, when_literal(dist.modified))
+        licence = dist.licence or record.licence
+        if licence:
+            yield q(x, DCT.license, NamedNode(licence))

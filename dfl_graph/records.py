@@ -1,0 +1,143 @@
+"""The catalogue's record model: what every loader maps its source into.
+
+Loaders (one per source format) produce :class:`DatasetRecord` values; :mod:`dfl_graph.dcat` turns
+them into DCAT-AP 3 triples. Keeping this middle layer small and typed is what makes every source
+come out in the same shape, the way ckanext-dcat profiles map into one internal dict.
+
+A field a source lacks stays ``None`` or empty: nothing here invents values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AccessLevel(StrEnum):
+    """DCAT-AP access rights (EU access-right authority list)."""
+
+    PUBLIC = "public"
+    RESTRICTED = "restricted"
+    NON_PUBLIC = "non-public"
+
+    @property
+    def eu_code(self) -> str:
+        return {"public": "PUBLIC", "restricted": "RESTRICTED", "non-public": "NON_PUBLIC"}[self.value]
+
+
+class Status(StrEnum):
+    """Lifecycle of a dataset; archived and superseded ones are shown, but labelled and ranked lower."""
+
+    CURRENT = "current"
+    ARCHIVED = "archived"
+    SUPERSEDED = "superseded"
+
+
+_DATE_FORMS = (
+    (re.compile(r"^\d{4}$"), "gYear"),
+    (re.compile(r"^\d{4}-\d{2}$"), "gYearMonth"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "date"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$"), "dateTime"),
+)
+
+
+@dataclass(frozen=True)
+class When:
+    """A point in time at the precision the source gives (year, month, day or instant)."""
+
+    value: str
+    datatype: str  # an XSD local name: gYear, gYearMonth, date or dateTime
+
+    @classmethod
+    def parse(cls, text: str | None) -> When | None:
+        """Read an ISO 8601 value; None for empty input, ValueError for anything else."""
+        if text is None or not str(text).strip():
+            return None
+        text = str(text).strip()
+        for pattern, datatype in _DATE_FORMS:
+            if pattern.match(text):
+                if datatype == "dateTime" and len(text) == 16:
+                    text += ":00"
+                return cls(text, datatype)
+        raise ValueError(f"not an ISO 8601 date or date-time: {text!r}")
+
+    @property
+    def sort_key(self) -> str:
+        """Lexically sortable across precisions ("2010-02" sorts with "2010-02-01")."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str | None = None
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Checksum:
+    algorithm: str  # spdx algorithm local name, e.g. "md5", "sha1", "sha256"
+    value: str
+
+
+@dataclass
+class DistributionRecord:
+    id: str
+    access_url: str | None = None
+    download_url: str | None = None
+    title: str | None = None
+    description: str | None = None
+    media_type: str | None = None  # IANA media type, e.g. "text/csv"
+    file_type: str | None = None  # EU file-type code, e.g. "CSV"
+    byte_size: int | None = None
+    checksum: Checksum | None = None
+    issued: When | None = None
+    modified: When | None = None
+    licence: str | None = None  # licence IRI
+
+
+@dataclass
+class DatasetRecord:
+    """One dataset as a source describes it, normalised but not embellished."""
+
+    id: str  # the source's own identifier; stable across harvests
+    title: str
+    slug: str | None = None  # the path segment of the dataset IRI; defaults to a slug of ``id``
+    description: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)  # London theme ids (ontology/themes.ttl)
+    eu_themes: list[str] = field(default_factory=list)  # EU data-theme codes beyond the London mapping
+    publisher: str | None = None  # publisher id (ontology/publishers.ttl) or a slug minted by the loader
+    publisher_name: str | None = None  # for publishers the vocabulary does not know
+    licence: str | None = None  # licence IRI
+    access: AccessLevel = AccessLevel.PUBLIC
+    personal_data: bool | None = None
+    issued: When | None = None
+    modified: When | None = None
+    landing_page: str | None = None
+    boroughs: list[str] = field(default_factory=list)  # GSS codes E09000001..E09000033
+    temporal_start: When | None = None
+    temporal_end: When | None = None
+    frequency: str | None = None  # EU frequency code, e.g. "ANNUAL"
+    contact: Contact | None = None
+    status: Status = Status.CURRENT
+    replaced_by: str | None = None  # IRI of the superseding dataset
+    original_iri: str | None = None  # the IRI the source itself gave the dataset, if any
+    distributions: list[DistributionRecord] = field(default_factory=list)
+
+    @property
+    def is_public(self) -> bool:
+        return self.access is AccessLevel.PUBLIC
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A per-record problem a loader met: reported, not fatal."""
+
+    record: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.field}: {self.message}"

@@ -1,0 +1,47 @@
+"""Running the web application: gunicorn with several workers, or Flask's development server."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from dfl_graph.config import Settings
+
+
+class GunicornServer(BaseApplication):
+    """gunicorn driven from ``dfl serve``: each worker builds the app after the fork, so each opens
+    the store itself (the master never holds a store handle)."""
+
+    def __init__(self, settings: Settings, options: dict) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from server import create_app
+
+        return create_app(self.settings)
+
+
+def run(settings: Settings, host: str, port: int, workers: int, dev: bool = False) -> None:
+    if dev:
+        from server import create_app
+
+        create_app(settings).run(host=host, port=port, threaded=True)
+        return
+    GunicornServer(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": 4,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            "limit_request_line": 8190,
+        },
+    ).run()

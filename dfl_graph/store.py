@@ -1,0 +1,386 @@
+"""The catalogue's on-disk Oxigraph store, written by one writer and published in generations.
+
+Layout of a data directory::
+
+    primary/                  the writer's read-write Oxigraph store (source of truth)
+    generations/00000042/     one published generation:
+        store/                  a RocksDB checkpoint of primary (hard links: cheap), opened read-only
+        indexes/                indexes derived from that same store (search, list orders, ...)
+        manifest.json           generation number, time, public graphs
+    CURRENT                   the published generation's number, swapped by atomic rename
+    writer.lock               flock held by the one writer
+
+Why generations: pyoxigraph has no user transactions over "drop a graph and add a million quads",
+and opening a store read-only while another process writes it is undefined behaviour. So readers
+(web workers, SPARQL worker processes) only ever open immutable checkpoints: they see the previous
+catalogue or the next, never a mix, and a failed load never publishes. If a write fails half-way,
+the primary is restored from the last published checkpoint before anything else happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
+
+from dfl_graph.namespaces import DCT, XSD
+from dfl_graph.uris import Uris
+
+KEEP_GENERATIONS = 3
+
+# Called after each publish with (snapshot store, generation directory, previous generation
+# directory or None, names of changed sources): derived indexes register themselves here.
+IndexBuilder = Callable[["Snapshot", Path, "Path | None", "frozenset[str]"], None]
+INDEX_BUILDERS: list[IndexBuilder] = []
+
+
+class StoreError(Exception):
+    """A store operation could not be done; the published catalogue is unchanged."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    generation: int
+    published_at: str
+    public_graphs: tuple[str, ...]
+    graphs: dict[str, dict] = field(default_factory=dict)  # graph IRI -> {"source", "public", "quads"}
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "generation": self.generation,
+                "published_at": self.published_at,
+                "public_graphs": list(self.public_graphs),
+                "graphs": self.graphs,
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> Manifest:
+        data = json.loads(path.read_text())
+        return cls(data["generation"], data["published_at"], tuple(data["public_graphs"]), data["graphs"])
+
+
+@dataclass
+class Snapshot:
+    """One published generation, opened read-only: what every reader works on."""
+
+    directory: Path
+    manifest: Manifest
+    store: Store
+
+    @property
+    def generation(self) -> int:
+        return self.manifest.generation
+
+    @property
+    def public_graphs(self) -> list[NamedNode]:
+        return [NamedNode(g) for g in self.manifest.public_graphs]
+
+    @property
+    def index_dir(self) -> Path:
+        return self.directory / "indexes"
+
+    @classmethod
+    def open(cls, directory: Path) -> Snapshot:
+        return cls(
+            directory, Manifest.from_file(directory / "manifest.json"), Store.read_only(str(directory / "store"))
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class CatalogueReader:
+    """Opens the published generation and reopens when a newer one is published."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir)
+        self._snapshot: Snapshot | None = None
+        self._seen: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def current_generation(self) -> int | None:
+        try:
+            return int((self.data_dir / "CURRENT").read_text().strip())
+        except FileNotFoundError:
+            return None
+
+    def snapshot(self) -> Snapshot:
+        """The newest published snapshot (a cheap stat when nothing changed)."""
+        current = self.data_dir / "CURRENT"
+        try:
+            st = current.stat()
+        except FileNotFoundError:
+            raise StoreError(f"no catalogue has been published in {self.data_dir} yet (run `dfl load`)") from None
+        key = (st.st_mtime_ns, st.st_ino)
+        with self._lock:
+            if self._snapshot is None or key != self._seen:
+                generation = int(current.read_text().strip())
+                self._snapshot = Snapshot.open(generation_dir(self.data_dir, generation))
+                self._seen = key
+            return self._snapshot
+
+
+def generation_dir(data_dir: Path, generation: int) -> Path:
+    return data_dir / "generations" / f"{generation:08d}"
+
+
+class CatalogueStore:
+    """The writer's handle on a data directory. Only one may be open at a time (flock)."""
+
+    def __init__(self, data_dir: Path | str, uris: Uris) -> None:
+        self.data_dir = Path(data_dir)
+        self.uris = uris
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (self.data_dir / "writer.lock").open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise StoreError(f"another `dfl` process is writing {self.data_dir}; try again when it ends") from None
+        self.system_graph = NamedNode(uris.system_graph())
+        self.dfl = uris.vocab
+        if (self.data_dir / "DIRTY").exists():
+            self._recover()
+        self.store = Store(str(self.data_dir / "primary"))
+
+    def close(self) -> None:
+        with contextlib.suppress(AttributeError):
+            self.store.flush()
+            del self.store
+        self._lock_file.close()
+
+    def __enter__(self) -> CatalogueStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading the primary (writer-side views) ---------------------------------------------------
+    @property
+    def generation(self) -> int:
+        return CatalogueReader(self.data_dir).current_generation() or 0
+
+    def graphs(self) -> dict[str, dict]:
+        """Registered graphs: IRI -> {"source", "public"}."""
+        result: dict[str, dict] = {}
+        for quad in self.store.quads_for_pattern(None, self.dfl.visibility, None, self.system_graph):
+            source = next(
+                self.store.quads_for_pattern(quad.subject, self.dfl.sourceName, None, self.system_graph), None
+            )
+            result[quad.subject.value] = {
+                "source": source.object.value if source else None,
+                "public": quad.object == self.dfl.Public,
+            }
+        return result
+
+    def public_graphs(self) -> list[str]:
+        return sorted(g for g, info in self.graphs().items() if info["public"])
+
+    # -- writing ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _writing(self, changed: Iterable[str]) -> Iterator[None]:
+        """Marks the primary dirty for the length of a write; publishes on success, recovers on failure."""
+        marker = self.data_dir / "DIRTY"
+        marker.write_text(_now())
+        try:
+            yield
+            self._bump_generation()
+            self.store.flush()
+            self.publish(frozenset(changed))
+        except BaseException:
+            self._recover()
+            raise
+        marker.unlink()
+
+    def _register_graph(self, graph: str, source: str, public: bool) -> list[Quad]:
+        g = NamedNode(graph)
+        return [
+            Quad(g, self.dfl.visibility, self.dfl.Public if public else self.dfl.Restricted, self.system_graph),
+            Quad(g, self.dfl.sourceName, Literal(source), self.system_graph),
+            Quad(g, DCT.modified, Literal(_now(), datatype=XSD.dateTime), self.system_graph),
+        ]
+
+    def _clear_graph(self, graph: str) -> None:
+        if self.store.contains_named_graph(NamedNode(graph)):
+            self.store.remove_graph(NamedNode(graph))
+        self._unregister_graph(graph)
+
+    def _unregister_graph(self, graph: str) -> None:
+        for quad in list(self.store.quads_for_pattern(NamedNode(graph), None, None, self.system_graph)):
+            self.store.remove(quad)
+
+    def replace_graphs(
+        self, source: str, graphs: dict[str, tuple[bool, Iterable[Quad]]], vocabulary_digest: str | None = None
+    ) -> int:
+        """Atomically replace a source's graphs: {graph IRI: (public, quads)}. Returns quads written.
+
+        The quads are consumed while writing, so a generator keeps memory flat; if it raises (a
+        malformed record half-way through a file), the previous catalogue stays published.
+        """
+        written = 0
+        with self._writing([source]):
+            for graph, (public, quads) in graphs.items():
+                self._clear_graph(graph)
+                counted = _Counter(quads)
+                self.store.bulk_extend(counted)
+                written += counted.count
+                self.store.extend(self._register_graph(graph, source, public))
+            if vocabulary_digest is not None:
+                self._set_system(self.dfl.vocabularyDigest, Literal(vocabulary_digest))
+        return written
+
+    def replace_source(self, source: str, public: Iterable[Quad], restricted: Iterable[Quad]) -> int:
+        """Replace one source's public and restricted graphs in one published step."""
+        return self.replace_graphs(
+            source,
+            {
+                self.uris.source_graph(source, public=True): (True, public),
+                self.uris.source_graph(source, public=False): (False, restricted),
+            },
+        )
+
+    def drop_source(self, source: str) -> None:
+        with self._writing([source]):
+            for graph in (self.uris.source_graph(source, True), self.uris.source_graph(source, False)):
+                self._clear_graph(graph)
+
+    def restore(self, path: Path, public: bool = False) -> int:
+        """Load an N-Quads dump keeping its graph names (replacing those graphs), in one step.
+
+        Parsed fully before anything is written, so a malformed dump changes nothing.
+        """
+        by_graph: dict[str, list[Quad]] = {}
+        with path.open("rb") as handle:
+            for quad in _parse_nquads(handle, path):
+                key = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""
+                by_graph.setdefault(key, []).append(quad)
+        system = by_graph.pop(self.system_graph.value, [])
+        registered = {q.subject.value: q for q in system if q.predicate == self.dfl.visibility}
+        written = 0
+        with self._writing(["restore"]):
+            for graph, quads in by_graph.items():
+                if graph:
+                    self._clear_graph(graph)
+                self.store.bulk_extend(quads)
+                written += len(quads)
+                if graph and graph not in registered:
+                    self.store.extend(self._register_graph(graph, "restore", public))
+            if system:
+                for graph in registered:
+                    self._unregister_graph(graph)
+                self.store.extend(q for q in system if q.predicate != self.dfl.generation)
+        return written
+
+    def dump(self, path: Path) -> int:
+        """Write every quad of the store (all graphs, the system graph too) as N-Quads, sorted."""
+        tmp = path.with_name(path.name + ".part")
+        with tmp.open("wb") as out:
+            self.store.dump(out, RdfFormat.N_QUADS)
+        count = sum(1 for _ in tmp.open("rb"))
+        tmp.replace(path)
+        return count
+
+    def vocabulary_digest(self) -> str | None:
+        found = next(
+            self.store.quads_for_pattern(self.system_graph, self.dfl.vocabularyDigest, None, self.system_graph), None
+        )
+        return found.object.value if found else None
+
+    def load_vocabularies(self, quads_by_graph: dict[str, Iterable[Quad]], digest: str) -> int:
+        """Replace the shipped vocabulary graphs (all public), recording the digest of what was loaded."""
+        written = self.replace_graphs("vocab", {g: (True, q) for g, q in quads_by_graph.items()}, digest)
+        return written
+
+    # -- publishing -------------------------------------------------------------------------------
+    def _set_system(self, predicate: NamedNode, value: Literal) -> None:
+        for quad in list(self.store.quads_for_pattern(self.system_graph, predicate, None, self.system_graph)):
+            self.store.remove(quad)
+        self.store.add(Quad(self.system_graph, predicate, value, self.system_graph))
+
+    def _bump_generation(self) -> None:
+        self._set_system(self.dfl.generation, Literal(str(self.generation + 1), datatype=XSD.integer))
+
+    def publish(self, changed: frozenset[str] = frozenset()) -> int:
+        """Checkpoint the primary as the next generation, build its indexes, then swap CURRENT."""
+        previous = self.generation
+        generation = previous + 1
+        target = generation_dir(self.data_dir, generation)
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        self.store.backup(str(target / "store"))
+        graphs = self.graphs()
+        counts = {g: sum(1 for _ in self.store.quads_for_pattern(None, None, None, NamedNode(g))) for g in graphs}
+        for g, info in graphs.items():
+            info["quads"] = counts[g]
+        manifest = Manifest(generation, _now(), tuple(sorted(g for g, i in graphs.items() if i["public"])), graphs)
+        (target / "manifest.json").write_text(manifest.to_json())
+        snapshot = Snapshot(target, manifest, Store.read_only(str(target / "store")))
+        previous_dir = generation_dir(self.data_dir, previous) if previous else None
+        (target / "indexes").mkdir()
+        for build in INDEX_BUILDERS:
+            build(snapshot, target, previous_dir, changed)
+        del snapshot
+        fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".CURRENT")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{generation}\n")
+        os.replace(tmp, self.data_dir / "CURRENT")
+        self._collect_garbage(generation)
+        return generation
+
+    def _collect_garbage(self, current: int) -> None:
+        """Keep the last few generations: readers that opened an older one finish their request on it."""
+        root = self.data_dir / "generations"
+        for child in sorted(root.iterdir()):
+            with contextlib.suppress(ValueError):
+                if int(child.name) <= current - KEEP_GENERATIONS:
+                    shutil.rmtree(child, ignore_errors=True)
+
+    def _recover(self) -> None:
+        """Restore the primary from the last published checkpoint (or empty it if none)."""
+        with contextlib.suppress(AttributeError):
+            del self.store
+        primary = self.data_dir / "primary"
+        shutil.rmtree(primary, ignore_errors=True)
+        for stale in (self.data_dir / "generations").glob("*") if (self.data_dir / "generations").exists() else ():
+            with contextlib.suppress(ValueError):
+                if int(stale.name) > self.generation:
+                    shutil.rmtree(stale, ignore_errors=True)
+        if self.generation:
+            Store.read_only(str(generation_dir(self.data_dir, self.generation) / "store")).backup(str(primary))
+        self.store = Store(str(primary))
+        (self.data_dir / "DIRTY").unlink(missing_ok=True)
+
+
+class _Counter:
+    """Counts the quads of an iterable as they stream past."""
+
+    def __init__(self, items: Iterable[Quad]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Quad]:
+        for item in self._items:
+            self.count += 1
+            yield item
+
+
+def _parse_nquads(handle, path: Path) -> Iterator[Quad]:
+    try:
+        yield from parse(handle, RdfFormat.N_QUADS)
+    except SyntaxError as error:
+        raise StoreError(f"{path}: not valid N-Quads: {error}") from None

@@ -1,0 +1,120 @@
+"""The one place that mints and parses the IRIs of everything the catalogue publishes.
+
+Every IRI hangs off a configurable base (``http://localhost:8000`` by default, the public origin in
+production), so a dataset's IRI is also the URL that dereferences it. Slugs and ids are made by
+:func:`slugify`, which is deterministic: re-loading the same source mints the same IRIs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+from dfl_graph.namespaces import Namespace
+
+DEFAULT_BASE = "http://localhost:8000"
+
+# The kinds of resource the catalogue mints, with the path segment each lives under.
+KINDS = ("dataset", "distribution", "publisher", "theme", "borough", "graph", "catalog", "def")
+
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")
+
+
+def slugify(text: str, max_length: int = 120) -> str:
+    """A lower-case ASCII slug: "Barking & Dagenham (2010)" -> "barking-dagenham-2010"."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = _SLUG_STRIP.sub("-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "untitled"
+
+
+def safe_id(text: str) -> str:
+    """An id usable as one path segment: kept as is when already safe, else slugified."""
+    return text if _SAFE_ID.match(text) else slugify(text)
+
+
+@dataclass(frozen=True)
+class ParsedIri:
+    """What an IRI under the base names: its kind and its key parts."""
+
+    kind: str
+    key: str
+    sub_key: str | None = None
+
+
+class Uris:
+    """Mints and parses the catalogue's IRIs for one base."""
+
+    def __init__(self, base: str = DEFAULT_BASE) -> None:
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"base must be an absolute http(s) URL without query or fragment, got {base!r}")
+        self.base = base.rstrip("/")
+        self.vocab = Namespace(f"{self.base}/def/dfl#")
+
+    # -- minting ---------------------------------------------------------------------------------------
+    def catalog(self) -> str:
+        return f"{self.base}/catalog"
+
+    def dataset(self, slug: str) -> str:
+        return f"{self.base}/dataset/{quote(slug, safe='')}"
+
+    def distribution(self, slug: str, dist_id: str) -> str:
+        return f"{self.dataset(slug)}/distribution/{quote(dist_id, safe='')}"
+
+    def publisher(self, pub_id: str) -> str:
+        return f"{self.base}/publisher/{quote(pub_id, safe='')}"
+
+    def theme(self, theme_id: str) -> str:
+        return f"{self.base}/theme/{quote(theme_id, safe='')}"
+
+    def borough(self, gss: str) -> str:
+        return f"{self.base}/borough/{quote(gss, safe='')}"
+
+    def graph(self, name: str) -> str:
+        return f"{self.base}/graph/{name}"
+
+    def source_graph(self, source: str, public: bool = True) -> str:
+        """Each source's public records live in one graph, its other records in a sibling graph."""
+        return self.graph(source if public else f"{source}/restricted")
+
+    def vocab_graph(self, name: str) -> str:
+        return self.graph(f"vocab/{name}")
+
+    def system_graph(self) -> str:
+        """Store bookkeeping (generation, graph registry): never public."""
+        return self.graph("system")
+
+    def scheme(self, kind: str) -> str:
+        """The concept scheme (and browse list) of themes, boroughs or publishers."""
+        return f"{self.base}/{kind}"
+
+    # -- parsing ---------------------------------------------------------------------------------------
+    def parse(self, iri: str) -> ParsedIri | None:
+        """What a catalogue IRI names, or None for IRIs outside the base or of no known kind."""
+        if not iri.startswith(self.base + "/"):
+            return None
+        path = iri[len(self.base) + 1 :].split("#", 1)[0]
+        segments = [unquote(s) for s in path.split("/")]
+        match segments:
+            case ["catalog"]:
+                return ParsedIri("catalog", "catalog")
+            case ["dataset", slug]:
+                return ParsedIri("dataset", slug)
+            case ["dataset", slug, "distribution", dist_id]:
+                return ParsedIri("distribution", slug, dist_id)
+            case [("publisher" | "theme" | "borough") as kind, key]:
+                return ParsedIri(kind, key)
+            case ["graph", *rest] if rest:
+                return ParsedIri("graph", "/".join(rest))
+            case ["def", "dfl"]:
+                return ParsedIri("def", "dfl")
+        return None
+
+    def prefixes(self) -> dict[str, str]:
+        """The standard prefixes plus ``dfl:`` and the catalogue's own resource spaces."""
+        from dfl_graph.namespaces import PREFIXES
+
+        return {**PREFIXES, "dfl": self.vocab.iri}

@@ -1,0 +1,98 @@
+"""SHACL validation of the catalogue (pyshacl) against our profile or the official DCAT-AP 3.0.1 shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyshacl
+import rdflib
+from pyoxigraph import NamedNode, RdfFormat, Store, serialize
+
+from dfl_graph.vocabularies import ONTOLOGY_DIR
+
+SHAPES = {
+    "dfl": ONTOLOGY_DIR / "shapes" / "dfl-shapes.ttl",
+    "dcat-ap": ONTOLOGY_DIR / "shapes" / "dcat-ap-3.0.1",
+}
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # Violation, Warning or Info
+    focus: str
+    path: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.focus} {self.path or ''}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    shapes: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(f.severity == severity for f in self.findings)
+
+    @property
+    def violations(self) -> int:
+        return self.count("Violation")
+
+    @property
+    def warnings(self) -> int:
+        return self.count("Warning")
+
+    @property
+    def conforms(self) -> bool:
+        return self.violations == 0
+
+
+def shapes_graph(shapes: str | Path, base: str) -> rdflib.Graph:
+    """A named shapes set ("dfl", "dcat-ap") or a file/folder of Turtle shapes."""
+    path = SHAPES.get(str(shapes), Path(shapes))
+    files = sorted(path.glob("*.ttl")) if path.is_dir() else [path]
+    if not files or not all(f.is_file() for f in files):
+        raise FileNotFoundError(f"no SHACL shapes (.ttl) at {path}")
+    graph = rdflib.Graph()
+    for file in files:
+        graph.parse(file, format="turtle", publicID=base + "/")
+    return graph
+
+
+def data_graph(store: Store, graphs: list[NamedNode]) -> rdflib.Graph:
+    """The union of the given graphs as one rdflib graph (shapes see records and vocabularies together)."""
+    data = rdflib.Graph()
+    for graph in graphs:
+        triples = (q.triple for q in store.quads_for_pattern(None, None, None, graph))
+        data.parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
+    return data
+
+
+def validate_graph(data: rdflib.Graph, shapes: str | Path, base: str) -> ValidationReport:
+    _, results, _ = pyshacl.validate(
+        data, shacl_graph=shapes_graph(shapes, base), inference="none", advanced=True, allow_warnings=True
+    )
+    report = ValidationReport(str(shapes))
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+        severity = results.value(result, SH.resultSeverity)
+        path = results.value(result, SH.resultPath)
+        report.findings.append(
+            Finding(
+                severity=str(severity).rsplit("#", 1)[-1],
+                focus=str(results.value(result, SH.focusNode)),
+                path=str(path) if path is not None else None,
+                message=str(results.value(result, SH.resultMessage) or ""),
+            )
+        )
+    report.findings.sort(key=lambda f: (f.severity, f.focus, f.path or ""))
+    return report
+
+
+def validate_store(store: Store, graphs: list[NamedNode], shapes: str | Path, base: str) -> ValidationReport:
+    return validate_graph(data_graph(store, graphs), shapes, base)
+
+
+__all__ = ["SHAPES", "Finding", "ValidationReport", "validate_graph", "validate_store"]

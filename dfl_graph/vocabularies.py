@@ -1,0 +1,115 @@
+"""The controlled vocabularies shipped in ``ontology/`` and what loaders need to know of them.
+
+The Turtle files there use IRIs relative to the catalogue base (``<theme/transport>``,
+``@prefix dfl: <def/dfl#>``), so one file serves every deployment: they are resolved against the
+configured base when read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse
+
+from dfl_graph.namespaces import DCT, FOAF, RDF, SKOS
+from dfl_graph.uris import Uris
+
+ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+
+# Files loaded as vocabulary graphs, each into {base}/graph/vocab/{stem}.
+VOCABULARY_FILES = ("dfl", "catalog", "themes", "boroughs", "publishers", "eu-vocabularies")
+
+
+def read_vocabulary(uris: Uris, stem: str, ontology_dir: Path = ONTOLOGY_DIR) -> Iterator[Quad]:
+    """The quads of one shipped vocabulary file, in its vocabulary graph."""
+    path = ontology_dir / f"{stem}.ttl"
+    graph = NamedNode(uris.vocab_graph(stem))
+    with path.open("rb") as handle:
+        for triple in parse(handle, RdfFormat.TURTLE, base_iri=uris.base + "/"):
+            yield Quad(triple.subject, triple.predicate, triple.object, graph)
+
+
+@dataclass
+class Vocabularies:
+    """Lookup tables over the shipped vocabularies, for loaders mapping source values to concepts."""
+
+    uris: Uris
+    ontology_dir: Path = ONTOLOGY_DIR
+    _triples: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._triples = [
+            q.triple for stem in VOCABULARY_FILES for q in read_vocabulary(self.uris, stem, self.ontology_dir)
+        ]
+
+    def _subjects(self, rdf_type: NamedNode, prefix: str) -> dict[str, NamedNode]:
+        found = {t.subject for t in self._triples if t.predicate == RDF.type and t.object == rdf_type}
+        return {s.value[len(prefix) :]: s for s in found if isinstance(s, NamedNode) and s.value.startswith(prefix)}
+
+    def _labels(self, predicate: NamedNode) -> dict[str, str]:
+        return {t.subject.value: t.object.value for t in self._triples if t.predicate == predicate}
+
+    @cached_property
+    def themes(self) -> dict[str, NamedNode]:
+        """London theme id -> concept IRI."""
+        return self._subjects(SKOS.Concept, self.uris.theme(""))
+
+    @cached_property
+    def theme_eu_match(self) -> dict[str, list[NamedNode]]:
+        """London theme id -> the EU data themes it maps to (skos:exactMatch / skos:closeMatch / broadMatch)."""
+        matches = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch)
+        result: dict[str, list[NamedNode]] = {}
+        for theme_id, iri in self.themes.items():
+            result[theme_id] = sorted(
+                (t.object for t in self._triples if t.subject == iri and t.predicate in matches),
+                key=lambda n: n.value,
+            )
+        return result
+
+    @cached_property
+    def theme_by_label(self) -> dict[str, str]:
+        """Lower-cased label (preferred or alternative) -> London theme id."""
+        by_label: dict[str, str] = {}
+        for theme_id, iri in self.themes.items():
+            for t in self._triples:
+                if t.subject == iri and t.predicate in (SKOS.prefLabel, SKOS.altLabel):
+                    by_label[t.object.value.lower()] = theme_id
+        return by_label
+
+    @cached_property
+    def publishers(self) -> dict[str, NamedNode]:
+        """Publisher id -> organisation IRI."""
+        return self._subjects(FOAF.Organization, self.uris.publisher(""))
+
+    @cached_property
+    def publisher_by_name(self) -> dict[str, str]:
+        """Lower-cased name (foaf:name or skos:altLabel) -> publisher id."""
+        names: dict[str, str] = {}
+        for pub_id, iri in self.publishers.items():
+            for t in self._triples:
+                if t.subject == iri and t.predicate in (FOAF.name, SKOS.altLabel, SKOS.prefLabel):
+                    names[t.object.value.lower()] = pub_id
+        return names
+
+    @cached_property
+    def boroughs(self) -> dict[str, NamedNode]:
+        """GSS code -> borough IRI."""
+        return self._subjects(DCT.Location, self.uris.borough(""))
+
+    @cached_property
+    def borough_by_name(self) -> dict[str, str]:
+        """Lower-cased borough name -> GSS code."""
+        names: dict[str, str] = {}
+        for gss, iri in self.boroughs.items():
+            for t in self._triples:
+                if t.subject == iri and t.predicate in (SKOS.prefLabel, SKOS.altLabel):
+                    names[t.object.value.lower()] = gss
+        return names
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """IRI -> preferred label or name, for anything the vocabularies describe."""
+        return {**self._labels(DCT.title), **self._labels(FOAF.name), **self._labels(SKOS.prefLabel)}
