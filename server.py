@@ -1,6 +1,12 @@
-"""The Data for London web application: ``create_app(settings)`` (Flask application factory)."""
+"""The Data for London web application: ``create_app(settings)`` (Flask application factory).
+
+Views live in ``dfl_graph/web/``, one blueprint module per kind of resource or service; each
+module exposes ``blueprint`` and is registered in :func:`register_blueprints`.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from flask import Flask, jsonify
 
@@ -8,13 +14,27 @@ from dfl_graph.config import Settings
 from dfl_graph.store import CatalogueReader, StoreError
 from dfl_graph.web.access import snapshot
 
+WEB_DIR = Path(__file__).resolve().parent / "dfl_graph" / "web"
+
+
+def register_blueprints(app: Flask) -> None:
+    """Every view module of the application (import here, register below)."""
+    for blueprint in ():
+        app.register_blueprint(blueprint)
+
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__, static_folder=None)
+    app = Flask(
+        __name__,
+        static_folder=str(WEB_DIR / "static"),
+        static_url_path="/static",
+        template_folder=str(WEB_DIR / "templates"),
+    )
     app.extensions["dfl.settings"] = settings
     app.extensions["dfl.reader"] = CatalogueReader(settings.data_dir)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = 1_000_000  # request bodies (SPARQL POSTs): 413 beyond
 
     @app.get("/healthz")
     def healthz():
@@ -24,4 +44,5 @@ def create_app(settings: Settings | None = None) -> Flask:
             return jsonify(status="unavailable", error=str(error)), 503
         return jsonify(status="ok", generation=current.generation, published_at=current.manifest.published_at)
 
+    register_blueprints(app)
     return app

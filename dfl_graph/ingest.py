@@ -6,12 +6,13 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
 from dfl_graph.dcat import DcatApWriter
-from dfl_graph.namespaces import DCAT, RDF
+from dfl_graph.namespaces import DCAT, DCT, PROV, RDF, XSD
 from dfl_graph.records import DatasetRecord, Problem
 from dfl_graph.store import CatalogueStore
 from dfl_graph.uris import slugify
@@ -32,6 +33,7 @@ class LoadReport:
     distributions: int = 0
     quads: int = 0
     generation: int = 0
+    withdrawn: int = 0
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -74,6 +76,34 @@ def dataset_slugs_outside(store: CatalogueStore, source: str) -> set[str]:
     return slugs
 
 
+def withdrawn_datasets(store: CatalogueStore, source: str, minted: set[str]) -> list[Quad]:
+    """The source's tombstone graph after this load: earlier tombstones of datasets still gone, plus
+    a tombstone for each public dataset the source no longer has. Restricted datasets get none:
+    a 410 would tell the public that they existed."""
+    graph = NamedNode(store.uris.tombstone_graph(source))
+    kept = [q for q in store.store.quads_for_pattern(None, None, None, graph) if q.subject.value not in minted]
+    gone_at = Literal(
+        datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime
+    )
+    public = NamedNode(store.uris.source_graph(source, public=True))
+    already = {q.subject.value for q in kept}
+    for quad in store.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, public):
+        dataset = quad.subject
+        if dataset.value in minted or dataset.value in already:
+            continue
+        title = next(store.store.quads_for_pattern(dataset, DCT.title, None, public), None)
+        kept.append(Quad(dataset, RDF.type, store.uris.vocab.WithdrawnDataset, graph))
+        kept.append(Quad(dataset, PROV.invalidatedAtTime, gone_at, graph))
+        if title is not None:
+            kept.append(Quad(dataset, DCT.title, title.object, graph))
+    return kept
+
+
+def previous_tombstones(store: CatalogueStore, source: str) -> int:
+    graph = NamedNode(store.uris.tombstone_graph(source))
+    return sum(1 for _ in store.store.quads_for_pattern(None, RDF.type, None, graph))
+
+
 def load_file(
     store: CatalogueStore, vocabularies: Vocabularies, format_name: str, path: Path, source: str
 ) -> LoadReport:
@@ -93,7 +123,17 @@ def load_file(
                 yield from writer.quads(record, graph)
 
     report = LoadReport(source, str(path), problems=loader.problems)
-    report.quads = store.replace_source(source, quads(True), quads(False))
+    minted = {writer.dataset_iri(r).value for r in records}
+    tombstones = withdrawn_datasets(store, source, minted)
+    report.withdrawn = sum(1 for q in tombstones if q.predicate == RDF.type) - previous_tombstones(store, source)
+    report.quads = store.replace_graphs(
+        source,
+        {
+            public_graph.value: (True, quads(True)),
+            restricted_graph.value: (False, quads(False)),
+            store.uris.tombstone_graph(source): (True, tombstones),
+        },
+    )
     report.generation = store.generation
     report.datasets = len(records)
     report.public = sum(r.is_public for r in records)

@@ -38,10 +38,9 @@ from dfl_graph.uris import Uris
 
 KEEP_GENERATIONS = 3
 
-# Called after each publish with (snapshot store, generation directory, previous generation
-# directory or None, names of changed sources): derived indexes register themselves here.
+# Called while publishing with (snapshot, generation directory, previous generation directory or
+# None, names of changed sources): see dfl_graph.indexes.
 IndexBuilder = Callable[["Snapshot", Path, "Path | None", "frozenset[str]"], None]
-INDEX_BUILDERS: list[IndexBuilder] = []
 
 
 class StoreError(Exception):
@@ -54,10 +53,12 @@ class Manifest:
     published_at: str
     public_graphs: tuple[str, ...]
     graphs: dict[str, dict] = field(default_factory=dict)  # graph IRI -> {"source", "public", "quads"}
+    base: str = ""
 
     def to_json(self) -> str:
         return json.dumps(
             {
+                "base": self.base,
                 "generation": self.generation,
                 "published_at": self.published_at,
                 "public_graphs": list(self.public_graphs),
@@ -69,7 +70,7 @@ class Manifest:
     @classmethod
     def from_file(cls, path: Path) -> Manifest:
         data = json.loads(path.read_text())
-        return cls(data["generation"], data["published_at"], tuple(data["public_graphs"]), data["graphs"])
+        return cls(data["generation"], data["published_at"], tuple(data["public_graphs"]), data["graphs"], data["base"])
 
 
 @dataclass
@@ -87,6 +88,10 @@ class Snapshot:
     @property
     def public_graphs(self) -> list[NamedNode]:
         return [NamedNode(g) for g in self.manifest.public_graphs]
+
+    @property
+    def uris(self) -> Uris:
+        return Uris(self.manifest.base)
 
     @property
     def index_dir(self) -> Path:
@@ -327,12 +332,15 @@ class CatalogueStore:
         counts = {g: sum(1 for _ in self.store.quads_for_pattern(None, None, None, NamedNode(g))) for g in graphs}
         for g, info in graphs.items():
             info["quads"] = counts[g]
-        manifest = Manifest(generation, _now(), tuple(sorted(g for g, i in graphs.items() if i["public"])), graphs)
+        public = tuple(sorted(g for g, i in graphs.items() if i["public"]))
+        manifest = Manifest(generation, _now(), public, graphs, self.uris.base)
         (target / "manifest.json").write_text(manifest.to_json())
         snapshot = Snapshot(target, manifest, Store.read_only(str(target / "store")))
         previous_dir = generation_dir(self.data_dir, previous) if previous else None
         (target / "indexes").mkdir()
-        for build in INDEX_BUILDERS:
+        from dfl_graph.indexes import BUILDERS
+
+        for build in BUILDERS:
             build(snapshot, target, previous_dir, changed)
         del snapshot
         fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".CURRENT")

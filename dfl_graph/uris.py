@@ -80,6 +80,10 @@ class Uris:
         """Each source's public records live in one graph, its other records in a sibling graph."""
         return self.graph(source if public else f"{source}/restricted")
 
+    def tombstone_graph(self, source: str) -> str:
+        """Tombstones of a source's public datasets that were withdrawn (their IRIs answer 410 Gone)."""
+        return self.graph(f"{source}/withdrawn")
+
     def vocab_graph(self, name: str) -> str:
         return self.graph(f"vocab/{name}")
 

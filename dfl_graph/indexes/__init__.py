@@ -1,0 +1,12 @@
+"""Indexes derived from the store in the same publish step that changes it.
+
+The store is the source of truth; pages, feeds and search read these instead of sorting and
+grouping the whole catalogue with SPARQL on every request. Each builder writes its own file in the
+generation's ``indexes/`` folder, in the order listed, so later builders can read earlier ones.
+"""
+
+from __future__ import annotations
+
+from dfl_graph.indexes.catalogue import build_catalogue_index
+
+BUILDERS = [build_catalogue_index]

@@ -1,0 +1,129 @@
+"""Shared fixtures: a real on-disk catalogue loaded through the real CLI, and a real HTTP server
+(gunicorn, as `dfl serve` runs it) on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DFL = [sys.executable, "-m", "dfl_graph"]
+DEFAULT_CSV = ROOT / "data" / "london-datastore-2010" / "london-datastore-2010-datasets.csv"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dfl(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run the real `dfl` command line."""
+    result = subprocess.run([*DFL, *args], capture_output=True, text=True, cwd=ROOT, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"dfl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=30, **kwargs)
+
+
+@contextlib.contextmanager
+def live_server(
+    data_dir: Path, port: int | None = None, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """`dfl serve` (gunicorn) on a loopback port, with the base set to that port's URL so every IRI
+    the catalogue mints dereferences on it (load the data for that same base)."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (data_dir.parent / f"server-{port}.log").open("w")
+    process = subprocess.Popen(
+        [
+            *DFL,
+            "--base",
+            url,
+            "serve",
+            "--store",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-default",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {(data_dir.parent / f'server-{port}.log').read_text()}")
+            time.sleep(0.1)
+        yield LiveServer(url, data_dir, process)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def load_default(data_dir: Path, base: str) -> None:
+    dfl(
+        "--base",
+        base,
+        "load",
+        "lds2010",
+        str(DEFAULT_CSV),
+        "--source",
+        "london-datastore-2010",
+        "--store",
+        str(data_dir),
+    )
+
+
+@pytest.fixture(scope="session")
+def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The embedded default catalogue (the 2010 London Datastore listing) served over HTTP.
+
+    The base must equal the server's URL, so the port is chosen first and the data loaded for it.
+    """
+    data_dir = tmp_path_factory.mktemp("default") / "catalogue"
+    port = free_port()
+    load_default(data_dir, f"http://127.0.0.1:{port}")
+    with live_server(data_dir, port) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
