@@ -104,6 +104,7 @@ class DcatApWriter:
                 yield q(publisher, FOAF.name, text(record.publisher_name or record.publisher))
         if record.licence:
             yield q(d, DCT.license, NamedNode(record.licence))
+            yield q(NamedNode(record.licence), RDF.type, DCT.LicenseDocument)
         yield q(d, DCT.accessRights, EU_ACCESS_RIGHT[record.access.eu_code])
         if record.personal_data is not None:
             yield q(d, self.dfl.holdsPersonalData, TRUE if record.personal_data else FALSE)
@@ -161,7 +162,9 @@ class DcatApWriter:
         if dist.download_url:
             yield q(x, DCAT.downloadURL, NamedNode(dist.download_url))
         if dist.media_type:
-            yield q(x, DCAT.mediaType, IANA_MEDIA[dist.media_type])
+            media_type = IANA_MEDIA[dist.media_type]
+            yield q(x, DCAT.mediaType, media_type)
+            yield q(media_type, RDF.type, DCT.MediaType)
         if dist.file_type:
             yield q(x, DCT["format"], EU_FILE_TYPE[dist.file_type])
         if dist.byte_size is not None:
@@ -179,3 +182,4 @@ class DcatApWriter:
         licence = dist.licence or record.licence
         if licence:
             yield q(x, DCT.license, NamedNode(licence))
+            yield q(NamedNode(licence), RDF.type, DCT.LicenseDocument)

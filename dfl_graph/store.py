@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import shutil
@@ -31,9 +32,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from dfl_graph.namespaces import DCT, XSD
+from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
 
 KEEP_GENERATIONS = 3
@@ -236,16 +238,50 @@ class CatalogueStore:
         The quads are consumed while writing, so a generator keeps memory flat; if it raises (a
         malformed record half-way through a file), the previous catalogue stays published.
         """
-        written = 0
         with self._writing([source]):
-            for graph, (public, quads) in graphs.items():
+            for graph in graphs:
                 self._clear_graph(graph)
-                counted = _Counter(quads)
-                self.store.bulk_extend(counted)
-                written += counted.count
+            written = self._bulk_write(itertools.chain.from_iterable(quads for _, quads in graphs.values()))
+            for graph, (public, _) in graphs.items():
                 self.store.extend(self._register_graph(graph, source, public))
             if vocabulary_digest is not None:
                 self._set_system(self.dfl.vocabularyDigest, Literal(vocabulary_digest))
+        return written
+
+    def _bulk_write(self, quads: Iterable[Quad]) -> int:
+        """Bulk-load quads while they are being produced, on both cores.
+
+        pyoxigraph's ``bulk_load`` from a path releases the GIL, ``bulk_extend`` does not. So this
+        thread maps and serialises batches into a pipe while a second thread bulk-loads from it:
+        the load costs about what the bulk loader alone costs. If the producer raises, the pipe is
+        closed, the partial load is discarded by :meth:`_writing`'s recovery, and the error goes up.
+        """
+        with tempfile.TemporaryDirectory(prefix="dfl-load-") as tmp:
+            fifo = Path(tmp) / "quads.nq"
+            os.mkfifo(fifo)
+            failure: list[BaseException] = []
+
+            def consume() -> None:
+                try:
+                    self.store.bulk_load(path=str(fifo), format=RdfFormat.N_QUADS)
+                except BaseException as error:  # reported to the producer below
+                    failure.append(error)
+
+            loader = threading.Thread(target=consume, name="dfl-bulk-load")
+            loader.start()
+            written = 0
+            try:
+                with fifo.open("wb") as pipe:
+                    stream = iter(quads)
+                    while batch := list(itertools.islice(stream, 20_000)):
+                        pipe.write(serialize(batch, format=RdfFormat.N_QUADS))
+                        written += len(batch)
+            except BrokenPipeError:
+                pass  # the loader died; its error is raised below
+            finally:
+                loader.join()
+            if failure:
+                raise StoreError(f"bulk load failed: {failure[0]}") from failure[0]
         return written
 
     def replace_source(self, source: str, public: Iterable[Quad], restricted: Iterable[Quad]) -> int:
@@ -280,8 +316,7 @@ class CatalogueStore:
             for graph, quads in by_graph.items():
                 if graph:
                     self._clear_graph(graph)
-                self.store.bulk_extend(quads)
-                written += len(quads)
+                written += self._bulk_write(quads)
                 if graph and graph not in registered:
                     self.store.extend(self._register_graph(graph, "restore", public))
             if system:
@@ -329,9 +364,9 @@ class CatalogueStore:
         target.mkdir(parents=True)
         self.store.backup(str(target / "store"))
         graphs = self.graphs()
-        counts = {g: sum(1 for _ in self.store.quads_for_pattern(None, None, None, NamedNode(g))) for g in graphs}
+        counts = {row["g"].value: int(row["n"].value) for row in self.store.query(query_text("quads-per-graph"))}
         for g, info in graphs.items():
-            info["quads"] = counts[g]
+            info["quads"] = counts.get(g, 0)
         public = tuple(sorted(g for g, i in graphs.items() if i["public"]))
         manifest = Manifest(generation, _now(), public, graphs, self.uris.base)
         (target / "manifest.json").write_text(manifest.to_json())
@@ -372,19 +407,6 @@ class CatalogueStore:
             Store.read_only(str(generation_dir(self.data_dir, self.generation) / "store")).backup(str(primary))
         self.store = Store(str(primary))
         (self.data_dir / "DIRTY").unlink(missing_ok=True)
-
-
-class _Counter:
-    """Counts the quads of an iterable as they stream past."""
-
-    def __init__(self, items: Iterable[Quad]) -> None:
-        self._items = items
-        self.count = 0
-
-    def __iter__(self) -> Iterator[Quad]:
-        for item in self._items:
-            self.count += 1
-            yield item
 
 
 def _parse_nquads(handle, path: Path) -> Iterator[Quad]:

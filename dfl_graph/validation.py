@@ -59,6 +59,19 @@ def shapes_graph(shapes: str | Path, base: str) -> rdflib.Graph:
     graph = rdflib.Graph()
     for file in files:
         graph.parse(file, format="turtle", publicID=base + "/")
+    return without_dangling_property_shapes(graph)
+
+
+def without_dangling_property_shapes(graph: rdflib.Graph) -> rdflib.Graph:
+    """Drop ``sh:property`` links to shapes defined nowhere.
+
+    The official DCAT-AP 3.0.1 ``ranges.ttl`` lists property shapes that neither it nor
+    ``dcat-ap-SHACL.ttl`` defines; pyshacl (rightly) refuses such a shapes graph. Dropping only the
+    dangling links keeps every constraint that is actually written down.
+    """
+    for shape, _, target in list(graph.triples((None, SH.property, None))):
+        if (target, None, None) not in graph:
+            graph.remove((shape, SH.property, target))
     return graph
 
 

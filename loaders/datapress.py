@@ -19,15 +19,26 @@ from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, Dis
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
 from loaders.formats import (
+    ARCHIVED_KEYS,
+    BOROUGH_KEYS,
+    FREQUENCY_KEYS,
+    PERSONAL_KEYS,
+    STATUS_KEYS,
+    borough_code,
     clean_email,
     clean_iri,
     clean_text,
+    field_key,
     file_format,
     frequency_code,
     html_to_text,
     is_no_licence,
     licence_iri,
+    parse_checksum,
     parse_flag,
+    parse_size,
+    parse_when,
+    split_names,
 )
 
 SHARING = {
@@ -38,17 +49,6 @@ SHARING = {
     "non_public": AccessLevel.NON_PUBLIC,
     "nonpublic": AccessLevel.NON_PUBLIC,
 }
-HASH_ALGORITHMS = {32: "md5", 40: "sha1", 64: "sha256"}
-HEX = frozenset("0123456789abcdefABCDEF")
-
-# custom-field keys, normalised by _key(): lower-case, runs of non-alphanumerics as "_"
-FREQUENCY_KEYS = frozenset(
-    {"update_frequency", "frequency", "update_freq", "accrual_periodicity", "refresh_frequency", "update_cycle"}
-)
-BOROUGH_KEYS = frozenset({"borough", "boroughs", "london_borough", "london_boroughs", "local_authority", "spatial"})
-PERSONAL_KEYS = frozenset({"personal_data", "contains_personal_data", "has_personal_data", "personal"})
-ARCHIVED_KEYS = frozenset({"archived", "is_archived"})
-STATUS_KEYS = frozenset({"status", "dataset_status", "lifecycle"})
 STATUS_VALUES = {
     "archived": Status.ARCHIVED,
     "archive": Status.ARCHIVED,
@@ -58,14 +58,6 @@ STATUS_VALUES = {
     "live": Status.CURRENT,
     "published": Status.CURRENT,
 }
-_KEY_CACHE: dict[str, str] = {}
-
-
-def _key(name: str) -> str:
-    key = _KEY_CACHE.get(name)
-    if key is None:
-        key = _KEY_CACHE[name] = "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
-    return key
 
 
 def last_segment(url: str) -> str | None:
@@ -160,7 +152,7 @@ class DataPressLoader(Loader):
         self._topics(record, item.get("topics"))
         tags = item.get("tags")
         if tags:
-            keywords = (clean_text(t.get("name") or t.get("title")) if isinstance(t, dict) else clean_text(t) for t in tags)
+            keywords = (clean_text(t.get("name") if isinstance(t, dict) else t) for t in tags)
             record.keywords = list(dict.fromkeys(k for k in keywords if k))
         licence = item.get("licence", item.get("license"))
         if licence is not None:
@@ -179,10 +171,8 @@ class DataPressLoader(Loader):
         return record
 
     def _when(self, record_id: str, field: str, value: Any) -> When | None:
-        if value is None or value == "":
-            return None
         try:
-            return When.parse(value if isinstance(value, str) else str(value))
+            return parse_when(value)
         except ValueError as error:
             self.problem(record_id, field, str(error))
             return None
@@ -278,14 +268,15 @@ class DataPressLoader(Loader):
 
     def _custom(self, record: DatasetRecord, custom: Any) -> None:
         if isinstance(custom, list):  # [{"key": .., "value": ..}] as some exports write it
-            custom = {c.get("key"): c.get("value") for c in custom if isinstance(c, dict) and isinstance(c.get("key"), str)}
+            pairs = (c for c in custom if isinstance(c, dict) and isinstance(c.get("key"), str))
+            custom = {c["key"]: c.get("value") for c in pairs}
         if not isinstance(custom, dict):
             self.problem(record.id, "custom", f"unreadable custom fields {custom!r}")
             return
         for name, value in custom.items():
             if value is None or value == "" or not isinstance(name, str):
                 continue
-            key = _key(name)
+            key = field_key(name)
             if key in FREQUENCY_KEYS:
                 code = frequency_code(value) if isinstance(value, str) else None
                 if code is None:
@@ -314,18 +305,11 @@ class DataPressLoader(Loader):
                     record.status = status
 
     def _boroughs_from(self, record: DatasetRecord, name: str, value: Any) -> None:
-        if isinstance(value, str):
-            names = value.replace(";", ",").split(",") if ("," in value or ";" in value) else [value]
-        elif isinstance(value, list):
-            names = [v for v in value if isinstance(v, str)]
-        else:
+        names = split_names(value)
+        if not names:
             self.problem(record.id, f"custom.{name}", f"unreadable borough value {value!r}")
-            return
-        for borough in names:
-            text = borough.strip()
-            if not text:
-                continue
-            gss = text if text in self._boroughs else self._borough_by_name.get(text.lower())
+        for text in names:
+            gss = borough_code(text, self._boroughs, self._borough_by_name)
             if gss is None:
                 self.problem(record.id, f"custom.{name}", f"not a London borough: {text!r}")
             elif gss not in record.boroughs:
@@ -382,19 +366,15 @@ class DataPressLoader(Loader):
             media_type=media_type,
             file_type=file_type,
         )
-        size = resource.get("size", resource.get("check_size"))
-        if size is not None and size != "":
-            if isinstance(size, str) and size.strip().isdigit():
-                size = int(size)
-            if isinstance(size, int) and not isinstance(size, bool) and size >= 0:
-                dist.byte_size = size
-            else:
-                problem(record_id, f"{where}.size", f"not a byte count (an integer >= 0): {size!r}")
+        try:
+            dist.byte_size = parse_size(resource.get("size", resource.get("check_size")))
+        except ValueError as error:
+            problem(record_id, f"{where}.size", str(error))
         digest = resource.get("hash")
         if digest:
-            algorithm = HASH_ALGORITHMS.get(len(digest)) if isinstance(digest, str) else None
-            if algorithm and HEX.issuperset(digest):
-                dist.checksum = Checksum(algorithm, digest.lower())
+            checksum = parse_checksum(digest)
+            if checksum:
+                dist.checksum = Checksum(*checksum)
             else:
                 problem(record_id, f"{where}.hash", f"not an MD5, SHA-1 or SHA-256 hex digest: {digest!r}")
         dist.modified = self._when(record_id, f"{where}.timestamp", resource.get("timestamp"))

@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from pyoxigraph import NamedNode
 
-from dfl_graph.records import AccessLevel
+from dfl_graph.records import _DATE_FORMS, AccessLevel, When
 
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 EU_LICENCE = "http://publications.europa.eu/resource/authority/licence/"
@@ -42,8 +42,14 @@ IANA_MEDIA_PREFIXES = (
 # File formats
 # ------------------------------------------------------------------------------------------------
 
+
+def _names(text: str) -> frozenset[str]:
+    """A set from a whitespace-separated list (keeps long code lists readable)."""
+    return frozenset(text.split())
+
+
 # The EU file-type authority list (codes only; the labels ship in ontology/eu-vocabularies.ttl).
-EU_FILE_TYPES = frozenset(
+EU_FILE_TYPES = _names(
     """7Z AAB AAC AKN4EU AKN4EU_ZIP APK APPX ARC ARCINFO_COV ARC_GZ ARJ ATOM AZW BIN BITS BMP BWF BZIP2 CSS CSV
     DAPK DBF DCR DEB DGN DMG DMP DOC DOCX DTD_SGML DTD_XML DWG DXF E00 EAR ECW EPS EPUB ETSI_XML EXE FMX2 FMX3
     FMX4 FMX4_ZIP GDB GEOJSON GEOTIFF GIF GML GMZ GPKG GRID GRID_ASCII GTFS GZIP HDF HDT HTML HTML5 HTML_SIMPL
@@ -54,7 +60,7 @@ EU_FILE_TYPES = frozenset(
     RDF_THRIFT RDF_TRIG RDF_TRIX RDF_TURTLE RDF_XML REST RPM RSS RTF SB3 SCHEMA_XML SDMX SGML SHP SKOS_XML SPARQLQ
     SPARQLQRES SQL STL SVG SWM TAB TAB_RSTR TAR TAR_GZ TAR_XZ TIFF TIFF_FX TMX TSV TXT UNGEN WAR WARC WARC_GZ WAV
     WCS_SRVC WFS_SRVC WIM WMS_SRVC WORLD XHTML XHTML5 XHTML_SIMPL XLIFF XLS XLSB XLSM XLSX XML XSLFO XSLT XYZ XZ
-    YAML Z ZIP""".split()
+    YAML Z ZIP"""
 )
 
 # extension -> (IANA media type or None where IANA registers none, EU file-type code)
@@ -196,6 +202,7 @@ for _media, _code in _EXTENSIONS.values():
     if _media is not None:
         _EU_TO_MEDIA.setdefault(_code, _media)
 
+_BRACKETED_EXTENSION = re.compile(r"\(\.?([a-z0-9.]{2,8})\)\s*$")
 _MEDIA_TYPE_SYNTAX = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -245,6 +252,9 @@ def format_from_name(value: str | None) -> Format | None:
         return _FORMAT_NAMES[words]
     if words in _EXTENSIONS:
         return _EXTENSIONS[words]
+    bracketed = _BRACKETED_EXTENSION.search(lower)  # "Spreadsheet (csv)", "Google Earth (kml)"
+    if bracketed and bracketed.group(1) in _EXTENSIONS:
+        return _EXTENSIONS[bracketed.group(1)]
     return None
 
 
@@ -253,11 +263,7 @@ def format_from_path(name_or_url: str | None) -> Format | None:
     """The format a filename or URL's extension names; None if there is no known extension."""
     if not name_or_url:
         return None
-    path = name_or_url
-    if "://" in path:
-        path = urlsplit(path).path
-    else:
-        path = path.split("?", 1)[0].split("#", 1)[0]
+    path = urlsplit(name_or_url).path if "://" in name_or_url else name_or_url.split("?", 1)[0].split("#", 1)[0]
     last = path.rstrip("/").rsplit("/", 1)[-1].lower()
     if "." not in last:
         return None
@@ -529,11 +535,11 @@ _EU_LICENCE_CODES = frozenset(set(_LICENCE_KEYS.values()) | set(_LICENCE_URLS.va
 # Frequencies
 # ------------------------------------------------------------------------------------------------
 
-EU_FREQUENCIES = frozenset(
+EU_FREQUENCIES = _names(
     """10MIN 12HRS 15MIN 1MIN 30MIN 5MIN ANNUAL ANNUAL_2 ANNUAL_3 AS_NEEDED BIDECENNIAL BIENNIAL BIHOURLY
     BIMONTHLY BIWEEKLY CONT DAILY DAILY_2 DECENNIAL HOURLY IRREG MONTHLY MONTHLY_2 MONTHLY_3 NEVER NOT_PLANNED
     OTHER QUADRENNIAL QUARTERLY QUINQUENNIAL TRIDECENNIAL TRIENNIAL TRIHOURLY UNKNOWN UPDATE_CONT WEEKLY
-    WEEKLY_2 WEEKLY_3""".split()
+    WEEKLY_2 WEEKLY_3"""
 )
 
 _FREQUENCY_WORDS: dict[str, str] = {}
@@ -589,6 +595,8 @@ _add_frequencies("UNKNOWN", "unknown")
 _add_frequencies("OTHER", "other")
 
 _CLD_FREQ = "http://purl.org/cld/freq/"  # Dublin Core Collection Description frequencies (DCAT 2 examples)
+_SDMX_FREQ = "http://purl.org/linked-data/sdmx/2009/code#freq-"  # SDMX code list (W3C DCAT examples)
+_SDMX_CODES = {"A": "ANNUAL", "S": "ANNUAL_2", "Q": "QUARTERLY", "M": "MONTHLY", "W": "WEEKLY", "D": "DAILY"}
 
 
 @lru_cache(maxsize=1024)
@@ -602,6 +610,8 @@ def frequency_code(value: str | None) -> str | None:
     if text.startswith(EU_FREQUENCY):
         code = text[len(EU_FREQUENCY) :].strip("/")
         return code if code in EU_FREQUENCIES else None
+    if text.startswith(_SDMX_FREQ):
+        return _SDMX_CODES.get(text[len(_SDMX_FREQ) :])
     if text.startswith(_CLD_FREQ):
         text = text[len(_CLD_FREQ) :].lower()
     if text in EU_FREQUENCIES:
@@ -641,16 +651,17 @@ def access_level(value: str | None) -> AccessLevel | None:
 # Text
 # ------------------------------------------------------------------------------------------------
 
-_BLOCK_TAGS = frozenset(
+_BLOCK_TAGS = _names(
     "p div br li ul ol dl dt dd h1 h2 h3 h4 h5 h6 tr table thead tbody tfoot blockquote pre section article"
-    " header footer aside nav hr address figure figcaption details summary main form fieldset".split()
+    " header footer aside nav hr address figure figcaption details summary main form fieldset"
 )
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"})
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
 _MARKDOWN_MARKS = re.compile(r"(?m)^\s{0,3}(#{1,6}\s+|>\s?)|(\*\*|__)(?=\S)|(?<=\S)(\*\*|__)")
-_HTML_HINT = re.compile(r"<[a-zA-Z!/]")
+_HTML_HINT = re.compile(r"<[a-zA-Z!/?]")
+_SIMPLE_TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9]*)(?:\s+(?:[^<>"']|"[^"]*"|'[^']*')*)?\s*/?>""")
 
 
 class _TextExtractor(HTMLParser):
@@ -695,31 +706,74 @@ def _tidy(text: str) -> str:
     return "\n\n".join(p for p in cleaned if p)
 
 
+def _simple_html(text: str) -> str | None:
+    """Text of markup made only of plain tags (no comments, scripts, styles or stray "<"), by one
+    regex pass; None when the markup needs the real parser. Gives what :class:`_TextExtractor` gives."""
+    if "<!" in text or "<?" in text:
+        return None
+    parts: list[str] = []
+    pos = 0
+    for match in _SIMPLE_TAG.finditer(text):
+        data = text[pos : match.start()]
+        if "<" in data:
+            return None
+        parts.append(data)
+        tag = match.group(2).lower()
+        if tag in _SKIP_TAGS:
+            return None
+        if tag == "br":
+            parts.append("\n")
+        elif tag in _BLOCK_TAGS:
+            parts.append("\n\n")
+        elif tag in ("td", "th") and not match.group(1):
+            parts.append(" ")
+        pos = match.end()
+    tail = text[pos:]
+    if "<" in tail:
+        return None
+    parts.append(tail)
+    joined = "".join(parts)
+    return unescape(joined) if "&" in joined else joined
+
+
 def html_to_text(value: str | None, markdown: bool = False) -> str | None:
     """HTML to plain text: tags, scripts and styles dropped, entities unescaped, paragraphs kept.
 
+    Markup is read with the stdlib :class:`html.parser.HTMLParser`; markup made only of plain tags
+    takes a regex fast path with the same result (exports carry hundreds of thousands of descriptions).
     ``markdown=True`` also reduces Markdown links to "text (url)" and drops heading/emphasis marks
     (CKAN notes). Empty results give None.
     """
     if value is None:
         return None
     text = str(value)
+    if not text or text.isspace():
+        return None
     if markdown:
         text = _MARKDOWN_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(1) else m.group(2), text)
         text = _MARKDOWN_MARKS.sub("", text)
     if _HTML_HINT.search(text):
-        parser = _TextExtractor()
-        parser.feed(text)
-        parser.close()
-        text = "".join(parser.parts)
+        simple = _simple_html(text)
+        if simple is None:
+            parser = _TextExtractor()
+            parser.feed(text)
+            parser.close()
+            simple = "".join(parser.parts)
+        text = simple
     elif "&" in text:
         text = unescape(text)
+    elif text.isprintable() and "  " not in text:
+        return text.strip() or None  # one line, nothing to tidy
     return _tidy(text) or None
 
 
 def clean_text(value: object) -> str | None:
-    """A trimmed one-line string, or None for empty/absent values and non-strings."""
-    if value is None or isinstance(value, (dict, list, bool)):
+    """A trimmed one-line string (runs of whitespace as one space), or None for empty/absent values
+    and non-strings."""
+    if isinstance(value, str):
+        if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+            return value or None  # the common case: nothing to collapse
+    elif value is None or isinstance(value, (dict, list, bool)):
         return None
     text = " ".join(str(value).split())
     return text or None
@@ -732,24 +786,26 @@ def clean_text(value: object) -> str | None:
 _IRI_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 
 
-@lru_cache(maxsize=16384)
 def clean_iri(value: str | None, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
-    """An absolute IRI with one of ``schemes`` that pyoxigraph accepts, percent-encoding stray
-    characters such as spaces; None when the value cannot be one."""
+    """An absolute IRI with one of ``schemes`` and a host that pyoxigraph accepts, percent-encoding
+    stray characters such as spaces; None when the value cannot be one."""
     if not value:
         return None
     text = value.strip()
-    scheme = text.split(":", 1)[0].lower()
-    if not text or scheme not in schemes or "://" not in text[: len(scheme) + 3]:
+    sep = text.find("://")
+    if sep <= 0 or text[:sep].lower() not in schemes or len(text) <= sep + 3 or text[sep + 3] in "/?#":
         return None
-    for candidate in (text, quote(text, safe=_IRI_SAFE)):
-        try:
-            NamedNode(candidate)
-        except ValueError:
-            continue
-        if urlsplit(candidate).netloc:
-            return candidate
-    return None
+    try:
+        NamedNode(text)
+        return text
+    except ValueError:
+        pass
+    quoted = quote(text, safe=_IRI_SAFE)
+    try:
+        NamedNode(quoted)
+        return quoted
+    except ValueError:
+        return None
 
 
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
@@ -784,3 +840,124 @@ def parse_flag(value: object) -> bool | None:
         if word in ("no", "n", "false", "f", "0"):
             return False
     return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Shared field helpers (custom/extra fields, sizes, checksums, boroughs)
+# ------------------------------------------------------------------------------------------------
+
+# custom-field / extras keys, normalised by field_key(): lower-case, runs of non-alphanumerics as "_"
+FREQUENCY_KEYS = frozenset(
+    {
+        "update_frequency",
+        "frequency",
+        "update_freq",
+        "accrual_periodicity",
+        "accrualperiodicity",
+        "refresh_frequency",
+        "update_cycle",
+        "frequency_of_update",
+    }
+)
+BOROUGH_KEYS = frozenset({"borough", "boroughs", "london_borough", "london_boroughs", "local_authority", "spatial"})
+PERSONAL_KEYS = frozenset({"personal_data", "contains_personal_data", "has_personal_data", "personal"})
+ARCHIVED_KEYS = frozenset({"archived", "is_archived"})
+STATUS_KEYS = frozenset({"status", "dataset_status", "lifecycle"})
+
+_FIELD_KEYS: dict[str, str] = {}
+
+
+def field_key(name: str) -> str:
+    """A custom field's name normalised for matching: "Update frequency" -> "update_frequency"."""
+    key = _FIELD_KEYS.get(name)
+    if key is None:
+        key = _FIELD_KEYS[name] = "_".join(_NON_ALNUM.sub(" ", name.lower()).split())
+    return key
+
+
+_HASH_ALGORITHMS = {32: "md5", 40: "sha1", 64: "sha256"}
+_HASH_NAMES = {"md5": "md5", "sha1": "sha1", "sha-1": "sha1", "sha256": "sha256", "sha-256": "sha256"}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def parse_checksum(value: object) -> tuple[str, str] | None:
+    """(spdx algorithm local name, lower-case hex) from a bare hex digest (by length: MD5, SHA-1,
+    SHA-256) or an "algorithm:hex" form; None when the value is neither."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    algorithm = None
+    if ":" in text:
+        name, text = text.split(":", 1)
+        algorithm = _HASH_NAMES.get(name.strip().lower())
+        if algorithm is None:
+            return None
+        text = text.strip()
+    by_length = _HASH_ALGORITHMS.get(len(text))
+    if by_length is None or (algorithm and algorithm != by_length) or not _HEX.issuperset(text):
+        return None
+    return by_length, text.lower()
+
+
+def parse_size(value: object) -> int | None:
+    """A byte count (int >= 0, or a string of digits); None when absent; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ValueError(f"not a byte count (an integer >= 0): {value!r}")
+
+
+def split_names(value: object) -> list[str]:
+    """Names from a string ("Camden, Islington" / "Camden; Islington") or a list of strings."""
+    if isinstance(value, str):
+        parts = value.replace(";", ",").split(",") if ("," in value or ";" in value) else [value]
+    elif isinstance(value, list):
+        parts = [v for v in value if isinstance(v, str)]
+    else:
+        return []
+    return [p.strip() for p in parts if p.strip()]
+
+
+def borough_code(text: str, boroughs: dict, by_name: dict[str, str]) -> str | None:
+    """A GSS code from a borough name, a GSS code, or an ONS statistical-geography / catalogue borough IRI."""
+    text = text.strip()
+    if text in boroughs:
+        return text
+    if "/" in text:
+        tail = text.rstrip("/").rsplit("/", 1)[-1]
+        if tail in boroughs:
+            return tail
+    lower = text.lower()
+    found = by_name.get(lower)
+    if found is None and lower.startswith("london borough of "):
+        found = by_name.get(lower[len("london borough of ") :])
+    return found
+
+
+# ------------------------------------------------------------------------------------------------
+# Dates
+# ------------------------------------------------------------------------------------------------
+
+# The date-time form of When.parse, tried first: exports are mostly instants. Everything else goes
+# through When.parse itself, so the accepted forms are exactly the record model's.
+_DATETIME = next(pattern for pattern, datatype in _DATE_FORMS if datatype == "dateTime")
+
+
+def parse_when(value: object) -> When | None:
+    """:meth:`When.parse` for a source value (None for absent/empty; ValueError when unreadable)."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > 16 and _DATETIME.match(text):
+        return When(text, "dateTime")
+    return _parse_short_when(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_short_when(text: str) -> When | None:
+    return When.parse(text)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Store
+from pyoxigraph import NamedNode, RdfFormat, Store
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent
@@ -40,45 +40,62 @@ PREFIXES = """\
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 """
 
-# File types the catalogue's sources use (EU file-type codes). The NAL copies shipped in shared/ carry
-# English labels for all but a few newer codes; those get the label given here.
-FILE_TYPES = (
-    "CSV TSV XLS XLSX ODS JSON GEOJSON XML HTML XHTML PDF TXT RTF DOC DOCX ODT PPT PPTX ZIP GZIP TAR "
-    "SHP DBF KML KMZ GML GPKG GTFS WMS_SRVC WFS_SRVC RDF RDF_TURTLE RDF_XML JSON_LD RDF_N_TRIPLES "
-    "RDF_N_QUADS RDF_TRIG N3 SPARQLQ ATOM RSS PNG JPEG GIF SVG TIFF MDB OCTET"
-).split()
+
+def words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# File types: the whole EU file-type list (loaders accept any of its codes). English labels come from the
+# NAL copies shipped in shared/; codes without one there get the label given here, or their
+# code.
 FILE_TYPE_FALLBACK_LABELS = {
     "GPKG": "GeoPackage",
     "GTFS": "GTFS",
+    "GEOTIFF": "GeoTIFF",
     "WMS_SRVC": "WMS service",
     "WFS_SRVC": "WFS service",
+    "WCS_SRVC": "WCS service",
     "N3": "Notation3",
-    "SVG": "SVG",
+    "XLSM": "Excel XLSM",
+    "XLSB": "Excel XLSB",
+    "ODP": "ODP",
+    "ICS": "iCalendar",
+    "JS": "JavaScript",
+    "RDF_THRIFT": "RDF Thrift",
+    "RDF_TRIX": "RDF TriX",
+    "MIF_MID": "MapInfo MIF/MID",
+    "ARCINFO_COV": "ArcInfo coverage",
 }
 
 # IANA media types (registered ones only) for dcat:mediaType. The application/* ones are checked against
 # the IANA registry extract in shared/ (which lacks a few, listed in NOT_IN_EXTRACT); text/* and image/*
 # are long-standing registrations.
-MEDIA_TYPES = (
+MEDIA_TYPES = words(
     "text/csv text/tab-separated-values text/html text/plain text/turtle text/n3 text/xml text/rtf "
     "application/json application/geo+json application/xml application/xhtml+xml application/pdf "
-    "application/rtf application/zip application/gzip application/octet-stream "
-    "application/vnd.ms-excel application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "
+    "application/rtf application/zip application/gzip application/octet-stream application/vnd.ms-excel "
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "
     "application/vnd.oasis.opendocument.spreadsheet application/vnd.oasis.opendocument.text "
     "application/msword application/vnd.openxmlformats-officedocument.wordprocessingml.document "
-    "application/vnd.ms-powerpoint application/vnd.openxmlformats-officedocument.presentationml.presentation "
+    "application/vnd.ms-powerpoint "
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation "
     "application/vnd.google-earth.kml+xml application/vnd.google-earth.kmz application/gml+xml "
     "application/geopackage+sqlite3 application/rdf+xml application/ld+json application/n-triples "
     "application/n-quads application/trig application/sparql-query application/sparql-results+json "
-    "application/sparql-results+xml application/atom+xml "
-    "image/png image/jpeg image/gif image/svg+xml image/tiff"
-).split()
+    "application/sparql-results+xml application/atom+xml image/png image/jpeg image/gif image/svg+xml "
+    "image/tiff image/bmp application/vnd.ms-excel.sheet.macroEnabled.12 "
+    "application/vnd.ms-excel.sheet.binary.macroEnabled.12 application/vnd.oasis.opendocument.presentation "
+    "application/vnd.rar application/vnd.shp application/vnd.dbf application/sql application/yaml "
+    "application/epub+zip text/calendar text/javascript text/css audio/mpeg video/mp4"
+)
 
-NOT_IN_EXTRACT = {"application/sparql-results+json"}  # registered by the SPARQL 1.1 JSON results spec
+# Registered, but newer than (or missing from) the extract: SPARQL 1.1 JSON results (W3C), YAML (RFC 9512).
+NOT_IN_EXTRACT = {"application/sparql-results+json", "application/yaml"}
 
 ACCESS_RIGHTS = ("PUBLIC", "RESTRICTED", "NON_PUBLIC")
 LICENCES = ("OGL_3_0", "CC_BY_4_0", "CC0", "ODC_BL", "ODC_BY", "ODC_PDDL")
-THEMES = "AGRI ECON EDUC ENER ENVI GOVE HEAL INTR JUST REGI SOCI TECH TRAN".split()
+CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+THEMES = words("AGRI ECON EDUC ENER ENVI GOVE HEAL INTR JUST REGI SOCI TECH TRAN")
 
 # Organisations beyond the 33 councils: id, name, alternative names, ADMS publisher type, homepage,
 # spatial coverage, identity links. Where shared/ has the organisation (digital-land organisation.csv),
@@ -151,12 +168,63 @@ ORGANISATIONS = (
         "description": "The Mayoral development corporation for the Old Oak and Park Royal regeneration area.",
     },
     {
+        "id": "mopac",
+        "name": "Mayor's Office for Policing and Crime",
+        "alt": ("MOPAC",),
+        "type": "RegionalAuthority",
+        "spatial": ONS + "E12000007",
+        "description": "The GLA body through which the Mayor of London oversees policing in London.",
+    },
+    {
+        "id": "lldc",
+        "name": "London Legacy Development Corporation",
+        "alt": ("LLDC",),
+        "type": "RegionalAuthority",
+        "register": "development-corporation:Q6670544",
+        "homepage": "https://www.queenelizabetholympicpark.co.uk/",
+        "description": "The Mayoral development corporation for the Queen Elizabeth Olympic Park and its "
+        "surroundings, the legacy of the London 2012 Games.",
+    },
+    {
         "id": "ons",
         "name": "Office for National Statistics",
         "alt": ("ONS",),
         "type": "NationalAuthority",
         "register": "government-organisation:D303",
         "description": "The UK's national statistical institute.",
+    },
+    {
+        "id": "dwp",
+        "name": "Department for Work and Pensions",
+        "alt": ("DWP",),
+        "type": "NationalAuthority",
+        "homepage": "https://www.gov.uk/government/organisations/department-for-work-pensions",
+        "description": "The UK government department for welfare, pensions and child maintenance.",
+    },
+    {
+        "id": "dfe",
+        "name": "Department for Education",
+        "alt": ("DfE",),
+        "type": "NationalAuthority",
+        "homepage": "https://www.gov.uk/government/organisations/department-for-education",
+        "description": "The UK government department for children's services and education in England.",
+    },
+    {
+        "id": "ohid",
+        "name": "Office for Health Improvement and Disparities",
+        "alt": ("OHID",),
+        "type": "NationalAuthority",
+        "homepage": "https://www.gov.uk/government/organisations/office-for-health-improvement-and-disparities",
+        "description": "The part of the Department of Health and Social Care that publishes public health "
+        "data for England (formerly Public Health England).",
+    },
+    {
+        "id": "environment-agency",
+        "name": "Environment Agency",
+        "alt": ("EA",),
+        "type": "NationalAuthority",
+        "register": "government-organisation:EA199",
+        "description": "The public body for the environment in England: flooding, water, pollution and waste.",
     },
 )
 
@@ -216,7 +284,7 @@ def read_organisations(shared: Path) -> dict[str, dict[str, str]]:
 
 
 def place_variants(place: str) -> list[str]:
-    """"Hammersmith and Fulham" also as "Hammersmith & Fulham"."""
+    """ "Hammersmith and Fulham" also as "Hammersmith & Fulham"."""
     variants = [place]
     if " and " in place:
         variants.append(place.replace(" and ", " & "))
@@ -390,7 +458,8 @@ def load(store: Store, path: Path, graph: str) -> None:
 
 def english_labels(store: Store, concept: str) -> list[str]:
     rows = store.query(
-        f"SELECT DISTINCT ?l WHERE {{ GRAPH ?g {{ <{concept}> <{SKOS}prefLabel> ?l FILTER(langMatches(lang(?l), 'en')) }} }}"
+        f"SELECT DISTINCT ?l WHERE {{ GRAPH ?g {{ <{concept}> <{SKOS}prefLabel> ?l "
+        "FILTER(langMatches(lang(?l), 'en')) } }"
     )
     return sorted({row["l"].value for row in rows})
 
@@ -418,6 +487,7 @@ def eu_vocabularies_ttl(shared: Path) -> str:
     load(store, head / "filetypes-sparql-result.ttl", "file-type-head")
     load(store, root / "berlinonline-mdr-nal/reference/mdr-nal/filetypes-skos-ap-act.ttl", "file-type-2017")
     load(store, root / "semiceu-dcat-ap_shacl-resources/resources/filetypes-skos-ap-act.rdf", "file-type-semic")
+    load(store, root / "fdk-reference-data/history/filetypes-skos-ap-act.rdf", "file-type-2022")
     load(store, head / "language-sparql-result.ttl", "language")
     load(store, head / "licences-sparql-result.ttl", "licence")
     load(store, root / "semiceu-dcat-ap_shacl-resources/resources/ADMS_SKOS_v1.00.rdf", "adms")
@@ -430,10 +500,12 @@ def eu_vocabularies_ttl(shared: Path) -> str:
         "#   data themes, access rights, frequencies, languages, licences: EU vocabularies SPARQL extracts\n"
         "#     (Informasjonsforvaltning/fdk-reference-data @ 55830c3; NAL versions access-right 20220316-0,\n"
         "#     frequency 20220615-0, licence 20241211-0, language 20160921-0)\n"
-        "#   file-type labels: NAL file-type 20171213-0 (SEMICeu/dcat-ap_shacl, berlinonline/ckanext-dcatde_berlin);\n"
-        "#     codes checked against file-type 20220928-0; labels of newer codes marked 'label: ours'\n"
+        "#   file types: all codes of NAL file-type 20220928-0 (fdk-reference-data); English labels from the NAL\n"
+        "#     copies (SEMICeu/dcat-ap_shacl, berlinonline/ckanext-dcatde_berlin, fdk-reference-data history);\n"
+        "#     codes without an English label there get ours, marked 'label: ours'\n"
         "#   publisher types: ADMS controlled vocabulary v1.00 (SEMICeu/dcat-ap_shacl resources)\n"
         "#   dataset status: EU 'Dataset status' NAL (not in shared/; concept written from the published list)\n"
+        "#   checksum algorithms: SPDX 2.3 RDF vocabulary individuals (http://spdx.org/rdf/terms#)\n"
         "# Content (c) European Union, reused under the Commission's reuse policy (CC BY 4.0). Do not edit by hand.\n",
         PREFIXES,
     ]
@@ -512,12 +584,16 @@ def eu_vocabularies_ttl(shared: Path) -> str:
     # File types
     out.append("# ---- File types (dct:format) ----\n")
     out.append(scheme("file-type", "File type", "20220928-0"))
-    for code in FILE_TYPES:
-        concept = f"{EU}file-type/{code}"
-        if not exists(store, concept):
-            raise SystemExit(f"file type {code} not in the shipped NAL")
+    file_types = sorted(
+        row["c"].value
+        for row in store.query(
+            f"SELECT DISTINCT ?c WHERE {{ GRAPH <urn:src:file-type-head> {{ ?c <{DC11}identifier> ?code }} }}"
+        )
+    )
+    for concept in file_types:
+        code = concept.rsplit("/", 1)[1]
         labels = english_labels(store, concept)
-        label = labels[0] if labels else FILE_TYPE_FALLBACK_LABELS[code]
+        label = labels[0] if labels else FILE_TYPE_FALLBACK_LABELS.get(code, code.replace("_", " "))
         if not labels:
             out.append(f"# label: ours ({code} has no English label in the shipped NAL copies)\n")
         out.append(
@@ -641,6 +717,18 @@ def eu_vocabularies_ttl(shared: Path) -> str:
                     ("skos:prefLabel", [lit(one_label(store, concept))]),
                     ("skos:notation", [lit(code, None)]),
                     ("skos:inScheme", [iri(adms_scheme)]),
+                ],
+            )
+        )
+    # SPDX checksum algorithms: DCAT-AP 3.0.1 ranges want spdx:algorithm values typed spdx:ChecksumAlgorithm.
+    out.append("# ---- SPDX checksum algorithms (spdx:algorithm; SPDX 2.3 individuals) ----\n")
+    for algorithm in CHECKSUM_ALGORITHMS:
+        out.append(
+            block(
+                iri(f"http://spdx.org/rdf/terms#checksumAlgorithm_{algorithm}"),
+                [
+                    ("a", ["<http://spdx.org/rdf/terms#ChecksumAlgorithm>"]),
+                    ("rdfs:label", [lit(algorithm.upper(), None)]),
                 ],
             )
         )

@@ -1,0 +1,188 @@
+"""The documents views publish: fetched from the published snapshot by the named CONSTRUCT queries in
+``queries/``, over the public graphs only, and read as a small graph.
+
+A document's triples are cached per (generation, kind, IRI): the HTML, JSON and every RDF form of one
+resource, and every catalogue page that lists a dataset, are built from one query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from dfl_graph.namespaces import DCT, FOAF, RDF, RDFS, SKOS
+from dfl_graph.queries import named_queries
+from dfl_graph.store import Snapshot
+
+LABEL_PREDICATES = (SKOS.prefLabel.value, FOAF.name.value, DCT.title.value, RDFS.label.value)
+LANGUAGE = "en"
+
+Term = NamedNode | BlankNode | Literal
+
+
+@dataclass
+class Document:
+    """A resource's document: its triples, with the lookups templates and JSON views need."""
+
+    iri: str
+    triples: tuple[Triple, ...]
+    _by_subject: dict[str, dict[str, list[Term]]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for t in self.triples:
+            by_predicate = self._by_subject.setdefault(t.subject.value, {})
+            by_predicate.setdefault(t.predicate.value, []).append(t.object)
+
+    def __bool__(self) -> bool:
+        return bool(self.triples)
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+    def subjects(self) -> list[str]:
+        return list(self._by_subject)
+
+    def has(self, subject: str) -> bool:
+        return subject in self._by_subject
+
+    def properties(self, subject: str | None = None) -> dict[str, list[Term]]:
+        return self._by_subject.get(subject or self.iri, {})
+
+    def values(self, predicate: NamedNode, subject: str | None = None) -> list[Term]:
+        """Objects of (subject, predicate), sorted for a stable page."""
+        return sorted(self.properties(subject).get(predicate.value, []), key=lambda term: str(term))
+
+    def iris(self, predicate: NamedNode, subject: str | None = None) -> list[str]:
+        return [v.value for v in self.values(predicate, subject) if isinstance(v, NamedNode)]
+
+    def text(self, predicate: NamedNode, subject: str | None = None) -> str | None:
+        """One literal value, preferring English, then untagged, then any."""
+        literals = [v for v in self.values(predicate, subject) if isinstance(v, Literal)]
+        if not literals:
+            return None
+        literals.sort(key=lambda lit: (lit.language != LANGUAGE, lit.language is not None, lit.value))
+        return literals[0].value
+
+    def texts(self, predicate: NamedNode, subject: str | None = None) -> list[str]:
+        literals = [v for v in self.values(predicate, subject) if isinstance(v, Literal)]
+        return list(dict.fromkeys(lit.value for lit in literals if lit.language in (None, LANGUAGE)))
+
+    def label(self, iri: str) -> str | None:
+        """The best label the document has for an IRI (preferred label, name, title, rdfs:label)."""
+        properties = self._by_subject.get(iri, {})
+        for predicate in LABEL_PREDICATES:
+            literals = [v for v in properties.get(predicate, []) if isinstance(v, Literal)]
+            if literals:
+                literals.sort(key=lambda lit: (lit.language != LANGUAGE, lit.language is not None, lit.value))
+                return literals[0].value
+        return None
+
+    def types(self, subject: str | None = None) -> list[str]:
+        return self.iris(RDF.type, subject)
+
+
+class TripleCache:
+    """A bounded LRU of document triples keyed by (generation, kind, IRI), shared by a worker's threads."""
+
+    def __init__(self, max_entries: int = 20_000) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple, tuple[Triple, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[Triple, ...] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, triples: tuple[Triple, ...]) -> None:
+        with self._lock:
+            self._items[key] = triples
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+_cache = TripleCache()
+
+
+def construct(snapshot: Snapshot, query: str, bindings: dict[str, str], graphs: list[NamedNode] | None = None) -> Iterator[Triple]:
+    """Run a named CONSTRUCT over the public graphs (or a public subset of them)."""
+    named = named_queries()[query]
+    public = snapshot.public_graphs
+    if graphs is not None:
+        allowed = {g.value for g in public}
+        graphs = [g for g in graphs if g.value in allowed]
+    results = snapshot.store.query(
+        named.text,
+        substitutions=named.substitutions(bindings),
+        default_graph=graphs if graphs is not None else public,
+        named_graphs=graphs if graphs is not None else public,
+    )
+    yield from results  # type: ignore[misc]
+
+
+def _document(snapshot: Snapshot, kind: str, iri: str, make) -> Document:
+    key = (snapshot.generation, snapshot.manifest.published_at, kind, iri)
+    triples = _cache.get(key)
+    if triples is None:
+        triples = tuple(dict.fromkeys(make()))
+        _cache.put(key, triples)
+    return Document(iri, triples)
+
+
+def dataset_document(snapshot: Snapshot, iri: str) -> Document:
+    """A public dataset's document (call only for IRIs the catalogue index lists)."""
+    return _document(snapshot, "dataset", iri, lambda: construct(snapshot, "dataset-document", {"dataset": iri}))
+
+
+def distribution_document(snapshot: Snapshot, iri: str) -> Document:
+    return _document(
+        snapshot, "distribution", iri, lambda: construct(snapshot, "distribution-document", {"distribution": iri})
+    )
+
+
+def resource_document(snapshot: Snapshot, iri: str) -> Document:
+    """A publisher, theme, borough, concept scheme or vocabulary with its members."""
+    return _document(snapshot, "resource", iri, lambda: construct(snapshot, "resource-document", {"resource": iri}))
+
+
+def vocabulary_graphs(snapshot: Snapshot) -> list[NamedNode]:
+    return [g for g in snapshot.public_graphs if g.value.startswith(snapshot.uris.graph("vocab/"))]
+
+
+def catalog_document(snapshot: Snapshot) -> Document:
+    """The catalogue's own description (title, publisher, licence, ...) from the vocabulary graphs: the source
+    graphs also hold its ``dcat:dataset`` links, which the feed pages out instead."""
+    iri = snapshot.uris.catalog()
+    return _document(
+        snapshot,
+        "catalog",
+        iri,
+        lambda: construct(snapshot, "resource-document", {"resource": iri}, vocabulary_graphs(snapshot)),
+    )
+
+
+def merge(documents: Iterable[Document], iri: str, extra: Iterable[Triple] = ()) -> Document:
+    triples: dict[Triple, None] = {}
+    for document in documents:
+        triples.update(dict.fromkeys(document.triples))
+    triples.update(dict.fromkeys(extra))
+    return Document(iri, tuple(triples))
+
+
+__all__ = [
+    "Document",
+    "catalog_document",
+    "construct",
+    "dataset_document",
+    "distribution_document",
+    "merge",
+    "resource_document",
+    "vocabulary_graphs",
+]

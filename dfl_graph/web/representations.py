@@ -1,0 +1,134 @@
+"""Turning one resource into the HTTP response for the representation a request chose.
+
+Every negotiated resource answers the same way: the body from the document cache (built once per
+generation), ``ETag`` (generation + resource + format) and ``Last-Modified`` (the generation's
+publication time) with 304 on conditional requests, ``Vary: Accept`` when the format came from
+``Accept``, ``Content-Location`` of the chosen representation, a ``Link: rel="alternate"`` for every
+representation, and ``Access-Control-Allow-Origin: *`` on machine formats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from flask import Response, current_app, g, render_template, request
+from werkzeug.http import is_resource_modified
+
+from dfl_graph.store import Snapshot
+from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.documents import Document
+from dfl_graph.web.negotiation import HTML, JSON, RESOURCE_FORMATS, Format, choose
+from dfl_graph.web.rdf_documents import DocumentCache, serializer_for
+
+MAX_PATH = 2048
+MACHINE_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Location, ETag, Last-Modified, Link",
+}
+
+
+@dataclass
+class Resource:
+    """What a view knows about one resource: where it lives and how to render each representation."""
+
+    iri: str
+    path: str  # under the base, without a format suffix, e.g. "/dataset/x"
+    document: Callable[[], Document]
+    html: Callable[[Document], str]
+    json: Callable[[Document], dict]
+    formats: tuple[Format, ...] = RESOURCE_FORMATS
+    query: str = ""  # canonical query string kept on every representation (catalogue pages)
+    status: int = 200
+    key: str = ""  # cache key; defaults to path + query
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def url(self, fmt: Format | None = None) -> str:
+        base = settings().base
+        suffix = f".{fmt.name}" if fmt is not None else ""
+        return f"{base}{self.path}{suffix}" + (f"?{self.query}" if self.query else "")
+
+
+def document_cache() -> DocumentCache:
+    cache = current_app.extensions.get("dfl.document_cache")
+    if cache is None:
+        cache = current_app.extensions["dfl.document_cache"] = DocumentCache()
+    return cache
+
+
+def requested_format(suffix: str | None, formats: tuple[Format, ...] = RESOURCE_FORMATS) -> tuple[Format, bool]:
+    """The format of this request (suffix > ?format= > Accept); remembered for error pages."""
+    g.dfl_formats = formats
+    fmt, negotiated = choose(suffix, request.args.get("format"), request.headers.get("Accept"), formats)
+    g.dfl_format = fmt
+    return fmt, negotiated
+
+
+def last_modified(current: Snapshot) -> datetime:
+    return datetime.fromisoformat(current.manifest.published_at.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def link_header(resource: Resource) -> str:
+    links = [f'<{quote(resource.iri, safe=":/?#[]@!$&()*+,;=%~")}>; rel="canonical"']
+    for fmt in resource.formats:
+        links.append(f'<{resource.url(fmt)}>; rel="alternate"; type="{fmt.media_type}"')
+    return ", ".join(links)
+
+
+def entity_tag(current: Snapshot, resource: Resource, fmt: Format) -> str:
+    digest = hashlib.sha1(f"{resource.key or resource.url()}|{fmt.name}|{resource.status}".encode()).hexdigest()
+    return f"g{current.generation}-{digest[:20]}"
+
+
+def body_for(resource: Resource, fmt: Format) -> bytes:
+    """The bytes of one representation (cached per generation)."""
+    current = snapshot()
+
+    def make() -> bytes:
+        document = resource.document()
+        if fmt == HTML:
+            return resource.html(document).encode()
+        if fmt == JSON:
+            return json.dumps(resource.json(document), ensure_ascii=False, indent=1).encode()
+        return serializer_for(current.uris.base).serialize(document.triples, fmt, primary=resource.iri)
+
+    key = (current.generation, current.manifest.published_at, resource.key or resource.url(), fmt.name, resource.status)
+    return document_cache().get_or_make(key, make)
+
+
+def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
+    """The response for one representation of a resource, conditional requests answered with 304."""
+    current = snapshot()
+    headers = {
+        "Content-Location": resource.url(fmt),
+        "Link": link_header(resource),
+        **resource.extra_headers,
+    }
+    if negotiated:
+        headers["Vary"] = "Accept"
+    if fmt != HTML:
+        headers.update(MACHINE_HEADERS)
+    etag = entity_tag(current, resource, fmt)
+    modified = last_modified(current)
+    if resource.status == 200 and not is_resource_modified(request.environ, etag=etag, last_modified=modified):
+        response = Response(status=304, headers=headers)
+    else:
+        response = Response(body_for(resource, fmt), status=resource.status, headers=headers)
+        response.content_type = fmt.content_type
+    response.set_etag(etag)
+    response.last_modified = modified
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response
+
+
+def render_page(template: str, **context) -> str:
+    """An HTML page in the site layout."""
+    return render_template(template, **context)
+
+
+__all__ = ["MAX_PATH", "Resource", "body_for", "document_cache", "render_page", "requested_format", "respond"]

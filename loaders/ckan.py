@@ -1,0 +1,300 @@
+"""CKAN action API responses: ``package_search``, ``package_show``, or a bare list of packages.
+
+Read as the API returns them: ``{"success": true, "result": {"count": .., "results": [..]}}`` (search),
+``{"success": true, "result": {..one package..}}`` (show), ``{"result": [..packages..]}``
+(``current_package_list_with_resources``) or ``[..packages..]``. ``"success": false`` is an error
+response and the whole file is refused. See docs/loaders.md for the field mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
+from dfl_graph.uris import slugify
+from loaders.base import Loader, LoadError, read_json
+from loaders.formats import (
+    ARCHIVED_KEYS,
+    BOROUGH_KEYS,
+    FREQUENCY_KEYS,
+    PERSONAL_KEYS,
+    borough_code,
+    clean_email,
+    clean_iri,
+    clean_text,
+    field_key,
+    file_format,
+    frequency_code,
+    html_to_text,
+    is_no_licence,
+    licence_iri,
+    parse_checksum,
+    parse_flag,
+    parse_size,
+    parse_when,
+    split_names,
+)
+
+# File types that name a web page or a service rather than a downloadable file.
+NOT_DOWNLOADS = frozenset({"HTML", "XHTML", "WMS_SRVC", "WFS_SRVC", "WCS_SRVC", "REST", "MAP_SRVC"})
+SKIPPED_STATES = frozenset({"deleted", "draft"})
+
+
+def _packages(path: Path, data: Any) -> list:
+    """The package dicts of a CKAN response, or LoadError naming what the file is instead."""
+    if isinstance(data, list):
+        return data
+    if not isinstance(data, dict):
+        raise LoadError(
+            path,
+            f"wrong shape: expected a CKAN API response object or a list of packages, got {type(data).__name__}",
+            "1:1",
+        )
+    if data.get("success") is False:
+        error = data.get("error")
+        message = error.get("message") or error.get("__type") if isinstance(error, dict) else error
+        raise LoadError(path, f"the CKAN API reported failure (success: false): {message or 'no error message'}")
+    if "result" not in data:
+        if "name" in data and ("resources" in data or "title" in data):
+            return [data]  # a bare package
+        raise LoadError(path, "wrong shape: no 'result' in the CKAN response (package_search or package_show)", "1:1")
+    result = data["result"]
+    if isinstance(result, list):
+        if result and all(isinstance(r, str) for r in result):
+            raise LoadError(path, "wrong shape: this is a package_list (names only), not package metadata")
+        return result
+    if isinstance(result, dict):
+        if isinstance(result.get("results"), list):
+            return result["results"]
+        if "name" in result or "id" in result:
+            return [result]
+    raise LoadError(path, "wrong shape: 'result' is neither a package_search result nor a package", "1:1")
+
+
+class CkanLoader(Loader):
+    name: ClassVar[str] = "ckan"
+    description: ClassVar[str] = "CKAN action API JSON: package_search or package_show response, or a list of packages"
+
+    def records(self, path: Path) -> Iterator[DatasetRecord]:
+        packages = _packages(path, read_json(path))
+        vocab = self.vocabularies
+        self._publishers = vocab.publishers
+        self._publisher_by_name = vocab.publisher_by_name
+        self._themes = vocab.themes
+        self._theme_by_label = vocab.theme_by_label
+        self._boroughs = vocab.boroughs
+        self._borough_by_name = vocab.borough_by_name
+        seen: set[str] = set()
+        for index, package in enumerate(packages):
+            if not isinstance(package, dict):
+                self.problem(f"#{index}", "package", f"item {index} is a {type(package).__name__}, not a package")
+                continue
+            label = str(package.get("name") or package.get("id") or f"#{index}")
+            state = package.get("state")
+            if state in SKIPPED_STATES:
+                self.problem(label, "state", f"skipped: the package is {state}")
+                continue
+            if package.get("type") not in (None, "dataset"):
+                self.problem(label, "type", f"skipped: a {package['type']!r}, not a dataset")
+                continue
+            try:
+                record = self._record(package, label)
+            except (TypeError, AttributeError, ValueError) as error:
+                self.problem(label, "package", f"skipped: unreadable package ({error})")
+                continue
+            if record is None:
+                continue
+            if record.id in seen:
+                self.problem(record.id, "name", "skipped: a second package with this name")
+                continue
+            seen.add(record.id)
+            yield record
+
+    def _record(self, package: dict[str, Any], label: str) -> DatasetRecord | None:
+        problem = self.problem
+        name = package.get("name") or package.get("id")
+        if not isinstance(name, str) or not name.strip():
+            problem(label, "name", "skipped: the package has neither name nor id")
+            return None
+        record_id = name.strip()
+        title = clean_text(package.get("title"))
+        if title is None:
+            problem(record_id, "title", "the package has no title")
+        notes = package.get("notes")
+        record = DatasetRecord(
+            id=record_id,
+            title=title or "",
+            slug=record_id,
+            description=html_to_text(notes, markdown=True) if isinstance(notes, str) else None,
+            access=AccessLevel.NON_PUBLIC if package.get("private") is True else AccessLevel.PUBLIC,
+        )
+        record.issued = self._when(record_id, "metadata_created", package.get("metadata_created"))
+        record.modified = self._when(record_id, "metadata_modified", package.get("metadata_modified"))
+        url = package.get("url")
+        if isinstance(url, str) and url.strip():
+            record.landing_page = clean_iri(url)
+            if record.landing_page is None:
+                problem(record_id, "url", f"not an http(s) URL, no landing page: {url.strip()!r}")
+
+        self._publisher(record, package.get("organization"))
+        self._groups(record, package.get("groups") or [])
+        for tag in package.get("tags") or []:
+            text = clean_text(tag.get("display_name") or tag.get("name")) if isinstance(tag, dict) else clean_text(tag)
+            if not text:
+                continue
+            if text not in record.keywords:
+                record.keywords.append(text)
+            theme = self._theme_by_label.get(text.lower())
+            if theme and theme not in record.themes:
+                record.themes.append(theme)
+        self._licence(record, package)
+        record.contact = self._contact(record_id, package)
+        extras = package.get("extras") or []
+        if extras:
+            self._extras(record, extras)
+        seen: set[str] = set()
+        for position, resource in enumerate(package.get("resources") or [], start=1):
+            if not isinstance(resource, dict) or resource.get("state") == "deleted":
+                continue
+            dist = self._distribution(record, resource, position)
+            if dist.id in seen:
+                problem(record_id, "resources", f"duplicate resource id {dist.id!r}: skipped")
+                continue
+            seen.add(dist.id)
+            record.distributions.append(dist)
+        return record
+
+    def _when(self, record_id: str, field: str, value: Any) -> When | None:
+        try:
+            return parse_when(value)
+        except ValueError as error:
+            self.problem(record_id, field, str(error))
+            return None
+
+    def _publisher(self, record: DatasetRecord, organization: Any) -> None:
+        if not isinstance(organization, dict):
+            return
+        title = clean_text(organization.get("title"))
+        org_name = organization.get("name") if isinstance(organization.get("name"), str) else None
+        known = self._publisher_by_name.get(title.lower()) if title else None
+        if known is None and org_name in self._publishers:
+            known = org_name
+        if known:
+            record.publisher = known
+        elif org_name or title:
+            record.publisher = slugify(org_name or title)
+            record.publisher_name = title or org_name
+
+    def _groups(self, record: DatasetRecord, groups: list) -> None:
+        for group in groups:
+            if not isinstance(group, dict):
+                continue
+            title = clean_text(group.get("title") or group.get("display_name"))
+            group_name = group.get("name") if isinstance(group.get("name"), str) else None
+            theme = self._theme_by_label.get(title.lower()) if title else None
+            if theme is None and group_name:
+                theme = group_name if group_name in self._themes else self._theme_by_label.get(group_name.lower())
+            if theme is None:
+                self.problem(record.id, "groups", f"group {title or group_name!r} is not a London theme")
+            elif theme not in record.themes:
+                record.themes.append(theme)
+
+    def _licence(self, record: DatasetRecord, package: dict) -> None:
+        values = [package.get(k) for k in ("license_url", "license_id", "license_title")]
+        texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+        for text in texts:
+            iri = licence_iri(text)
+            if iri:
+                record.licence = iri
+                return
+        if texts and not any(is_no_licence(t) for t in texts):
+            self.problem(record.id, "license_id", f"unknown licence {texts[0]!r}")
+
+    def _contact(self, record_id: str, package: dict) -> Contact | None:
+        for role in ("maintainer", "author"):
+            name = clean_text(package.get(role))
+            raw_email = package.get(f"{role}_email")
+            email = clean_email(raw_email) if isinstance(raw_email, str) else None
+            if isinstance(raw_email, str) and raw_email.strip() and email is None:
+                self.problem(record_id, f"{role}_email", f"not an e-mail address: {raw_email.strip()!r}")
+            if name or email:
+                return Contact(name=name, email=email)
+        return None
+
+    def _extras(self, record: DatasetRecord, extras: Any) -> None:
+        if isinstance(extras, dict):
+            pairs = list(extras.items())
+        else:
+            pairs = [(e.get("key"), e.get("value")) for e in extras if isinstance(e, dict)]
+        for name, value in pairs:
+            if not isinstance(name, str) or value in (None, ""):
+                continue
+            key = field_key(name)
+            if key in FREQUENCY_KEYS:
+                code = frequency_code(value) if isinstance(value, str) else None
+                if code is None:
+                    self.problem(record.id, f"extras.{name}", f"unknown update frequency {value!r}")
+                else:
+                    record.frequency = code
+            elif key in BOROUGH_KEYS:
+                if isinstance(value, str) and value.lstrip().startswith("{"):
+                    continue  # a GeoJSON geometry (ckanext-spatial): not a borough name
+                for text in split_names(value):
+                    gss = borough_code(text, self._boroughs, self._borough_by_name)
+                    if gss is None:
+                        self.problem(record.id, f"extras.{name}", f"not a London borough: {text!r}")
+                    elif gss not in record.boroughs:
+                        record.boroughs.append(gss)
+            elif key in PERSONAL_KEYS:
+                flag = parse_flag(value)
+                if flag is None:
+                    self.problem(record.id, f"extras.{name}", f"not a yes/no value: {value!r}")
+                else:
+                    record.personal_data = flag
+            elif key in ARCHIVED_KEYS and parse_flag(value):
+                record.status = Status.ARCHIVED
+
+    def _distribution(self, record: DatasetRecord, resource: dict, position: int) -> DistributionRecord:
+        problem = self.problem
+        dist_id = resource.get("id")
+        dist_id = str(dist_id).strip() if dist_id not in (None, "") else str(position)
+        where = f"resources[{dist_id}]"
+        raw_url = resource.get("url")
+        url = clean_iri(raw_url) if isinstance(raw_url, str) else None
+        if isinstance(raw_url, str) and raw_url.strip() and url is None:
+            problem(record.id, f"{where}.url", f"not an http(s) URL: {raw_url.strip()!r}")
+        fmt = resource.get("format")
+        mimetype = resource.get("mimetype")
+        media_type, file_type = file_format(
+            fmt if isinstance(fmt, str) else None,
+            mimetype if isinstance(mimetype, str) else None,
+            paths=(url,),
+        )
+        if isinstance(fmt, str) and fmt.strip() and file_type is None and media_type is None:
+            problem(record.id, f"{where}.format", f"unknown format {fmt.strip()!r}")
+        description = resource.get("description")
+        dist = DistributionRecord(
+            id=dist_id,
+            access_url=url,
+            download_url=url if file_type not in NOT_DOWNLOADS else None,
+            title=clean_text(resource.get("name")),
+            description=html_to_text(description, markdown=True) if isinstance(description, str) else None,
+            media_type=media_type,
+            file_type=file_type,
+        )
+        try:
+            dist.byte_size = parse_size(resource.get("size"))
+        except ValueError as error:
+            problem(record.id, f"{where}.size", str(error))
+        digest = resource.get("hash")
+        if isinstance(digest, str) and digest.strip():
+            checksum = parse_checksum(digest)
+            if checksum:
+                dist.checksum = Checksum(*checksum)
+            else:
+                problem(record.id, f"{where}.hash", f"not an MD5, SHA-1 or SHA-256 hex digest: {digest!r}")
+        dist.issued = self._when(record.id, f"{where}.created", resource.get("created"))
+        dist.modified = self._when(record.id, f"{where}.last_modified", resource.get("last_modified"))
+        return dist

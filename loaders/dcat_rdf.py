@@ -1,0 +1,697 @@
+"""DCAT RDF (Turtle, RDF/XML, JSON-LD, N-Triples, N-Quads, TriG): every dcat:Dataset normalised to a record.
+
+The file is parsed whole with pyoxigraph (all or nothing: a syntax error anywhere refuses the file,
+with its line and column), indexed by subject, and each dataset is read from that index. What is
+normalised, and how, is listed in docs/loaders.md ("DCAT RDF"); in short:
+
+* the dataset is re-minted under our base (``{base}/dataset/{slug}``) with ``dct:source`` pointing at
+  the source's own IRI (``original_iri``); the slug comes from the IRI's last meaningful path segment or
+  fragment, so it is stable across reloads; clashes within the file get a short hash of the IRI;
+* blank-node datasets get a slug and id from a hash of their own (non-blank) statements;
+* a dataset without ``dct:accessRights`` is public; an access right we cannot read is non-public;
+* licences, formats, media types and frequencies go through :mod:`loaders.formats`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
+
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
+
+from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
+from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
+from dfl_graph.uris import slugify
+from loaders.base import Loader, LoadError
+from loaders.formats import (
+    EU_DATA_THEME,
+    access_level,
+    borough_code,
+    clean_email,
+    clean_iri,
+    format_from_name,
+    format_from_path,
+    frequency_code,
+    html_to_text,
+    licence_iri,
+    parse_checksum,
+    parse_size,
+    parse_when,
+)
+
+FORMATS: dict[str, RdfFormat] = {
+    ".ttl": RdfFormat.TURTLE,
+    ".turtle": RdfFormat.TURTLE,
+    ".rdf": RdfFormat.RDF_XML,
+    ".xml": RdfFormat.RDF_XML,
+    ".owl": RdfFormat.RDF_XML,
+    ".jsonld": RdfFormat.JSON_LD,
+    ".json": RdfFormat.JSON_LD,
+    ".nt": RdfFormat.N_TRIPLES,
+    ".nq": RdfFormat.N_QUADS,
+    ".trig": RdfFormat.TRIG,
+}
+
+# DCAT 3 defines dcat:DatasetSeries as a subclass of dcat:Dataset; classes the file itself declares
+# rdfs:subClassOf dcat:Dataset (transitively) are added per file.
+DATASET_CLASSES = frozenset({DCAT.Dataset.value, DCAT.DatasetSeries.value})
+EU_THEME_CODES = frozenset(
+    {
+        "AGRI",
+        "ECON",
+        "EDUC",
+        "ENER",
+        "ENVI",
+        "GOVE",
+        "HEAL",
+        "INTR",
+        "JUST",
+        "OP_DATPRO",
+        "REGI",
+        "SOCI",
+        "TECH",
+        "TRAN",
+    }
+)
+EU_DATASET_STATUS = "http://publications.europa.eu/resource/authority/dataset-status/"
+SCHEMA_HTTP = "http://schema.org/"
+SCHEMA_HTTPS = "https://schema.org/"
+TIME = "http://www.w3.org/2006/time#"
+
+# Words that say what a resource is rather than which one it is: path segments made only of these
+# ("dataset", "catalog-entry", "dataset-catalog-entry") are skipped when minting slugs.
+GENERIC_WORDS = frozenset(
+    {"dataset", "datasets", "id", "doc", "data", "resource", "resources", "catalog", "catalogue", "dcat", "record"}
+    | {"distribution", "distributions", "def", "metadata", "entry", "index", "about", "page", "this", "self"}
+)
+FILE_SUFFIXES = (".csv", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".html", ".htm", ".xlsx", ".xls", ".zip", ".pdf")
+
+P_TYPE = RDF.type.value
+P_TITLE = DCT.title.value
+P_DESCRIPTION = DCT.description.value
+P_LABEL_PROPS = (RDFS.label.value, SKOS.prefLabel.value, f"{SCHEMA_HTTP}name", f"{SCHEMA_HTTPS}name")
+NAME_PROPS = (
+    FOAF.name.value,
+    SKOS.prefLabel.value,
+    RDFS.label.value,
+    VCARD.fn.value,
+    VCARD["organization-name"].value,
+    DCT.title.value,
+    f"{SCHEMA_HTTP}name",
+    f"{SCHEMA_HTTPS}name",
+)
+FORMAT_NODE_PROPS = (RDFS.isDefinedBy.value, RDFS.label.value, OWL.sameAs.value, DCT.identifier.value)
+PLACE_NAME_PROPS = (SKOS.prefLabel.value, RDFS.label.value, LOCN.geographicName.value, DCT.title.value)
+START_PROPS = (DCAT.startDate.value, f"{SCHEMA_HTTP}startDate", f"{SCHEMA_HTTPS}startDate")
+END_PROPS = (DCAT.endDate.value, f"{SCHEMA_HTTP}endDate", f"{SCHEMA_HTTPS}endDate")
+INSTANT_PROPS = tuple(
+    f"{TIME}{p}" for p in ("inXSDDate", "inXSDDateTimeStamp", "inXSDDateTime", "inXSDgYear", "inXSDgYearMonth")
+)
+
+Term = NamedNode | BlankNode | Literal
+Index = dict[Any, dict[str, list[Term]]]
+
+
+def _digest(text: str, length: int = 10) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
+
+
+def iri_slug(iri: str) -> str:
+    """A readable, stable slug from an IRI: its last meaningful path segment or fragment part.
+
+    ``http://gss-data.org.uk/def/concept-scheme/sdmx-code-area/dataset`` -> ``sdmx-code-area``;
+    ``https://data.csiro.au/dap/landingpage?pid=csiro:33937`` -> ``landingpage-pid-csiro-33937``.
+    """
+    parts = urlsplit(iri)
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    segments += [unquote(s) for s in parts.fragment.split("/") if s]
+    meaningful = [s for s in segments if not GENERIC_WORDS.issuperset(slugify(s).split("-"))]
+    if meaningful:
+        segment = meaningful[-1]
+    elif segments:
+        segment = segments[-1]
+    else:
+        segment = parts.netloc or iri
+    if segment.lower().endswith(FILE_SUFFIXES) and "." in segment[1:]:
+        segment = segment.rsplit(".", 1)[0]
+    if parts.query:
+        segment = f"{segment}-{unquote(parts.query)}"
+    return slugify(segment)
+
+
+def _read_triples(path: Path, rdf_format: RdfFormat) -> Iterable:
+    """All triples/quads of the file (graph names ignored), or LoadError with the position."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if rdf_format is not RdfFormat.RDF_XML:  # RDF/XML may declare another encoding
+            raise LoadError(path, f"not UTF-8 ({error.reason} at byte {error.start})") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    base = path.resolve().as_uri()
+    try:
+        return list(parse(raw, rdf_format, base_iri=base))
+    except SyntaxError as error:
+        if rdf_format is RdfFormat.JSON_LD:
+            return _read_json_ld_fallback(path, raw, error)
+        raise _syntax_error(path, rdf_format, error) from None
+
+
+def _syntax_error(path: Path, rdf_format: RdfFormat, error: SyntaxError) -> LoadError:
+    message = str(error.args[0]) if error.args else str(error)
+    position = f"{error.lineno}:{error.offset}" if error.lineno else None
+    return LoadError(path, f"malformed {rdf_format.name}: {message}", position)
+
+
+def _read_json_ld_fallback(path: Path, raw: bytes, error: SyntaxError) -> list:
+    """JSON-LD pyoxigraph refuses: bad JSON is reported with its position; remote contexts are not
+    fetched (a loader never dereferences URLs); anything else is retried with rdflib."""
+    try:
+        json.loads(raw.decode("utf-8"))
+    except json.JSONDecodeError as json_error:
+        raise LoadError(path, f"malformed JSON: {json_error.msg}", f"{json_error.lineno}:{json_error.colno}") from None
+    message = str(error.args[0]) if error.args else str(error)
+    if "remote context" in message.lower() or "LoadDocumentCallback" in message:
+        raise LoadError(path, "JSON-LD with a remote @context: loaders do not fetch URLs; inline the context") from None
+    try:
+        import rdflib
+
+        graph = rdflib.Graph()
+        graph.parse(data=raw.decode("utf-8"), format="json-ld", publicID=path.resolve().as_uri())
+    except Exception as rdflib_error:  # rdflib raises many kinds; all mean "unreadable"
+        raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {rdflib_error})") from None
+    return [_from_rdflib(t) for t in graph]
+
+
+def _from_rdflib(triple: tuple) -> tuple:
+    import rdflib
+
+    def term(value: Any) -> Term:
+        if isinstance(value, rdflib.URIRef):
+            return NamedNode(str(value))
+        if isinstance(value, rdflib.BNode):
+            return BlankNode(str(value))
+        if value.language:
+            return Literal(str(value), language=value.language)
+        if value.datatype:
+            return Literal(str(value), datatype=NamedNode(str(value.datatype)))
+        return Literal(str(value))
+
+    return tuple(term(t) for t in triple)
+
+
+def _byte_size(term: Any) -> int | None:
+    """dcat:byteSize as a whole number of bytes (xsd:nonNegativeInteger, or a decimal like "1.5E6")."""
+    text = term.value.strip() if isinstance(term, Literal) else None
+    if text is None:
+        raise ValueError(f"not a literal: {term}")
+    try:
+        return parse_size(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"not a byte count (an integer >= 0): {text!r}") from None
+        if number >= 0 and number.is_integer():
+            return int(number)
+        raise
+
+
+class DcatRdfLoader(Loader):
+    name: ClassVar[str] = "dcat"
+    description: ClassVar[str] = "DCAT RDF: Turtle, RDF/XML, JSON-LD, N-Triples, N-Quads or TriG (by file extension)"
+
+    def records(self, path: Path) -> Iterator[DatasetRecord]:
+        rdf_format = FORMATS.get(path.suffix.lower())
+        if rdf_format is None:
+            raise LoadError(
+                path,
+                f"unknown RDF file extension {path.suffix or '(none)'!r}; expected one of {', '.join(sorted(FORMATS))}",
+            )
+        index: Index = defaultdict(lambda: defaultdict(list))
+        for statement in _read_triples(path, rdf_format):
+            subject, predicate, obj = statement[0], statement[1], statement[2]
+            values = index[subject][predicate.value]
+            if obj not in values:
+                values.append(obj)
+        self.index = index
+        vocab = self.vocabularies
+        self.uris = vocab.uris
+        self._themes = vocab.themes
+        self._theme_by_label = vocab.theme_by_label
+        self._publishers = vocab.publishers
+        self._publisher_by_name = vocab.publisher_by_name
+        self._boroughs = vocab.boroughs
+        self._borough_by_name = vocab.borough_by_name
+
+        datasets = self._dataset_nodes()
+        records = [self._record(node) for node in datasets]
+        self._unique_ids(records, datasets)
+        self._unique_slugs(records, datasets)
+        yield from records
+
+    # -- finding datasets ---------------------------------------------------------------------------
+    def _dataset_nodes(self) -> list:
+        classes = set(DATASET_CLASSES)
+        subclass = RDFS.subClassOf.value
+        changed = True
+        while changed:  # transitive closure of the file's own rdfs:subClassOf statements
+            changed = False
+            for subject, props in self.index.items():
+                if (
+                    isinstance(subject, NamedNode)
+                    and subject.value not in classes
+                    and any(isinstance(o, NamedNode) and o.value in classes for o in props.get(subclass, ()))
+                ):
+                    classes.add(subject.value)
+                    changed = True
+        found = [
+            s
+            for s, props in self.index.items()
+            if isinstance(s, NamedNode | BlankNode)
+            and any(isinstance(t, NamedNode) and t.value in classes for t in props.get(P_TYPE, ()))
+        ]
+        return sorted(
+            found, key=lambda n: (isinstance(n, BlankNode), n.value if isinstance(n, NamedNode) else self._node_hash(n))
+        )
+
+    # -- value helpers ------------------------------------------------------------------------------
+    def _values(self, node: Any, *predicates: str) -> list[Term]:
+        props = self.index.get(node)
+        if not props:
+            return []
+        out: list[Term] = []
+        for predicate in predicates:
+            out.extend(props.get(predicate, ()))
+        return out
+
+    def _text(self, node: Any, *predicates: str) -> str | None:
+        """The best literal of the first predicate that has one: English, then no language, then any."""
+        for predicate in predicates:
+            literals = [v for v in self._values(node, predicate) if isinstance(v, Literal) and v.value.strip()]
+            if literals:
+                return self._best_literal(literals)
+        return None
+
+    @staticmethod
+    def _best_literal(literals: list[Literal]) -> str:
+        def rank(lit: Literal) -> tuple:
+            lang = (lit.language or "").lower()
+            return (0 if lang == "en" else 1 if lang.startswith("en-") else 2 if not lang else 3, lit.value)
+
+        return min(literals, key=rank).value.strip()
+
+    def _label(self, node: Any) -> str | None:
+        if isinstance(node, Literal):
+            return node.value.strip() or None
+        return self._text(node, *NAME_PROPS)
+
+    def _node_hash(self, node: Any) -> str:
+        """A stable hash of a blank node: its statements, nested blank nodes followed (a few levels deep)."""
+        return _digest(self._node_text(node, 4, set()), 12)
+
+    def _node_text(self, node: Any, depth: int, seen: set) -> str:
+        seen = seen | {node}
+        lines = []
+        for predicate, objects in self.index.get(node, {}).items():
+            for obj in objects:
+                if isinstance(obj, Literal):  # lexical form and language: datatypes vary between syntaxes
+                    lines.append(f"{predicate} {obj.value!r}@{obj.language or ''}")
+                elif isinstance(obj, NamedNode):
+                    lines.append(f"{predicate} <{obj.value}>")
+                elif depth > 0 and obj not in seen:
+                    lines.append(f"{predicate} [{self._node_text(obj, depth - 1, seen)}]")
+                else:
+                    lines.append(f"{predicate} []")
+        return " ; ".join(sorted(lines))
+
+    def _when(self, record_id: str, field: str, term: Any) -> When | None:
+        if not isinstance(term, Literal):
+            if term is not None:
+                self.problem(record_id, field, f"not a date literal: {term}")
+            return None
+        try:
+            return parse_when(term.value)
+        except ValueError as error:
+            self.problem(record_id, field, str(error))
+            return None
+
+    def _first_when(self, record_id: str, node: Any, predicate: str, field: str) -> When | None:
+        values = self._values(node, predicate)
+        return self._when(record_id, field, values[0]) if values else None
+
+    def _iri(self, record_id: str, field: str, term: Any) -> str | None:
+        if isinstance(term, NamedNode):
+            iri = clean_iri(term.value)
+            if iri is None:
+                self.problem(record_id, field, f"not an http(s) IRI: {term.value}")
+            return iri
+        if isinstance(term, Literal):
+            iri = clean_iri(term.value)
+            if iri is None:
+                self.problem(record_id, field, f"not an http(s) URL: {term.value!r}")
+            return iri
+        return None
+
+    # -- one dataset --------------------------------------------------------------------------------
+    def _record(self, node: Any) -> DatasetRecord:
+        problem = self.problem
+        iri = node.value if isinstance(node, NamedNode) else None
+        identifier = self._text(node, DCT.identifier.value)
+        if identifier is None:
+            ids = [v for v in self._values(node, DCT.identifier.value) if isinstance(v, NamedNode)]
+            identifier = ids[0].value if ids else None
+        own = self.uris.parse(iri) if iri else None
+        if own is not None and own.kind == "dataset":
+            slug, original = own.key, None  # one of ours, reloaded: keep its slug, no dct:source to itself
+        elif iri:
+            slug, original = iri_slug(iri), iri
+        elif identifier:
+            slug, original = slugify(identifier), None
+        else:
+            slug, original = f"dataset-{self._node_hash(node)}", None
+        record_id = identifier or iri or slug
+        label = iri or record_id
+
+        title = self._text(node, P_TITLE) or self._text(node, *P_LABEL_PROPS)
+        if title is None:
+            problem(label, "dct:title", "the dataset has no title")
+        description = self._text(node, P_DESCRIPTION) or self._text(node, RDFS.comment.value)
+        record = DatasetRecord(
+            id=record_id,
+            title=" ".join(title.split()) if title else "",
+            slug=slug,
+            description=html_to_text(description) if description else None,
+            original_iri=original,
+        )
+        keywords = [v for v in self._values(node, DCAT.keyword.value) if isinstance(v, Literal) and v.value.strip()]
+        preferred = [k for k in keywords if not k.language or k.language.lower().startswith("en")]
+        record.keywords = list(dict.fromkeys(" ".join(k.value.split()) for k in (preferred or keywords)))
+        for theme in self._values(node, DCAT.theme.value):
+            self._theme(record, label, theme)
+        self._publisher(record, label, self._values(node, DCT.publisher.value))
+        record.licence = self._licence(label, node)
+        record.access = self._access(label, self._values(node, DCT.accessRights.value))
+        record.issued = self._first_when(label, node, DCT.issued.value, "dct:issued")
+        record.modified = self._first_when(label, node, DCT.modified.value, "dct:modified")
+        for page in self._values(node, DCAT.landingPage.value, FOAF.homepage.value)[:1]:
+            record.landing_page = self._iri(label, "dcat:landingPage", page)
+        for place in self._values(node, DCT.spatial.value):
+            self._spatial(record, label, place)
+        self._temporal(record, label, self._values(node, DCT.temporal.value))
+        for frequency in self._values(node, DCT.accrualPeriodicity.value)[:1]:
+            text = frequency.value if isinstance(frequency, NamedNode | Literal) else self._label(frequency)
+            record.frequency = frequency_code(text)
+            if record.frequency is None:
+                problem(label, "dct:accrualPeriodicity", f"unknown frequency {text!r}")
+        for contact in self._values(node, DCAT.contactPoint.value)[:1]:
+            record.contact = self._contact(label, contact)
+        for status in self._values(node, ADMS.status.value):
+            if isinstance(status, NamedNode) and status.value in (
+                EU_DATASET_STATUS + "DEPRECATED",
+                EU_DATASET_STATUS + "WITHDRAWN",
+            ):
+                record.status = Status.ARCHIVED
+        for replacement in self._values(node, DCT.isReplacedBy.value)[:1]:
+            if isinstance(replacement, NamedNode) and clean_iri(replacement.value):
+                record.replaced_by = replacement.value
+                record.status = Status.SUPERSEDED
+        self._distributions(record, label, node)
+        if record.licence is None and record.distributions:
+            licences = {d.licence for d in record.distributions}
+            if len(licences) == 1 and None not in licences:
+                record.licence = licences.pop()  # every distribution under one licence: the dataset's
+        return record
+
+    def _theme(self, record: DatasetRecord, label: str, theme: Any) -> None:
+        value = theme.value if isinstance(theme, NamedNode) else None
+        if value and value.startswith(EU_DATA_THEME):
+            code = value[len(EU_DATA_THEME) :].strip("/")
+            if code in EU_THEME_CODES:
+                if code not in record.eu_themes:
+                    record.eu_themes.append(code)
+                return
+        found = None
+        if value:
+            own = self.uris.parse(value)
+            if own is not None and own.kind == "theme" and own.key in self._themes:
+                found = own.key
+        if found is None:
+            name = self._label(theme)
+            if name:
+                found = self._theme_by_label.get(name.lower())
+        if found is None and value:
+            local = unquote(value.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1])
+            found = local if local in self._themes else self._theme_by_label.get(local.replace("-", " ").lower())
+        if found is None:
+            shown = value or self._label(theme) or "a blank node"
+            self.problem(label, "dcat:theme", f"not a London or EU data theme: {shown}")
+        elif found not in record.themes:
+            record.themes.append(found)
+
+    def _publisher(self, record: DatasetRecord, label: str, publishers: list) -> None:
+        if not publishers:
+            return
+        agent = publishers[0]
+        if isinstance(agent, NamedNode):
+            own = self.uris.parse(agent.value)
+            if own is not None and own.kind == "publisher":
+                record.publisher = own.key
+                return
+        name = self._label(agent)
+        if name:
+            known = self._publisher_by_name.get(name.lower())
+            if known:
+                record.publisher = known
+            else:
+                record.publisher, record.publisher_name = slugify(name), name
+        elif isinstance(agent, NamedNode):
+            slug = iri_slug(agent.value)
+            known = slug if slug in self._publishers else self._publisher_by_name.get(slug.replace("-", " "))
+            record.publisher = known or slug
+            if known is None:
+                self.problem(label, "dct:publisher", f"publisher {agent.value} has no name in the file")
+        else:
+            self.problem(label, "dct:publisher", "a publisher without IRI or name: ignored")
+
+    def _licence(self, label: str, node: Any) -> str | None:
+        licences = self._values(node, DCT.license.value)
+        for licence in licences:
+            iri = licence_iri(licence.value) if isinstance(licence, NamedNode | Literal) else None
+            if iri is None and not isinstance(licence, Literal):
+                name = self._label(licence)
+                iri = licence_iri(name) if name else None
+            if iri:
+                return iri
+        for rights in self._values(node, DCT.rights.value):  # a rights IRI that is a known licence
+            if isinstance(rights, NamedNode):
+                iri = licence_iri(rights.value)
+                if iri and iri.startswith("http://publications.europa.eu/resource/authority/licence/"):
+                    return iri
+        if licences:
+            shown = licences[0].value if isinstance(licences[0], NamedNode | Literal) else self._label(licences[0])
+            self.problem(label, "dct:license", f"unknown licence {shown!r}")
+        return None
+
+    def _access(self, label: str, values: list) -> AccessLevel:
+        if not values:
+            return AccessLevel.PUBLIC  # DCAT-AP: no access rights stated; documented normalisation
+        term = values[0]
+        level = None
+        if isinstance(term, NamedNode | Literal):
+            level = access_level(term.value)
+        if level is None and not isinstance(term, Literal):
+            name = self._text(term, SKOS.prefLabel.value, RDFS.label.value, DCT.title.value)
+            level = access_level(name) if name else None
+        if level is None:
+            shown = term.value if isinstance(term, NamedNode | Literal) else self._text(term, RDFS.comment.value)
+            self.problem(label, "dct:accessRights", f"not an access-right concept ({shown!r}): treated as non-public")
+            return AccessLevel.NON_PUBLIC
+        return level
+
+    def _spatial(self, record: DatasetRecord, label: str, place: Any) -> None:
+        gss = None
+        if isinstance(place, NamedNode):
+            gss = borough_code(place.value, self._boroughs, self._borough_by_name)
+            if gss is None:
+                for same in self._values(place, OWL.sameAs.value):
+                    if isinstance(same, NamedNode):
+                        gss = borough_code(same.value, self._boroughs, self._borough_by_name)
+                        if gss:
+                            break
+        if gss is None:
+            name = place.value if isinstance(place, Literal) else self._text(place, *PLACE_NAME_PROPS)
+            gss = borough_code(name, self._boroughs, self._borough_by_name) if name else None
+        if gss is None:
+            shown = place.value if isinstance(place, NamedNode | Literal) else "a geometry or unnamed place"
+            self.problem(label, "dct:spatial", f"not a London borough, not kept: {shown}")
+        elif gss not in record.boroughs:
+            record.boroughs.append(gss)
+
+    def _temporal(self, record: DatasetRecord, label: str, periods: list) -> None:
+        starts: list[When] = []
+        ends: list[When] = []
+        for period in periods:
+            for target, props, edge in ((starts, START_PROPS, "hasBeginning"), (ends, END_PROPS, "hasEnd")):
+                values = self._values(period, *props)
+                for instant in self._values(period, f"{TIME}{edge}"):
+                    values += self._values(instant, *INSTANT_PROPS)
+                for value in values[:1]:
+                    when = self._when(label, "dct:temporal", value)
+                    if when:
+                        target.append(when)
+        if starts:
+            record.temporal_start = min(starts, key=lambda w: w.sort_key)
+        if ends:
+            record.temporal_end = max(ends, key=lambda w: w.sort_key)
+
+    def _contact(self, label: str, contact: Any) -> Contact | None:
+        if isinstance(contact, NamedNode) and contact.value.lower().startswith("mailto:"):
+            email = clean_email(contact.value)
+            if email is None:
+                self.problem(label, "dcat:contactPoint", f"not an e-mail address: {contact.value}")
+            return Contact(email=email) if email else None
+        name = self._text(contact, VCARD.fn.value, VCARD["organization-name"].value, FOAF.name.value, RDFS.label.value)
+        email = None
+        for value in self._values(contact, VCARD.hasEmail.value, VCARD.email.value, FOAF.mbox.value)[:1]:
+            email = clean_email(value.value) if isinstance(value, NamedNode | Literal) else None
+            if email is None:
+                self.problem(label, "dcat:contactPoint", f"not an e-mail address: {getattr(value, 'value', value)}")
+        url = None
+        for value in self._values(contact, VCARD.hasURL.value, VCARD.url.value, FOAF.homepage.value)[:1]:
+            url = self._iri(label, "dcat:contactPoint", value)
+        if url is None and isinstance(contact, NamedNode) and not (name or email):
+            url = clean_iri(contact.value)  # a contact point given only as a web address
+        return Contact(name=name, email=email, url=url) if (name or email or url) else None
+
+    # -- distributions ------------------------------------------------------------------------------
+    def _distributions(self, record: DatasetRecord, label: str, node: Any) -> None:
+        nodes = [d for d in self._values(node, DCAT.distribution.value) if not isinstance(d, Literal)]
+        nodes.sort(key=lambda n: n.value if isinstance(n, NamedNode) else "~" + self._node_hash(n))
+        dists = []
+        for dist_node in nodes:
+            if isinstance(dist_node, NamedNode):
+                dist_id, key = iri_slug(dist_node.value), dist_node.value
+            else:
+                key = self._node_hash(dist_node)
+                identifier = self._text(dist_node, DCT.identifier.value)
+                dist_id = slugify(identifier) if identifier else key
+            dists.append((dist_id, key, dist_node))
+        counts: dict[str, int] = defaultdict(int)
+        for dist_id, _, _ in dists:
+            counts[dist_id] += 1
+        for dist_id, key, dist_node in dists:
+            if counts[dist_id] > 1:
+                dist_id = f"{dist_id}-{_digest(key, 8)}"
+            record.distributions.append(self._distribution(label, dist_id, dist_node))
+
+    def _distribution(self, label: str, dist_id: str, node: Any) -> DistributionRecord:
+        where = f"distribution[{dist_id}]"
+        dist = DistributionRecord(id=dist_id)
+        for value in self._values(node, DCAT.accessURL.value)[:1]:
+            dist.access_url = self._iri(label, f"{where}.dcat:accessURL", value)
+        for value in self._values(node, DCAT.downloadURL.value)[:1]:
+            dist.download_url = self._iri(label, f"{where}.dcat:downloadURL", value)
+        title = self._text(node, P_TITLE) or self._text(node, RDFS.label.value)
+        dist.title = " ".join(title.split()) if title else None
+        description = self._text(node, P_DESCRIPTION)
+        dist.description = html_to_text(description) if description else None
+        media_values = self._values(node, DCAT.mediaType.value)
+        format_values = self._values(node, DCT["format"].value)
+        media = self._format_of(media_values)
+        declared = self._format_of(format_values)
+        for values, found, field in ((media_values, media, "dcat:mediaType"), (format_values, declared, "dct:format")):
+            if values and found is None:
+                first = values[0]
+                shown = first.value if isinstance(first, NamedNode | Literal) else self._node_text(first, 1, set())
+                self.problem(label, f"{where}.{field}", f"unknown format {shown!r}")
+        if media is None and declared is None:
+            for url in (dist.download_url, dist.access_url):
+                declared = format_from_path(url)
+                if declared:
+                    break
+        dist.media_type = (media and media[0]) or (declared and declared[0])
+        dist.file_type = (declared and declared[1]) or (media and media[1])
+        for value in self._values(node, DCAT.byteSize.value)[:1]:
+            try:
+                dist.byte_size = _byte_size(value)
+            except ValueError as error:
+                self.problem(label, f"{where}.dcat:byteSize", str(error))
+        for checksum in self._values(node, SPDX.checksum.value)[:1]:
+            dist.checksum = self._checksum(label, where, checksum)
+        dist.issued = self._first_when(label, node, DCT.issued.value, f"{where}.dct:issued")
+        dist.modified = self._first_when(label, node, DCT.modified.value, f"{where}.dct:modified")
+        licences = self._values(node, DCT.license.value)
+        for licence in licences[:1]:
+            text = licence.value if isinstance(licence, NamedNode | Literal) else self._label(licence)
+            dist.licence = licence_iri(text) if text else None
+            if dist.licence is None:
+                self.problem(label, f"{where}.dct:license", f"unknown licence {text!r}")
+        return dist
+
+    def _format_of(self, values: list) -> tuple[str | None, str | None] | None:
+        """The format named by an IANA / EU IRI, a string, or a node labelled or defined by one."""
+        for value in values:
+            if isinstance(value, NamedNode | Literal):
+                candidates = [value.value]
+            else:
+                candidates = [self._label(value)] + [
+                    v.value for v in self._values(value, *FORMAT_NODE_PROPS) if isinstance(v, NamedNode | Literal)
+                ]
+            for text in candidates:
+                found = format_from_name(text) if text else None
+                if found:
+                    return found
+        return None
+
+    def _checksum(self, label: str, where: str, node: Any) -> Checksum | None:
+        algorithms = [v for v in self._values(node, SPDX.algorithm.value) if isinstance(v, NamedNode)]
+        values = [v for v in self._values(node, SPDX.checksumValue.value) if isinstance(v, Literal)]
+        if not algorithms or not values:
+            self.problem(label, f"{where}.spdx:checksum", "a checksum without algorithm or value")
+            return None
+        name = algorithms[0].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1].removeprefix("checksumAlgorithm_")
+        parsed = parse_checksum(f"{name}:{values[0].value}")
+        if parsed is None:
+            self.problem(label, f"{where}.spdx:checksum", f"unsupported checksum {name}: {values[0].value!r}")
+            return None
+        return Checksum(*parsed)
+
+    # -- ids and slugs unique within the file --------------------------------------------------------
+    def _unique_ids(self, records: list[DatasetRecord], nodes: list) -> None:
+        """Two datasets with one dct:identifier: both fall back to their IRI (or node hash)."""
+        counts: dict[str, int] = defaultdict(int)
+        for record in records:
+            counts[record.id] += 1
+        for record, node in zip(records, nodes, strict=True):
+            if counts[record.id] > 1:
+                self.problem(record.id, "dct:identifier", "shared by several datasets in the file: using the IRI")
+                record.id = node.value if isinstance(node, NamedNode) else f"{record.id}#{self._node_hash(node)}"
+
+    def _unique_slugs(self, records: list[DatasetRecord], nodes: list) -> None:
+        """Slugs that clash get a short hash of the dataset IRI (or id), whatever the file order.
+
+        Datasets that still clash have identical statements (blank nodes saying the same thing):
+        they are numbered in file-independent sort order, which cannot tell them apart either.
+        """
+        counts: dict[str, int] = defaultdict(int)
+        for record in records:
+            counts[record.slug or ""] += 1
+        for record, node in zip(records, nodes, strict=True):
+            if counts[record.slug or ""] > 1:
+                key = node.value if isinstance(node, NamedNode) else record.id
+                record.slug = f"{record.slug}-{_digest(key, 8)}"
+        seen: dict[str, int] = defaultdict(int)
+        for record in records:
+            seen[record.slug or ""] += 1
+            if seen[record.slug or ""] > 1:
+                self.problem(record.id, "dataset", "a second dataset with identical statements: numbered")
+                number = seen[record.slug or ""]
+                record.slug = f"{record.slug}-{number}"
+                record.id = f"{record.id}-{number}"

@@ -1,0 +1,742 @@
+"""The source loaders on real files (tests/data, copied from ../shared with their SOURCE.txt) and on
+malformed input: every file maps to records the DCAT-AP writer accepts, every bad file is refused with
+its name (and position), every bad record is reported as a problem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pyoxigraph import NamedNode, RdfFormat, parse
+
+from dfl_graph.dcat import DcatApWriter
+from dfl_graph.namespaces import DCAT, RDF
+from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, Status, When
+from dfl_graph.uris import Uris
+from dfl_graph.vocabularies import Vocabularies
+from loaders import LoadError, loader_class
+from loaders.ckan import CkanLoader
+from loaders.datapress import DataPressLoader
+from loaders.dcat_rdf import FORMATS, DcatRdfLoader
+from loaders.formats import (
+    _TextExtractor,
+    _tidy,
+    file_format,
+    frequency_code,
+    html_to_text,
+    licence_iri,
+)
+
+DATA = Path(__file__).resolve().parent / "data"
+DATAPRESS_EXPORT = DATA / "datapress-export-shape" / "api" / "v3" / "datasets" / "export.json"
+DATAPRESS_DATASET = DATA / "datapress-export-shape" / "api" / "dataset" / "test-dataset.json"
+BIRMINGHAM = DATA / "ckan-birmingham" / "package_search.json"
+GSS = DATA / "uk-gss-catalogue" / "fixture-data.ttl"
+DCAT_RANDOM = DATA / "dcat-ap-random" / "dcat-random.ttl"
+W3C = DATA / "w3c-dcat3-examples" / "examples"
+W3C_FILES = sorted(p for p in W3C.rglob("*") if p.suffix in FORMATS)
+EU_LICENCE = "http://publications.europa.eu/resource/authority/licence/"
+
+
+@pytest.fixture(scope="module")
+def vocabularies() -> Vocabularies:
+    return Vocabularies(Uris())
+
+
+def load(loader_type, vocabularies, path):
+    loader = loader_type(vocabularies)
+    return loader.read_all(Path(path)), loader.problems
+
+
+def write_quads(vocabularies, records: list[DatasetRecord]) -> list:
+    writer = DcatApWriter(vocabularies.uris, vocabularies)
+    graph = NamedNode(vocabularies.uris.source_graph("test"))
+    quads = [q for record in records for q in writer.quads(record, graph)]
+    datasets = {q.subject for q in quads if q.predicate == RDF.type and q.object == DCAT.Dataset}
+    assert len(datasets) == len(records), "every record becomes one dcat:Dataset with its own IRI"
+    return quads
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def fields(problems) -> list[str]:
+    return [p.field for p in problems]
+
+
+# -- registry ---------------------------------------------------------------------------------------
+
+
+def test_loader_registry_names_the_three_loaders():
+    assert loader_class("datapress") is DataPressLoader
+    assert loader_class("ckan") is CkanLoader
+    assert loader_class("dcat") is DcatRdfLoader
+    for cls in (DataPressLoader, CkanLoader, DcatRdfLoader):
+        assert cls.name and cls.description
+
+
+# -- DataPress ----------------------------------------------------------------------------------------
+
+
+def test_datapress_v3_export_shape(vocabularies):
+    records, problems = load(DataPressLoader, vocabularies, DATAPRESS_EXPORT)
+    assert problems == []
+    [record] = records
+    assert record.id == "2xxx0"
+    assert record.slug == "ldndatar2-test-fetch-all-api-metadata-2xxx0"
+    assert record.title == "Mocking API call"
+    assert record.description == "Mocking API call"  # "<p> Mocking API call</p>"
+    assert record.access is AccessLevel.PUBLIC
+    assert record.publisher == "gla" and record.publisher_name is None  # masthead id
+    assert record.themes == ["transport"]
+    assert record.keywords == ["visualisation-data"]
+    assert record.licence is None and record.contact is None  # null in the source: nothing invented
+    assert record.issued == When("2001-01-01T00:00:00.000Z", "dateTime")
+    assert record.landing_page == "https://data.london.gov.uk/dataset/ldndatar2-test-fetch-all-api-metadata-2xxx0"
+    [dist] = record.distributions
+    assert dist.id == "b71acf1c-1fc4-4aea-9e6b-22b8996741ee"
+    assert dist.byte_size == 2000
+    assert dist.checksum == Checksum("md5", "2398a191402fb1adaf4816b735e55fd6")
+    assert (dist.media_type, dist.file_type) == ("application/json", "JSON")  # from the filename
+    assert dist.download_url == dist.access_url == "https://data.london.gov.uk/download/ldndatar2-test-fetch-all-api-metadata-2xxx0"
+    assert dist.modified == When("2019-07-19T16:00:56", "dateTime")
+    assert record.temporal_start is None and record.temporal_end is None
+    assert write_quads(vocabularies, records)
+
+
+def test_datapress_per_dataset_shape_with_resources_keyed_by_id(vocabularies):
+    records, problems = load(DataPressLoader, vocabularies, DATAPRESS_DATASET)
+    assert problems == []
+    [record] = records
+    assert (record.id, record.slug, record.title) == ("test-dataset", "test-dataset", "Mock Test Dataset")
+    assert record.themes == ["transport"]  # topics as plain ids
+    assert record.keywords == ["transport", "buses"]
+    assert record.modified == When("2020-06-15T12:30:00.000Z", "dateTime")
+    assert [(d.id, d.byte_size, d.file_type, d.media_type) for d in record.distributions] == [
+        ("res-abc-1", 12345, "CSV", "text/csv"),
+        ("res-abc-2", 23456, "CSV", "text/csv"),
+    ]
+    assert write_quads(vocabularies, records)
+
+
+def datapress_dataset(**overrides) -> dict:
+    """One dataset in the v3 export shape, as the synthetic generator writes it."""
+    dataset = {
+        "webpage": "https://data.london.gov.uk/dataset/bus-stops-abc12",
+        "id": "abc12",
+        "description": "<p>Bus stops &amp; shelters.</p><p>Second <b>paragraph</b>.</p><script>x()</script>",
+        "title": "Bus stops",
+        "createdAt": "2016-03-04T10:21:07.412Z",
+        "updatedAt": "2020-01-01T00:00:00.000Z",
+        "nextReviewDate": None,
+        "sharing": "public",
+        "masthead": {"id": "tfl", "title": "Transport for London"},
+        "team": {"id": "x1y2z", "title": "TfL Open Data"},
+        "topics": [{"id": "transport", "title": "Transport"}, {"id": "zz", "title": "Housing"}],
+        "tags": ["buses", "stops", "buses"],
+        "licence": {"id": "OGLv3", "title": "UK Open Government Licence (OGL v3)"},
+        "contact": {"name": "Open Data Team", "email": "opendata@tfl.gov.uk"},
+        "resources": [
+            {
+                "id": "r1",
+                "title": "2019",
+                "url": "https://data.london.gov.uk/download/bus-stops-abc12/r1/stops-2019.xlsx",
+                "description": "",
+                "timeframeFrom": "2019-04-01",
+                "timeframeTo": "2020-03-31",
+                "size": 10,
+                "hash": "A" * 40,
+                "timestamp": "2019-07-19T16:00:56",
+                "filename": "stops-2019.xlsx",
+            },
+            {
+                "id": "r2",
+                "title": "2015",
+                "url": "https://data.london.gov.uk/download/bus-stops-abc12/r2/stops-2015",
+                "timeframeFrom": "2015-04-01",
+                "timeframeTo": "2016-03-31",
+                "size": None,
+                "hash": None,
+            },
+        ],
+        "links": [],
+        "custom": {"update_frequency": "Monthly", "borough": "Camden"},
+    }
+    dataset.update(overrides)
+    return dataset
+
+
+def test_datapress_maps_every_field_of_the_generated_shape(vocabularies, tmp_path):
+    path = write(tmp_path, "export.json", json.dumps([datapress_dataset()]))
+    records, problems = load(DataPressLoader, vocabularies, path)
+    [record] = records
+    assert record.slug == "bus-stops-abc12"
+    assert record.description == "Bus stops & shelters.\n\nSecond paragraph."
+    assert record.publisher == "tfl"
+    assert record.themes == ["transport", "housing"]  # by id, else by title
+    assert record.keywords == ["buses", "stops"]
+    assert record.licence == EU_LICENCE + "OGL_3_0"
+    assert record.contact == Contact(name="Open Data Team", email="opendata@tfl.gov.uk")
+    assert record.frequency == "MONTHLY"
+    assert record.boroughs == ["E09000007"]
+    assert record.temporal_start == When("2015-04-01", "date")
+    assert record.temporal_end == When("2020-03-31", "date")
+    first, second = record.distributions
+    assert first.checksum == Checksum("sha1", "a" * 40)
+    assert first.file_type == "XLSX"
+    assert second.byte_size is None and second.checksum is None and second.file_type is None
+    assert problems == []
+    quads = write_quads(vocabularies, records)
+    assert any(q.predicate.value.endswith("accrualPeriodicity") for q in quads)
+
+
+@pytest.mark.parametrize(
+    ("sharing", "level", "reported"),
+    [
+        ("public", AccessLevel.PUBLIC, False),
+        ("restricted", AccessLevel.RESTRICTED, False),
+        ("private", AccessLevel.NON_PUBLIC, False),
+        ("non-public", AccessLevel.NON_PUBLIC, False),
+        ("secret-ish", AccessLevel.NON_PUBLIC, True),  # unknown: fail closed, and say so
+        (None, AccessLevel.NON_PUBLIC, True),
+    ],
+)
+def test_datapress_sharing_fails_closed(vocabularies, tmp_path, sharing, level, reported):
+    path = write(tmp_path, "export.json", json.dumps([datapress_dataset(sharing=sharing)]))
+    [record], problems = load(DataPressLoader, vocabularies, path)
+    assert record.access is level
+    assert ("sharing" in fields(problems)) is reported
+
+
+def test_datapress_publisher_falls_back_to_team_then_to_a_minted_id(vocabularies, tmp_path):
+    datasets = [
+        datapress_dataset(id="a", masthead=None, team={"id": "q9", "title": "Greater London Authority"}),
+        datapress_dataset(id="b", masthead={"id": "m1", "title": "Imaginary Data Trust (London)"}, team=None),
+        datapress_dataset(id="c", masthead=None, team=None),
+    ]
+    path = write(tmp_path, "export.json", json.dumps(datasets))
+    records, _ = load(DataPressLoader, vocabularies, path)
+    assert [(r.publisher, r.publisher_name) for r in records] == [
+        ("gla", None),
+        ("imaginary-data-trust-london", "Imaginary Data Trust (London)"),
+        (None, None),
+    ]
+
+
+def test_datapress_custom_fields(vocabularies, tmp_path):
+    custom = {"Update Frequency": "Annually", "Boroughs": "Hackney; Islington", "Personal data": "yes", "archived": True}
+    path = write(tmp_path, "export.json", json.dumps([datapress_dataset(custom=custom)]))
+    [record], problems = load(DataPressLoader, vocabularies, path)
+    assert (record.frequency, record.boroughs) == ("ANNUAL", ["E09000012", "E09000019"])
+    assert record.personal_data is True and record.status is Status.ARCHIVED
+    assert problems == []
+
+
+def test_datapress_record_problems_do_not_stop_the_load(vocabularies, tmp_path):
+    bad = datapress_dataset(
+        id="bad",
+        title="",
+        createdAt="last Tuesday",
+        licence="Some Licence",
+        topics=[{"id": "nope", "title": "Not A Theme"}],
+        custom={"update_frequency": "whenever", "borough": "Atlantis"},
+        resources=[{"id": "r", "url": "not a url", "size": -5, "hash": "xyz"}],
+    )
+    path = write(tmp_path, "export.json", json.dumps([bad, datapress_dataset(), "not an object"]))
+    records, problems = load(DataPressLoader, vocabularies, path)
+    assert [r.id for r in records] == ["bad", "abc12"]
+    assert records[0].title == "" and records[0].issued is None and records[0].licence is None
+    assert records[0].distributions[0].byte_size is None
+    assert set(fields(problems)) >= {
+        "title",
+        "createdAt",
+        "licence",
+        "topics",
+        "custom.update_frequency",
+        "custom.borough",
+        "resources[r].url",
+        "resources[r].size",
+        "resources[r].hash",
+        "dataset",
+    }
+    assert all(p.record in ("bad", "#2") for p in problems)
+    assert write_quads(vocabularies, records)
+
+
+def test_datapress_generated_export_maps_without_problems(vocabularies, tmp_path):
+    generate = pytest.importorskip("dfl_graph.generate")
+    path = tmp_path / "export.json"
+    generate.generate_export(300, path, seed=7)
+    records, problems = load(DataPressLoader, vocabularies, path)
+    assert len(records) == 300 and problems == []
+    assert {r.access for r in records} <= set(AccessLevel)
+    assert any(r.frequency for r in records) and any(r.boroughs for r in records)
+    assert all(r.publisher for r in records) and any(r.licence for r in records)
+    assert len({r.slug for r in records}) == 300
+    assert write_quads(vocabularies, records)
+
+
+# -- CKAN ---------------------------------------------------------------------------------------------
+
+
+def test_ckan_birmingham_package_search(vocabularies):
+    records, problems = load(CkanLoader, vocabularies, BIRMINGHAM)
+    # SOURCE.txt says 55 resources; the file holds 54 (45 + 9 x 1, matching each num_resources).
+    assert len(records) == 10
+    assert sum(len(r.distributions) for r in records) == 54
+    main = records[0]
+    assert (main.id, main.slug, main.title) == (
+        "purchase-card-transactions",
+        "purchase-card-transactions",
+        "Purchase Card Transactions",
+    )
+    assert main.description.startswith("Under the Code of Recommended Practice")
+    assert "\n\nWe already publish" in main.description  # paragraphs kept, \r\n normalised
+    assert main.publisher == "birmingham-city-council" and main.publisher_name == "Birmingham City Council"
+    assert main.licence == EU_LICENCE + "OGL_3_0"
+    assert main.contact == Contact(name="Ian Martin", email="ian.martin@birmingham.gov.uk")  # trailing space gone
+    assert main.keywords == ["payments", "purchase card"]
+    assert main.issued == When("2014-12-01T10:29:19.414595", "dateTime")
+    assert main.access is AccessLevel.PUBLIC and main.landing_page is None  # url is ""
+    april = next(d for d in main.distributions if d.id == "b4a15ade-11b1-4c98-88a0-8cd8408212ac")
+    assert april.title == "Purchase Card transactions - April 2014"
+    assert (april.file_type, april.media_type) == ("XLS", "application/vnd.ms-excel")
+    assert april.checksum == Checksum("md5", "43f32bff94876bd377627bf8af89a692")
+    assert april.issued == When("2014-12-01T14:33:45.359209", "dateTime")
+    november = next(d for d in main.distributions if d.id == "d1e4ec86-3ce3-4769-851d-63eda74253bf")
+    assert november.file_type == "XLS"  # format "" in the source: from the URL's extension
+    assert all(d.file_type == "XLS" for r in records for d in r.distributions)
+    # the real file's own problems: "Council Business" is no London theme; url holds names, not URLs
+    assert sorted(set(fields(problems))) == ["groups", "url"]
+    assert len(problems) == 10
+    assert write_quads(vocabularies, records)
+
+
+def ckan_package(**overrides) -> dict:
+    package = json.loads(BIRMINGHAM.read_text())["result"]["results"][1]
+    package.update(overrides)
+    return package
+
+
+def test_ckan_package_show_and_bare_list(vocabularies, tmp_path):
+    show = write(tmp_path, "show.json", json.dumps({"success": True, "result": ckan_package()}))
+    [record], _ = load(CkanLoader, vocabularies, show)
+    assert record.id == "february-2018-purchase-card-transactions"
+    bare = write(tmp_path, "list.json", json.dumps([ckan_package(), ckan_package(name="other")]))
+    records, _ = load(CkanLoader, vocabularies, bare)
+    assert [r.id for r in records] == ["february-2018-purchase-card-transactions", "other"]
+
+
+def test_ckan_mapping_of_groups_extras_private_and_deleted(vocabularies, tmp_path):
+    packages = [
+        ckan_package(
+            name="one",
+            private=True,
+            url="https://example.org/one",
+            groups=[{"name": "transport", "title": "Transport"}],
+            tags=[{"display_name": "Housing", "name": "housing"}],
+            extras=[
+                {"key": "frequency", "value": "Quarterly"},
+                {"key": "borough", "value": "Camden, Westminster"},
+                {"key": "spatial", "value": '{"type": "Point", "coordinates": [0, 51]}'},
+            ],
+            license_id="cc-by",
+            license_url="",
+            license_title="Creative Commons Attribution",
+        ),
+        ckan_package(name="gone", state="deleted"),
+    ]
+    path = write(tmp_path, "search.json", json.dumps({"success": True, "result": {"count": 2, "results": packages}}))
+    [record], problems = load(CkanLoader, vocabularies, path)
+    assert record.access is AccessLevel.NON_PUBLIC
+    assert record.landing_page == "https://example.org/one"
+    assert record.themes == ["transport", "housing"]  # group, and a tag equal to a theme label
+    assert record.frequency == "QUARTERLY"
+    assert record.boroughs == ["E09000007", "E09000033"]
+    assert record.licence == EU_LICENCE + "CC_BY_4_0"
+    assert [(p.record, p.field) for p in problems] == [("gone", "state")]
+    assert write_quads(vocabularies, [record])
+
+
+def test_ckan_resource_problems(vocabularies, tmp_path):
+    resource = {"id": "r1", "name": "x", "url": "https://e.org/x.csv", "format": "CSV", "size": -1, "hash": "nothex"}
+    path = write(tmp_path, "list.json", json.dumps([ckan_package(title=None, resources=[resource])]))
+    [record], problems = load(CkanLoader, vocabularies, path)
+    assert record.title == ""
+    assert record.distributions[0].byte_size is None and record.distributions[0].file_type == "CSV"
+    assert {"title", "resources[r1].size", "resources[r1].hash"} <= set(fields(problems))
+
+
+# -- DCAT RDF -----------------------------------------------------------------------------------------
+
+
+def test_dcat_uk_gss_catalogue(vocabularies):
+    records, problems = load(DcatRdfLoader, vocabularies, GSS)
+    assert len(records) == 500  # the dcat:Dataset subjects (pmdcat-only catalogue entries are not)
+    assert len({r.slug for r in records}) == 500 and len({r.id for r in records}) == 500
+    topics = next(r for r in records if r.original_iri == "http://gss-data.org.uk/def/concept-scheme/ons-topics/dataset")
+    assert topics.slug == "ons-topics"  # last meaningful segment: "/dataset" skipped
+    assert topics.title == "ONS Topics"
+    assert topics.publisher == "ons"  # gov.uk organisation IRI -> "office-for-national-statistics" -> ONS
+    assert topics.licence == EU_LICENCE + "OGL_3_0"  # nationalarchives OGL v3 URL
+    assert topics.landing_page == "https://www.ons.gov.uk/timeseriestool"
+    assert topics.issued == When("2021-03-15T13:55:54.371435", "dateTime")
+    assert topics.access is AccessLevel.PUBLIC  # no dct:accessRights
+    assert sum(r.licence is not None for r in records) > 50
+    assert problems  # unnamed publishers, ONS themes, shared identifiers: reported, not fatal
+    assert {p.field for p in problems} <= {"dct:identifier", "dct:publisher", "dcat:theme", "dcat:contactPoint"}
+    assert write_quads(vocabularies, records)
+
+
+def test_dcat_random_catalogue(vocabularies):
+    records, problems = load(DcatRdfLoader, vocabularies, DCAT_RANDOM)
+    assert len(records) == 107
+    assert {r.slug for r in records} == {f"dataset-{n}" for n in range(107)}
+    assert fields(problems) == ["dct:title"] * 107  # the generated data has no titles
+    assert all(r.title == "" for r in records)
+    assert all(r.distributions for r in records)
+    assert write_quads(vocabularies, records)
+
+
+def w3c_has_dataset(path: Path) -> bool:
+    fmt = FORMATS[path.suffix]
+    dataset_types = {DCAT.Dataset, DCAT.DatasetSeries}
+    return any(t.predicate == RDF.type and t.object in dataset_types for t in parse(path=str(path), format=fmt))
+
+
+@pytest.mark.parametrize("path", W3C_FILES, ids=lambda p: str(p.relative_to(W3C)))
+def test_dcat_w3c_examples(vocabularies, path):
+    loader = DcatRdfLoader(vocabularies)
+    if w3c_has_dataset(path):
+        records = loader.read_all(path)
+        assert records
+        assert len({r.slug for r in records}) == len(records)
+        assert write_quads(vocabularies, records)
+    else:
+        with pytest.raises(LoadError, match="no datasets found"):
+            loader.read_all(path)
+
+
+def test_dcat_w3c_example_fields(vocabularies):
+    [record], _ = load(DcatRdfLoader, vocabularies, W3C / "vocab-dcat-3" / "basic-example.ttl")
+    assert record.id == "https://dcat.example.org/dataset-001" == record.original_iri
+    assert (record.slug, record.title) == ("dataset-001", "Imaginary dataset")
+    assert record.keywords == ["accountability", "payments", "transparency"]
+    assert record.issued == When("2011-12-05", "date")
+    assert (record.temporal_start, record.temporal_end) == (When("2011-07-01", "date"), When("2011-09-30", "date"))
+    assert record.frequency == "WEEKLY"  # http://purl.org/cld/freq/weekly
+    [dist] = record.distributions
+    assert (dist.id, dist.media_type, dist.file_type, dist.byte_size) == ("dataset-001-csv", "text/csv", "CSV", 5120)
+    assert dist.download_url == "http://dcat.example.org/files/001.csv"
+
+
+def test_dcat_same_example_in_every_syntax_gives_the_same_records(vocabularies):
+    def summary(path):
+        records = DcatRdfLoader(vocabularies).read_all(path)
+        return sorted(
+            (r.slug, r.id, r.title, r.licence, r.access, r.temporal_start, tuple(d.id for d in r.distributions))
+            for r in records
+        )
+
+    folder = W3C / "vocab-dcat-3"
+    for stem in ("basic-example", "csiro-stratchart", "threddsABC", "series-versions", "temporal-properties"):
+        ttl = summary(folder / f"{stem}.ttl")
+        assert ttl == summary(folder / f"{stem}.jsonld") == summary(folder / f"{stem}.rdf"), stem
+
+
+def test_dcat_blank_node_datasets_get_stable_distinct_slugs(vocabularies):
+    path = W3C / "csiro-dap-examples.ttl"
+    first = [(r.id, r.slug, [d.id for d in r.distributions]) for r in DcatRdfLoader(vocabularies).read_all(path)]
+    again = [(r.id, r.slug, [d.id for d in r.distributions]) for r in DcatRdfLoader(vocabularies).read_all(path)]
+    assert first == again
+    assert len({slug for _, slug, _ in first}) == len(first) == 9
+
+
+DCAT_TTL = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .
+@prefix spdx: <http://spdx.org/rdf/terms#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix ex: <https://data.example.org/> .
+
+ex:bus-stops a dcat:Dataset ;
+  dct:identifier "BUS-1" ;
+  dct:title "Bus stops"@en, "Arrêts de bus"@fr ;
+  dct:description "<p>All bus stops.</p>" ;
+  dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN>, [ a <http://www.w3.org/2004/02/skos/core#Concept> ; <http://www.w3.org/2004/02/skos/core#prefLabel> "Housing"@en ] ;
+  dct:publisher [ foaf:name "Transport for London" ] ;
+  dct:accessRights <http://publications.europa.eu/resource/authority/access-right/RESTRICTED> ;
+  dct:issued "2020-01-02"^^xsd:date ;
+  dct:modified "yesterday" ;
+  dct:spatial <http://statistics.data.gov.uk/id/statistical-geography/E09000007>, [ <http://www.w3.org/2004/02/skos/core#prefLabel> "Hackney" ] ;
+  dct:temporal [ dcat:startDate "2019-01-01"^^xsd:date ; dcat:endDate "2019-12-31"^^xsd:date ] ;
+  dct:accrualPeriodicity <http://publications.europa.eu/resource/authority/frequency/MONTHLY> ;
+  dcat:contactPoint [ vcard:fn "Open data" ; vcard:hasEmail <mailto:open@tfl.gov.uk> ] ;
+  dcat:landingPage <https://tfl.gov.uk/stops> ;
+  dcat:distribution ex:bus-stops-csv .
+
+ex:bus-stops-csv a dcat:Distribution ;
+  dcat:downloadURL <https://data.example.org/files/stops.csv> ;
+  dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> ;
+  dcat:byteSize "2048"^^xsd:nonNegativeInteger ;
+  dct:license <https://creativecommons.org/licenses/by/4.0/> ;
+  spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha1 ; spdx:checksumValue "%s"^^xsd:hexBinary ] .
+
+[] a dcat:Dataset ; dct:title "Anonymous" ; dct:accessRights [ dct:title "nobody knows" ] .
+""" % ("0123456789abcdef0123456789abcdef01234567")
+
+
+def test_dcat_field_mapping(vocabularies, tmp_path):
+    path = write(tmp_path, "catalog.ttl", DCAT_TTL)
+    records, problems = load(DcatRdfLoader, vocabularies, path)
+    bus, anonymous = records
+    assert (bus.id, bus.slug, bus.original_iri) == ("BUS-1", "bus-stops", "https://data.example.org/bus-stops")
+    assert bus.title == "Bus stops" and bus.description == "All bus stops."
+    assert bus.eu_themes == ["TRAN"] and bus.themes == ["housing"]
+    assert bus.publisher == "tfl"
+    assert bus.access is AccessLevel.RESTRICTED
+    assert bus.issued == When("2020-01-02", "date") and bus.modified is None
+    assert bus.boroughs == ["E09000007", "E09000012"]
+    assert (bus.temporal_start, bus.temporal_end) == (When("2019-01-01", "date"), When("2019-12-31", "date"))
+    assert bus.frequency == "MONTHLY"
+    assert bus.contact == Contact(name="Open data", email="open@tfl.gov.uk")
+    assert bus.landing_page == "https://tfl.gov.uk/stops"
+    assert bus.licence == EU_LICENCE + "CC_BY_4_0"  # the one licence all its distributions carry
+    [dist] = bus.distributions
+    assert (dist.id, dist.file_type, dist.media_type, dist.byte_size) == ("bus-stops-csv", "CSV", "text/csv", 2048)
+    assert dist.checksum == Checksum("sha1", "0123456789abcdef0123456789abcdef01234567")
+    assert anonymous.slug.startswith("dataset-") and anonymous.original_iri is None
+    assert anonymous.access is AccessLevel.NON_PUBLIC  # an access right we cannot read: fail closed
+    assert {(p.record, p.field) for p in problems} == {
+        ("https://data.example.org/bus-stops", "dct:modified"),
+        (anonymous.id, "dct:accessRights"),
+    }
+    assert write_quads(vocabularies, records)
+
+
+def test_dcat_our_own_iris_keep_their_slug(vocabularies, tmp_path):
+    base = vocabularies.uris.base
+    ttl = f"""<{base}/dataset/bus-stops> a <http://www.w3.org/ns/dcat#Dataset> ;
+      <http://purl.org/dc/terms/title> "Bus stops" ;
+      <http://purl.org/dc/terms/publisher> <{base}/publisher/tfl> ;
+      <http://www.w3.org/ns/dcat#theme> <{base}/theme/transport> ;
+      <http://purl.org/dc/terms/spatial> <{base}/borough/E09000001> ."""
+    [record], problems = load(DcatRdfLoader, vocabularies, write(tmp_path, "own.ttl", ttl))
+    assert (record.slug, record.original_iri, record.publisher) == ("bus-stops", None, "tfl")
+    assert (record.themes, record.boroughs) == (["transport"], ["E09000001"])
+    assert problems == []
+
+
+def test_dcat_slug_clashes_get_a_hash_of_the_iri(vocabularies, tmp_path):
+    ttl = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
+    <http://a.example/x/data> a dcat:Dataset . <http://b.example/x/data> a dcat:Dataset .
+    <http://c.example/y> a dcat:Dataset ."""
+    records, _ = load(DcatRdfLoader, vocabularies, write(tmp_path, "clash.ttl", ttl))
+    slugs = [r.slug for r in records]
+    assert slugs[0].startswith("x-") and slugs[1].startswith("x-") and slugs[0] != slugs[1]
+    assert slugs[2] == "y"
+
+
+# -- malformed input: each refused with the file's name (and position), or reported ----------------
+
+
+def assert_refused(loader_type, vocabularies, path, *needles):
+    with pytest.raises(LoadError) as caught:
+        loader_type(vocabularies).read_all(path)
+    message = str(caught.value)
+    assert str(path) in message
+    for needle in needles:
+        assert needle in message, message
+    return caught.value
+
+
+@pytest.mark.parametrize("loader_type", [DataPressLoader, CkanLoader, DcatRdfLoader])
+def test_empty_file(vocabularies, tmp_path, loader_type):
+    suffix = ".ttl" if loader_type is DcatRdfLoader else ".json"
+    assert_refused(loader_type, vocabularies, write(tmp_path, "empty" + suffix, b""), "empty")
+
+
+def test_bad_json_names_line_and_column(vocabularies, tmp_path):
+    path = write(tmp_path, "export.json", '[\n  {"id": "a",\n   "title": }\n]')
+    error = assert_refused(DataPressLoader, vocabularies, path, "malformed JSON")
+    assert error.position == "3:14"
+    assert f"{path}:3:14" in str(error)
+
+
+def test_truncated_json(vocabularies, tmp_path):
+    text = BIRMINGHAM.read_text()
+    path = write(tmp_path, "package_search.json", text[: len(text) // 2])
+    error = assert_refused(CkanLoader, vocabularies, path, "malformed JSON")
+    assert error.position and ":" in error.position
+
+
+def test_not_utf8(vocabularies, tmp_path):
+    path = write(tmp_path, "export.json", '[{"id": "a", "title": "Café"}]'.encode("latin-1"))
+    assert_refused(DataPressLoader, vocabularies, path, "not UTF-8")
+    ttl = write(tmp_path, "x.ttl", '<http://a> <http://b> "Café" .'.encode("latin-1"))
+    assert_refused(DcatRdfLoader, vocabularies, ttl, "not UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("loader_type", "content", "needle"),
+    [
+        (DataPressLoader, '{"datasets": 3}', "wrong shape"),
+        (DataPressLoader, '"a string"', "wrong shape"),
+        (DataPressLoader, "[]", "no datasets found"),
+        (CkanLoader, '{"help": "x", "success": true, "result": ["a", "b"]}', "package_list"),
+        (CkanLoader, '{"something": "else"}', "wrong shape"),
+        (CkanLoader, "42", "wrong shape"),
+    ],
+)
+def test_json_of_the_wrong_shape(vocabularies, tmp_path, loader_type, content, needle):
+    assert_refused(loader_type, vocabularies, write(tmp_path, "data.json", content), needle)
+
+
+def test_ckan_success_false(vocabularies, tmp_path):
+    body = {"help": "...", "success": False, "error": {"__type": "Not Found Error", "message": "Not found"}}
+    path = write(tmp_path, "package_show.json", json.dumps(body))
+    assert_refused(CkanLoader, vocabularies, path, "success: false", "Not found")
+
+
+def test_bad_turtle_names_line_and_column(vocabularies, tmp_path):
+    ttl = '@prefix dct: <http://purl.org/dc/terms/> .\n<http://a> dct:title "ok" .\n<http://b> dct:title "open .\n'
+    error = assert_refused(DcatRdfLoader, vocabularies, write(tmp_path, "bad.ttl", ttl), "malformed Turtle")
+    assert error.position == "3:22"
+
+
+def test_bad_rdf_xml_and_json_ld(vocabularies, tmp_path):
+    assert_refused(DcatRdfLoader, vocabularies, write(tmp_path, "bad.rdf", "<rdf:RDF><x></rdf:RDF>"), "RDF/XML")
+    error = assert_refused(DcatRdfLoader, vocabularies, write(tmp_path, "bad.jsonld", '{"@id": "http://a", '), "JSON")
+    assert error.position == "1:21"
+    remote = write(tmp_path, "remote.jsonld", '{"@context": "https://www.w3.org/ns/dcat.jsonld", "@id": "http://a"}')
+    assert_refused(DcatRdfLoader, vocabularies, remote, "remote @context")
+
+
+def test_dcat_unknown_extension(vocabularies, tmp_path):
+    assert_refused(DcatRdfLoader, vocabularies, write(tmp_path, "catalog.txt", "<a> <b> <c> ."), "extension", ".txt")
+
+
+def test_dcat_file_without_datasets(vocabularies, tmp_path):
+    path = write(tmp_path, "other.nt", "<http://a.example/s> <http://a.example/p> <http://a.example/o> .\n")
+    assert_refused(DcatRdfLoader, vocabularies, path, "no datasets found")
+
+
+def test_missing_file(vocabularies, tmp_path):
+    assert_refused(DataPressLoader, vocabularies, tmp_path / "absent.json", "no such file")
+
+
+# -- formats.py ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("csv", ("text/csv", "CSV")),
+        ("XLS", ("application/vnd.ms-excel", "XLS")),
+        ("xlsx", ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX")),
+        ("GeoJSON", ("application/geo+json", "GEOJSON")),
+        ("text/csv; charset=utf-8", ("text/csv", "CSV")),
+        ("http://publications.europa.eu/resource/authority/file-type/ZIP", ("application/zip", "ZIP")),
+        ("https://www.iana.org/assignments/media-types/application/pdf", ("application/pdf", "PDF")),
+        ("Esri Shapefile", ("application/vnd.shp", "SHP")),
+        ("Spreadsheet (csv)", ("text/csv", "CSV")),
+        ("no such format", (None, None)),
+    ],
+)
+def test_file_format_names(value, expected):
+    assert file_format(value) == expected
+
+
+def test_file_format_from_filename_and_url():
+    assert file_format(None, paths=("report.PDF",)) == ("application/pdf", "PDF")
+    assert file_format("", paths=(None, "https://x.org/a/b.tar.gz?download=1")) == ("application/gzip", "TAR_GZ")
+    assert file_format("", paths=("https://x.org/download/abc",)) == (None, None)
+    assert file_format("ODS", paths=("x.csv",)) == ("application/vnd.oasis.opendocument.spreadsheet", "ODS")
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("uk-ogl", "OGL_3_0"),
+        ("OGLv3", "OGL_3_0"),
+        ("UK Open Government Licence (OGL v2)", "OGL_2_0"),
+        ("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/", "OGL_3_0"),
+        ("http://reference.data.gov.uk/id/open-government-licence", "OGL_3_0"),
+        ("CC-BY-4.0", "CC_BY_4_0"),
+        ("https://creativecommons.org/licenses/by-sa/4.0/legalcode", "CC_BYSA_4_0"),
+        ("cc-zero", "CC0"),
+        ("ODbL-1.0", "ODC_BL"),
+        ("odc-odbl", "ODC_BL"),
+        ("NCGL", "OGL_NC"),
+    ],
+)
+def test_licence_iri(value, code):
+    assert licence_iri(value) == EU_LICENCE + code
+
+
+def test_licence_iri_keeps_other_urls_and_refuses_unknown_names():
+    assert licence_iri("https://data.gov.cz/podmínky-užití/volný-přístup/") == "https://data.gov.cz/podmínky-užití/volný-přístup/"
+    assert licence_iri("Other (Open)") is None and licence_iri("Some Licence") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("Daily", "DAILY"),
+        ("weekly", "WEEKLY"),
+        ("Monthly", "MONTHLY"),
+        ("Quarterly", "QUARTERLY"),
+        ("Annually", "ANNUAL"),
+        ("Annual", "ANNUAL"),
+        ("Ad hoc", "IRREG"),
+        ("Irregular", "IRREG"),
+        ("Never", "NEVER"),
+        ("http://purl.org/cld/freq/semiannual", "ANNUAL_2"),
+        ("http://publications.europa.eu/resource/authority/frequency/BIENNIAL", "BIENNIAL"),
+        ("sometimes", None),
+    ],
+)
+def test_frequency_code(value, code):
+    assert frequency_code(value) == code
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p> Mocking API call</p>", "Mocking API call"),
+        ("<h1>A &amp; B</h1><p>One<br>two</p><ul><li>x</li><li>y</li></ul>", "A & B\n\nOne\ntwo\n\nx\n\ny"),
+        ("<p>a<script>alert(1)</script><style>p{}</style>b</p>", "ab"),
+        ('<p>See <a href="https://x.org/?a=1&amp;b=2" title="a>b">site</a>.</p>', "See site."),
+        ("<!-- note --><p>kept</p>", "kept"),
+        ("plain   text\r\n\r\n\r\nnext", "plain text\n\nnext"),
+        ("a < b &eacute;", "a < b é"),
+        ("   ", None),
+    ],
+)
+def test_html_to_text(html, text):
+    assert html_to_text(html) == text
+
+
+def test_html_fast_path_matches_the_parser():
+    samples = [
+        "<p>One</p><p>Two <b>bold</b> &amp; <i>it</i></p>",
+        "<div><table><tr><td>1</td><td>2</td></tr></table></div>",
+        '<p>x<br/>y<br />z</p><a href="u">link</a>',
+        "<P CLASS='a'>Upper &lt;tag&gt;</P>",
+    ]
+    for sample in samples:
+        parser = _TextExtractor()
+        parser.feed(sample)
+        parser.close()
+        assert html_to_text(sample) == (_tidy("".join(parser.parts)) or None), sample
+
+
+def test_markdown_notes():
+    assert html_to_text("# Title\r\n\r\nSee [the site](https://x.org) **now**", markdown=True) == (
+        "Title\n\nSee the site (https://x.org) now"
+    )
