@@ -19,7 +19,17 @@ WEB_DIR = Path(__file__).resolve().parent / "dfl_graph" / "web"
 
 def register_blueprints(app: Flask) -> None:
     """Every view module of the application (import here, register below)."""
-    for blueprint in ():
+    from dfl_graph.web import crawlers, errors, feed, site
+    from dfl_graph.web.views import datasets, resources
+
+    for blueprint in (
+        errors.blueprint,
+        site.blueprint,
+        datasets.blueprint,
+        resources.blueprint,
+        feed.blueprint,
+        crawlers.blueprint,
+    ):
         app.register_blueprint(blueprint)
 
 

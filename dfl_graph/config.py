@@ -23,8 +23,10 @@ class Settings:
     max_result_rows: int = 100_000
     max_result_bytes: int = 50_000_000
     max_concurrent_queries: int = 4
-    # catalogue feed
+    # catalogue feed and crawler support
     max_per_page: int = 500
+    sitemap_max_urls: int = 50_000  # per sitemap file (the sitemaps.org limit); past it, a sitemap index
+    document_cache_bytes: int = 64_000_000  # finished documents cached per web worker
     extra: dict = field(default_factory=dict)
 
     @property
@@ -40,5 +42,7 @@ class Settings:
             query_timeout=float(env.get("DFL_QUERY_TIMEOUT", 10.0)),
             max_result_rows=int(env.get("DFL_MAX_RESULT_ROWS", 100_000)),
             max_concurrent_queries=int(env.get("DFL_MAX_CONCURRENT_QUERIES", 4)),
+            sitemap_max_urls=int(env.get("DFL_SITEMAP_MAX_URLS", 50_000)),
+            document_cache_bytes=int(env.get("DFL_DOCUMENT_CACHE_BYTES", 64_000_000)),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -14,18 +14,19 @@ class Namespace:
     Not a ``str`` subclass on purpose: ``DCT.title`` and ``DCT.format`` must be terms, not str methods.
     """
 
-    __slots__ = ("iri",)
-
     def __init__(self, iri: str) -> None:
         self.iri = iri
 
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return NamedNode(self.iri + name)
+        term = NamedNode(self.iri + name)
+        setattr(self, name, term)  # cached: the next lookup is a plain attribute read (hot in loaders)
+        return term
 
     def __getitem__(self, name: str) -> NamedNode:
-        return NamedNode(self.iri + name)
+        cached = self.__dict__.get(name)
+        return cached if cached is not None else self.__getattr__(name)
 
     def __str__(self) -> str:
         return self.iri

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -114,7 +115,7 @@ INSTANT_PROPS = tuple(
 )
 
 Term = NamedNode | BlankNode | Literal
-Index = dict[Any, dict[str, list[Term]]]
+Index = dict[Any, dict[str, dict[Term, None]]]
 
 
 def _digest(text: str, length: int = 10) -> str:
@@ -173,20 +174,41 @@ def _read_json_ld_fallback(path: Path, raw: bytes, error: SyntaxError) -> list:
     """JSON-LD pyoxigraph refuses: bad JSON is reported with its position; remote contexts are not
     fetched (a loader never dereferences URLs); anything else is retried with rdflib."""
     try:
-        json.loads(raw.decode("utf-8"))
+        document = json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as json_error:
         raise LoadError(path, f"malformed JSON: {json_error.msg}", f"{json_error.lineno}:{json_error.colno}") from None
     message = str(error.args[0]) if error.args else str(error)
-    if "remote context" in message.lower() or "LoadDocumentCallback" in message:
+    if "remote context" in message.lower() or "LoadDocumentCallback" in message or _remote_context(document):
         raise LoadError(path, "JSON-LD with a remote @context: loaders do not fetch URLs; inline the context") from None
     try:
         import rdflib
 
         graph = rdflib.Graph()
-        graph.parse(data=raw.decode("utf-8"), format="json-ld", publicID=path.resolve().as_uri())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's own use of ConjunctiveGraph
+            graph.parse(data=raw.decode("utf-8"), format="json-ld", publicID=path.resolve().as_uri())
     except Exception as rdflib_error:  # rdflib raises many kinds; all mean "unreadable"
         raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {rdflib_error})") from None
-    return [_from_rdflib(t) for t in graph]
+    try:
+        return [_from_rdflib(t) for t in graph]
+    except ValueError as term_error:  # a term rdflib let through that is no valid RDF term
+        raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {term_error})") from None
+
+
+def _remote_context(node: Any) -> bool:
+    """True if any @context in the document names a context by URL (which rdflib would fetch)."""
+    if isinstance(node, list):
+        return any(_remote_context(item) for item in node)
+    if not isinstance(node, dict):
+        return False
+    for key, value in node.items():
+        if key == "@context":
+            contexts = value if isinstance(value, list) else [value]
+            if any(isinstance(c, str) for c in contexts) or any(_remote_context(c) for c in contexts):
+                return True
+        elif _remote_context(value):
+            return True
+    return False
 
 
 def _from_rdflib(triple: tuple) -> tuple:
@@ -234,12 +256,10 @@ class DcatRdfLoader(Loader):
                 path,
                 f"unknown RDF file extension {path.suffix or '(none)'!r}; expected one of {', '.join(sorted(FORMATS))}",
             )
-        index: Index = defaultdict(lambda: defaultdict(list))
+        # subject -> predicate IRI -> objects (a dict as an ordered set: quads may repeat a triple)
+        index: Index = defaultdict(lambda: defaultdict(dict))
         for statement in _read_triples(path, rdf_format):
-            subject, predicate, obj = statement[0], statement[1], statement[2]
-            values = index[subject][predicate.value]
-            if obj not in values:
-                values.append(obj)
+            index[statement[0]][statement[1].value][statement[2]] = None
         self.index = index
         vocab = self.vocabularies
         self.uris = vocab.uris

@@ -102,7 +102,11 @@ def test_datapress_v3_export_shape(vocabularies):
     assert dist.byte_size == 2000
     assert dist.checksum == Checksum("md5", "2398a191402fb1adaf4816b735e55fd6")
     assert (dist.media_type, dist.file_type) == ("application/json", "JSON")  # from the filename
-    assert dist.download_url == dist.access_url == "https://data.london.gov.uk/download/ldndatar2-test-fetch-all-api-metadata-2xxx0"
+    assert (
+        dist.download_url
+        == dist.access_url
+        == "https://data.london.gov.uk/download/ldndatar2-test-fetch-all-api-metadata-2xxx0"
+    )
     assert dist.modified == When("2019-07-19T16:00:56", "dateTime")
     assert record.temporal_start is None and record.temporal_end is None
     assert write_quads(vocabularies, records)
@@ -228,7 +232,12 @@ def test_datapress_publisher_falls_back_to_team_then_to_a_minted_id(vocabularies
 
 
 def test_datapress_custom_fields(vocabularies, tmp_path):
-    custom = {"Update Frequency": "Annually", "Boroughs": "Hackney; Islington", "Personal data": "yes", "archived": True}
+    custom = {
+        "Update Frequency": "Annually",
+        "Boroughs": "Hackney; Islington",
+        "Personal data": "yes",
+        "archived": True,
+    }
     path = write(tmp_path, "export.json", json.dumps([datapress_dataset(custom=custom)]))
     [record], problems = load(DataPressLoader, vocabularies, path)
     assert (record.frequency, record.boroughs) == ("ANNUAL", ["E09000012", "E09000019"])
@@ -239,6 +248,7 @@ def test_datapress_custom_fields(vocabularies, tmp_path):
 def test_datapress_record_problems_do_not_stop_the_load(vocabularies, tmp_path):
     bad = datapress_dataset(
         id="bad",
+        webpage="https://data.london.gov.uk/dataset/bad",
         title="",
         createdAt="last Tuesday",
         licence="Some Licence",
@@ -378,7 +388,9 @@ def test_dcat_uk_gss_catalogue(vocabularies):
     records, problems = load(DcatRdfLoader, vocabularies, GSS)
     assert len(records) == 500  # the dcat:Dataset subjects (pmdcat-only catalogue entries are not)
     assert len({r.slug for r in records}) == 500 and len({r.id for r in records}) == 500
-    topics = next(r for r in records if r.original_iri == "http://gss-data.org.uk/def/concept-scheme/ons-topics/dataset")
+    topics = next(
+        r for r in records if r.original_iri == "http://gss-data.org.uk/def/concept-scheme/ons-topics/dataset"
+    )
     assert topics.slug == "ons-topics"  # last meaningful segment: "/dataset" skipped
     assert topics.title == "ONS Topics"
     assert topics.publisher == "ons"  # gov.uk organisation IRI -> "office-for-national-statistics" -> ONS
@@ -396,9 +408,13 @@ def test_dcat_random_catalogue(vocabularies):
     records, problems = load(DcatRdfLoader, vocabularies, DCAT_RANDOM)
     assert len(records) == 107
     assert {r.slug for r in records} == {f"dataset-{n}" for n in range(107)}
-    assert fields(problems) == ["dct:title"] * 107  # the generated data has no titles
+    # the generated data has no titles, and its media types are opaque dct:MediaTypeOrExtent-n IRIs
+    assert fields(problems).count("dct:title") == 107
+    assert {f.rsplit(".", 1)[-1] for f in fields(problems)} == {"dct:title", "dcat:mediaType"}
     assert all(r.title == "" for r in records)
-    assert all(r.distributions for r in records)
+    links = [t for t in parse(path=str(DCAT_RANDOM), format=RdfFormat.TURTLE) if t.predicate == DCAT.distribution]
+    assert sum(len(r.distributions) for r in records) == len(links) == 906
+    assert sum(d.byte_size is not None for r in records for d in r.distributions) == 906
     assert write_quads(vocabularies, records)
 
 
@@ -462,18 +478,20 @@ DCAT_TTL = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
 @prefix vcard: <http://www.w3.org/2006/vcard/ns#> .
 @prefix spdx: <http://spdx.org/rdf/terms#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix ex: <https://data.example.org/> .
 
 ex:bus-stops a dcat:Dataset ;
   dct:identifier "BUS-1" ;
   dct:title "Bus stops"@en, "Arrêts de bus"@fr ;
   dct:description "<p>All bus stops.</p>" ;
-  dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN>, [ a <http://www.w3.org/2004/02/skos/core#Concept> ; <http://www.w3.org/2004/02/skos/core#prefLabel> "Housing"@en ] ;
+  dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> ;
+  dcat:theme [ a skos:Concept ; skos:prefLabel "Housing"@en ] ;
   dct:publisher [ foaf:name "Transport for London" ] ;
   dct:accessRights <http://publications.europa.eu/resource/authority/access-right/RESTRICTED> ;
   dct:issued "2020-01-02"^^xsd:date ;
   dct:modified "yesterday" ;
-  dct:spatial <http://statistics.data.gov.uk/id/statistical-geography/E09000007>, [ <http://www.w3.org/2004/02/skos/core#prefLabel> "Hackney" ] ;
+  dct:spatial <http://statistics.data.gov.uk/id/statistical-geography/E09000007>, [ skos:prefLabel "Hackney" ] ;
   dct:temporal [ dcat:startDate "2019-01-01"^^xsd:date ; dcat:endDate "2019-12-31"^^xsd:date ] ;
   dct:accrualPeriodicity <http://publications.europa.eu/resource/authority/frequency/MONTHLY> ;
   dcat:contactPoint [ vcard:fn "Open data" ; vcard:hasEmail <mailto:open@tfl.gov.uk> ] ;
@@ -485,10 +503,13 @@ ex:bus-stops-csv a dcat:Distribution ;
   dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> ;
   dcat:byteSize "2048"^^xsd:nonNegativeInteger ;
   dct:license <https://creativecommons.org/licenses/by/4.0/> ;
-  spdx:checksum [ spdx:algorithm spdx:checksumAlgorithm_sha1 ; spdx:checksumValue "%s"^^xsd:hexBinary ] .
+  spdx:checksum [
+    spdx:algorithm spdx:checksumAlgorithm_sha1 ;
+    spdx:checksumValue "0123456789abcdef0123456789abcdef01234567"^^xsd:hexBinary
+  ] .
 
 [] a dcat:Dataset ; dct:title "Anonymous" ; dct:accessRights [ dct:title "nobody knows" ] .
-""" % ("0123456789abcdef0123456789abcdef01234567")
+"""
 
 
 def test_dcat_field_mapping(vocabularies, tmp_path):
@@ -564,8 +585,8 @@ def test_empty_file(vocabularies, tmp_path, loader_type):
 def test_bad_json_names_line_and_column(vocabularies, tmp_path):
     path = write(tmp_path, "export.json", '[\n  {"id": "a",\n   "title": }\n]')
     error = assert_refused(DataPressLoader, vocabularies, path, "malformed JSON")
-    assert error.position == "3:14"
-    assert f"{path}:3:14" in str(error)
+    assert error.position == "3:13"
+    assert f"{path}:3:13" in str(error)
 
 
 def test_truncated_json(vocabularies, tmp_path):
@@ -615,6 +636,24 @@ def test_bad_rdf_xml_and_json_ld(vocabularies, tmp_path):
     assert error.position == "1:21"
     remote = write(tmp_path, "remote.jsonld", '{"@context": "https://www.w3.org/ns/dcat.jsonld", "@id": "http://a"}')
     assert_refused(DcatRdfLoader, vocabularies, remote, "remote @context")
+
+
+def test_json_ld_fallback_to_rdflib(tmp_path):
+    """JSON-LD pyoxigraph refuses for a reason other than bad JSON or a remote context is retried with rdflib."""
+    from loaders.dcat_rdf import _read_json_ld_fallback
+
+    doc = {
+        "@context": {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"},
+        "@id": "http://example.org/ds",
+        "@type": "dcat:Dataset",
+        "dct:title": {"@value": "Fallback", "@language": "en"},
+    }
+    path = write(tmp_path, "doc.jsonld", json.dumps(doc))
+    triples = _read_json_ld_fallback(path, path.read_bytes(), SyntaxError("some parser limitation"))
+    assert {(t[1].value, t[2].value) for t in triples} == {
+        (RDF.type.value, DCAT.Dataset.value),
+        ("http://purl.org/dc/terms/title", "Fallback"),
+    }
 
 
 def test_dcat_unknown_extension(vocabularies, tmp_path):
@@ -680,7 +719,10 @@ def test_licence_iri(value, code):
 
 
 def test_licence_iri_keeps_other_urls_and_refuses_unknown_names():
-    assert licence_iri("https://data.gov.cz/podmínky-užití/volný-přístup/") == "https://data.gov.cz/podmínky-užití/volný-přístup/"
+    assert (
+        licence_iri("https://data.gov.cz/podmínky-užití/volný-přístup/")
+        == "https://data.gov.cz/podmínky-užití/volný-přístup/"
+    )
     assert licence_iri("Other (Open)") is None and licence_iri("Some Licence") is None
 
 
@@ -728,6 +770,10 @@ def test_html_fast_path_matches_the_parser():
         "<div><table><tr><td>1</td><td>2</td></tr></table></div>",
         '<p>x<br/>y<br />z</p><a href="u">link</a>',
         "<P CLASS='a'>Upper &lt;tag&gt;</P>",
+        "<pre>x</pre><b>y</b><header>h</header><TD>1</TD><th>2</th>",
+        '<section data-x="1 > 0"><p>kept</p></section>',
+        "<p>unclosed <p",
+        "<p>x</p><script type='t'>drop()</script><p>y</p>",
     ]
     for sample in samples:
         parser = _TextExtractor()

@@ -8,5 +8,6 @@ generation's ``indexes/`` folder, in the order listed, so later builders can rea
 from __future__ import annotations
 
 from dfl_graph.indexes.catalogue import build_catalogue_index
+from dfl_graph.search.build import build_search_index
 
-BUILDERS = [build_catalogue_index]
+BUILDERS = [build_catalogue_index, build_search_index]

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Variable
 
-from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
+from dfl_graph.namespaces import ADMS, DCAT, DCT
+from dfl_graph.queries import query_text
 from dfl_graph.store import Snapshot
 
 FILENAME = "catalogue.sqlite"
@@ -65,69 +66,58 @@ SINGLE_PREDICATES = {
     ADMS.status.value: "status_concept",
     DCT.isReplacedBy.value: "replaced_by",
 }
-LABEL_PREDICATES = (SKOS.prefLabel, FOAF.name, DCT.title)
 
 
 def _collect(snapshot: Snapshot) -> tuple[dict[str, dict], dict[str, str]]:
-    """Read every public dataset's indexed fields with pattern scans (no whole-catalogue SPARQL sort)."""
-    store = snapshot.store
-    graphs = snapshot.public_graphs
+    """Read every public dataset's indexed fields: a few whole-catalogue SELECTs, no sorting."""
+    store, graphs = snapshot.store, snapshot.public_graphs
     datasets: dict[str, dict] = {}
-    for graph in graphs:
-        for quad in store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph):
-            if isinstance(quad.subject, NamedNode):
-                datasets.setdefault(
-                    quad.subject.value, {"graph": graph.value, **{v: [] for v in LIST_PREDICATES.values()}}
-                )
-    distributions: dict[str, str] = {}
-    for graph in graphs:
-        for quad in store.quads_for_pattern(None, None, None, graph):
-            subject = quad.subject.value
-            row = datasets.get(subject)
-            if row is None:
-                continue
-            predicate = quad.predicate.value
-            if predicate in LIST_PREDICATES:
-                row[LIST_PREDICATES[predicate]].append(quad.object.value)
-                if predicate == DCAT.distribution.value:
-                    distributions[quad.object.value] = subject
-            elif predicate in SINGLE_PREDICATES:
-                field = SINGLE_PREDICATES[predicate]
-                # prefer an English literal when a source gives several languages
-                if field not in row or getattr(quad.object, "language", None) == "en":
-                    row[field] = quad.object.value
-            elif predicate.endswith("#lifecycle"):
-                row["lifecycle"] = quad.object.value.rsplit("#", 1)[-1].lower()
-    # formats in a second pass: a distribution's triples may come before its dataset's edge to it
-    for graph in graphs:
-        for predicate in (DCT["format"], DCAT.mediaType):
-            for quad in store.quads_for_pattern(None, predicate, None, graph):
-                owner = distributions.get(quad.subject.value)
-                if owner is not None:
-                    datasets[owner].setdefault("formats_all", set()).add(quad.object.value)
+    lifecycle = snapshot.uris.vocab.lifecycle
+    rows = store.query(
+        query_text("index-dataset-fields"),
+        default_graph=graphs,
+        named_graphs=graphs,
+        substitutions={Variable("lifecycle"): lifecycle},
+    )
+    for row in rows:
+        iri = row["dataset"].value
+        fields = datasets.get(iri)
+        if fields is None:
+            fields = datasets[iri] = {"graph": row["graph"].value, **{v: [] for v in LIST_PREDICATES.values()}}
+        predicate, value = row["p"].value, row["o"]
+        if predicate in LIST_PREDICATES:
+            fields[LIST_PREDICATES[predicate]].append(value.value)
+        elif predicate in SINGLE_PREDICATES:
+            name = SINGLE_PREDICATES[predicate]
+            # prefer an English literal when a source gives several languages
+            if name not in fields or getattr(value, "language", None) == "en":
+                fields[name] = value.value
+        elif predicate == lifecycle.value:
+            fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
+    for row in store.query(query_text("index-distribution-formats"), default_graph=graphs):
+        fields = datasets.get(row["dataset"].value)
+        if fields is not None:
+            fields.setdefault("formats_all", set()).add(row["format"].value)
     labels: dict[str, str] = {}
-    for graph in graphs:
-        for predicate in LABEL_PREDICATES:
-            for quad in store.quads_for_pattern(None, predicate, None, graph):
-                iri = quad.subject.value
-                if iri not in labels or getattr(quad.object, "language", None) == "en":
-                    labels[iri] = quad.object.value
+    for row in store.query(query_text("index-labels"), default_graph=graphs):
+        iri, label = row["resource"].value, row["label"]
+        if iri not in labels or getattr(label, "language", None) == "en":
+            labels[iri] = label.value
     return datasets, labels
 
 
 def _tombstones(snapshot: Snapshot, live: dict[str, dict]) -> list[tuple[str, str | None, str | None]]:
     """Withdrawn public datasets (not re-published by any source since): their IRIs answer 410."""
-    withdrawn = snapshot.uris.vocab.WithdrawnDataset
-    found = []
-    for graph in snapshot.public_graphs:
-        for quad in snapshot.store.quads_for_pattern(None, RDF.type, withdrawn, graph):
-            iri = quad.subject.value
-            if iri in live:
-                continue
-            title = next(snapshot.store.quads_for_pattern(quad.subject, DCT.title, None, graph), None)
-            when = next(snapshot.store.quads_for_pattern(quad.subject, PROV.invalidatedAtTime, None, graph), None)
-            found.append((iri, title.object.value if title else None, when.object.value if when else None))
-    return found
+    rows = snapshot.store.query(
+        query_text("index-withdrawn"),
+        default_graph=snapshot.public_graphs,
+        substitutions={Variable("withdrawn"): snapshot.uris.vocab.WithdrawnDataset},
+    )
+    return [
+        (row["dataset"].value, row["title"].value if row["title"] else None, row["at"].value if row["at"] else None)
+        for row in rows
+        if row["dataset"].value not in live
+    ]
 
 
 def _status(row: dict) -> str:
@@ -294,6 +284,17 @@ class CatalogueIndex:
     def label(self, iri: str) -> str | None:
         row = self.db.execute("SELECT label FROM labels WHERE iri = ?", (iri,)).fetchone()
         return row[0] if row else None
+
+    def withdrawn(self, iri: str) -> dict | None:
+        """The tombstone of a withdrawn public dataset (its IRI answers 410), or None."""
+        row = self.db.execute("SELECT iri, title, withdrawn_at FROM withdrawn WHERE iri = ?", (iri,)).fetchone()
+        return dict(row) if row else None
+
+    def position_after(self, iri: str) -> int:
+        """The feed position of the last dataset whose IRI sorts at or before ``iri`` (0 if none): a cursor
+        that stays valid across generations, since positions follow IRI order."""
+        row = self.db.execute("SELECT MAX(position) FROM datasets WHERE iri <= ?", (iri,)).fetchone()
+        return row[0] or 0
 
 
 __all__ = ["FACETS", "CatalogueIndex", "Page", "build_catalogue_index"]

@@ -56,14 +56,14 @@ class Stemmer:
         missing = [w for w in dict.fromkeys(words) if w not in self._cache]
         if missing:
             db = self._db()
-            with db:
-                db.execute("INSERT INTO words(rowid, word) VALUES (1, ?)", (" ".join(missing),))
-                found = dict(db.execute("SELECT offset, term FROM stems").fetchall())
+            with db:  # one row per word: a word the tokenizer splits differently cannot shift the others
+                db.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)", enumerate(missing, start=1))
+                found = dict(db.execute("SELECT doc, term FROM stems WHERE offset = 0").fetchall())
                 db.execute("DELETE FROM words")
             if len(self._cache) > self.MAX_CACHE:
                 self._cache.clear()
-            for offset, word in enumerate(missing):
-                self._cache[word] = found.get(offset, word)
+            for row, word in enumerate(missing, start=1):
+                self._cache[word] = found.get(row, word)
         return [self._cache[w] for w in words]
 
     def stem(self, word: str) -> str:

@@ -111,7 +111,9 @@ class TripleCache:
 _cache = TripleCache()
 
 
-def construct(snapshot: Snapshot, query: str, bindings: dict[str, str], graphs: list[NamedNode] | None = None) -> Iterator[Triple]:
+def construct(
+    snapshot: Snapshot, query: str, bindings: dict[str, str], graphs: list[NamedNode] | None = None
+) -> Iterator[Triple]:
     """Run a named CONSTRUCT over the public graphs (or a public subset of them)."""
     named = named_queries()[query]
     public = snapshot.public_graphs

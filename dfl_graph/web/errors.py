@@ -39,7 +39,9 @@ def _comment(text: str) -> str:
     return " ".join(text.split())
 
 
-def error_body(status: int, title: str, message: str, fmt: Format | None, available: tuple[Format, ...] = ()) -> tuple[bytes, str]:
+def error_body(
+    status: int, title: str, message: str, fmt: Format | None, available: tuple[Format, ...] = ()
+) -> tuple[bytes, str]:
     """(body, content type) of an error in one format."""
     listing = [{"format": f.name, "mediaType": f.media_type} for f in available]
     if fmt == HTML:

@@ -29,7 +29,11 @@ from dfl_graph.vocabularies import ONTOLOGY_DIR
 from dfl_graph.web.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
-PYOXIGRAPH_FORMATS = {TURTLE.name: RdfFormat.TURTLE, N_TRIPLES.name: RdfFormat.N_TRIPLES, RDF_XML.name: RdfFormat.RDF_XML}
+PYOXIGRAPH_FORMATS = {
+    TURTLE.name: RdfFormat.TURTLE,
+    N_TRIPLES.name: RdfFormat.N_TRIPLES,
+    RDF_XML.name: RdfFormat.RDF_XML,
+}
 
 
 @cache
@@ -68,7 +72,12 @@ def ordered(triples: Iterable[Triple], primary: str | None = None) -> list[Tripl
 
     def key(t: Triple) -> tuple:
         s = t.subject.value
-        return (0 if s == primary else 1 if primary and s.startswith(primary + "#") else 2, s, str(t.predicate), str(t.object))
+        return (
+            0 if s == primary else 1 if primary and s.startswith(primary + "#") else 2,
+            s,
+            str(t.predicate),
+            str(t.object),
+        )
 
     return sorted(set(triples), key=key)
 

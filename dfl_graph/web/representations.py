@@ -25,7 +25,6 @@ from dfl_graph.web.documents import Document
 from dfl_graph.web.negotiation import HTML, JSON, RESOURCE_FORMATS, Format, choose
 from dfl_graph.web.rdf_documents import DocumentCache, serializer_for
 
-MAX_PATH = 2048
 MACHINE_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Location, ETag, Last-Modified, Link",
@@ -56,7 +55,7 @@ class Resource:
 def document_cache() -> DocumentCache:
     cache = current_app.extensions.get("dfl.document_cache")
     if cache is None:
-        cache = current_app.extensions["dfl.document_cache"] = DocumentCache()
+        cache = current_app.extensions["dfl.document_cache"] = DocumentCache(settings().document_cache_bytes)
     return cache
 
 
@@ -126,9 +125,28 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
     return response
 
 
+def respond_fixed(key: str, content_type: str, make: Callable[[], bytes], machine: bool = True) -> Response:
+    """A resource with a single representation (sitemaps, robots.txt, the JSON-LD context): cached per
+    generation, with ETag / Last-Modified and 304."""
+    current = snapshot()
+    etag = f"g{current.generation}-{hashlib.sha1(key.encode()).hexdigest()[:20]}"
+    modified = last_modified(current)
+    headers = dict(MACHINE_HEADERS) if machine else {}
+    if not is_resource_modified(request.environ, etag=etag, last_modified=modified):
+        response = Response(status=304, headers=headers)
+    else:
+        cache_key = (current.generation, current.manifest.published_at, key, "fixed", 200)
+        response = Response(document_cache().get_or_make(cache_key, make), headers=headers, content_type=content_type)
+    response.set_etag(etag)
+    response.last_modified = modified
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
 def render_page(template: str, **context) -> str:
     """An HTML page in the site layout."""
     return render_template(template, **context)
 
 
-__all__ = ["MAX_PATH", "Resource", "body_for", "document_cache", "render_page", "requested_format", "respond"]
+__all__ = ["Resource", "body_for", "document_cache", "render_page", "requested_format", "respond"]

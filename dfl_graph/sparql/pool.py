@@ -1,0 +1,315 @@
+"""Killable query worker processes, with admission lanes and a time limit that really stops work.
+
+Each web process owns a small pool of workers (:mod:`dfl_graph.sparql.worker`), started with
+``subprocess`` so nothing of the threaded web process is inherited. A query:
+
+1. takes a slot in the *fresh* lane (``max_concurrent`` across the server), or is answered 503 with
+   ``Retry-After``;
+2. runs on an idle worker (one is kept started);
+3. if it is still running after ``slow_after`` seconds it moves to the *long* lane and its worker to the
+   lowest CPU priority, so a few runaway queries cannot starve everyone else; if the long lane is full,
+   it is stopped with 503;
+4. if it is still running at ``timeout`` its worker is killed (SIGKILL: pyoxigraph cannot be interrupted)
+   and it is answered 504; a fresh worker replaces it in the background.
+
+Workers that were demoted or failed are never reused. Every worker is killed when the web process exits
+(and exits by itself if the web process dies without cleaning up).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dfl_graph.sparql import frames, sandbox
+from dfl_graph.sparql.lanes import Lane, Slot, runtime_dir
+from dfl_graph.sparql.limits import Limits
+
+log = logging.getLogger(__name__)
+START_TIMEOUT = 30.0
+DEMOTED_NICENESS = 19
+WORKER_NICENESS = 2  # below the web processes, so answering from cache stays quick under load
+
+
+class QueryFailure(Exception):
+    """A query could not be answered; carries the HTTP status and a message for the client."""
+
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+class WorkerProcess:
+    def __init__(self, limits: Limits, spool_dir: Path) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dfl_graph.sparql.worker",
+                "--parent",
+                str(os.getpid()),
+                "--memory-mb",
+                str(limits.worker_memory_mb),
+                "--max-file-mb",
+                str((limits.max_bytes >> 20) + 16),
+                "--spool-dir",
+                str(spool_dir),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            preexec_fn=None,
+        )
+        self.pid = self.process.pid
+        self.reader = frames.FrameReader(self.process.stdout.fileno())
+        self.usable = True
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, self.pid, WORKER_NICENESS)
+        kind, payload = self.reader.read(time.monotonic() + START_TIMEOUT)
+        if kind != frames.READY:
+            raise frames.WorkerGone
+        self.facts = json.loads(payload)
+
+    def send(self, job: dict) -> None:
+        frames.write_json(self.process.stdin.fileno(), frames.JOB, job)
+
+    def kill(self) -> None:
+        self.usable = False
+        with contextlib.suppress(ProcessLookupError, OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.process.wait(timeout=5)
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(Exception):
+                pipe.close()
+
+
+@dataclass
+class Started:
+    """A query that has answered: its header, and the body still to read from the worker."""
+
+    header: dict
+    body: Body
+
+
+class QueryPool:
+    """The query workers of one web process."""
+
+    def __init__(self, limits: Limits, data_dir: Path) -> None:
+        self.limits = limits
+        directory = runtime_dir(data_dir)
+        self.spool_dir = directory
+        self.fresh = Lane(directory, "fresh", limits.max_concurrent)
+        self.long = Lane(directory, "long", limits.max_long)
+        self._idle: list[WorkerProcess] = []
+        self._all: set[WorkerProcess] = set()
+        self._lock = threading.Lock()
+        self._wanted = threading.Event()
+        self._closed = False
+        self.network_denied: bool | None = None
+        self._owner = os.getpid()
+        _POOLS.add(self)
+        threading.Thread(target=self._keep_spares, name="dfl-sparql-spares", daemon=True).start()
+        self._wanted.set()
+
+    # -- workers --------------------------------------------------------------------------------------
+    def _start(self) -> WorkerProcess:
+        worker = WorkerProcess(self.limits, self.spool_dir)
+        self.network_denied = worker.facts.get("network_denied")
+        if not self.network_denied:
+            log.warning("SPARQL workers run without the network filter (seccomp unavailable on this system)")
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                raise QueryFailure(503, "the endpoint is shutting down")
+            self._all.add(worker)
+        return worker
+
+    def _keep_spares(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            while not self._closed:
+                with self._lock:
+                    if len(self._idle) >= self.limits.spare_workers:
+                        break
+                try:
+                    worker = self._start()
+                except Exception as error:  # keep the server up; the next query starts one itself
+                    log.error("could not start a SPARQL worker: %s", error)
+                    time.sleep(1)
+                    break
+                with self._lock:
+                    self._idle.append(worker)
+            if self._closed:
+                return
+
+    def _take(self) -> WorkerProcess:
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        self._wanted.set()
+        if worker is None:
+            try:
+                worker = self._start()
+            except (frames.WorkerGone, frames.Timeout, OSError) as error:
+                raise QueryFailure(503, f"no query worker could be started: {error}") from None
+        return worker
+
+    def _give_back(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            keep = worker.usable and not self._closed and len(self._idle) < self.limits.max_idle_workers
+            if keep:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+        if not keep:
+            worker.kill()
+
+    def _discard(self, worker: WorkerProcess) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+        self._wanted.set()
+
+    def close(self) -> None:
+        """Kill every worker (at exit of the web process)."""
+        if os.getpid() != self._owner:
+            return
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+        self._wanted.set()
+        for worker in workers:
+            worker.kill()
+
+    # -- running --------------------------------------------------------------------------------------
+    def busy(self, message: str) -> QueryFailure:
+        return QueryFailure(503, message, retry_after=self.limits.retry_after)
+
+    def run(self, job: dict) -> Started:
+        """Run a job; returns once the worker has its answer ready (or raises QueryFailure)."""
+        slot: Slot | None = self.fresh.try_acquire()
+        if slot is None:
+            raise self.busy(
+                f"the endpoint is answering as many queries as it allows ({self.limits.max_concurrent}); "
+                "try again shortly"
+            )
+        worker: WorkerProcess | None = None
+        try:
+            worker = self._take()
+            started = time.monotonic()
+            deadline = started + self.limits.timeout
+            demote_at = started + self.limits.slow_after
+            worker.send(job)
+            while True:
+                try:
+                    wait_until = deadline if slot.lane == "long" else min(deadline, demote_at)
+                    kind, payload = worker.reader.read(wait_until)
+                except frames.Timeout:
+                    if time.monotonic() >= deadline:
+                        raise QueryFailure(
+                            504,
+                            f"the query was stopped after {self.limits.timeout:g} seconds, the endpoint's time "
+                            "limit; make it more selective (add LIMIT, narrow the patterns) or use a dump",
+                        ) from None
+                    long_slot = self.long.try_acquire()
+                    if long_slot is None:
+                        raise self.busy(
+                            f"the query ran longer than {self.limits.slow_after:g} s while the endpoint was "
+                            f"already running {self.limits.max_long} long queries; try again later"
+                        ) from None
+                    slot.release()
+                    slot = long_slot
+                    worker.usable = False  # reniced for good: retire it after this query
+                    sandbox.lower_priority(worker.pid, DEMOTED_NICENESS)
+                    continue
+                if kind == frames.HEADER:
+                    break
+            header = json.loads(payload)
+        except frames.WorkerGone:
+            if worker is not None:
+                self._discard(worker)
+            slot.release()
+            raise QueryFailure(
+                503,
+                "the query worker stopped before answering (most likely the query needed more than the "
+                f"{self.limits.worker_memory_mb} MB of memory a query may use)",
+            ) from None
+        except BaseException:
+            if worker is not None:
+                self._discard(worker)
+            slot.release()
+            raise
+        slot.release()
+        body = Body(self, worker)
+        if header.get("status") != 200:
+            body.read_all()  # only the end mark follows an error header
+        return Started(header, body)
+
+    def _finished(self, worker: WorkerProcess, complete: bool) -> None:
+        if complete:
+            self._give_back(worker)
+        else:
+            self._discard(worker)
+
+
+class Body:
+    """The chunks of an answer as the worker sends them. The worker is reused only if the whole answer
+    was read; closing early (the client went away) kills it, since its pipe is then out of step."""
+
+    def __init__(self, pool: QueryPool, worker: WorkerProcess) -> None:
+        self.pool = pool
+        self.worker: WorkerProcess | None = worker
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        worker = self.worker
+        if worker is None:
+            raise StopIteration
+        try:
+            kind, payload = worker.reader.read(time.monotonic() + max(60.0, self.pool.limits.timeout * 6))
+        except (frames.WorkerGone, frames.Timeout):
+            self._end(complete=False)
+            raise StopIteration from None
+        if kind == frames.END:
+            self._end(complete=True)
+            raise StopIteration
+        return payload
+
+    def _end(self, complete: bool) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            self.pool._finished(worker, complete)
+
+    def close(self) -> None:
+        self._end(complete=False)
+
+    def read_all(self) -> bytes:
+        return b"".join(self)
+
+
+_POOLS: weakref.WeakSet[QueryPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in list(_POOLS):
+        pool.close()

@@ -1,0 +1,170 @@
+"""The query service of one web process: inspection, dataset, cache, worker pool, in one call.
+
+Both the ``/sparql`` endpoint and the named-query API answer through :meth:`QueryService.answer`, so
+both get the same safety (SERVICE refused, public graphs only, time limit, caps) and the same cache.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pyoxigraph import BlankNode, Literal, NamedNode
+
+from dfl_graph.config import Settings
+from dfl_graph.sparql.cache import CachedAnswer, ResultCache, cache_key
+from dfl_graph.sparql.dataset import Dataset
+from dfl_graph.sparql.formats import BY_NAME, ResultFormat
+from dfl_graph.sparql.inspection import QueryShape
+from dfl_graph.sparql.limits import Limits
+from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool
+from dfl_graph.store import Snapshot
+from dfl_graph.uris import Uris
+
+SERVICE_REFUSED = (
+    "SERVICE (federated query) is not allowed on this endpoint: it would make the server call other hosts. "
+    "Run the federated part against the other endpoint yourself"
+)
+
+
+@dataclass
+class Answer:
+    """A query's answer, ready to send: metadata, and the body as bytes (cached) or chunks (streamed)."""
+
+    header: dict
+    body: bytes | Iterator[bytes]
+    etag: str
+    cached: bool
+    generation: int
+    fmt: ResultFormat = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.fmt = BY_NAME[self.header["format"]]
+
+    @property
+    def length(self) -> int:
+        return int(self.header["length"])
+
+    @property
+    def truncated(self) -> str | None:
+        return self.header.get("truncated")
+
+
+class _Collecting:
+    """Passes chunks through while keeping a copy, cached once the whole answer has gone by."""
+
+    def __init__(self, body: Body, cache: ResultCache, key: str, header: dict) -> None:
+        self.body, self.cache, self.key, self.header = body, cache, key, header
+        self.parts: list[bytes] = []
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.body:
+            self.parts.append(chunk)
+            yield chunk
+        data = b"".join(self.parts)
+        if len(data) == self.header["length"]:
+            self.cache.put(self.key, CachedAnswer(self.header, data))
+
+    def close(self) -> None:
+        self.body.close()
+
+
+def term_spec(term: NamedNode | Literal | BlankNode) -> list:
+    """An RDF term as the worker's job expects it."""
+    if isinstance(term, NamedNode):
+        return ["iri", term.value]
+    if isinstance(term, BlankNode):
+        return ["bnode", term.value]
+    return ["literal", term.value, term.datatype.value if not term.language else None, term.language]
+
+
+class QueryService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.uris = Uris(settings.base)
+        self.limits = Limits.from_settings(settings)
+        self.cache = ResultCache(self.limits.cache_bytes)
+        self.pool = QueryPool(self.limits, settings.data_dir)
+        self.endpoint = f"{self.uris.base}/sparql"
+        self.prefixes = self.uris.prefixes()
+
+    def refusal(self, shape: QueryShape) -> QueryFailure | None:
+        """Why a query is refused before it runs, if it is."""
+        if shape.form == "UPDATE":
+            from dfl_graph.sparql.protocol import READ_ONLY
+
+            return QueryFailure(400, READ_ONLY)
+        if shape.uses_service:
+            return QueryFailure(400, SERVICE_REFUSED)
+        return None
+
+    def prepare(
+        self,
+        snapshot: Snapshot,
+        query: str,
+        dataset: Dataset,
+        formats: dict[str, ResultFormat],
+        substitutions: dict | None = None,
+        base_iri: str | None = None,
+    ) -> tuple[str, dict]:
+        """The cache key (also the ETag) and the worker job of a query."""
+        subs = {v.value: term_spec(t) for v, t in (substitutions or {}).items()}
+        base_iri = base_iri or self.endpoint
+        names = {kind: fmt.name for kind, fmt in formats.items()}
+        key = cache_key(
+            snapshot.generation,
+            query,
+            dataset,
+            sorted(subs.items()),
+            sorted(names.items()),
+            base_iri,
+            self.limits.max_rows,
+            self.limits.max_bytes,
+        )
+        job = {
+            "store": str(snapshot.directory / "store"),
+            "query": query,
+            "default_graphs": list(dataset.default_graphs),
+            "named_graphs": list(dataset.named_graphs),
+            "substitutions": subs,
+            "formats": names,
+            "base_iri": base_iri,
+            "max_rows": self.limits.max_rows,
+            "max_bytes": self.limits.max_bytes,
+            "prefixes": self.prefixes,
+        }
+        return key, job
+
+    def run(self, snapshot: Snapshot, key: str, job: dict) -> Answer:
+        """Recall the answer from the cache or run the job; raises QueryFailure with the status to answer."""
+        cached = self.cache.get(key)
+        if cached is not None:
+            return Answer(cached.header, cached.body, key, True, snapshot.generation)
+        started = self.pool.run(job)
+        header = started.header
+        if header.get("status") != 200:
+            raise QueryFailure(int(header.get("status", 503)), header.get("error", "the query failed"))
+        body: Iterator[bytes] = started.body
+        if self.cache.fits(int(header["length"])):
+            body = _Collecting(started.body, self.cache, key, header)
+        return Answer(header, body, key, False, snapshot.generation)
+
+    def answer(self, snapshot: Snapshot, query: str, dataset: Dataset, formats: dict[str, ResultFormat], **kw) -> Answer:
+        key, job = self.prepare(snapshot, query, dataset, formats, **kw)
+        return self.run(snapshot, key, job)
+
+
+_lock = threading.Lock()
+
+
+def service_for(app) -> QueryService:
+    """The query service of a Flask app (started on first use, in the process that serves)."""
+    found = app.extensions.get("dfl.sparql")
+    if found is None:
+        with _lock:
+            found = app.extensions.get("dfl.sparql")
+            if found is None:
+                found = QueryService(app.extensions["dfl.settings"])
+                app.extensions["dfl.sparql"] = found
+    return found

@@ -1,0 +1,307 @@
+"""Dataset and distribution pages: ``/dataset/{slug}`` and ``/dataset/{slug}/distribution/{id}``.
+
+A dataset exists for the public when the catalogue index lists it (public graphs only): a restricted
+dataset's IRI answers exactly like an unknown one (404), a withdrawn one 410 with its tombstone.
+The HTML page and the ``.json`` twin are built from the same document as the RDF forms.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, request
+from pyoxigraph import Literal, NamedNode, Triple
+from werkzeug.exceptions import Gone, NotFound
+
+from dfl_graph.namespaces import DCAT, DCT, DPV, PROV, RDF, SPDX, VCARD, XSD
+from dfl_graph.queries import named_queries
+from dfl_graph.store import Snapshot
+from dfl_graph.web.access import catalogue_index, settings, snapshot
+from dfl_graph.web.documents import Document, dataset_document, distribution_document
+from dfl_graph.web.negotiation import RESOURCE_FORMATS
+from dfl_graph.web.representations import Resource, render_page, requested_format, respond
+from dfl_graph.web.views.paths import check_length, resolve
+
+blueprint = Blueprint("datasets", __name__)
+
+STATUS_LABELS = {"archived": "Archived", "superseded": "Superseded"}
+
+
+def link(document: Document, iri: str | None) -> dict | None:
+    """An IRI with its label (from the document) and its local path, for pages and the JSON twin."""
+    if not iri:
+        return None
+    return {"iri": iri, "label": document.label(iri) or iri.rstrip("/").rsplit("/", 1)[-1]}
+
+
+def links(document: Document, iris: list[str]) -> list[dict]:
+    found = [link(document, iri) for iri in iris]
+    return sorted((f for f in found if f), key=lambda item: item["label"].lower())
+
+
+def representations(path: str, query: str = "") -> list[dict]:
+    """The alternates a page links to (``<link rel="alternate">`` and the "also as" list)."""
+    base = settings().base
+    tail = f"?{query}" if query else ""
+    return [
+        {"format": f.name, "label": f.label, "media_type": f.media_type, "url": f"{base}{path}.{f.name}{tail}"}
+        for f in RESOURCE_FORMATS[1:]
+    ]
+
+
+def sparql_link(iri: str) -> str:
+    """/sparql?query=... with the named "dataset-about" query bound to this dataset by a VALUES clause."""
+    text = named_queries()["dataset-about"].text
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("# @"))
+    query = f"# About {iri}\n{body.strip()}\nVALUES ?dataset {{ {NamedNode(iri)} }}\n"
+    return f"{request.script_root}/sparql?" + urlencode({"query": query})
+
+
+def distribution_model(document: Document, iri: str) -> dict:
+    checksum = next(iter(document.iris(SPDX.checksum, iri)), None)
+    byte_size = document.text(DCAT.byteSize, iri)
+    return {
+        "iri": iri,
+        "title": document.text(DCT.title, iri),
+        "description": document.text(DCT.description, iri),
+        "access_url": next(iter(document.iris(DCAT.accessURL, iri)), None),
+        "download_url": next(iter(document.iris(DCAT.downloadURL, iri)), None),
+        "media_type": link(document, next(iter(document.iris(DCAT.mediaType, iri)), None)),
+        "format": link(document, next(iter(document.iris(DCT["format"], iri)), None)),
+        "byte_size": int(byte_size) if byte_size and byte_size.isdigit() else None,
+        "licence": link(document, next(iter(document.iris(DCT.license, iri)), None)),
+        "issued": document.text(DCT.issued, iri),
+        "modified": document.text(DCT.modified, iri),
+        "checksum": (
+            {
+                "algorithm": (document.iris(SPDX.algorithm, checksum) or [""])[0].rsplit("_", 1)[-1],
+                "value": document.text(SPDX.checksumValue, checksum),
+            }
+            if checksum
+            else None
+        ),
+    }
+
+
+def dataset_model(document: Document, record: dict | None) -> dict:
+    """Everything a dataset page shows, as plain JSON (the page's ``.json`` twin)."""
+    iri = document.iri
+    temporal = next(iter(document.iris(DCT.temporal)), None)
+    contact = next(iter(document.iris(DCAT.contactPoint)), None)
+    personal = document.text(NamedNode(f"{settings().base}/def/dfl#holdsPersonalData"))
+    emails = document.iris(VCARD.hasEmail, contact) if contact else []
+    distributions = [distribution_model(document, d) for d in document.iris(DCAT.distribution)]
+    distributions.sort(key=lambda d: ((d["title"] or "").lower(), d["iri"]))
+    status = (record or {}).get("status", "current")
+    path = iri[len(settings().base) :]
+    return {
+        "iri": iri,
+        "title": document.text(DCT.title) or iri,
+        "description": document.text(DCT.description),
+        "identifier": document.text(DCT.identifier),
+        "keywords": document.texts(DCAT.keyword),
+        "publisher": link(document, next(iter(document.iris(DCT.publisher)), None)),
+        "licence": link(document, next(iter(document.iris(DCT.license)), None)),
+        "access": link(document, next(iter(document.iris(DCT.accessRights)), None)),
+        "themes": links(document, document.iris(DCAT.theme)),
+        "boroughs": links(document, document.iris(DCT.spatial)),
+        "issued": document.text(DCT.issued),
+        "modified": document.text(DCT.modified),
+        "frequency": link(document, next(iter(document.iris(DCT.accrualPeriodicity)), None)),
+        "temporal": (
+            {"start": document.text(DCAT.startDate, temporal), "end": document.text(DCAT.endDate, temporal)}
+            if temporal
+            else None
+        ),
+        "contact": (
+            {
+                "name": document.text(VCARD.fn, contact),
+                "email": emails[0].removeprefix("mailto:") if emails else None,
+                "url": next(iter(document.iris(VCARD.hasURL, contact)), None),
+            }
+            if contact
+            else None
+        ),
+        "landing_page": next(iter(document.iris(DCAT.landingPage)), None),
+        "source": next(iter(document.iris(DCT.source)), None),
+        "status": status,
+        "status_label": STATUS_LABELS.get(status),
+        "replaced_by": link(document, next(iter(document.iris(DCT.isReplacedBy)), None)),
+        "personal_data": None if personal is None else personal == "true",
+        "has_personal_data_dpv": DPV.PersonalData.value in document.iris(DPV.hasPersonalData),
+        "distributions": distributions,
+        "representations": representations(path),
+        "sparql": sparql_link(iri),
+    }
+
+
+def schema_org(model: dict) -> dict:
+    """schema.org ``Dataset`` JSON-LD for dataset search engines (Google Dataset Search and the like)."""
+    base = settings().base
+    data: dict = {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": model["iri"],
+        "name": model["title"],
+        "url": model["iri"],
+        "includedInDataCatalog": {"@type": "DataCatalog", "name": "Data for London", "url": f"{base}/catalog"},
+    }
+    if model["description"]:
+        data["description"] = model["description"]
+    if model["identifier"]:
+        data["identifier"] = model["identifier"]
+    if model["keywords"]:
+        data["keywords"] = model["keywords"]
+    if model["licence"]:
+        data["license"] = model["licence"]["iri"]
+    if model["publisher"]:
+        data["publisher"] = {
+            "@type": "Organization",
+            "name": model["publisher"]["label"],
+            "url": model["publisher"]["iri"],
+        }
+    if model["boroughs"]:
+        data["spatialCoverage"] = [{"@type": "Place", "name": b["label"], "@id": b["iri"]} for b in model["boroughs"]]
+    temporal = model["temporal"]
+    if temporal and (temporal["start"] or temporal["end"]):
+        data["temporalCoverage"] = f"{temporal['start'] or '..'}/{temporal['end'] or '..'}"
+    if model["modified"]:
+        data["dateModified"] = model["modified"]
+    if model["issued"]:
+        data["datePublished"] = model["issued"]
+    if model["access"]:
+        data["isAccessibleForFree"] = model["access"]["iri"].endswith("/PUBLIC")
+    downloads = []
+    for d in model["distributions"]:
+        url = d["download_url"] or d["access_url"]
+        if not url:
+            continue
+        download = {"@type": "DataDownload", "contentUrl": url}
+        if d["title"]:
+            download["name"] = d["title"]
+        encoding = d["media_type"]["iri"].split("/media-types/", 1)[-1] if d["media_type"] else None
+        if encoding or d["format"]:
+            download["encodingFormat"] = encoding or d["format"]["label"]
+        if d["byte_size"] is not None:
+            download["contentSize"] = f"{d['byte_size']} B"
+        downloads.append(download)
+    if downloads:
+        data["distribution"] = downloads
+    return data
+
+
+def dataset_html(model: dict) -> str:
+    return render_page(
+        "dataset.html",
+        dataset=model,
+        schema_org=schema_org(model),
+        alternates=model["representations"],
+    )
+
+
+def withdrawn_resource(current: Snapshot, iri: str, tombstone: dict, path: str) -> Resource:
+    """A withdrawn dataset: 410 Gone, with its tombstone in every format."""
+    dfl = current.uris.vocab
+    triples = [Triple(NamedNode(iri), RDF.type, dfl.WithdrawnDataset)]
+    if tombstone.get("title"):
+        triples.append(Triple(NamedNode(iri), DCT.title, Literal(tombstone["title"], language="en")))
+    if tombstone.get("withdrawn_at"):
+        triples.append(
+            Triple(NamedNode(iri), PROV.invalidatedAtTime, Literal(tombstone["withdrawn_at"], datatype=XSD.dateTime))
+        )
+    model = {
+        "iri": iri,
+        "status": "withdrawn",
+        "title": tombstone.get("title"),
+        "withdrawn_at": tombstone.get("withdrawn_at"),
+    }
+    return Resource(
+        iri=iri,
+        path=path,
+        document=lambda: Document(iri, tuple(triples)),
+        html=lambda _: render_page("withdrawn.html", dataset=model),
+        json=lambda _: model,
+        status=410,
+    )
+
+
+@blueprint.get("/dataset/<name>")
+def dataset(name: str) -> Response:
+    check_length()
+    current = snapshot()
+    index = catalogue_index(current)
+    uris = current.uris
+
+    def exists(candidate: str) -> bool:
+        iri = uris.dataset(candidate)
+        return index.dataset(iri) is not None or index.withdrawn(iri) is not None
+
+    slug, suffix = resolve(name, exists)
+    fmt, negotiated = requested_format(suffix)
+    iri = uris.dataset(slug)
+    path = iri[len(uris.base) :]
+    record = index.dataset(iri)
+    if record is None:
+        tombstone = index.withdrawn(iri)
+        if tombstone is not None:
+            return respond(withdrawn_resource(current, iri, tombstone, path), fmt, negotiated)
+        raise NotFound(f"There is no public dataset at {iri}.")
+    return respond(
+        Resource(
+            iri=iri,
+            path=path,
+            document=lambda: dataset_document(current, iri),
+            html=lambda document: dataset_html(dataset_model(document, record)),
+            json=lambda document: dataset_model(document, record),
+        ),
+        fmt,
+        negotiated,
+    )
+
+
+def distribution_html(model: dict) -> str:
+    return render_page("distribution.html", distribution=model, alternates=model["representations"])
+
+
+@blueprint.get("/dataset/<slug>/distribution/<name>")
+def distribution(slug: str, name: str) -> Response:
+    check_length()
+    current = snapshot()
+    index = catalogue_index(current)
+    uris = current.uris
+    dataset_iri = uris.dataset(slug)
+    listed = index.dataset(dataset_iri) is not None
+
+    def exists(candidate: str) -> bool:
+        return listed and bool(distribution_document(current, uris.distribution(slug, candidate)))
+
+    dist_id, suffix = resolve(name, exists)
+    fmt, negotiated = requested_format(suffix)
+    iri = uris.distribution(slug, dist_id)
+    if not exists(dist_id):
+        tombstone = index.withdrawn(dataset_iri)
+        if tombstone is not None:
+            raise Gone(f"The dataset {dataset_iri} this distribution belonged to has been withdrawn.")
+        raise NotFound(f"There is no public distribution at {iri}.")
+    path = iri[len(uris.base) :]
+
+    def model(document: Document) -> dict:
+        result = distribution_model(document, iri)
+        result["dataset"] = link(document, dataset_iri)
+        result["representations"] = representations(path)
+        return result
+
+    return respond(
+        Resource(
+            iri=iri,
+            path=path,
+            document=lambda: distribution_document(current, iri),
+            html=lambda document: distribution_html(model(document)),
+            json=model,
+        ),
+        fmt,
+        negotiated,
+    )
+
+
+__all__ = ["blueprint", "dataset_model", "schema_org"]

@@ -1,0 +1,213 @@
+"""Publishers, themes, boroughs, their concept schemes (``/publishers``, ``/themes``, ``/boroughs``) and our
+vocabulary (``/def/dfl``, whose terms are ``/def/dfl#term``): one generic page per resource.
+
+Each is its document from the public graphs (``queries/resource-document.rq``); a resource exists when
+that document is not empty, so a publisher that only restricted records mention is a 404. Pages of a
+publisher, theme or borough also list its datasets, from the catalogue index.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from pyoxigraph import Literal, NamedNode
+from werkzeug.exceptions import NotFound
+
+from dfl_graph.namespaces import DCT, PREFIXES, RDFS, SKOS
+from dfl_graph.web.access import catalogue_index, settings, snapshot
+from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
+from dfl_graph.web.representations import Resource, render_page, requested_format, respond
+from dfl_graph.web.views.datasets import link, links, representations
+from dfl_graph.web.views.paths import check_length, resolve
+
+blueprint = Blueprint("resources", __name__)
+
+DATASET_LIST_LIMIT = 100
+DESCRIPTION_PREDICATES = (DCT.description.value, SKOS.definition.value, RDFS.comment.value)
+MEMBER_PREDICATES = (SKOS.inScheme.value, RDFS.isDefinedBy.value)
+PROPERTY_LABELS = {
+    SKOS.altLabel.value: "Also known as",
+    SKOS.notation.value: "Code",
+    SKOS.inScheme.value: "In scheme",
+    SKOS.topConceptOf.value: "Top concept of",
+    SKOS.hasTopConcept.value: "Top concepts",
+    SKOS.exactMatch.value: "Same as (exact match)",
+    SKOS.closeMatch.value: "Close match",
+    SKOS.broadMatch.value: "Broader match",
+    SKOS.scopeNote.value: "Scope note",
+    "http://www.w3.org/2002/07/owl#sameAs": "Same as",
+    RDFS.seeAlso.value: "See also",
+    RDFS.domain.value: "Domain",
+    RDFS.range.value: "Range",
+    RDFS.isDefinedBy.value: "Defined by",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "Type",
+    "http://xmlns.com/foaf/0.1/homepage": "Home page",
+    DCT.spatial.value: "Area",
+    DCT.type.value: "Kind",
+    DCT.source.value: "Source",
+    DCT.license.value: "Licence",
+    DCT.publisher.value: "Publisher",
+    "http://www.w3.org/2002/07/owl#versionInfo": "Version",
+}
+# facet of the catalogue index listing a resource's datasets, by path segment
+FACETS = {"publisher": "publisher", "theme": "theme", "borough": "borough"}
+SECTIONS = {
+    "publisher": "publishers",
+    "theme": "themes",
+    "borough": "boroughs",
+    "publishers": "publishers",
+    "themes": "themes",
+    "boroughs": "boroughs",
+}
+
+
+def curie(iri: str) -> str:
+    base = settings().base
+    for prefix, namespace in {**PREFIXES, "dfl": f"{base}/def/dfl#"}.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+def value_model(document: Document, term) -> dict:
+    if isinstance(term, NamedNode):
+        return {"iri": term.value, "label": document.label(term.value) or curie(term.value)}
+    if isinstance(term, Literal):
+        return {"value": term.value, "language": term.language}
+    return {"value": str(term)}
+
+
+def resource_model(document: Document, kind: str, path: str) -> dict:
+    """Everything a resource page shows, as plain JSON (the page's ``.json`` twin)."""
+    iri = document.iri
+    properties = document.properties()
+    description = next((document.text(NamedNode(p)) for p in DESCRIPTION_PREDICATES if p in properties), None)
+    hidden = {*LABEL_PREDICATES, *DESCRIPTION_PREDICATES}
+    rows = []
+    for predicate in sorted(properties, key=lambda p: PROPERTY_LABELS.get(p, curie(p)).lower()):
+        if predicate in hidden:
+            continue
+        values = [value_model(document, v) for v in document.values(NamedNode(predicate))]
+        values = [v for v in values if v.get("language") in (None, "en")]
+        if values:
+            rows.append({"iri": predicate, "label": PROPERTY_LABELS.get(predicate, curie(predicate)), "values": values})
+    members = []
+    for subject in document.subjects():
+        props = document.properties(subject)
+        if subject != iri and any(iri in [v.value for v in props.get(p, [])] for p in MEMBER_PREDICATES):
+            member_description = next(
+                (document.text(NamedNode(p), subject) for p in DESCRIPTION_PREDICATES if p in props), None
+            )
+            members.append(
+                {"iri": subject, "label": document.label(subject) or curie(subject), "description": member_description}
+            )
+    members.sort(key=lambda m: m["label"].lower())
+    return {
+        "iri": iri,
+        "kind": kind,
+        "label": document.label(iri) or curie(iri),
+        "description": description,
+        "types": links(document, document.types()),
+        "properties": rows,
+        "members": members,
+        "representations": representations(path),
+    }
+
+
+def add_datasets(model: dict, facet: str) -> dict:
+    """The first datasets of a publisher, theme or borough (by title), from the catalogue index."""
+    index = catalogue_index()
+    page = index.with_facet(facet, model["iri"], 0, DATASET_LIST_LIMIT)
+    model["datasets"] = {"total": page.total, "items": page.items}
+    return model
+
+
+def add_member_counts(model: dict, facet: str) -> dict:
+    counts = dict(catalogue_index().facet_counts(facet))
+    for member in model["members"]:
+        member["datasets"] = counts.get(member["iri"], 0)
+    return model
+
+
+def respond_resource(kind: str, iri: str, suffix: str | None) -> Response:
+    current = snapshot()
+    fmt, negotiated = requested_format(suffix)
+    document = resource_document(current, iri)
+    if not document:
+        raise NotFound(f"There is no {kind} at {iri}.")
+    path = iri[len(current.uris.base) :]
+
+    def model(doc: Document) -> dict:
+        result = resource_model(doc, kind, path)
+        if kind in FACETS:
+            add_datasets(result, FACETS[kind])
+        elif kind in ("publishers", "themes", "boroughs"):
+            add_member_counts(result, kind.rstrip("s"))
+        return result
+
+    def html(doc: Document) -> str:
+        data = model(doc)
+        labels = catalogue_index().labels(
+            r["publisher"] for r in data.get("datasets", {}).get("items", []) if r.get("publisher")
+        )
+        return render_page(
+            "resource.html",
+            resource=data,
+            alternates=data["representations"],
+            labels=labels,
+            nav_active=SECTIONS.get(kind),
+        )
+
+    return respond(Resource(iri=iri, path=path, document=lambda: document, html=html, json=model), fmt, negotiated)
+
+
+def _single(kind: str, name: str, mint) -> Response:
+    check_length()
+    current = snapshot()
+    key, suffix = resolve(name, lambda candidate: bool(resource_document(current, mint(current.uris, candidate))))
+    return respond_resource(kind, mint(current.uris, key), suffix)
+
+
+@blueprint.get("/publisher/<name>")
+def publisher(name: str) -> Response:
+    return _single("publisher", name, lambda uris, key: uris.publisher(key))
+
+
+@blueprint.get("/theme/<name>")
+def theme(name: str) -> Response:
+    return _single("theme", name, lambda uris, key: uris.theme(key))
+
+
+@blueprint.get("/borough/<name>")
+def borough(name: str) -> Response:
+    return _single("borough", name, lambda uris, key: uris.borough(key))
+
+
+def _scheme(kind: str, suffix: str | None) -> Response:
+    return respond_resource(kind, snapshot().uris.scheme(kind), suffix)
+
+
+@blueprint.get("/themes", defaults={"suffix": None})
+@blueprint.get("/themes.<suffix>")
+def themes(suffix: str | None) -> Response:
+    return _scheme("themes", suffix)
+
+
+@blueprint.get("/publishers", defaults={"suffix": None})
+@blueprint.get("/publishers.<suffix>")
+def publishers(suffix: str | None) -> Response:
+    return _scheme("publishers", suffix)
+
+
+@blueprint.get("/boroughs", defaults={"suffix": None})
+@blueprint.get("/boroughs.<suffix>")
+def boroughs(suffix: str | None) -> Response:
+    return _scheme("boroughs", suffix)
+
+
+@blueprint.get("/def/dfl", defaults={"suffix": None})
+@blueprint.get("/def/dfl.<suffix>")
+def vocabulary(suffix: str | None) -> Response:
+    return respond_resource("vocabulary", f"{snapshot().uris.base}/def/dfl", suffix)
+
+
+__all__ = ["blueprint", "curie", "link", "resource_model"]
