@@ -22,6 +22,7 @@ from dfl_graph.namespaces import (
     EU_THEME,
     FOAF,
     IANA_MEDIA,
+    PROV,
     RDF,
     SKOS,
     SPDX,
@@ -84,7 +85,7 @@ class DcatApWriter:
         yield q(identifier, RDF.type, ADMS.Identifier)
         yield q(identifier, SKOS.notation, Literal(record.id))
         if record.original_iri:
-            yield q(d, DCT.source, NamedNode(record.original_iri))
+            yield q(d, PROV.wasDerivedFrom, NamedNode(record.original_iri))
         for keyword in dict.fromkeys(record.keywords):
             yield q(d, DCAT.keyword, text(keyword))
         eu_themes = {EU_THEME[code] for code in record.eu_themes}

@@ -30,6 +30,7 @@ from loaders.formats import (
     html_to_text,
     is_no_licence,
     licence_iri,
+    no_cyclic_gc,
     parse_checksum,
     parse_flag,
     parse_size,
@@ -78,6 +79,10 @@ class CkanLoader(Loader):
     description: ClassVar[str] = "CKAN action API JSON: package_search or package_show response, or a list of packages"
 
     def records(self, path: Path) -> Iterator[DatasetRecord]:
+        with no_cyclic_gc():
+            yield from self._records(path)
+
+    def _records(self, path: Path) -> Iterator[DatasetRecord]:
         packages = _packages(path, read_json(path))
         vocab = self.vocabularies
         self._publishers = vocab.publishers

@@ -4,10 +4,10 @@ The file is parsed whole with pyoxigraph (all or nothing: a syntax error anywher
 with its line and column), indexed by subject, and each dataset is read from that index. What is
 normalised, and how, is listed in docs/loaders.md ("DCAT RDF"); in short:
 
-* the dataset is re-minted under our base (``{base}/dataset/{slug}``) with ``dct:source`` pointing at
+* the dataset is re-minted under our base (``{base}/dataset/{slug}``) with ``prov:wasDerivedFrom`` pointing at
   the source's own IRI (``original_iri``); the slug comes from the IRI's last meaningful path segment or
   fragment, so it is stable across reloads; clashes within the file get a short hash of the IRI;
-* blank-node datasets get a slug and id from a hash of their own (non-blank) statements;
+* blank-node datasets get a slug and id from a hash of their own statements (nested blank nodes followed);
 * a dataset without ``dct:accessRights`` is public; an access right we cannot read is non-public;
 * licences, formats, media types and frequencies go through :mod:`loaders.formats`.
 """
@@ -274,6 +274,7 @@ class DcatRdfLoader(Loader):
         records = [self._record(node) for node in datasets]
         self._unique_ids(records, datasets)
         self._unique_slugs(records, datasets)
+        self.index = {}  # the parsed file is no longer needed
         yield from records
 
     # -- finding datasets ---------------------------------------------------------------------------
@@ -389,7 +390,7 @@ class DcatRdfLoader(Loader):
             identifier = ids[0].value if ids else None
         own = self.uris.parse(iri) if iri else None
         if own is not None and own.kind == "dataset":
-            slug, original = own.key, None  # one of ours, reloaded: keep its slug, no dct:source to itself
+            slug, original = own.key, None  # one of ours, reloaded: keep its slug, no prov:wasDerivedFrom to itself
         elif iri:
             slug, original = iri_slug(iri), iri
         elif identifier:

@@ -79,7 +79,7 @@ def live_server(
     try:
         deadline = time.monotonic() + 30
         while True:
-            with contextlib.suppress(requests.ConnectionError):
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     break
             if process.poll() is not None or time.monotonic() > deadline:

@@ -290,6 +290,19 @@ def test_datapress_generated_export_maps_without_problems(vocabularies, tmp_path
     assert write_quads(vocabularies, records)
 
 
+def test_bulk_loaders_restore_the_garbage_collector(vocabularies, tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    load(DataPressLoader, vocabularies, DATAPRESS_EXPORT)
+    assert gc.isenabled()
+    with pytest.raises(LoadError):
+        DataPressLoader(vocabularies).read_all(write(tmp_path, "bad.json", "[{"))
+    assert gc.isenabled()
+    load(CkanLoader, vocabularies, BIRMINGHAM)
+    assert gc.isenabled()
+
+
 # -- CKAN ---------------------------------------------------------------------------------------------
 
 

@@ -83,9 +83,7 @@ class QueryShape:
     @property
     def kind(self) -> str | None:
         """The kind of result: "solutions", "boolean" or "graph" (None for updates or unknown forms)."""
-        return {"SELECT": "solutions", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(
-            self.form or ""
-        )
+        return {"SELECT": "solutions", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(self.form or "")
 
     @property
     def has_dataset(self) -> bool:

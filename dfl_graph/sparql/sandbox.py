@@ -10,6 +10,7 @@ imported, so every thread the store starts inherits it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -95,7 +96,5 @@ def lower_priority(pid: int, niceness: int) -> None:
     except OSError:
         tids = [pid]
     for tid in tids:
-        try:
+        with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, tid, niceness)
-        except OSError:
-            pass

@@ -223,12 +223,10 @@ def write_solutions(
 
     elif fmt == ROWS_JSON:
         head = json.dumps(variables, ensure_ascii=False)
-        start, sep, end = '{"columns":' + head + ',"rows":[\n', ",\n", "\n]}\n"
+        start, sep, end = '{"columns":' + head + ',"rows":[\n', ",\n", '\n],"truncated":"bytes"}\n'
 
         def row(values) -> str:
-            return json.dumps(
-                {v: _plain(t) for v, t in zip(variables, values, strict=True)}, ensure_ascii=False
-            )
+            return json.dumps({v: _plain(t) for v, t in zip(variables, values, strict=True)}, ensure_ascii=False)
 
     else:
         raise ValueError(f"{fmt.label} cannot hold SELECT results")
@@ -250,6 +248,8 @@ def write_solutions(
         separator = encoded_sep
         written.rows += 1
     budget.left += len(end_bytes)
+    if fmt == ROWS_JSON:  # the rows document says in-band whether (and why) it was cut short
+        end_bytes = ('\n],"truncated":' + json.dumps(written.truncated) + "}\n").encode()
     budget.add(end_bytes if written.rows or fmt not in (CSV, TSV) else b"")
     budget.flush()
     return written

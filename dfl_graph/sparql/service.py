@@ -19,6 +19,7 @@ from dfl_graph.sparql.formats import BY_NAME, ResultFormat
 from dfl_graph.sparql.inspection import QueryShape
 from dfl_graph.sparql.limits import Limits
 from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool
+from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.store import Snapshot
 from dfl_graph.uris import Uris
 
@@ -122,8 +123,11 @@ class QueryService:
             self.limits.max_rows,
             self.limits.max_bytes,
         )
+        public_store = public_store_dir(snapshot.directory)
+        merged = public_store.exists()
         job = {
-            "store": str(snapshot.directory / "store"),
+            "store": str(public_store if merged else snapshot.directory / "store"),
+            "store_default_graph": merged and dataset.whole,
             "query": query,
             "default_graphs": list(dataset.default_graphs),
             "named_graphs": list(dataset.named_graphs),
@@ -150,7 +154,9 @@ class QueryService:
             body = _Collecting(started.body, self.cache, key, header)
         return Answer(header, body, key, False, snapshot.generation)
 
-    def answer(self, snapshot: Snapshot, query: str, dataset: Dataset, formats: dict[str, ResultFormat], **kw) -> Answer:
+    def answer(
+        self, snapshot: Snapshot, query: str, dataset: Dataset, formats: dict[str, ResultFormat], **kw
+    ) -> Answer:
         key, job = self.prepare(snapshot, query, dataset, formats, **kw)
         return self.run(snapshot, key, job)
 

@@ -13,6 +13,7 @@ result short and how long it is, and the time limit covers all the work before t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -48,7 +49,7 @@ def _readable_syntax_error(message: str, query: str) -> str:
 
 class Worker:
     def __init__(self, requests: int, replies: int, spool_dir: str | None) -> None:
-        from pyoxigraph import BlankNode, Literal, NamedNode, Store, Variable
+        from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Store, Variable
 
         self.Store, self.NamedNode, self.Literal, self.BlankNode, self.Variable = (
             Store,
@@ -57,6 +58,7 @@ class Worker:
             BlankNode,
             Variable,
         )
+        self.DefaultGraph = DefaultGraph
         self.reader = frames.FrameReader(requests)
         self.replies = replies
         self.spool_dir = spool_dir
@@ -98,7 +100,7 @@ class Worker:
         from pyoxigraph import QueryBoolean, QuerySolutions
 
         from dfl_graph.sparql import serializers
-        from dfl_graph.sparql.formats import BY_NAME
+        from dfl_graph.sparql.formats import BY_NAME, RESULT_FORMATS
 
         started = time.monotonic()
         try:
@@ -110,7 +112,11 @@ class Worker:
             result = store.query(
                 job["query"],
                 base_iri=job.get("base_iri"),
-                default_graph=[self.NamedNode(g) for g in job["default_graphs"]],
+                default_graph=(
+                    [self.DefaultGraph()]
+                    if job.get("store_default_graph")
+                    else [self.NamedNode(g) for g in job["default_graphs"]]
+                ),
                 named_graphs=[self.NamedNode(g) for g in job["named_graphs"]],
                 substitutions={self.Variable(k): self.term(v) for k, v in job.get("substitutions", {}).items()},
             )
@@ -131,10 +137,10 @@ class Worker:
             kind = "graph"
         fmt = BY_NAME[job["formats"][kind]] if kind in job["formats"] else None
         if fmt is None:
-            self.fail(406, f"no acceptable format for {kind} results: {job.get('not_acceptable', '')}".strip())
+            available = ", ".join(f.media_type for f in RESULT_FORMATS[kind])
+            self.fail(406, f"none of the requested formats can hold {kind} results; they come as {available}")
             return
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=self.spool_dir)
-        try:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=self.spool_dir) as spool:
             try:
                 if kind == "boolean":
                     written = serializers.write_boolean(bool(result), fmt, spool)
@@ -171,8 +177,6 @@ class Worker:
             while chunk := spool.read(frames.CHUNK):
                 frames.write_frame(self.replies, frames.DATA, chunk)
             frames.write_frame(self.replies, frames.END)
-        finally:
-            spool.close()
 
 
 def _watch_parent(parent: int) -> None:
@@ -200,10 +204,8 @@ def main() -> None:
     threading.Thread(target=_watch_parent, args=(args.parent,), daemon=True).start()
     worker = Worker(requests, replies, args.spool_dir)
     frames.write_json(replies, frames.READY, {"pid": os.getpid(), "network_denied": sandboxed})
-    try:
+    with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         worker.serve()
-    except (BrokenPipeError, KeyboardInterrupt):
-        pass
     sys.stdout.flush()
 
 

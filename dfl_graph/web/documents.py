@@ -12,13 +12,16 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
-from dfl_graph.namespaces import DCT, FOAF, RDF, RDFS, SKOS
+from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, RDFS, SKOS, XSD
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
 
 LABEL_PREDICATES = (SKOS.prefLabel.value, FOAF.name.value, DCT.title.value, RDFS.label.value)
+# Oxigraph 0.5 stores the integer-derived XSD types as xsd:integer; DCAT-AP requires these to be
+# xsd:nonNegativeInteger, as the writer (dfl_graph.dcat) wrote them: published documents restore it.
+NON_NEGATIVE_INTEGERS = frozenset({DCAT.byteSize.value})
 LANGUAGE = "en"
 
 Term = NamedNode | BlankNode | Literal
@@ -111,6 +114,22 @@ class TripleCache:
 _cache = TripleCache()
 
 
+def as_written(statement: Triple | Quad) -> Triple | Quad:
+    """A triple or quad with the datatype the writer gave it (see NON_NEGATIVE_INTEGERS)."""
+    value = statement.object
+    if (
+        statement.predicate.value in NON_NEGATIVE_INTEGERS
+        and isinstance(value, Literal)
+        and value.datatype == XSD.integer
+        and not value.value.startswith("-")
+    ):
+        fixed = Literal(value.value, datatype=XSD.nonNegativeInteger)
+        if isinstance(statement, Quad):
+            return Quad(statement.subject, statement.predicate, fixed, statement.graph_name)
+        return Triple(statement.subject, statement.predicate, fixed)
+    return statement
+
+
 def construct(
     snapshot: Snapshot, query: str, bindings: dict[str, str], graphs: list[NamedNode] | None = None
 ) -> Iterator[Triple]:
@@ -126,7 +145,8 @@ def construct(
         default_graph=graphs if graphs is not None else public,
         named_graphs=graphs if graphs is not None else public,
     )
-    yield from results  # type: ignore[misc]
+    for triple in results:  # type: ignore[union-attr]
+        yield as_written(triple)
 
 
 def _document(snapshot: Snapshot, kind: str, iri: str, make) -> Document:

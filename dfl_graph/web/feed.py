@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, date, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ from werkzeug.http import is_resource_modified
 from dfl_graph.namespaces import DCAT, HYDRA, RDF, XSD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
-from dfl_graph.web.documents import Document, catalog_document, dataset_document, merge
+from dfl_graph.web.documents import Document, as_written, catalog_document, dataset_document, merge
 from dfl_graph.web.negotiation import N_QUADS, N_TRIPLES, RESOURCE_FORMATS
 from dfl_graph.web.representations import (
     MACHINE_HEADERS,
@@ -80,6 +81,26 @@ def _positive_integer(name: str, raw: str) -> int:
     return int(raw)
 
 
+def checked_since(value: str) -> str:
+    """An ISO 8601 year, year-month, date or date-time (time zones normalised to UTC "Z"), else 400."""
+    problem = BadRequest(
+        "modified_since must be an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T09:00:00Z "
+        f"(got {value[:60]!r})"
+    )
+    if not _SINCE.match(value):
+        raise problem
+    try:
+        if "T" in value:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+            return value
+        date.fromisoformat((value + "-01-01")[:10] if len(value) < 10 else value)
+    except ValueError:
+        raise problem from None
+    return value
+
+
 def parse_feed_request() -> FeedRequest:
     """Read and check page, per_page, modified_since and cursor; 400 with a message for anything wrong."""
     args = request.args
@@ -88,12 +109,7 @@ def parse_feed_request() -> FeedRequest:
         per_page = min(_positive_integer("per_page", args["per_page"]), settings().max_per_page)
     since = args.get("modified_since")
     if since is not None:
-        since = since.strip()
-        if not _SINCE.match(since):
-            raise BadRequest(
-                f"modified_since must be an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T09:00:00Z "
-                f"(got {since[:60]!r})"
-            )
+        since = checked_since(since.strip())
     cursor = args.get("cursor")
     if cursor is not None and (not cursor or len(cursor) > 2000 or not cursor.startswith(("http://", "https://"))):
         raise BadRequest("cursor must be the IRI of a dataset, as given in a hydra:next link")
@@ -216,6 +232,7 @@ def dump(current: Snapshot, quads: bool) -> Iterator[bytes]:
     for graph in current.public_graphs:
         batch: list = []
         for quad in current.store.quads_for_pattern(None, None, None, graph):
+            quad = as_written(quad)
             batch.append(quad if quads else quad.triple)
             if len(batch) >= DUMP_BATCH:
                 yield serialize(batch, format=fmt)

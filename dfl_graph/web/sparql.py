@@ -119,7 +119,10 @@ def endpoint() -> Response:
         return text_error(503, str(error), retry_after=30)
     if sparql.query is None:
         return _description(service, current, accept, sparql.format)
-    html = request.method == "GET" and sparql.format in (None, "html") and _prefers_html(accept, OFFERS["solutions"])
+    html = request.method == "GET" and (
+        sparql.format == "html"
+        or (sparql.format is None and _prefers_html(accept, [m for m, _ in OFFERS["solutions"]]))
+    )
     shape = inspect(sparql.query, service.endpoint)
     refusal = service.refusal(shape)
     try:

@@ -1,0 +1,61 @@
+"""The SPARQL store of a generation: the public graphs only, plus their merge as the default graph.
+
+Built in the publish step (an index builder, see :mod:`dfl_graph.indexes`) into
+``generations/N/indexes/sparql-store/``. Why a second store, when the endpoint could pass the public graphs
+as pyoxigraph's ``default_graph`` list:
+
+* speed: a query over a list of graphs scans each graph and deduplicates; over one stored default graph
+  it is a plain scan. On the catalogue query mix that is 4-10x faster (2-3x faster than
+  ``use_default_graph_as_union``, which also counts a triple stated in two graphs twice);
+* safety: restricted records and the system graph are not in this store at all, so no dataset
+  description, however it is written, can reach them.
+
+It is made from a checkpoint of the generation's store (hard links, cheap), from which every graph
+that is not public is dropped; then the public triples are written once more into the default graph
+(dumped as N-Triples to a temporary file next to it and bulk-loaded).
+Queries with their own dataset (FROM, FROM NAMED, ``default-graph-uri``) still name public graphs of
+this store. A generation without this index is queried on its main store with graph lists.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
+
+DIRECTORY = "sparql-store"
+
+
+def public_store_dir(generation_dir: Path) -> Path:
+    return generation_dir / "indexes" / DIRECTORY
+
+
+def build_public_store(snapshot, target: Path, previous_dir: Path | None, changed: frozenset[str]) -> None:
+    """Index builder: the generation's public SPARQL store (see the module docstring)."""
+    final = public_store_dir(target)
+    work = final.with_name(DIRECTORY + ".part")
+    shutil.rmtree(work, ignore_errors=True)
+    public = list(snapshot.manifest.public_graphs)
+    snapshot.store.backup(str(work))
+    store = Store(str(work))
+    try:
+        keep = set(public)
+        for graph in list(store.named_graphs()):
+            if not isinstance(graph, NamedNode) or graph.value not in keep:
+                store.remove_graph(graph)
+        store.clear_graph(DefaultGraph())
+        # The merge, copied in Rust: dump the public graphs as N-Triples, load them into the default graph.
+        triples = work.with_name(DIRECTORY + ".nt")
+        try:
+            with triples.open("wb") as out:
+                for graph in public:
+                    snapshot.store.dump(out, RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
+            store.bulk_load(path=str(triples), format=RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
+        finally:
+            triples.unlink(missing_ok=True)
+        store.flush()
+    finally:
+        del store  # close it before it is renamed into place
+    shutil.rmtree(final, ignore_errors=True)
+    work.rename(final)

@@ -1,0 +1,485 @@
+"""The Library: the home page, search with facets, and the JSON search API.
+
+Pages read the generation's search index (:mod:`dfl_graph.search`), never the store. Every page has a
+machine twin: ``/index.json`` for the home page; ``/search.json`` (= ``/api/search``) for results,
+and the results as RDF by content negotiation or suffix (``/search.ttl``, ``.jsonld``, ``.rdf``,
+``.nt``): a ``hydra:Collection`` of the matching datasets with ``hydra:totalItems`` and a
+``hydra:PartialCollectionView`` for the page. ``?format=`` is the format *facet* here, so a
+representation is chosen by suffix or ``Accept`` only.
+
+Other views list a publisher's, theme's or borough's datasets with :func:`dataset_list` and the
+``library/_dataset_list.html`` partial (see docs/library.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, g, render_template, request
+from pyoxigraph import Literal, NamedNode, Triple
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.http import is_resource_modified
+
+from dfl_graph.namespaces import DCAT, DCT, HYDRA, RDF, XSD
+from dfl_graph.search import QueryError, SearchIndex, SearchRequest, SearchResult, search_index
+from dfl_graph.search.facets import BY_NAME, FACET_NAMES, FACETS, dataset_themes, normalise_formats
+from dfl_graph.search.index import MAX_PAGE, MAX_PER_PAGE, SORTS, FacetValue, Hit
+from dfl_graph.search.query import MAX_QUERY_CHARS
+from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.charts import Bar, bar_chart, column_chart
+from dfl_graph.web.negotiation import HTML, JSON, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, choose
+from dfl_graph.web.rdf_documents import serializer_for
+
+blueprint = Blueprint("library", __name__)
+
+SEARCH_FORMATS: tuple[Format, ...] = (HTML, JSON, TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
+HOME_FORMATS: tuple[Format, ...] = (HTML, JSON)
+MACHINE_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "Content-Location, ETag, Last-Modified, Link",
+}
+SORT_LABELS = {"relevance": "Best match", "updated": "Recently updated", "title": "Title A-Z"}
+FACETS_SHOWN = 8  # values listed before "show all"
+
+
+# -- the request ------------------------------------------------------------------------------------------
+def _integer(params: MultiDict, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {raw[:50]!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low:,} and {high:,}, not {value:,}")
+    return value
+
+
+def search_request(params: MultiDict | None = None, facets: bool = True) -> SearchRequest:
+    """The search a request asks for (query string parameters); 400 for values that make no sense."""
+    params = request.args if params is None else params
+    q = params.get("q", "")
+    if not isinstance(q, str):
+        raise BadRequest("q must be a string")
+    if len(q) > MAX_QUERY_CHARS:
+        raise BadRequest(f"the search text is {len(q):,} characters long; at most {MAX_QUERY_CHARS:,} are allowed")
+    filters = {name: tuple(str(v) for v in params.getlist(name) if v) for name in FACET_NAMES}
+    sort = params.get("sort") or None
+    return SearchRequest(
+        q=q,
+        filters={k: v for k, v in filters.items() if v},
+        sort=str(sort) if sort else None,
+        page=_integer(params, "page", 1, 1, MAX_PAGE),
+        per_page=_integer(params, "per_page", 20, 1, MAX_PER_PAGE),
+        facets=facets,
+    )
+
+
+def _posted_params() -> MultiDict:
+    """Search parameters of a POST (a form or a JSON object), for queries too long for a URL."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadRequest("a JSON search must be an object such as {\"q\": \"air quality\", \"theme\": [\"transport\"]}")
+        pairs = []
+        for key, value in body.items():
+            for item in value if isinstance(value, list) else [value]:
+                if not isinstance(item, (str, int)) or isinstance(item, bool):
+                    raise BadRequest(f"search parameter {str(key)[:50]!r} must be a string or a list of strings")
+                pairs.append((str(key), str(item)))
+        return MultiDict(pairs)
+    return MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
+
+
+def run_search(index: SearchIndex, wanted: SearchRequest) -> SearchResult:
+    try:
+        return index.search(wanted)
+    except QueryError as error:
+        raise BadRequest(str(error)) from None
+
+
+def _choose(suffix: str | None, formats: tuple[Format, ...]) -> tuple[Format, bool]:
+    g.dfl_formats = formats
+    fmt, negotiated = choose(suffix, None, request.headers.get("Accept"), formats)
+    g.dfl_format = fmt
+    return fmt, negotiated
+
+
+# -- links ---------------------------------------------------------------------------------------------------
+def state_of(wanted: SearchRequest) -> list[tuple[str, str]]:
+    """The parameters that define a result set (not the page), in a canonical order."""
+    pairs: list[tuple[str, str]] = []
+    if wanted.q:
+        pairs.append(("q", wanted.q))
+    for name in FACET_NAMES:
+        pairs += [(name, v) for v in wanted.filters.get(name, ())]
+    if wanted.sort:
+        pairs.append(("sort", wanted.sort))
+    if wanted.per_page != 20:
+        pairs.append(("per_page", str(wanted.per_page)))
+    return pairs
+
+
+def search_href(pairs: list[tuple[str, str]], page: int = 1, path: str = "/search") -> str:
+    query = pairs + ([("page", str(page))] if page > 1 else [])
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def toggle_href(wanted: SearchRequest, facet: str, key: str) -> str:
+    """The search with one facet value added, or removed if it is selected (back to page 1)."""
+    pairs = state_of(wanted)
+    if (facet, key) in pairs:
+        pairs.remove((facet, key))
+    else:
+        pairs.append((facet, key))
+    return request.script_root + search_href(pairs)
+
+
+def absolute(path: str) -> str:
+    return settings().base + path
+
+
+# -- presenting a dataset -------------------------------------------------------------------------------------
+def _value(index: SearchIndex, facet: str, iri: str | None) -> dict | None:
+    if not iri:
+        return None
+    found = index.value(facet, iri)
+    if found is None:
+        return {"key": None, "iri": iri, "label": iri.rstrip("/").rsplit("/", 1)[-1]}
+    return {"key": found.key, "iri": found.iri, "label": found.label}
+
+
+def present(hit: Hit, index: SearchIndex) -> dict:
+    """A dataset as lists show it and the JSON API returns it."""
+    r = hit.record
+    formats = [index.value("format", f.key) for f in normalise_formats(r.get("formats") or [])]
+    return {
+        "iri": hit.iri,
+        "title": r.get("title", ""),
+        "title_html": hit.title_html,
+        "snippet_html": hit.snippet_html,
+        "description": r.get("description", ""),
+        "publisher": _value(index, "publisher", r.get("publisher")),
+        "themes": [v for v in (_value(index, "theme", t) for t in dataset_themes(r)) if v],
+        "boroughs": [v for v in (_value(index, "borough", b) for b in r.get("boroughs") or []) if v],
+        "formats": [{"key": f.key, "iri": f.iri, "label": f.label} for f in formats if f],
+        "licence": _value(index, "licence", r.get("licence")),
+        "access": _value(index, "access", r.get("access")),
+        "frequency": _value(index, "frequency", r.get("frequency")),
+        "status": r.get("status", "current"),
+        "issued": r.get("issued"),
+        "modified": r.get("modified"),
+        "updated": r.get("modified") or r.get("issued"),
+        "distributions": r.get("distributions", 0),
+        "score": round(hit.score, 4),
+    }
+
+
+# -- the list other pages embed --------------------------------------------------------------------------------
+@dataclass
+class DatasetList:
+    """One page of datasets, ready for ``library/_dataset_list.html``."""
+
+    items: list[dict]
+    total: int
+    page: int
+    per_page: int
+    search_url: str  # the same list in the search page (with facets, sorting, text search)
+    page_param: str = "page"
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    def page_url(self, page: int) -> str:
+        """This page's URL with another page number (other query parameters kept)."""
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != self.page_param]
+        if page > 1:
+            args.append((self.page_param, str(page)))
+        return request.script_root + request.path + ("?" + urlencode(args) if args else "")
+
+
+def dataset_list(facet: str, iri: str, page: int = 1, per_page: int = 20, sort: str = "title") -> DatasetList:
+    """The datasets of one publisher, theme or borough (``facet`` = "publisher", "theme" or "borough"),
+    a page at a time, from the search index: page 1000 costs about what page 1 costs."""
+    index = search_index(snapshot())
+    value = index.value(facet, iri)
+    if value is None:
+        return DatasetList([], 0, 1, per_page, request.script_root + "/search")
+    wanted = SearchRequest(filters={facet: (value.key,)}, sort=sort, page=page, per_page=per_page, facets=False)
+    result = run_search(index, wanted)
+    url = request.script_root + search_href([(facet, value.key)])
+    return DatasetList([present(h, index) for h in result.hits], result.total, result.page, per_page, url)
+
+
+# -- responses -----------------------------------------------------------------------------------------------------
+def _respond(body: bytes, fmt: Format, negotiated: bool, alternates: dict[Format, str], status: int = 200) -> Response:
+    current = snapshot()
+    links = [f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in alternates.items()]
+    headers = {"Link": ", ".join(links), "Content-Location": alternates[fmt]}
+    if negotiated:
+        headers["Vary"] = "Accept"
+    if fmt != HTML:
+        headers.update(MACHINE_HEADERS)
+    digest = hashlib.sha1(f"{request.full_path}|{fmt.name}|{status}".encode()).hexdigest()[:20]
+    etag = f"g{current.generation}-{digest}"
+    if status == 200 and not is_resource_modified(request.environ, etag=etag):
+        return Response(status=304, headers=headers)
+    response = Response(body, status=status, headers=headers, content_type=fmt.content_type)
+    response.set_etag(etag)
+    return response
+
+
+def _json_bytes(data: dict) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=1).encode()
+
+
+# -- home ----------------------------------------------------------------------------------------------------------
+def _home_model(index: SearchIndex) -> dict:
+    themes = index.facet_values("theme")
+    publishers = index.facet_values("publisher")
+    boroughs = sorted(index.facet_values("borough"), key=lambda v: v.label.casefold())
+    years = sorted(index.updated_years.items())
+    if years:
+        first, last = int(years[0][0]), int(years[-1][0])
+        first = max(first, last - 39)
+        counts = dict(years)
+        years = [(str(y), counts.get(str(y), 0)) for y in range(first, last + 1)]
+    undated = index.documents - sum(index.updated_years.values())
+    return {
+        "datasets": index.documents,
+        "generation": index.generation,
+        "themes": themes,
+        "publishers": publishers,
+        "boroughs": boroughs,
+        "recent": [present(h, index) for h in index.recent(8)],
+        "by_theme": [(v, v.count) for v in themes],
+        "by_publisher": [(v, v.count) for v in publishers[:10]],
+        "by_year": years,
+        "undated": undated,
+    }
+
+
+@blueprint.get("/")
+@blueprint.get("/index.<suffix>")
+def home(suffix: str | None = None) -> Response:
+    if suffix is not None and suffix not in ("json", "html"):
+        raise NotFound(f"there is no {suffix[:40]!r} representation of the home page; available: .json")
+    fmt, negotiated = _choose(suffix, HOME_FORMATS)
+    index = search_index(snapshot())
+    model = _home_model(index)
+    alternates = {HTML: absolute("/"), JSON: absolute("/index.json")}
+    if fmt == JSON:
+        return _respond(_json_bytes(home_json(model)), fmt, negotiated, alternates)
+    root = request.script_root
+    charts = {
+        "by_theme": bar_chart(
+            "chart-themes",
+            "Datasets by theme",
+            [Bar(v.label, n, f"{root}/search?{urlencode({'theme': v.key})}") for v, n in model["by_theme"]],
+        ),
+        "by_publisher": bar_chart(
+            "chart-publishers",
+            "Datasets by publisher (the ten largest)",
+            [Bar(v.label, n, f"{root}/search?{urlencode({'publisher': v.key})}") for v, n in model["by_publisher"]],
+        ),
+        "by_year": column_chart(
+            "chart-years", "Datasets by year of last update", [Bar(y, n) for y, n in model["by_year"]]
+        ),
+    }
+    html = render_template(
+        "library/home.html", model=model, charts=charts, nav_active="home", alternates=alternates
+    )
+    return _respond(html.encode(), fmt, negotiated, alternates)
+
+
+def _facet_json(v: FacetValue) -> dict:
+    return {"key": v.key, "iri": v.iri, "label": v.label, "count": v.count}
+
+
+def home_json(model: dict) -> dict:
+    base = settings().base
+    return {
+        "title": "Data for London",
+        "datasets": model["datasets"],
+        "generation": model["generation"],
+        "themes": [_facet_json(v) for v in model["themes"]],
+        "publishers": [_facet_json(v) for v in model["publishers"]],
+        "boroughs": [_facet_json(v) for v in model["boroughs"]],
+        "recently_updated": model["recent"],
+        "charts": {
+            "datasets_by_theme": [{"label": v.label, "key": v.key, "count": n} for v, n in model["by_theme"]],
+            "datasets_by_publisher": [{"label": v.label, "key": v.key, "count": n} for v, n in model["by_publisher"]],
+            "datasets_by_year_of_last_update": [{"year": int(y), "count": n} for y, n in model["by_year"]],
+            "datasets_without_a_date": model["undated"],
+        },
+        "links": {
+            "search": f"{base}/search",
+            "search_api": f"{base}/api/search?q=",
+            "catalog": f"{base}/catalog",
+            "sparql": f"{base}/sparql",
+        },
+    }
+
+
+# -- search --------------------------------------------------------------------------------------------------------
+def result_json(result: SearchResult, index: SearchIndex) -> dict:
+    wanted = result.request
+    pairs = state_of(wanted)
+    links = {"self": absolute(search_href(pairs, result.page, "/search.json"))}
+    links["first"] = absolute(search_href(pairs, 1, "/search.json"))
+    links["last"] = absolute(search_href(pairs, result.pages, "/search.json"))
+    if result.page > 1:
+        links["previous"] = absolute(search_href(pairs, min(result.page - 1, result.pages), "/search.json"))
+    if result.page < result.pages:
+        links["next"] = absolute(search_href(pairs, result.page + 1, "/search.json"))
+    links["html"] = absolute(search_href(pairs, result.page))
+    links["turtle"] = absolute(search_href(pairs, result.page, "/search.ttl"))
+    return {
+        "query": {
+            "q": wanted.q,
+            "understood": result.query.describe(),
+            "related_terms": result.query.related,
+            "filters": {f: [v.to_json() for v in values] for f, values in result.selected.items()},
+            "sort": result.sort,
+            "page": result.page,
+            "per_page": result.per_page,
+        },
+        "total": result.total,
+        "pages": result.pages,
+        "exhaustive_ranking": result.exhaustive,
+        "notices": result.notices,
+        "results": [present(h, index) for h in result.hits],
+        "facets": {f: [v.to_json() for v in values] for f, values in result.facets.items()},
+        "links": links,
+    }
+
+
+def result_triples(result: SearchResult) -> list[Triple]:
+    """The results as a Hydra collection of dataset IRIs, the page as its partial view."""
+    pairs = [p for p in state_of(result.request) if p[0] != "per_page"]
+    per_page = [("per_page", str(result.per_page))] if result.per_page != 20 else []
+    collection = NamedNode(absolute(search_href(pairs)))
+
+    def page_iri(page: int) -> NamedNode:
+        query = urlencode([*pairs, *per_page, ("page", str(page))])
+        return NamedNode(absolute(f"/search?{query}"))
+
+    view = page_iri(result.page)
+    triples = [
+        Triple(collection, RDF.type, HYDRA.Collection),
+        Triple(collection, HYDRA.totalItems, Literal(str(result.total), datatype=XSD.integer)),
+        Triple(collection, HYDRA.view, view),
+        Triple(view, RDF.type, HYDRA.PartialCollectionView),
+        Triple(view, HYDRA.first, page_iri(1)),
+        Triple(view, HYDRA.last, page_iri(result.pages)),
+    ]
+    if result.query.describe():
+        triples.append(Triple(collection, DCT.title, Literal(f"Datasets matching {result.query.describe()}", language="en")))
+    if 1 < result.page <= result.pages:
+        triples.append(Triple(view, HYDRA.previous, page_iri(result.page - 1)))
+    if result.page < result.pages:
+        triples.append(Triple(view, HYDRA.next, page_iri(result.page + 1)))
+    for hit in result.hits:
+        member = NamedNode(hit.iri)
+        triples += [
+            Triple(collection, HYDRA.member, member),
+            Triple(member, RDF.type, DCAT.Dataset),
+            Triple(member, DCT.title, Literal(hit.record.get("title", ""), language="en")),
+        ]
+    return triples
+
+
+def _pager(result: SearchResult, pairs: list[tuple[str, str]]) -> list[dict]:
+    """Page links: first, last, and a window around the current page."""
+    shown = sorted({1, result.pages, *range(max(1, result.page - 2), min(result.pages, result.page + 2) + 1)})
+    items, previous = [], 0
+    for page in shown:
+        if page - previous > 1:
+            items.append({"gap": True})
+        items.append({"page": page, "href": request.script_root + search_href(pairs, page), "current": page == result.page})
+        previous = page
+    return items
+
+
+@blueprint.get("/search")
+@blueprint.get("/search.<suffix>")
+def search(suffix: str | None = None) -> Response:
+    fmt, negotiated = _choose(suffix, SEARCH_FORMATS)
+    wanted = search_request()
+    index = search_index(snapshot())
+    result = run_search(index, wanted)
+    pairs = state_of(wanted)
+    alternates = {f: absolute(search_href(pairs, wanted.page, "/search" + ("" if f == HTML else f".{f.name}"))) for f in SEARCH_FORMATS}
+    if fmt == JSON:
+        return _respond(_json_bytes(result_json(result, index)), fmt, negotiated, alternates)
+    if fmt != HTML:
+        body = serializer_for(settings().base).serialize(result_triples(result), fmt)
+        return _respond(body, fmt, negotiated, alternates)
+    facets = []
+    for facet in FACETS:
+        values = result.facets.get(facet.name, [])
+        if not values:
+            continue
+        entries = [{"value": v, "href": toggle_href(wanted, facet.name, v.key)} for v in values]
+        first = [e for i, e in enumerate(entries) if i < FACETS_SHOWN or e["value"].selected]
+        rest = [e for i, e in enumerate(entries) if i >= FACETS_SHOWN and not e["value"].selected]
+        facets.append(
+            {
+                "name": facet.name,
+                "label": facet.label,
+                "first": first,
+                "rest": rest,
+                "has_selected": any(v.selected for v in values),
+            }
+        )
+    active = [
+        {"facet": BY_NAME[f].label, "value": v, "href": toggle_href(wanted, f, v.key)}
+        for f, values in result.selected.items()
+        for v in values
+    ]
+    sorts = [
+        {"key": key, "label": SORT_LABELS[key], "selected": key == result.sort}
+        for key in SORTS
+        if key != "relevance" or not result.query.empty
+    ]
+    html = render_template(
+        "library/search.html",
+        result=result,
+        items=[present(h, index) for h in result.hits],
+        facets=facets,
+        facets_shown=FACETS_SHOWN,
+        active=active,
+        sorts=sorts,
+        hidden=[(k, v) for k, v in pairs if k not in ("q", "sort")],
+        clear_href=request.script_root + search_href([("q", wanted.q)] if wanted.q else []),
+        pager=_pager(result, pairs),
+        prev_href=request.script_root + search_href(pairs, result.page - 1) if 1 < result.page <= result.pages else None,
+        next_href=request.script_root + search_href(pairs, result.page + 1) if result.page < result.pages else None,
+        search_query=wanted.q,
+        nav_active="search",
+        alternates=alternates,
+        rdf_formats=[(f, alternates[f]) for f in SEARCH_FORMATS if f != HTML],
+    )
+    return _respond(html.encode(), fmt, negotiated, alternates)
+
+
+@blueprint.route("/api/search", methods=["GET", "POST"])
+def api_search() -> Response:
+    """The JSON search API (the same document as ``/search.json``); POST a form or JSON object for
+    searches longer than a URL may be."""
+    g.dfl_format = JSON
+    wanted = search_request(_posted_params() if request.method == "POST" else None)
+    index = search_index(snapshot())
+    result = run_search(index, wanted)
+    alternates = {JSON: absolute(search_href(state_of(wanted), wanted.page, "/search.json"))}
+    return _respond(_json_bytes(result_json(result, index)), JSON, False, alternates)
+
+
+__all__ = ["DatasetList", "blueprint", "dataset_list", "present", "search_request"]

@@ -1,0 +1,294 @@
+"""The Library's pages over real HTTP on the default catalogue: the home page and its charts, the search
+page (facets, removable filters, paging), their ``.json`` twins, and search results as a Hydra
+collection in every RDF format."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+from conftest import DEFAULT_CSV, LiveServer
+from pyoxigraph import RdfFormat, parse
+
+from dfl_graph.uris import slugify
+
+HYDRA = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: links (with classes), svgs, and all text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.links: list[dict] = []
+        self.svgs: list[dict] = []
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+        self._svg: dict | None = None
+        self._in: list[str] = []
+        self._link: dict | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a":
+            self._link = {**a, "text": ""}
+            self.links.append(self._link)
+        if tag == "svg":
+            self._svg = {**a, "title": "", "desc": "", "bars": 0, "labels": []}
+            self.svgs.append(self._svg)
+        if self._svg is not None and tag == "rect" and "chart-bar" in a.get("class", ""):
+            self._svg["bars"] += 1
+        self._in.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._svg = None
+        if tag == "a":
+            self._link = None
+        if self._in and self._in[-1] == tag:
+            self._in.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._link is not None:
+            self._link["text"] += data
+        if self._svg is not None and self._in:
+            if self._in[-1] == "title" and not self._svg["title"]:
+                self._svg["title"] = data
+            elif self._in[-1] == "desc":
+                self._svg["desc"] += data
+            elif self._in[-1] == "text":
+                self._svg["labels"].append(data)
+
+    def links_with(self, cls: str) -> list[dict]:
+        return [link for link in self.links if cls in link.get("class", "").split()]
+
+    @property
+    def all_text(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def csv_rows() -> list[dict]:
+    with DEFAULT_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def theme_counts() -> Counter:
+    counts: Counter = Counter()
+    for row in csv_rows():
+        for category in {c.strip() for c in row["categories"].split("|") if c.strip()}:
+            counts[slugify(category)] += 1
+    return counts
+
+
+def year_counts() -> Counter:
+    return Counter(row["date"].strip()[-4:] for row in csv_rows() if row["date"].strip())
+
+
+def get_page(server: LiveServer, path: str, **params) -> Page:
+    response = server.get(path, params=params)
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Type"].startswith("text/html")
+    return Page(response.text)
+
+
+# -- home ----------------------------------------------------------------------------------------------------------
+def test_home_has_search_box_lists_and_charts_with_real_counts(default_server: LiveServer) -> None:
+    page = get_page(default_server, "/")
+    text = page.all_text
+    assert f"Search {len(csv_rows())} datasets" in text
+    assert "Recently updated" in text and "Themes" in text
+    charts = {svg["id"]: svg for svg in page.svgs}
+    assert {"chart-themes", "chart-publishers", "chart-years"} <= set(charts) or {"chart-themes", "chart-years"} <= set(
+        charts
+    )
+    themes = charts["chart-themes"]
+    assert themes["role"] == "img" and themes["title"] == "Datasets by theme"
+    assert f"{themes['id']}-title" in page.ids and f"{themes['id']}-desc" in page.ids
+    labels = {v["label"]: v["key"] for v in default_server.get("/index.json").json()["themes"]}
+    for theme, count in theme_counts().items():
+        label = next(label for label, key in labels.items() if key == theme)
+        assert f"{label}: {count}" in themes["desc"], (label, count)
+    assert themes["bars"] == len(labels)
+    years = charts["chart-years"]
+    for year, count in year_counts().items():
+        assert f"{year}: {count}" in years["desc"]
+        assert year in years["labels"]
+    # each theme bar leads to that theme's search
+    bar_links = [link for link in page.links if link.get("class") == "chart-link"]
+    assert any("theme=health" in link["href"] for link in bar_links)
+
+
+def test_home_json_twin_has_the_same_numbers(default_server: LiveServer) -> None:
+    response = default_server.get("/index.json")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    data = response.json()
+    assert data["datasets"] == len(csv_rows())
+    by_theme = {t["key"]: t["count"] for t in data["charts"]["datasets_by_theme"]}
+    for theme, count in theme_counts().items():
+        assert by_theme[theme] == count
+    years = {str(y["year"]): y["count"] for y in data["charts"]["datasets_by_year_of_last_update"]}
+    assert years == dict(year_counts())
+    assert data["charts"]["datasets_without_a_date"] == len(csv_rows()) - sum(year_counts().values())
+    assert len(data["recently_updated"]) == 8
+    negotiated = default_server.get("/", headers={"Accept": "application/json"})
+    assert negotiated.json() == data and negotiated.headers["Vary"] == "Accept"
+    assert 'rel="alternate"; type="application/json"' in default_server.get("/").headers["Link"]
+
+
+# -- search page -----------------------------------------------------------------------------------------------------
+def test_search_page_shows_results_facets_and_counts(default_server: LiveServer) -> None:
+    api = default_server.get("/api/search", params={"q": "crime"}).json()
+    page = get_page(default_server, "/search", q="crime")
+    assert f"{api['total']} datasets matching" in page.all_text
+    assert "<mark>" in default_server.get("/search", params={"q": "crime"}).text
+    values = page.links_with("facet-value")
+    themes = {v["data-key"]: v for v in values if v["data-facet"] == "theme"}
+    expected = {v["key"]: v["count"] for v in api["facets"]["theme"]}
+    assert {k: int(v["text"].split()[-1].replace(",", "")) for k, v in themes.items()} == expected
+    result_links = [link["href"] for link in page.links if link["href"].startswith("/dataset/")]
+    assert [urljoin(default_server.url, h) for h in result_links[:20]] == [r["iri"] for r in api["results"]]
+
+
+def test_clicking_a_facet_filters_and_the_active_filter_can_be_removed(default_server: LiveServer) -> None:
+    page = get_page(default_server, "/search", q="rates")
+    health = next(v for v in page.links_with("facet-value") if v["data-key"] == "health")
+    count = int(health["text"].split()[-1])
+    filtered_response = default_server.get(health["href"])
+    filtered = Page(filtered_response.text)
+    assert f"{count} datasets matching" in filtered.all_text
+    active = filtered.links_with("remove-filter")
+    assert len(active) == 1 and "Health" in active[0]["text"]
+    assert parse_qs(urlsplit(health["href"]).query) == {"q": ["rates"], "theme": ["health"]}
+    # a second value of the same facet is OR-ed: more results, both shown as active filters
+    second = next(v for v in filtered.links_with("facet-value") if v["data-key"] == "employment-and-skills")
+    both = Page(default_server.get(second["href"]).text)
+    assert len(both.links_with("remove-filter")) == 2
+    # removing the filter goes back to the unfiltered search
+    back = Page(default_server.get(active[0]["href"]).text)
+    assert not back.links_with("remove-filter")
+    assert page.all_text.split(" datasets matching")[0].split()[-1] in back.all_text
+
+
+def test_paging_links_walk_every_result(default_server: LiveServer) -> None:
+    total = default_server.get("/api/search", params={"q": "rates"}).json()["total"]
+    path, seen = "/search?q=rates&per_page=10", []
+    for _ in range(total // 10 + 2):
+        page = Page(default_server.get(path).text)
+        seen += [link["href"] for link in page.links if link["href"].startswith("/dataset/")]
+        following = [link for link in page.links if link.get("rel") == "next"]
+        if not following:
+            break
+        path = following[0]["href"]
+    assert len(seen) == total == len(set(seen))
+    last = Page(default_server.get(path).text)
+    assert any(link.get("rel") == "prev" for link in last.links)
+    assert any("aria-current" in link for link in last.links) or "Page" in last.all_text
+
+
+def test_search_page_states_notices_for_odd_requests(default_server: LiveServer) -> None:
+    assert "beyond the last page" in get_page(default_server, "/search", q="crime", page="50").all_text
+    assert "no theme" in get_page(default_server, "/search", theme="nope").all_text
+    bad = default_server.get("/search", params={"sort": "sideways"})
+    assert bad.status_code == 400 and "sort must be one of" in bad.text
+
+
+# -- machine twins -----------------------------------------------------------------------------------------------------
+def test_search_json_twin_equals_the_api(default_server: LiveServer) -> None:
+    params = {"q": "employment", "theme": "employment-and-skills", "page": "2", "per_page": "5"}
+    twin = default_server.get("/search.json", params=params)
+    api = default_server.get("/api/search", params=params)
+    assert twin.status_code == api.status_code == 200
+    assert twin.json() == api.json()
+    assert twin.headers["Access-Control-Allow-Origin"] == "*"
+    negotiated = default_server.get("/search", params=params, headers={"Accept": "application/json"})
+    assert negotiated.json() == api.json() and "Accept" in negotiated.headers["Vary"]
+    links = api.json()["links"]
+    assert links["next"].startswith(default_server.url) and "page=3" in links["next"]
+    assert "page=1" not in links["first"]
+
+
+def test_search_results_as_a_hydra_collection_in_every_rdf_format(default_server: LiveServer) -> None:
+    params = {"q": "rates", "per_page": "10", "page": "2"}
+    api = default_server.get("/api/search", params=params).json()
+    graphs = {}
+    for suffix, media_type, fmt in [
+        ("ttl", "text/turtle", "turtle"),
+        ("jsonld", "application/ld+json", "json-ld"),
+        ("rdf", "application/rdf+xml", "xml"),
+        ("nt", "application/n-triples", "nt"),
+    ]:
+        by_suffix = default_server.get(f"/search.{suffix}", params=params)
+        by_accept = default_server.get("/search", params=params, headers={"Accept": media_type})
+        assert by_suffix.status_code == by_accept.status_code == 200
+        assert by_suffix.headers["Content-Type"].startswith(media_type)
+        assert by_accept.content == by_suffix.content and by_accept.headers["Vary"] == "Accept"
+        graphs[suffix] = rdflib.Graph().parse(data=by_suffix.content, format=fmt)
+        if suffix in ("ttl", "nt", "rdf"):
+            rdf_format = {"ttl": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "rdf": RdfFormat.RDF_XML}[suffix]
+            assert list(parse(by_suffix.content, rdf_format))
+    graph = graphs["ttl"]
+    for other in graphs.values():
+        assert isomorphic(graph, other)
+    collection = next(graph.subjects(rdflib.RDF.type, HYDRA.Collection))
+    assert int(graph.value(collection, HYDRA.totalItems)) == api["total"]
+    assert {str(m) for m in graph.objects(collection, HYDRA.member)} == {r["iri"] for r in api["results"]}
+    view = graph.value(collection, HYDRA.view)
+    assert (view, rdflib.RDF.type, HYDRA.PartialCollectionView) in graph
+    assert "page=2" in str(view) and str(collection).startswith(default_server.url + "/search?")
+    assert "page=1" in str(graph.value(view, HYDRA.first)) and "page=3" in str(graph.value(view, HYDRA.next))
+    assert "page=1" in str(graph.value(view, HYDRA.previous))
+    pages = -(-api["total"] // 10)
+    assert f"page={pages}" in str(graph.value(view, HYDRA.last))
+
+
+def test_nothing_acceptable_is_a_406_and_head_works(default_server: LiveServer) -> None:
+    response = default_server.get("/search", params={"q": "crime"}, headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    head = default_server.get("/search", params={"q": "crime"})
+    assert default_server.get("/search.xyz").status_code == 404
+    import requests
+
+    assert requests.head(default_server.url + "/search?q=crime", timeout=30).status_code == head.status_code == 200
+    assert default_server.get("/index.ttl").status_code == 404
+
+
+# -- the dataset list partial other pages use ---------------------------------------------------------------------------
+def test_dataset_list_partial_pages_a_themes_datasets(default_server: LiveServer) -> None:
+    from flask import render_template
+
+    from dfl_graph.config import Settings
+    from dfl_graph.web.library import dataset_list
+    from server import create_app
+
+    app = create_app(Settings(data_dir=default_server.data_dir, base=default_server.url))
+    theme = f"{default_server.url}/theme/health"
+    with app.test_request_context("/theme/health?page=2"):
+        listing = dataset_list("theme", theme, page=2, per_page=10)
+        assert listing.total == theme_counts()["health"]
+        assert listing.pages == -(-listing.total // 10) and len(listing.items) == 10
+        first_page = dataset_list("theme", theme, page=1, per_page=10)
+        titles = [i["title"] for i in first_page.items + listing.items]
+        assert titles == sorted(titles, key=str.casefold)
+        html = render_template("library/_dataset_list.html", listing=listing, heading="Datasets")
+    page = Page(html)
+    assert "Datasets (44)" in page.all_text or f"Datasets ({listing.total})" in page.all_text
+    assert any(link.get("rel") == "next" and link["href"] == "/theme/health?page=3" for link in page.links)
+    assert any(link.get("rel") == "prev" and link["href"] == "/theme/health" for link in page.links)
+    assert any(link["href"] == "/search?theme=health" for link in page.links)
+
+
+@pytest.mark.parametrize("path", ["/", "/search", "/search?q=crime&theme=health&sort=title"])
+def test_pages_are_usable_on_a_phone(default_server: LiveServer, path: str) -> None:
+    html = default_server.get(path).text
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert re.search(r'<label[^>]*for="(home-q|search-q|site-search-q)"', html)

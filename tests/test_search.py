@@ -1,0 +1,557 @@
+"""Search quality and safety, over HTTP, on the real default catalogue (the 2010 London Datastore
+listing) plus a small DataPress export with restricted, private, archived and superseded datasets.
+
+Expected results were picked by reading data/london-datastore-2010/london-datastore-2010-datasets.csv;
+facet counts are recomputed here from the source files, independently of the index.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import DEFAULT_CSV, LiveServer, dfl, free_port, live_server, load_default
+
+from dfl_graph.uris import slugify
+
+EXTRA_SOURCE = "zebra-crossings"
+
+
+def _resource(dataset_id: str, name: str, size: int = 1000) -> dict:
+    return {
+        "dataset": dataset_id,
+        "webpage": f"https://data.london.gov.uk/dataset/{dataset_id}",
+        "id": f"{dataset_id}-{name.replace('.', '-')}",
+        "title": name,
+        "url": f"https://data.london.gov.uk/download/{dataset_id}/{name}",
+        "description": "",
+        "timeframeFrom": None,
+        "timeframeTo": None,
+        "size": size,
+        "hash": None,
+        "timestamp": "2021-05-01T10:00:00",
+        "filename": name,
+    }
+
+
+def _dataset(
+    dataset_id: str, title: str, description: str, publisher: tuple[str, str], files: list[str], **extra
+) -> dict:
+    item = {
+        "webpage": f"https://data.london.gov.uk/dataset/{slugify(title)}-{dataset_id}",
+        "id": dataset_id,
+        "description": f"<p>{description}</p>",
+        "title": title,
+        "createdAt": "2019-01-01T00:00:00.000Z",
+        "updatedAt": extra.pop("updated", "2021-06-01T00:00:00.000Z"),
+        "nextReviewDate": None,
+        "sharing": extra.pop("sharing", "public"),
+        "masthead": {"id": publisher[0], "title": publisher[1]},
+        "team": {"id": f"{publisher[0]}-team", "title": publisher[1]},
+        "topics": [{"id": "transport", "title": "Transport"}],
+        "tags": extra.pop("tags", ["road-safety"]),
+        "licence": {"id": "OGLv3", "title": "UK Open Government Licence (OGL v3)"},
+        "contact": None,
+        "resources": [_resource(dataset_id, f) for f in files],
+        "links": [],
+        "custom": extra.pop("custom", {}),
+    }
+    item.update(extra)
+    return item
+
+
+TFL = ("tfl", "Transport for London")
+GLA = ("gla", "Greater London Authority")
+COVERT = ("covert-zebra-unit", "Covert Zebra Unit")  # publishes only restricted data
+EXTRA = [
+    _dataset(
+        "zeb01",
+        "Zebra crossings in London boroughs with lighting survey results",
+        "Locations of zebra crossings and the lighting measured at each.",
+        TFL,
+        ["zebra-crossings.csv", "zebra-crossings.geojson"],
+        custom={"update_frequency": "Monthly", "borough": "Camden"},
+    ),
+    _dataset("zeb02", "Zebra crossings", "The old register of zebra crossings.", TFL, ["register.pdf"], archived=True),
+    _dataset(
+        "zeb03",
+        "Zebra crossing counts 2015",
+        "Pedestrian counts at zebra crossings in 2015.",
+        GLA,
+        ["counts-2015.xlsx"],
+        custom={"status": "superseded"},
+    ),
+    _dataset(
+        "zeb04",
+        "Zebra crossing restricted inspection notes",
+        "Restricted zebra crossing inspection notes (quagga).",
+        COVERT,
+        ["notes.csv"],
+        sharing="restricted",
+    ),
+    _dataset(
+        "zeb05",
+        "Zebra crossing private complaints register",
+        "Private complaints about zebra crossings (quagga).",
+        GLA,
+        ["complaints.csv"],
+        sharing="private",
+    ),
+    _dataset(
+        "zeb06",
+        "Pelican crossings",
+        "Signal-controlled pedestrian crossings.",
+        GLA,
+        ["pelican.csv"],
+        custom={"borough": "Camden"},
+    ),
+]
+PUBLIC_EXTRA = [d for d in EXTRA if d["sharing"] == "public"]
+HIDDEN_TITLES = [d["title"] for d in EXTRA if d["sharing"] != "public"]
+
+
+def csv_rows() -> list[dict]:
+    with DEFAULT_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def csv_theme_counts() -> Counter:
+    """Datasets per 2010 category, straight from the CSV (theme keys are the slugged labels)."""
+    counts: Counter = Counter()
+    for row in csv_rows():
+        for category in {c.strip() for c in row["categories"].split("|") if c.strip()}:
+            counts[slugify(category)] += 1
+    return counts
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("search")
+    data_dir = root / "catalogue"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    load_default(data_dir, base)
+    export = root / "zebra-export.json"
+    export.write_text(json.dumps(EXTRA, indent=1))
+    dfl("--base", base, "load", "datapress", str(export), "--source", EXTRA_SOURCE, "--store", str(data_dir))
+    with live_server(data_dir, port) as running:
+        yield running
+
+
+def api(server: LiveServer, **params) -> dict:
+    response = server.get("/api/search", params=params)
+    assert response.status_code == 200, response.text[:500]
+    assert response.headers["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+def titles(result: dict) -> list[str]:
+    return [r["title"] for r in result["results"]]
+
+
+# -- quality on the real 2010 listing ----------------------------------------------------------------------------
+QUALITY = {
+    "crime": ["Crime Rates, Borough", "Crime Attributable to Alcohol", "London Communities' Crime Concerns"],
+    "population projections": [
+        "GLA Population Projections 2009 Round, London Plan, Borough SYA",
+        "GLA Population Projections 2008 Round, London Plan, Ward",
+    ],
+    "air quality": [
+        "LAEI-2006 Modelled Annual Mean Concentration NO2 2006 Values",
+        "LAEI-2006 Modelled Annual Mean Concentration NO2 2010 Values",
+    ],
+    "housing": ["Housing Sales", "Local Authority Housing Stock"],
+    "unemployment": ["Model Based Unemployment Estimates", "Unemployment rate  (working-age and aged 16+)"],
+    "underground": ["Accessibility of London Underground Stations"],
+    "tube": ["Accessibility of London Underground Stations"],
+    "recycling": ["Household Waste Recycling Rates", "Waste Re-use Centres"],
+    "planning applications": ["LDD Planning Approvals by Borough 2009"],
+    "schools": ["Physically Active Children"],
+    "obesity": ["Prevalence of Childhood Obesity"],
+    "life expectancy": ["Life Expectancy at Birth", "Life Expectancy at 65", "Life Expectancy by Deprivation"],
+    "house prices": ["Average House Prices", "Ratio of House Prices to Earnings"],
+    "knife crime": ["Ambulance Call Outs to Assaults with Knife Injuries"],
+    "cycle hire": ["TfL Cycle Hire Locations"],
+    "homelessness": ["Homelessness"],
+    "flu": ["Influenza Rates", "Immunisations Against Influenza"],
+    "binge drinking": ["Hazardous, Harmful and Binge Drinking Rates"],
+    "census ethnic group": ["Census 2001 Key Statistics 06: Ethnic Group"],
+}
+
+
+@pytest.mark.parametrize("query", sorted(QUALITY))
+def test_real_queries_find_the_expected_datasets_in_the_top_five(server: LiveServer, query: str) -> None:
+    result = api(server, q=query)
+    top = titles(result)[:5]
+    for expected in QUALITY[query]:
+        assert expected in top, f"{query!r}: {expected!r} not in the top five {top}"
+
+
+def test_first_result_is_the_obvious_one(server: LiveServer) -> None:
+    for query, first in {
+        "underground": "Accessibility of London Underground Stations",
+        "obesity": "Prevalence of Childhood Obesity",
+        "homelessness": "Homelessness",
+        "recycling": "Household Waste Recycling Rates",
+        "cycle hire": "TfL Cycle Hire Locations",
+    }.items():
+        assert titles(api(server, q=query))[0] == first, query
+
+
+@pytest.mark.parametrize(
+    "query", ["crime", "employment", "births", "incidents", "population", "benefit", "police", "ward"]
+)
+def test_a_title_match_ranks_above_a_description_only_match(server: LiveServer, query: str) -> None:
+    results = [r for r in api(server, q=query, per_page=100)["results"] if r["status"] == "current"]
+    in_title = ["<mark>" in r["title_html"] for r in results]
+    assert any(in_title) and not all(in_title), f"{query!r} should match both titles and descriptions only"
+    first_without = in_title.index(False)
+    assert all(in_title[:first_without]) and not any(in_title[first_without:]), [
+        (r["title"], t) for r, t in zip(results, in_title, strict=True)
+    ]
+
+
+def test_stemming_matches_other_forms_of_a_word(server: LiveServer) -> None:
+    singular = api(server, q="projection")
+    assert "GLA Population Projections 2009 Round, London Plan, Borough SYA" in titles(singular)
+    assert singular["total"] == api(server, q="projections")["total"]
+    assert "Household Waste Recycling Rates" in titles(api(server, q="recycled"))
+    assert "Immunisation Rates at 1st Birthday" in titles(api(server, q="immunised"))
+
+
+def test_prefix_matches_words_that_start_with_it(server: LiveServer) -> None:
+    result = api(server, q="immunis*")
+    assert {"Immunisation Rates at 1st Birthday", "Immunisations Against Influenza"} <= set(titles(result))
+    assert api(server, q="proj*")["total"] >= api(server, q="projections")["total"] > 0
+
+
+def test_phrase_matches_words_in_order(server: LiveServer) -> None:
+    phrase = api(server, q='"house prices"')
+    assert set(titles(phrase)) == {"Average House Prices", "Ratio of House Prices to Earnings"}
+    assert api(server, q='"prices house"')["total"] == 0
+    assert api(server, q="house prices")["total"] >= phrase["total"]
+    assert "<mark>House Prices</mark>" in phrase["results"][0]["title_html"]
+
+
+def test_excluded_words_and_or(server: LiveServer) -> None:
+    without = titles(api(server, q="crime -alcohol", per_page=100))
+    assert "Crime Rates, Borough" in without and "Crime Attributable to Alcohol" not in without
+    either = titles(api(server, q="tourism OR cycling", per_page=100))
+    assert {"Tourism Trips", "Tourism Spend Estimates", "TfL Cycle Hire Locations"} <= set(either)
+
+
+def test_snippets_highlight_the_matched_words(server: LiveServer) -> None:
+    result = api(server, q="binge drinking")
+    top = result["results"][0]
+    assert "<mark>" in top["title_html"]
+    assert "<mark>drinking</mark>" in top["snippet_html"].lower()
+    # markup in catalogue text is escaped, never passed through
+    assert "&amp;" in api(server, q="deliberate fire")["results"][0]["snippet_html"]
+
+
+def test_sorting_by_title_and_by_last_update(server: LiveServer) -> None:
+    by_title = titles(api(server, q="census", sort="title", per_page=100))
+    assert by_title == sorted(by_title, key=str.casefold)
+    updated = [r["updated"] for r in api(server, sort="updated", per_page=100)["results"]]
+    assert updated == sorted(updated, reverse=True)
+
+
+def test_paging_covers_every_match_once(server: LiveServer) -> None:
+    total = api(server, q="rates")["total"]
+    seen = []
+    for page in range(1, total // 7 + 2):
+        seen += [r["iri"] for r in api(server, q="rates", per_page=7, page=page)["results"]]
+    assert len(seen) == total == len(set(seen))
+
+
+# -- facets ----------------------------------------------------------------------------------------------------------
+def facet(result: dict, name: str) -> dict[str, int]:
+    return {v["key"]: v["count"] for v in result["facets"][name]}
+
+
+def test_theme_counts_equal_the_csv_categories(server: LiveServer) -> None:
+    expected = csv_theme_counts()
+    counts = facet(api(server), "theme")
+    for theme, count in expected.items():
+        extra = sum(1 for d in PUBLIC_EXTRA if theme == "transport")
+        assert counts.get(theme) == count + extra, theme
+
+
+def test_filters_are_or_within_a_facet_and_and_across_facets(server: LiveServer) -> None:
+    expected = csv_theme_counts()
+    health = api(server, theme="health")
+    assert health["total"] == expected["health"]
+    either = api(server, theme=["health", "housing"])
+    rows = csv_rows()
+    union = sum(1 for r in rows if {"Health", "Housing"} & {c.strip() for c in r["categories"].split("|")})
+    assert either["total"] == union
+    # a facet's own selection does not narrow its counts: the other themes keep theirs
+    assert facet(health, "theme")["housing"] == expected["housing"]
+    assert [v["key"] for v in health["facets"]["theme"] if v["selected"]] == ["health"]
+
+    # AND across facets, against the DataPress export
+    publishers = {v["label"]: v["key"] for v in api(server)["facets"]["publisher"]}
+    gla, tfl = publishers["Greater London Authority"], publishers["Transport for London"]
+    both = api(server, publisher=[gla, tfl])
+    assert both["total"] == sum(1 for d in PUBLIC_EXTRA if d["masthead"]["id"] in ("gla", "tfl"))
+    gla_csv = api(server, publisher=gla, format="CSV")
+    expected_titles = {
+        d["title"]
+        for d in PUBLIC_EXTRA
+        if d["masthead"]["id"] == "gla" and any(r["filename"].endswith(".csv") for r in d["resources"])
+    }
+    assert set(titles(gla_csv)) == expected_titles == {"Pelican crossings"}
+    # counts of the format facet under the publisher filter
+    gla_formats = Counter(
+        r["filename"].rsplit(".", 1)[1].upper()
+        for d in PUBLIC_EXTRA
+        if d["masthead"]["id"] == "gla"
+        for r in d["resources"]
+    )
+    assert facet(api(server, publisher=gla), "format") == dict(gla_formats)
+    # a text query narrows the counts too
+    assert api(server, q="zebra", publisher=tfl)["total"] == 2
+
+
+def test_format_kinds_group_formats(server: LiveServer) -> None:
+    result = api(server, q="crossings")
+    kinds = facet(result, "kind")
+    assert kinds == {"tables": 3, "geospatial": 1, "reports": 1}
+    geospatial = api(server, q="crossings", kind="geospatial")
+    assert titles(geospatial) == ["Zebra crossings in London boroughs with lighting survey results"]
+
+
+def test_other_facets_come_from_the_records(server: LiveServer) -> None:
+    result = api(server, q="crossings")
+    assert facet(result, "frequency") == {"MONTHLY": 1}
+    assert facet(result, "licence") == {"OGL_3_0": len(PUBLIC_EXTRA)}
+    assert facet(result, "access") == {"PUBLIC": result["total"]}  # the 2010 river-boat "crossings" too
+    assert facet(result, "status") == {"current": 3, "archived": 1, "superseded": 1}
+    camden = [v for v in result["facets"]["borough"] if v["label"] == "Camden"]
+    assert camden and camden[0]["count"] == 2
+
+
+def test_archived_and_superseded_rank_below_current_and_are_labelled(server: LiveServer) -> None:
+    result = api(server, q="zebra crossings")
+    statuses = [r["status"] for r in result["results"]]
+    assert statuses == ["current", "archived", "superseded"] or statuses == ["current", "superseded", "archived"]
+    # the archived "Zebra crossings" matches best on text alone, yet comes after the current one
+    assert result["results"][0]["title"].startswith("Zebra crossings in London")
+    html = server.get("/search", params={"q": "zebra crossings"}).text
+    assert "Archived</span>" in html and "Superseded</span>" in html
+
+
+# -- never anything but public datasets -------------------------------------------------------------------------------
+def test_restricted_and_private_datasets_are_never_returned(server: LiveServer) -> None:
+    for query in ("zebra", "quagga", "restricted inspection", "private complaints", "covert"):
+        for result in api(server, q=query, per_page=100)["results"]:
+            assert result["title"] not in HIDDEN_TITLES
+    assert api(server, q="quagga")["total"] == 0
+    everything = api(server, per_page=100)
+    assert everything["total"] == 249 + len(PUBLIC_EXTRA)
+    seen = set()
+    for page in range(1, everything["pages"] + 1):
+        seen |= set(titles(api(server, per_page=100, page=page)))
+    assert not seen & set(HIDDEN_TITLES)
+    publishers = {v["label"] for v in everything["facets"]["publisher"]}
+    assert "Covert Zebra Unit" not in publishers
+    assert server.get("/search", params={"q": "quagga"}).text.count("quagga") >= 1  # the query, not a result
+    assert "Covert Zebra Unit" not in server.get("/search", params={"q": "zebra"}).text
+
+
+def test_the_index_file_holds_no_restricted_text(server: LiveServer) -> None:
+    current = (server.data_dir / "CURRENT").read_text().strip()
+    index = server.data_dir / "generations" / f"{int(current):08d}" / "indexes" / "search.sqlite"
+    db = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    texts = " ".join(row[0] for row in db.execute("SELECT title || ' ' || description FROM docs"))
+    db.close()
+    assert "quagga" not in texts and "Zebra crossings" in texts
+
+
+# -- bad input: a clear message or sensible results, never a 500 ---------------------------------------------------------
+ODD_QUERIES = [
+    "",
+    " ",
+    '"',
+    '""',
+    '"unbalanced quote',
+    "NEAR(crime housing)",
+    "crime NEAR housing",
+    "NEAR",
+    "*",
+    "**",
+    "crime*",
+    "c*",
+    "-",
+    "--",
+    "-crime",
+    "NOT crime",
+    ":",
+    "title:crime",
+    "{title}: crime",
+    "(",
+    ")",
+    "((crime",
+    "crime))",
+    "(crime OR",
+    "AND",
+    "OR",
+    "crime AND",
+    "OR crime",
+    "^crime",
+    "crime + housing",
+    "'",
+    "' OR 1=1 --",
+    "DROP TABLE docs;",
+    "\\",
+    "%",
+    "café",
+    "🚇 underground",
+    "crime\x00housing",
+    "a " * 200,
+    "x" * 1000,
+]
+
+
+@pytest.mark.parametrize("query", ODD_QUERIES, ids=lambda q: repr(q[:20]))
+def test_odd_queries_never_fail(server: LiveServer, query: str) -> None:
+    for path in ("/api/search", "/search", "/search.ttl"):
+        response = server.get(path, params={"q": query})
+        assert response.status_code == 200, (path, response.text[:300])
+    result = api(server, q=query)
+    assert isinstance(result["total"], int)
+
+
+def test_queries_mean_what_they_say_despite_syntax_characters(server: LiveServer) -> None:
+    assert api(server, q="crime*")["total"] >= api(server, q="crime")["total"] > 0
+    assert api(server, q="((crime")["total"] == api(server, q="crime")["total"]
+    assert api(server, q="-crime")["total"] == 249 + len(PUBLIC_EXTRA)  # nothing to look for: everything
+    assert "at least one word" in " ".join(api(server, q="-crime")["notices"])
+    assert api(server, q="").get("total") == 249 + len(PUBLIC_EXTRA)
+
+
+def test_a_ten_thousand_character_query_gets_a_clear_message(server: LiveServer) -> None:
+    long = "crime " * 1700  # 10,200 characters
+    # POSTed (form or JSON), it reaches the application: a 400 saying what is wrong
+    for response in (
+        requests.post(server.url + "/api/search", data={"q": long}, timeout=30),
+        requests.post(server.url + "/api/search", json={"q": long, "theme": ["health"]}, timeout=30),
+    ):
+        assert response.status_code == 400
+        assert "10,200 characters long; at most 1,000" in response.json()["error"]["message"]
+    # in a URL it is longer than the server reads (8,190 bytes): a 414 that says so
+    response = server.get("/api/search", params={"q": "x" * 10_000})
+    assert response.status_code == 414 and "too large" in response.text
+    # shorter but still too long: our own 400, in the format asked for
+    for path in ("/api/search", "/search.json"):
+        response = server.get(path, params={"q": "crime " * 1000})
+        assert response.status_code == 400
+        assert "at most 1,000" in response.json()["error"]["message"]
+    page = server.get("/search", params={"q": "x" * 5000})
+    assert page.status_code == 400 and "at most 1,000" in page.text
+
+
+def test_posted_searches_equal_get_searches(server: LiveServer) -> None:
+    got = api(server, q="crime", theme="crime-and-community-safety")
+    posted = requests.post(
+        server.url + "/api/search", json={"q": "crime", "theme": ["crime-and-community-safety"]}, timeout=30
+    )
+    assert posted.status_code == 200 and posted.json()["results"] == got["results"]
+    bad = requests.post(server.url + "/api/search", json=["crime"], timeout=30)
+    assert bad.status_code == 400 and "must be an object" in bad.json()["error"]["message"]
+
+
+def test_many_words_are_capped_with_a_notice(server: LiveServer) -> None:
+    result = api(server, q=" ".join(f"word{i}" for i in range(60)))
+    assert any("first 32 words" in n for n in result["notices"])
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({"theme": "no-such-theme"}, 200, "no theme 'no-such-theme'"),
+        ({"publisher": "x" * 300}, 200, "no publisher"),
+        ({"page": "999999"}, 200, "beyond the last page"),
+        ({"q": "crime", "page": "3"}, 200, "beyond the last page"),
+        ({"page": "0"}, 400, "page must be between"),
+        ({"page": "-1"}, 400, "page must be between"),
+        ({"page": "abc"}, 400, "page must be a whole number"),
+        ({"page": "1" * 30}, 400, "page must be between"),
+        ({"per_page": "1000"}, 400, "per_page must be between"),
+        ({"per_page": "0"}, 400, "per_page must be between"),
+        ({"sort": "bogus"}, 400, "sort must be one of"),
+        ({"unknown": "ignored"}, 200, None),
+    ],
+)
+def test_bad_parameters_get_a_clear_answer(server: LiveServer, params: dict, status: int, message: str | None) -> None:
+    response = server.get("/api/search", params=params)
+    assert response.status_code == status, response.text[:300]
+    body = response.json()
+    text = json.dumps(body)
+    if message:
+        assert message in text
+    if status == 200:
+        assert body["results"] == [] or body["total"] > 0
+    html = server.get("/search", params=params)
+    assert html.status_code == status
+    if message:
+        assert message.replace("'", "&#39;") in html.text or message in html.text
+
+
+def test_unknown_filter_value_is_ignored_not_applied(server: LiveServer) -> None:
+    result = api(server, theme=["no-such-theme", "health"])
+    assert result["total"] == csv_theme_counts()["health"]
+    assert any("no-such-theme" in n for n in result["notices"])
+
+
+def test_sort_by_relevance_without_a_query_falls_back_to_recent(server: LiveServer) -> None:
+    assert api(server, sort="relevance")["query"]["sort"] == "updated"
+
+
+def test_search_survives_concurrent_requests(server: LiveServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = list(QUALITY) * 3
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(
+                lambda q: requests.get(server.url + "/api/search", params={"q": q}, timeout=30).status_code, queries
+            )
+        )
+    assert set(statuses) == {200}
+
+
+def test_a_new_generation_is_searched_at_once(server: LiveServer, tmp_path: Path) -> None:
+    """The index is rebuilt in the same publish as the store: a dataset withdrawn from its source is gone
+    from search as soon as the load returns, and a new one is found."""
+    base = server.url
+    changed = [d for d in EXTRA if d["id"] != "zeb06"] + [
+        _dataset("zeb07", "Puffin crossings", "Pedestrian user-friendly intelligent crossings.", GLA, ["puffin.csv"])
+    ]
+    export = tmp_path / "changed.json"
+    export.write_text(json.dumps(changed))
+    dfl("--base", base, "load", "datapress", str(export), "--source", EXTRA_SOURCE, "--store", str(server.data_dir))
+    try:
+        assert titles(api(server, q="puffin")) == ["Puffin crossings"]
+        assert api(server, q="pelican")["total"] == 0
+    finally:
+        original = tmp_path / "original.json"
+        original.write_text(json.dumps(EXTRA))
+        dfl(
+            "--base",
+            base,
+            "load",
+            "datapress",
+            str(original),
+            "--source",
+            EXTRA_SOURCE,
+            "--store",
+            str(server.data_dir),
+        )
+    assert titles(api(server, q="pelican")) == ["Pelican crossings"]

@@ -1,0 +1,443 @@
+"""The public endpoint is safe to expose: every way into a restricted graph is closed, SERVICE and
+updates are refused, long queries are killed, the concurrency cap answers 503 with Retry-After, and
+result caps are flagged, never silent. Over HTTP against `dfl serve` with small limits.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import csv
+import io
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import LiveServer, dfl, free_port, live_server
+from pyoxigraph import QueryResultsFormat, parse_query_results
+
+TIMEOUT = 3.0
+LIMITS = {
+    "DFL_QUERY_TIMEOUT": str(TIMEOUT),
+    "DFL_MAX_CONCURRENT_QUERIES": "2",
+    "DFL_MAX_LONG_QUERIES": "1",
+    "DFL_SLOW_QUERY_AFTER": "0.5",
+    "DFL_MAX_RESULT_ROWS": "50",
+    "DFL_MAX_RESULT_BYTES": "20000",
+    "DFL_MAX_QUERY_LENGTH": "2000",
+}
+EX = "http://example.org/"
+SECRET = "SECRET-MARKER"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def _write_graphs(directory: Path, base: str) -> tuple[Path, Path]:
+    public, restricted = directory / "public.nq", directory / "restricted.nq"
+    with public.open("w") as out:
+        for i in range(300):
+            out.write(f'<{EX}thing/{i}> <{EX}p> "value {i}" <{base}/graph/test-public> .\n')
+        for i in range(40):
+            out.write(f'<{EX}long/{i}> <{EX}text> "{"x" * 1000}" <{base}/graph/test-public> .\n')
+    with restricted.open("w") as out:
+        for i in range(20):
+            out.write(f'<{EX}secret/{i}> <{EX}p> "{SECRET} {i}" <{base}/graph/test-secret> .\n')
+            out.write(f'<{EX}thing/{i}> <{EX}hidden> "{SECRET} about a public thing" <{base}/graph/test-secret> .\n')
+    return public, restricted
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("sparql-safety")
+    data_dir = root / "catalogue"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    public, restricted = _write_graphs(root, base)
+    dfl("--base", base, "restore", str(public), "--public", "--store", str(data_dir))
+    dfl("--base", base, "restore", str(restricted), "--store", str(data_dir))
+    with live_server(data_dir, port, env=LIMITS) as running:
+        yield running
+        workers = _query_workers(running.process.pid)
+        assert workers, "the server runs its queries in worker processes"
+    # Shutting the server down leaves no query worker behind.
+    deadline = time.monotonic() + 5
+    while _alive(workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(workers), f"query workers left behind: {_alive(workers)}"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def _query_workers(master: int) -> list[int]:
+    workers = []
+    for web in _children(master):
+        for child in _children(web):
+            try:
+                if b"dfl_graph.sparql.worker" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    workers.append(child)
+            except OSError:
+                pass
+    return workers
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+def query(
+    server: LiveServer, text: str, accept: str = "application/sparql-results+json", **params
+) -> requests.Response:
+    return requests.post(
+        server.url + "/sparql", data={"query": text, **params}, headers={"Accept": accept}, timeout=TIMEOUT + 20
+    )
+
+
+def bindings(response: requests.Response) -> list[dict]:
+    assert response.status_code == 200, response.text
+    return response.json()["results"]["bindings"]
+
+
+def test_public_data_is_there(server: LiveServer) -> None:
+    rows = bindings(query(server, f"SELECT ?o WHERE {{ <{EX}thing/1> <{EX}p> ?o }}"))
+    assert [r["o"]["value"] for r in rows] == ["value 1"]
+
+
+# -- every way into a restricted graph -------------------------------------------------------------------
+def _secret_graph(server: LiveServer) -> str:
+    return server.url + "/graph/test-secret"
+
+
+def _public_graph(server: LiveServer) -> str:
+    return server.url + "/graph/test-public"
+
+
+# Each way in asks for the restricted triples (the ones whose object mentions the secret marker): the
+# answer must be empty, whatever the format, so a leak cannot hide past the row cap.
+LEAK = f'FILTER(CONTAINS(STR(?o), "{SECRET}"))'
+WAYS_IN = {
+    "default graph": "SELECT * WHERE { ?s ?p ?o LEAK }",
+    "FROM": "SELECT * FROM <SECRET_GRAPH> WHERE { ?s ?p ?o LEAK }",
+    "FROM NAMED": "SELECT * FROM NAMED <SECRET_GRAPH> WHERE { GRAPH ?g { ?s ?p ?o LEAK } }",
+    "FROM and FROM NAMED": (
+        "SELECT * FROM <SECRET_GRAPH> FROM NAMED <SECRET_GRAPH> WHERE { { ?s ?p ?o LEAK } UNION "
+        "{ GRAPH ?g { ?s ?p ?o LEAK } } }"
+    ),
+    "FROM with a prefix": "PREFIX g: <ORIGIN/graph/> SELECT * FROM g:test-secret WHERE { ?s ?p ?o LEAK }",
+    "FROM with BASE": "BASE <ORIGIN/graph/> SELECT * FROM <test-secret> WHERE { ?s ?p ?o LEAK }",
+    "GRAPH ?g": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o LEAK } }",
+    "GRAPH <restricted>": "SELECT * WHERE { GRAPH <SECRET_GRAPH> { ?s ?p ?o } }",
+    "GRAPH <system>": "SELECT * WHERE { GRAPH <ORIGIN/graph/system> { ?s ?p ?o } }",
+    "GRAPH in EXISTS": "SELECT * WHERE { BIND(1 AS ?x) FILTER EXISTS { GRAPH <SECRET_GRAPH> { ?s ?p ?o } } }",
+    "GRAPH in a subquery": "SELECT * WHERE { { SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o LEAK } } } }",
+    "GRAPH in OPTIONAL": "SELECT * WHERE { BIND(1 AS ?x) OPTIONAL { GRAPH ?g { ?s ?p ?o LEAK } } FILTER(BOUND(?o)) }",
+    "DESCRIBE a restricted subject": f"DESCRIBE <{EX}secret/1>",
+    "CONSTRUCT from GRAPH ?g": "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o LEAK } }",
+    "CONSTRUCT FROM": "CONSTRUCT { ?s ?p ?o } FROM <SECRET_GRAPH> WHERE { ?s ?p ?o }",
+}
+
+
+def _fill(text: str, server: LiveServer) -> str:
+    return text.replace("LEAK", LEAK).replace("SECRET_GRAPH", _secret_graph(server)).replace("ORIGIN", server.url)
+
+
+@pytest.mark.parametrize("way", list(WAYS_IN))
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/csv"])
+def test_no_way_into_a_restricted_graph(server: LiveServer, way: str, accept: str) -> None:
+    text = _fill(WAYS_IN[way], server)
+    graph = text.startswith(("DESCRIBE", "CONSTRUCT"))
+    response = query(server, text, accept="application/n-triples" if graph else accept)
+    assert response.status_code == 200, response.text
+    assert SECRET not in response.text
+    assert "test-secret" not in response.text
+    assert "/graph/system" not in response.text
+    if graph:
+        assert response.text.strip() == ""
+    elif accept == "application/sparql-results+json":
+        assert response.json()["results"]["bindings"] == []
+    # The same shape of query does find public data: the refusal is by graph, not by query.
+    public = text.replace(LEAK, "").replace(_secret_graph(server), _public_graph(server))
+    if way not in ("GRAPH <system>", "DESCRIBE a restricted subject"):
+        assert query(server, public, accept="application/n-triples" if graph else accept).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("default", "named"),
+    [
+        (["{secret}"], []),
+        ([], ["{secret}"]),
+        (["{secret}", "{public}"], ["{secret}"]),
+        (["{base}/graph/system"], ["{base}/graph/system"]),
+    ],
+)
+def test_protocol_dataset_never_widens(server: LiveServer, default: list[str], named: list[str]) -> None:
+    values = {"secret": _secret_graph(server), "public": _public_graph(server), "base": server.url}
+    params = {
+        "default-graph-uri": [d.format(**values) for d in default],
+        "named-graph-uri": [n.format(**values) for n in named],
+    }
+    for text in ("SELECT * WHERE { ?s ?p ?o }", "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        response = requests.get(
+            server.url + "/sparql", params={"query": text, **params}, headers={"Accept": "text/csv"}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        assert SECRET not in response.text and "/graph/system" not in response.text
+
+
+def test_protocol_dataset_keeps_public_graphs(server: LiveServer) -> None:
+    """Within the public graphs the protocol dataset is honoured: the public graph named alongside a
+    restricted one is queried, the restricted one is just empty."""
+    response = requests.get(
+        server.url + "/sparql",
+        params={
+            "query": f"ASK {{ <{EX}thing/1> <{EX}p> ?o }}",
+            "default-graph-uri": [_secret_graph(server), _public_graph(server)],
+        },
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    assert response.json()["boolean"] is True
+    only_secret = requests.get(
+        server.url + "/sparql",
+        params={"query": f"ASK {{ <{EX}thing/1> <{EX}p> ?o }}", "default-graph-uri": _secret_graph(server)},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    assert only_secret.json()["boolean"] is False
+
+
+def test_graph_listing_shows_only_public_graphs(server: LiveServer) -> None:
+    rows = bindings(query(server, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
+    assert {r["g"]["value"] for r in rows} == {_public_graph(server)}
+
+
+def test_named_query_api_sees_only_public_graphs(server: LiveServer) -> None:
+    response = requests.get(server.url + "/api/queries/quads-per-graph", timeout=30)
+    if response.status_code == 404:
+        pytest.skip("no quads-per-graph named query in queries/")
+    assert response.status_code == 200, response.text
+    assert "test-secret" not in response.text and "/graph/system" not in response.text
+
+
+# -- SERVICE --------------------------------------------------------------------------------------------
+SERVICE_QUERIES = {
+    "plain": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "lower case": "select * where { service <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "SILENT": "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    "variable endpoint": "SELECT * WHERE { BIND(<http://127.0.0.1:9/> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+    "in OPTIONAL": "SELECT * WHERE { ?x ?y ?z OPTIONAL { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
+    "in UNION": "SELECT * WHERE { { ?x ?y ?z } UNION { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
+    "in MINUS": "SELECT * WHERE { ?x ?y ?z MINUS { SERVICE <http://127.0.0.1:9/> { ?x ?p ?o } } }",
+    "in FILTER EXISTS": "SELECT * WHERE { ?x ?y ?z FILTER EXISTS { SERVICE <http://127.0.0.1:9/> { ?x ?p ?o } } }",
+    "in a subquery": "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } } }",
+    "deeply nested": "SELECT * WHERE { { { OPTIONAL { { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } } } } }",
+    "in GRAPH": "SELECT * WHERE { GRAPH ?g { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
+    "in CONSTRUCT": "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "in ASK": "ASK { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "unicode escape": "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    "hidden behind a less-than": "SELECT * WHERE { ?x ?y ?z FILTER(1<2)SERVICE?e#>\n{ ?s ?p ?o } }",
+    "after a comment": "SELECT * WHERE { # a comment\n SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+}
+
+
+@pytest.mark.parametrize("name", list(SERVICE_QUERIES))
+def test_service_is_refused(server: LiveServer, name: str) -> None:
+    response = query(server, SERVICE_QUERIES[name])
+    assert response.status_code == 400, response.text
+    assert "SERVICE" in response.text
+
+
+def test_service_in_strings_iris_and_names_is_not_refused(server: LiveServer) -> None:
+    text = (
+        f'PREFIX service: <{EX}> SELECT ?service WHERE {{ ?service <{EX}service> "SERVICE" . '
+        "?service service:SERVICE ?o } # SERVICE <http://x>"
+    )
+    assert query(server, text).status_code == 200
+
+
+def test_query_workers_cannot_open_network_sockets(tmp_path: Path) -> None:
+    """The second guard: even a SERVICE that got past the check fails, in the kernel, at socket(); the
+    host it names never sees a connection."""
+    from dfl_graph.sparql.limits import Limits
+    from dfl_graph.sparql.pool import QueryPool
+
+    data_dir = tmp_path / "catalogue"
+    nquads = tmp_path / "one.nq"
+    nquads.write_text(f"<{EX}a> <{EX}b> <{EX}c> <{EX}g> .\n")
+    dfl("restore", str(nquads), "--public", "--store", str(data_dir))
+    generation = next((data_dir / "generations").iterdir())
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(1.0)
+    port = listener.getsockname()[1]
+    pool = QueryPool(Limits(timeout=20), data_dir)
+    try:
+        started = pool.run(
+            {
+                "store": str(generation / "store"),
+                "query": f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+                "default_graphs": [],
+                "named_graphs": [],
+                "formats": {"solutions": "json"},
+                "max_rows": 10,
+                "max_bytes": 10_000,
+            }
+        )
+        assert started.header["status"] != 200
+        assert "permission denied" in started.header["error"].lower(), started.header
+        assert pool.network_denied is True
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    finally:
+        pool.close()
+        listener.close()
+
+
+# -- updates ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "params": {"update": "CLEAR ALL"}},
+        {"method": "POST", "data": {"update": "CLEAR ALL"}},
+        {"method": "POST", "data": "DROP ALL", "headers": {"Content-Type": "application/sparql-update"}},
+        {"method": "POST", "data": {"query": "INSERT DATA { <http://example.org/x> <http://example.org/y> 1 }"}},
+        {"method": "POST", "data": {"query": "LOAD <http://127.0.0.1:9/data.ttl>"}},
+        {"method": "POST", "data": {"query": "PREFIX ex: <http://example.org/> DELETE WHERE { ?s ?p ?o }"}},
+        {"method": "GET", "params": {"query": "CLEAR GRAPH <http://example.org/g>"}},
+    ],
+    ids=["GET update", "POST form update", "POST sparql-update", "INSERT as query", "LOAD", "DELETE", "CLEAR"],
+)
+def test_updates_are_refused(server: LiveServer, request_kwargs: dict) -> None:
+    response = requests.request(url=server.url + "/sparql", timeout=30, **request_kwargs)
+    assert response.status_code == 400, response.text
+    assert "read-only" in response.text
+    assert len(bindings(query(server, f"SELECT * WHERE {{ <{EX}thing/1> ?p ?o }}"))) == 1
+
+
+# -- sizes -----------------------------------------------------------------------------------------------
+def test_huge_queries_are_refused(server: LiveServer) -> None:
+    huge = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 3000
+    assert query(server, huge).status_code == 413
+    direct = requests.post(
+        server.url + "/sparql", data=huge.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
+    )
+    assert direct.status_code == 413
+    get = requests.get(server.url + "/sparql", params={"query": huge}, timeout=30)
+    assert get.status_code == 414
+    assert "2000" in get.text
+
+
+def test_row_cap_is_flagged(server: LiveServer) -> None:
+    text = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }}"
+    for accept, fmt in [
+        ("application/sparql-results+json", QueryResultsFormat.JSON),
+        ("application/sparql-results+xml", QueryResultsFormat.XML),
+        ("text/csv", None),
+        ("text/tab-separated-values", QueryResultsFormat.TSV),
+    ]:
+        response = query(server, text, accept=accept)
+        assert response.status_code == 200
+        assert response.headers["X-DFL-Truncated"] == "rows; limit=50"
+        if fmt is None:  # CSV is lossy: pyoxigraph does not read it back
+            rows = list(csv.reader(io.StringIO(response.text)))
+            assert rows[0] == ["s", "o"] and len(rows) == 51
+        else:
+            assert len(list(parse_query_results(response.content, fmt))) == 50, "a complete document of 50 rows"
+    graph = query(server, f"CONSTRUCT WHERE {{ ?s <{EX}p> ?o }}", accept="text/turtle")
+    assert graph.headers["X-DFL-Truncated"] == "rows; limit=50"
+
+
+def test_byte_cap_is_flagged(server: LiveServer) -> None:
+    response = query(server, f"SELECT ?s ?t WHERE {{ ?s <{EX}text> ?t }}")
+    assert response.status_code == 200
+    assert response.headers["X-DFL-Truncated"] == "bytes; limit=20000"
+    assert len(response.content) <= 20000
+    rows = list(parse_query_results(response.content, QueryResultsFormat.JSON))
+    assert 0 < len(rows) < 40
+    graph = query(server, f"CONSTRUCT WHERE {{ ?s <{EX}text> ?t }}", accept="application/rdf+xml")
+    assert graph.headers["X-DFL-Truncated"] == "bytes; limit=20000" and len(graph.content) <= 20000
+
+
+def test_small_results_are_not_flagged(server: LiveServer) -> None:
+    response = query(server, f"SELECT ?o WHERE {{ <{EX}thing/1> ?p ?o }}")
+    assert "X-DFL-Truncated" not in response.headers
+
+
+# -- time limits and the concurrency cap -----------------------------------------------------------------
+def test_runaway_query_is_killed_while_others_are_served(server: LiveServer) -> None:
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        started = time.monotonic()
+        runaway = pool.submit(query, server, RUNAWAY)
+        time.sleep(0.8)  # the runaway is running (and has moved to the long lane)
+        benign = query(server, f"SELECT ?o WHERE {{ <{EX}thing/2> <{EX}p> ?o }}")
+        assert benign.status_code == 200, benign.text
+        assert not runaway.done(), "the benign query was answered while the runaway still ran"
+        assert [r["o"]["value"] for r in benign.json()["results"]["bindings"]] == ["value 2"]
+        response = runaway.result()
+        elapsed = time.monotonic() - started
+    assert response.status_code == 504, response.text
+    assert "stopped after 3 seconds" in response.text
+    assert elapsed < TIMEOUT + 2, f"the runaway was answered after {elapsed:.1f} s (limit {TIMEOUT} s + 2 s)"
+    # Its worker was replaced: the endpoint keeps answering.
+    assert query(server, "ASK { ?s ?p ?o }").json()["boolean"] is True
+
+
+def test_concurrency_cap_answers_503_with_retry_after(server: LiveServer) -> None:
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        started = time.monotonic()
+        futures = [pool.submit(query, server, RUNAWAY.replace("?l }", f"?l }} # {i}")) for i in range(5)]
+        responses = [f.result() for f in futures]
+        elapsed = time.monotonic() - started
+    statuses = sorted(r.status_code for r in responses)
+    assert 503 in statuses, statuses
+    assert set(statuses) <= {503, 504}, statuses
+    for response in responses:
+        if response.status_code == 503:
+            assert int(response.headers["Retry-After"]) >= 1
+            assert "try again" in response.text
+    assert elapsed < TIMEOUT + 2 + 1
+
+
+def test_server_survives_a_killed_web_worker(server: LiveServer) -> None:
+    """A web process killed outright (no clean-up) takes its query workers with it."""
+    web = _children(server.process.pid)
+    workers_before = {w for w in _query_workers(server.process.pid)}
+    victim = web[0]
+    victim_workers = [w for w in workers_before if w in _children(victim)]
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(victim_workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(victim_workers)
+    # gunicorn starts a new web process; the endpoint answers.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if query(server, "ASK { ?s ?p ?o }").status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    assert query(server, "ASK { ?s ?p ?o }").json()["boolean"] is True
