@@ -9,6 +9,7 @@ import pyshacl
 import rdflib
 from pyoxigraph import NamedNode, RdfFormat, Store, serialize
 
+from dfl_graph.datatypes import all_published
 from dfl_graph.vocabularies import ONTOLOGY_DIR
 
 SHAPES = {
@@ -79,7 +80,7 @@ def data_graph(store: Store, graphs: list[NamedNode]) -> rdflib.Graph:
     """The union of the given graphs as one rdflib graph (shapes see records and vocabularies together)."""
     data = rdflib.Graph()
     for graph in graphs:
-        triples = (q.triple for q in store.quads_for_pattern(None, None, None, graph))
+        triples = all_published(q.triple for q in store.quads_for_pattern(None, None, None, graph))
         data.parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
     return data
 

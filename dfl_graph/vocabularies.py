@@ -70,6 +70,16 @@ class Vocabularies:
         return result
 
     @cached_property
+    def themes_by_eu_exact_match(self) -> dict[str, list[str]]:
+        """EU data-theme code -> the London themes that are skos:exactMatch of it (no looser matches)."""
+        result: dict[str, list[str]] = {}
+        for theme_id, iri in self.themes.items():
+            for t in self._triples:
+                if t.subject == iri and t.predicate == SKOS.exactMatch:
+                    result.setdefault(t.object.value.rsplit("/", 1)[-1], []).append(theme_id)
+        return result
+
+    @cached_property
     def theme_by_label(self) -> dict[str, str]:
         """Lower-cased label (preferred or alternative) -> London theme id."""
         by_label: dict[str, str] = {}

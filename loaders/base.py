@@ -11,6 +11,9 @@ from typing import Any, ClassVar
 from dfl_graph.records import DatasetRecord, Problem
 from dfl_graph.vocabularies import Vocabularies
 
+UNCLASSIFIED = "unclassified"  # ontology/themes.ttl: for records whose source gives no topic
+NO_DESCRIPTION = "The source of this dataset gives no description."
+
 
 class LoadError(Exception):
     """A source that cannot be read at all: names the file and, where known, the position."""
@@ -50,10 +53,37 @@ class Loader(ABC):
             raise LoadError(path, "no such file")
         if path.stat().st_size == 0:
             raise LoadError(path, "the file is empty")
-        records = list(self.records(path))
+        records = [self.fit_to_profile(record) for record in self.records(path)]
         if not records:
             raise LoadError(path, f"no datasets found: is this a {self.name} file?")
         return records
+
+    def fit_to_profile(self, record: DatasetRecord) -> DatasetRecord:
+        """What every source's record needs before it can be published under the DfL profile of
+        DCAT-AP 3, each change reported as a problem so nothing is silently made up:
+
+        - a theme: London themes that are an exact match of the record's EU themes, else
+          "Unclassified" (never a guessed subject);
+        - a description (DCAT-AP mandatory): a sentence saying the source gave none;
+        - distributions need an access URL (DCAT-AP mandatory): one with no URL at all, and no
+          landing page to fall back on, gives no access to anything and is left out.
+        """
+        if not record.themes:
+            exact = self.vocabularies.themes_by_eu_exact_match
+            record.themes = list(dict.fromkeys(t for code in record.eu_themes for t in exact.get(code, ())))
+            if not record.themes:
+                record.themes = [UNCLASSIFIED]
+                self.problem(record.id, "theme", "no London theme: filed under 'Unclassified'")
+        if not record.description:
+            record.description = NO_DESCRIPTION
+            self.problem(record.id, "description", "no description: published with a note saying so")
+        if not record.landing_page:
+            kept = [d for d in record.distributions if d.access_url or d.download_url]
+            for dropped in record.distributions:
+                if dropped not in kept:
+                    self.problem(record.id, "distribution", f"{dropped.id}: no access or download URL: left out")
+            record.distributions = kept
+        return record
 
 
 def read_json(path: Path) -> Any:

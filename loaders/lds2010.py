@@ -17,7 +17,6 @@ from dfl_graph.records import DatasetRecord, When
 from loaders.base import Loader, LoadError
 
 DATASTORE_2010 = "http://data.london.gov.uk"
-UNCLASSIFIED = "unclassified"  # ontology/themes.ttl: the theme for records whose source names none
 COLUMNS = ("node_id", "path", "title", "date", "categories", "description")
 
 
@@ -61,10 +60,6 @@ class Lds2010Loader(Loader):
                 record.themes.append(theme)
             else:
                 self.problem(record_id, "categories", f"unknown category {category!r}")
-        if not record.themes:
-            # the profile wants a theme; the listing gives none, so say exactly that rather than guess
-            record.themes.append(UNCLASSIFIED)
-            self.problem(record_id, "categories", "no category in the listing: filed under 'Unclassified'")
         if row["date"].strip():
             try:
                 month = datetime.strptime(row["date"].strip().title(), "%B %Y")

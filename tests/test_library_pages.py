@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import rdflib
-from rdflib.compare import isomorphic
 from conftest import DEFAULT_CSV, LiveServer
 from pyoxigraph import RdfFormat, parse
+from rdflib.compare import isomorphic
 
 from dfl_graph.uris import slugify
 
@@ -262,7 +262,7 @@ def test_nothing_acceptable_is_a_406_and_head_works(default_server: LiveServer) 
     assert default_server.get("/index.ttl").status_code == 404
 
 
-# -- the dataset list partial other pages use ---------------------------------------------------------------------------
+# -- the dataset list partial other pages use -----------------------------------------------------------------
 def test_dataset_list_partial_pages_a_themes_datasets(default_server: LiveServer) -> None:
     from flask import render_template
 

@@ -374,7 +374,7 @@ def test_the_index_file_holds_no_restricted_text(server: LiveServer) -> None:
     assert "quagga" not in texts and "Zebra crossings" in texts
 
 
-# -- bad input: a clear message or sensible results, never a 500 ---------------------------------------------------------
+# -- bad input: a clear message or sensible results, never a 500 -----------------------------------------------
 ODD_QUERIES = [
     "",
     " ",

@@ -43,7 +43,7 @@ CREATE TABLE docs (
   title TEXT NOT NULL, keywords TEXT NOT NULL, description TEXT NOT NULL,
   publisher TEXT NOT NULL, themes TEXT NOT NULL, boroughs TEXT NOT NULL,
   facets TEXT NOT NULL,
-  lens TEXT NOT NULL              -- token counts of the text columns, space-separated
+  {", ".join(f"len_{c} INTEGER NOT NULL" for c in TEXT_COLUMNS)}  -- token counts, for BM25's length norm
 );
 CREATE VIRTUAL TABLE fts USING fts5(
   {", ".join(TEXT_COLUMNS)}, facets, content='docs', content_rowid='rowid',
@@ -163,7 +163,7 @@ def _docs(catalogue: sqlite3.Connection, ranks: dict[int, int], values: _Values,
             title.casefold(),
             *(text[c] for c in TEXT_COLUMNS),
             " ".join(f"{FACET_TOKEN}{code}" for code in codes),
-            " ".join(map(str, lengths)),
+            *lengths,
         )
 
 
@@ -181,7 +181,7 @@ def build_search_index(snapshot: Snapshot, target: Path, previous: Path | None, 
         db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;" + SCHEMA)
         ranks = _rank_order(catalogue)
         values = _Values(len(ranks))
-        columns = 6 + len(TEXT_COLUMNS) + 2
+        columns = 6 + 2 * len(TEXT_COLUMNS) + 1
         db.executemany(
             f"INSERT INTO docs VALUES ({','.join('?' * columns)})", _docs(catalogue, ranks, values, snapshot.uris.base)
         )

@@ -114,6 +114,7 @@ class SearchIndex:
             raise FileNotFoundError(f"{self.path}: this generation has no search index (republish with `dfl load`)")
         self._local = threading.local()
         self._lock = threading.Lock()
+        self.candidates = CANDIDATES  # matches scored when a query matches more (see the module docstring)
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         self.documents = int(meta["documents"])
         self.last_current = int(meta["last_current_rowid"])
@@ -249,7 +250,9 @@ class SearchIndex:
     def _value_with(self, code: int, counted: list[FacetValue] | None, selected: bool) -> FacetValue:
         value = self.values[code]
         count = next((v.count for v in counted or () if v.key == value.key), None)
-        return FacetValue(value.facet, value.key, value.iri, value.label, value.count if count is None else count, selected)
+        return FacetValue(
+            value.facet, value.key, value.iri, value.label, value.count if count is None else count, selected
+        )
 
     # -- facet counts -------------------------------------------------------------------------------------
     def _match_bitmap(self, text_expr: str | None) -> int:
@@ -316,8 +319,9 @@ class SearchIndex:
     # -- ranking ------------------------------------------------------------------------------------------
     def _candidates(self, expr: str, limit: int) -> list[tuple]:
         marks = ", ".join(f"highlight(fts, {i}, char(1), char(2))" for i in range(len(TEXT_COLUMNS)))
+        lengths = ", ".join(f"docs.len_{c}" for c in TEXT_COLUMNS)
         return self.db.execute(
-            f"SELECT fts.rowid, {marks}, docs.lens FROM fts JOIN docs ON docs.rowid = fts.rowid "
+            f"SELECT fts.rowid, {marks}, {lengths} FROM fts JOIN docs ON docs.rowid = fts.rowid "
             "WHERE fts MATCH ? ORDER BY fts.rowid LIMIT ?",
             (expr, limit),
         ).fetchall()
@@ -327,7 +331,7 @@ class SearchIndex:
     ) -> tuple[list[tuple[int, float]], bool]:
         """(rowid, score) best first, and whether every match was scored."""
         match_expr = _and(query.expression(), filter_expr)
-        budget = max(CANDIDATES, 2 * needed)
+        budget = max(self.candidates, 2 * needed)
         if total <= budget:
             rows = self._candidates(match_expr, total)
             exhaustive = True
@@ -338,12 +342,9 @@ class SearchIndex:
                 seen = {r[0] for r in rows}
                 rows += [r for r in self._candidates(match_expr, budget) if r[0] not in seen]
             exhaustive = False
-        scorer = _Scorer(self, query.terms)
-        scored = []
-        for row in rows:
-            rowid = row[0]
-            lengths = [int(x) for x in row[-1].split()]
-            scored.append((rowid > self.last_current, -scorer.score(row[1:-1], lengths), rowid))
+        score = _Scorer(self, query.terms).score
+        last_current = self.last_current
+        scored = [(row[0] > last_current, -score(row), row[0]) for row in rows]
         scored.sort()
         return [(rowid, -negative) for _demoted, negative, rowid in scored], exhaustive
 
@@ -400,7 +401,9 @@ class SearchIndex:
             iri, record_json = docs[rowid]
             record = json.loads(record_json)
             title, snippet = snippets.get(rowid) or (record.get("title", ""), _shorten(record.get("description", "")))
-            hits.append(Hit(rowid, iri, record, score, marked_html(title), marked_html(snippet), rowid > self.last_current))
+            hits.append(
+                Hit(rowid, iri, record, score, marked_html(title), marked_html(snippet), rowid > self.last_current)
+            )
         return hits
 
     # -- lists for pages ---------------------------------------------------------------------------------------
@@ -425,34 +428,37 @@ class _Scorer:
                 df = min(index.term_frequency(s, prefix and i == len(stems) - 1) for i, s in enumerate(stems))
             self.idf.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.term_weights[len(self.idf)])
         self.single = len(self.terms) == 1
-        self.weights = [WEIGHTS[c] for c in TEXT_COLUMNS]
-        self.averages = [max(index.average_lengths[c], 1.0) for c in TEXT_COLUMNS]
+        # per column: weight, and BM25's length norm k1 * (1 - b + b * length / average) as fixed + per token
+        self.columns = [
+            (i, WEIGHTS[c], K1 * (1 - B), K1 * B / max(index.average_lengths[c], 1.0))
+            for i, c in enumerate(TEXT_COLUMNS)
+        ]
 
     def frequencies(self, marked: str) -> list[int]:
         """How often each term occurs in a highlighted column."""
         counts = [0] * len(self.terms)
-        spans = _SPAN.findall(marked)
-        if not spans:
-            return counts
-        if self.single:
-            stems, _ = self.terms[0]
-            counts[0] = max(1, sum(len(tokens(s)) for s in spans) // len(stems))
-            return counts
-        for span in spans:
+        for span in _SPAN.findall(marked):
             stemmed = STEMMER.stems(tokens(span))
             for i, (stems, prefix) in enumerate(self.terms):
                 counts[i] += _occurrences(stemmed, stems, prefix)
         return counts
 
-    def score(self, columns: Iterable[str], lengths: list[int]) -> float:
+    def score(self, row: tuple) -> float:
+        """Score a candidate row: (rowid, one highlight() per text column, one length per text column)."""
         total = 0.0
-        for c, marked in enumerate(columns):
+        lengths = len(TEXT_COLUMNS) + 1
+        for c, weight, fixed, per_token in self.columns:
+            marked = row[1 + c]
             if MARK_OPEN not in marked:
                 continue
-            norm = K1 * (1 - B + B * lengths[c] / self.averages[c])
+            norm = fixed + per_token * row[lengths + c]
+            if self.single:  # every marked span is an instance of the one term
+                tf = marked.count(MARK_OPEN)
+                total += weight * self.idf[0] * tf * (K1 + 1) / (tf + norm)
+                continue
             for i, tf in enumerate(self.frequencies(marked)):
                 if tf:
-                    total += self.weights[c] * self.idf[i] * tf * (K1 + 1) / (tf + norm)
+                    total += weight * self.idf[i] * tf * (K1 + 1) / (tf + norm)
         return total
 
 

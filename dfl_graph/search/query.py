@@ -21,8 +21,37 @@ MIN_PREFIX = 2
 TEXT_COLUMNS = ("title", "keywords", "description", "publisher", "themes", "boroughs")
 # Words that carry no meaning in a London data catalogue; dropped when the query has other words.
 STOPWORDS = frozenset(
-    "a an and are as at be by for from in into is it its of on or per the to with about all any "
-    "data dataset datasets london".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "per",
+        "the",
+        "to",
+        "with",
+        "about",
+        "all",
+        "any",
+        "data",
+        "dataset",
+        "datasets",
+        "london",
+    ]
 )
 _PIECE = re.compile(r'(-?)"([^"]*)"(\*?)|(\S+)')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -113,9 +142,7 @@ def parse_query(text: str | None) -> ParsedQuery:
     """Parse search-box text; raises :class:`QueryError` only for over-long input."""
     text = (text or "").strip()
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(
-            f"the search text is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} are allowed"
-        )
+        raise QueryError(f"the search text is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} are allowed")
     text = _CONTROL.sub(" ", text)
     items: list[tuple[str, Term | None, bool]] = []  # (kind, term, negated); kind "term" or "or"
     negate_next = False

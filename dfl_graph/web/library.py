@@ -86,7 +86,7 @@ def _posted_params() -> MultiDict:
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise BadRequest("a JSON search must be an object such as {\"q\": \"air quality\", \"theme\": [\"transport\"]}")
+            raise BadRequest('a JSON search must be an object such as {"q": "air quality", "theme": ["transport"]}')
         pairs = []
         for key, value in body.items():
             for item in value if isinstance(value, list) else [value]:
@@ -293,9 +293,7 @@ def home(suffix: str | None = None) -> Response:
             "chart-years", "Datasets by year of last update", [Bar(y, n) for y, n in model["by_year"]]
         ),
     }
-    html = render_template(
-        "library/home.html", model=model, charts=charts, nav_active="home", alternates=alternates
-    )
+    html = render_template("library/home.html", model=model, charts=charts, nav_active="home", alternates=alternates)
     return _respond(html.encode(), fmt, negotiated, alternates)
 
 
@@ -381,7 +379,9 @@ def result_triples(result: SearchResult) -> list[Triple]:
         Triple(view, HYDRA.last, page_iri(result.pages)),
     ]
     if result.query.describe():
-        triples.append(Triple(collection, DCT.title, Literal(f"Datasets matching {result.query.describe()}", language="en")))
+        triples.append(
+            Triple(collection, DCT.title, Literal(f"Datasets matching {result.query.describe()}", language="en"))
+        )
     if 1 < result.page <= result.pages:
         triples.append(Triple(view, HYDRA.previous, page_iri(result.page - 1)))
     if result.page < result.pages:
@@ -403,7 +403,9 @@ def _pager(result: SearchResult, pairs: list[tuple[str, str]]) -> list[dict]:
     for page in shown:
         if page - previous > 1:
             items.append({"gap": True})
-        items.append({"page": page, "href": request.script_root + search_href(pairs, page), "current": page == result.page})
+        items.append(
+            {"page": page, "href": request.script_root + search_href(pairs, page), "current": page == result.page}
+        )
         previous = page
     return items
 
@@ -416,7 +418,10 @@ def search(suffix: str | None = None) -> Response:
     index = search_index(snapshot())
     result = run_search(index, wanted)
     pairs = state_of(wanted)
-    alternates = {f: absolute(search_href(pairs, wanted.page, "/search" + ("" if f == HTML else f".{f.name}"))) for f in SEARCH_FORMATS}
+    alternates = {
+        f: absolute(search_href(pairs, wanted.page, "/search" + ("" if f == HTML else f".{f.name}")))
+        for f in SEARCH_FORMATS
+    }
     if fmt == JSON:
         return _respond(_json_bytes(result_json(result, index)), fmt, negotiated, alternates)
     if fmt != HTML:
@@ -460,7 +465,9 @@ def search(suffix: str | None = None) -> Response:
         hidden=[(k, v) for k, v in pairs if k not in ("q", "sort")],
         clear_href=request.script_root + search_href([("q", wanted.q)] if wanted.q else []),
         pager=_pager(result, pairs),
-        prev_href=request.script_root + search_href(pairs, result.page - 1) if 1 < result.page <= result.pages else None,
+        prev_href=request.script_root + search_href(pairs, result.page - 1)
+        if 1 < result.page <= result.pages
+        else None,
         next_href=request.script_root + search_href(pairs, result.page + 1) if result.page < result.pages else None,
         search_query=wanted.q,
         nav_active="search",

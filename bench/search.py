@@ -1,0 +1,362 @@
+"""Issue 5: the Library's search and pages.
+
+* search p50/p99 (the search index read in-process: ranked page of 20, total, snippets; and the same with
+  facet counts), at each size, over a fixed set of real-world queries;
+* side by side, a SPARQL ``CONTAINS`` scan of titles and descriptions for the same keywords on the same
+  store (``queries/search-text-scan.rq``);
+* the search index's build time and size (built in the publish step of ``dfl load``);
+* at the HTTP size, p50 of the home page, search-with-facets, and publisher, theme and borough pages
+  over HTTP from the production server (``dfl serve``, gunicorn);
+* how close the bounded ranking is to exhaustive BM25 for queries that match more than the candidates.
+
+python -m bench.search [--sizes 100000 1000000] [--http-size 100000]
+python -m bench.search --n 20000          # a quick smoke run: one size, everything at it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+
+from bench.common import DFL, ROOT, WORK, append_results, generated_export, markdown_table, timed
+
+BASE_PORT = 8797
+QUERIES = [
+    "crime",
+    "housing",
+    "population projections",
+    "air quality",
+    "underground",
+    "schools",
+    "obesity",
+    "recycling",
+    "planning applications",
+    "unemployment",
+    "empty homes",
+    "rough sleeping",
+    "fire incidents",
+    "knife crime",
+    "hate crime",
+    "house prices",
+    "private rents",
+    "cycle hire",
+    "electric vehicle charge points",
+    "noise complaints",
+    "life expectancy",
+    "free school meals",
+    "conservation areas",
+    "flood risk",
+    "fuel poverty",
+    "tree canopy",
+    "bus ridership",
+    "traffic flows",
+    "no2",
+    "deprivation",
+    "migration",
+    "gcse attainment",
+    "music venues",
+    "childcare",
+    "libraries",
+    "deaths",
+    "council tax",
+    "income",
+    "ward",
+    "london",
+]
+SCAN_KEYWORDS = ["crime", "obesity", "recycling", "libraries", "housing"]
+REPEATS = 5
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f}"
+
+
+def store_for(n: int) -> tuple[Path, str, float | None]:
+    """A store holding n generated datasets (made once, reused); returns (dir, base, load seconds or None)."""
+    base = f"http://127.0.0.1:{BASE_PORT}"
+    store = WORK / f"search-{n}"
+    marker = store / "bench-search.json"
+    if marker.exists() and json.loads(marker.read_text()).get("n") == n:
+        return store, base, None
+    shutil.rmtree(store, ignore_errors=True)
+    export = generated_export(n)
+    run = timed([*DFL, "--base", base, "load", "datapress", str(export), "--source", "gen", "--store", str(store)])
+    marker.write_text(json.dumps({"n": n, "load_seconds": run.seconds}))
+    return store, base, run.seconds
+
+
+def search_timings(store: Path) -> dict:
+    from dfl_graph.search import SearchRequest
+    from dfl_graph.search.index import SearchIndex
+    from dfl_graph.store import CatalogueReader
+
+    snapshot = CatalogueReader(store).snapshot()
+    index = SearchIndex(snapshot.index_dir)
+    index.bitmaps()  # loaded once per worker process, as in the server
+    plain, faceted, totals, exhaustive = [], [], {}, 0
+    for query in QUERIES:
+        for repeat in range(REPEATS):
+            index._matches.clear()  # no help from the per-worker cache of text matches
+            started = time.perf_counter()
+            result = index.search(SearchRequest(q=query, facets=False))
+            plain.append(time.perf_counter() - started)
+            index._matches.clear()
+            started = time.perf_counter()
+            index.search(SearchRequest(q=query, facets=True))
+            faceted.append(time.perf_counter() - started)
+            if repeat == 0:
+                totals[query] = result.total
+                exhaustive += result.exhaustive
+    db = sqlite3.connect(f"file:{index.path}?mode=ro", uri=True)
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    db.close()
+    return {
+        "index": index,
+        "snapshot": snapshot,
+        "plain": plain,
+        "faceted": faceted,
+        "totals": totals,
+        "exhaustive": exhaustive,
+        "build_seconds": float(meta["build_seconds"]),
+        "index_mb": index.path.stat().st_size / 2**20,
+    }
+
+
+def scan_timings(snapshot, keywords: list[str]) -> tuple[list[float], dict[str, int]]:
+    from pyoxigraph import Literal, Variable
+
+    from dfl_graph.queries import query_text
+
+    text = query_text("search-text-scan")
+    graphs = snapshot.public_graphs
+    times, counts = [], {}
+    for keyword in keywords:
+        started = time.perf_counter()
+        rows = snapshot.store.query(
+            text, substitutions={Variable("q"): Literal(keyword)}, default_graph=graphs, named_graphs=graphs
+        )
+        counts[keyword] = sum(1 for _ in rows)
+        times.append(time.perf_counter() - started)
+    return times, counts
+
+
+def ranking_overlap(index, queries: list[str]) -> list[tuple[str, int, float]]:
+    """Top-20 overlap of the bounded ranking with exhaustive BM25, for queries matching more than the candidates."""
+    from dfl_graph.search import SearchRequest
+
+    found = []
+    for query in queries:
+        index.candidates = 300
+        bounded = index.search(SearchRequest(q=query, facets=False))
+        if bounded.exhaustive:
+            continue
+        index.candidates = 10**9
+        exact = index.search(SearchRequest(q=query, facets=False))
+        index.candidates = 300
+        overlap = len({h.iri for h in bounded.hits} & {h.iri for h in exact.hits}) / max(len(exact.hits), 1)
+        found.append((query, bounded.total, overlap))
+    return found
+
+
+def http_timings(store: Path, base: str, index) -> dict[str, tuple[float, float, int]]:
+    """p50 of each page over HTTP: (first request of each distinct URL, all requests, requests)."""
+    port = int(base.rsplit(":", 1)[1])
+    log = (WORK / f"serve-{port}.log").open("w")
+    server = subprocess.Popen(
+        [*DFL, "--base", base, "serve", "--store", str(store), "--port", str(port), "--no-default"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("dfl serve did not start; see " + log.name)
+            time.sleep(0.2)
+        session = requests.Session()
+
+        def local(iri: str) -> str:
+            return iri[len(base) :] if iri.startswith(base) else iri
+
+        themes = [local(v.iri) for v in index.facet_values("theme")][:20]
+        publishers = [local(v.iri) for v in index.facet_values("publisher")][:20]
+        boroughs = [local(v.iri) for v in index.facet_values("borough")][:20]
+        theme_keys = [v.key for v in index.facet_values("theme")]
+        searches = [
+            "/search?" + urlencode({"q": q, "theme": theme_keys[i % len(theme_keys)]}) for i, q in enumerate(QUERIES)
+        ]
+        pages = {
+            "home `/`": ["/"] * 20,
+            "search with facets `/search?q=…&theme=…`": searches,
+            "publisher `/publisher/…`": publishers,
+            "theme `/theme/…`": themes,
+            "borough `/borough/…`": boroughs,
+        }
+        for paths in pages.values():  # every worker warms up (opens the generation, loads bitmaps)
+            for path in paths[:4]:
+                session.get(base + path, timeout=60)
+        results = {}
+        for name, paths in pages.items():
+            first, every = [], []
+            seen = set()
+            for _ in range(2):
+                for path in paths:
+                    started = time.perf_counter()
+                    response = session.get(base + path, timeout=60)
+                    elapsed = time.perf_counter() - started
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+                    every.append(elapsed)
+                    if path not in seen:
+                        first.append(elapsed)
+                        seen.add(path)
+            results[name] = (statistics.median(first), statistics.median(every), len(every))
+        return results
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--http-size", type=int, default=100_000, help="size at which pages are timed over HTTP")
+    parser.add_argument("--n", type=int, help="a quick smoke run: this one size for everything")
+    args = parser.parse_args()
+    sizes = [args.n] if args.n else args.sizes
+    http_size = args.n or args.http_size
+    command = "python -m bench.search " + (f"--n {args.n}" if args.n else "--sizes " + " ".join(map(str, sizes)))
+
+    search_rows, scan_rows, build_rows, page_rows, overlap_rows = [], [], [], [], []
+    for n in sizes:
+        store, base, load_seconds = store_for(n)
+        measured = search_timings(store)
+        plain, faceted = measured["plain"], measured["faceted"]
+        search_rows.append(
+            [
+                f"{n:,}",
+                len(plain),
+                ms(percentile(plain, 50)),
+                ms(percentile(plain, 99)),
+                ms(percentile(faceted, 50)),
+                ms(percentile(faceted, 99)),
+                f"{measured['exhaustive']}/{len(QUERIES)}",
+            ]
+        )
+        build_rows.append(
+            [
+                f"{n:,}",
+                f"{measured['build_seconds']:.1f}",
+                f"{measured['index_mb']:,.0f}",
+                f"{load_seconds:.0f}" if load_seconds else "(store reused)",
+            ]
+        )
+        scan, counts = scan_timings(measured["snapshot"], SCAN_KEYWORDS)
+        for keyword, seconds in zip(SCAN_KEYWORDS, scan, strict=True):
+            index = measured["index"]
+            from dfl_graph.search import SearchRequest
+
+            times = []
+            for _ in range(REPEATS):
+                index._matches.clear()
+                started = time.perf_counter()
+                result = index.search(SearchRequest(q=keyword, facets=False))
+                times.append(time.perf_counter() - started)
+            ours = statistics.median(times)
+            scan_rows.append(
+                [
+                    f"{n:,}",
+                    keyword,
+                    f"{counts[keyword]:,}",
+                    f"{result.total:,}",
+                    ms(seconds),
+                    ms(ours),
+                    f"**{seconds / ours:,.0f}×**",
+                ]
+            )
+        overlap_rows += [
+            [f"{n:,}", q, f"{total:,}", f"{overlap:.0%}"]
+            for q, total, overlap in ranking_overlap(measured["index"], ["crime", "housing", "ward", "london"])
+        ]
+        if n == http_size:
+            for name, (first, every, count) in http_timings(store, base, measured["index"]).items():
+                page_rows.append([f"{n:,}", name, count, ms(first), ms(every)])
+        measured["index"].db.close()
+
+    tables = [
+        "Search (in-process; 40 real-world queries × 5; page of 20 with snippets and the total; then the same "
+        "with all nine facets counted)\n\n"
+        + markdown_table(
+            [
+                "datasets",
+                "searches",
+                "search p50 ms (target ≤ 20 at 1M)",
+                "search p99 ms",
+                "with facets p50 ms",
+                "with facets p99 ms",
+                "queries ranked exhaustively",
+            ],
+            search_rows,
+        ),
+        "The same keyword: search index against a SPARQL `CONTAINS` scan of titles and descriptions "
+        "(`queries/search-text-scan.rq`, public graphs, same store)\n\n"
+        + markdown_table(
+            [
+                "datasets",
+                "keyword",
+                "SPARQL matches",
+                "search matches (stemmed, all fields)",
+                "SPARQL ms",
+                "search ms",
+                "speed-up (target ≥ 50×)",
+            ],
+            scan_rows,
+        ),
+        "Search index build (in the publish step of `dfl load`, full rebuild)\n\n"
+        + markdown_table(["datasets", "build s", "search.sqlite MB", "whole `dfl load` s"], build_rows),
+    ]
+    if page_rows:
+        tables.append(
+            "Pages over HTTP (`dfl serve`: gunicorn, 4 workers; sequential requests; first = first request of "
+            "each distinct URL, all = twice round)\n\n"
+            + markdown_table(["datasets", "page", "requests", "p50 ms first", "p50 ms all (target ≤ 50)"], page_rows)
+        )
+    if overlap_rows:
+        tables.append(
+            "Bounded ranking against exhaustive BM25 (top-20 overlap) for queries matching more than the 300 "
+            "candidates\n\n" + markdown_table(["datasets", "query", "matches", "top-20 overlap"], overlap_rows)
+        )
+    notes = (
+        "Search is `SearchIndex.search` on the generation's `indexes/search.sqlite` (SQLite FTS5, porter stemmer), "
+        "with its per-worker cache of text matches cleared before every call. Publisher, theme and borough pages "
+        "are the linked-data views (issue 3), listing their datasets from the derived indexes."
+    )
+    append_results("Search and the Library pages (issue 5)", command, "\n\n".join(tables), notes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,585 @@
+"""Issue 4: the public SPARQL endpoint, side by side with `oxigraph serve` and Virtuoso, on the same data.
+
+The catalogue (``dfl generate N`` + ``dfl load datapress``) is served by ``dfl serve`` (gunicorn, the
+default 4 web processes); its public graphs are dumped as N-Quads and loaded into ``oxigraph serve-read-only
+--union-default-graph`` (PyPI ``oxigraph``, installed if missing) and into Virtuoso (Debian
+``virtuoso-opensource``, installed with apt-get if possible, its own instance bound to 127.0.0.1). Each
+endpoint gets the catalogue query mix (datasets by theme with counts, by publisher, recently modified,
+keyword filter, describe one dataset, counts by borough, distributions by format) from 4 concurrent
+clients, as the same query texts:
+
+* unique queries: every request a new text (other parameters, and a nonce comment), so no cache helps;
+* a repeated mix: 14 popular queries again and again;
+* (ours only) the repeated mix with 5 runaway queries in flight: benign p99 against the unloaded p99, and
+  the time every runaway took to be answered (limit + 2 s at most).
+
+python -m bench.sparql                       # 100,000 datasets, 30 s per scenario
+python -m bench.sparql --n 2000 --duration 8 --timeout 5   # a quick smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from bench.common import DFL, ROOT, WORK, append_results, generated_export, markdown_table
+
+OURS_PORT = 8781
+OXIGRAPH_PORT = 8782
+VIRTUOSO_HTTP_PORT = 8783
+VIRTUOSO_SQL_PORT = 1119
+CLIENTS = 4
+RUNAWAYS = 5
+JSON = "application/sparql-results+json"
+TURTLE = "text/turtle"
+PREFIXES = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+
+
+# -- the query mix ---------------------------------------------------------------------------------------
+@dataclass
+class Vocabulary:
+    """Parameter values found in the catalogue, for varied queries."""
+
+    base: str
+    themes: list[str]
+    publishers: list[str]
+    boroughs: list[str]
+    datasets: list[str]
+    keywords: list[str]
+    formats: list[str]
+
+
+def _select(url: str, query: str) -> list[dict]:
+    response = requests.post(url, data={"query": query}, headers={"Accept": JSON}, timeout=600)
+    response.raise_for_status()
+    return response.json()["results"]["bindings"]
+
+
+def vocabulary(url: str, base: str) -> Vocabulary:
+    def values(query: str, var: str) -> list[str]:
+        return [b[var]["value"] for b in _select(url, PREFIXES + query) if var in b]
+
+    return Vocabulary(
+        base,
+        values(f"SELECT ?t WHERE {{ ?t skos:inScheme <{base}/themes> }}", "t"),
+        values("SELECT DISTINCT ?p WHERE { ?d dct:publisher ?p } LIMIT 200", "p"),
+        values(f"SELECT ?b WHERE {{ ?b skos:inScheme <{base}/boroughs> }}", "b"),
+        values("SELECT ?d WHERE { ?d a dcat:Dataset } LIMIT 2000", "d"),
+        values("SELECT DISTINCT ?k WHERE { ?d dcat:keyword ?k } LIMIT 300", "k"),
+        values("SELECT DISTINCT ?f WHERE { ?x dct:format ?f } LIMIT 50", "f"),
+    )
+
+
+def mix_query(kind: int, v: Vocabulary, rng: random.Random) -> tuple[str, str]:
+    """One query of the mix (kind 0-6) with parameters drawn from the catalogue: (text, Accept)."""
+    if kind == 0:  # datasets by theme, with counts (all themes, or one)
+        one = f"VALUES ?theme {{ <{rng.choice(v.themes)}> }}" if rng.random() < 0.5 else ""
+        return (
+            PREFIXES + "SELECT ?theme ?label (COUNT(?dataset) AS ?datasets) WHERE { "
+            f"{one} ?theme skos:inScheme <{v.base}/themes> ; skos:prefLabel ?label . "
+            "?dataset dcat:theme ?theme } GROUP BY ?theme ?label ORDER BY DESC(?datasets)",
+            JSON,
+        )
+    if kind == 1:  # datasets of a publisher, newest first
+        return (
+            PREFIXES + "SELECT ?dataset ?title ?modified WHERE { "
+            f"?dataset dct:publisher <{rng.choice(v.publishers)}> ; dct:title ?title ; dct:modified ?modified }} "
+            "ORDER BY DESC(?modified) LIMIT 20",
+            JSON,
+        )
+    if kind == 2:  # recently modified
+        since = f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}-01"
+        return (
+            PREFIXES + "SELECT ?dataset ?title ?modified WHERE { ?dataset a dcat:Dataset ; dct:title ?title ; "
+            f'dct:modified ?modified FILTER(STR(?modified) >= "{since}") }} ORDER BY DESC(?modified) LIMIT 50',
+            JSON,
+        )
+    if kind == 3:  # keyword filter
+        keyword = rng.choice(v.keywords).lower()[:6]
+        return (
+            PREFIXES + "SELECT DISTINCT ?dataset ?title WHERE { ?dataset dcat:keyword ?k ; dct:title ?title "
+            f'FILTER(CONTAINS(LCASE(STR(?k)), "{keyword}")) }} LIMIT 100',
+            JSON,
+        )
+    if kind == 4:  # describe one dataset
+        return f"DESCRIBE <{rng.choice(v.datasets)}>", TURTLE
+    if kind == 5:  # counts by borough
+        return (
+            PREFIXES + "SELECT ?borough ?name (COUNT(?dataset) AS ?datasets) WHERE { "
+            f"?borough skos:inScheme <{v.base}/boroughs> ; skos:prefLabel ?name . ?dataset dct:spatial ?borough }} "
+            "GROUP BY ?borough ?name ORDER BY DESC(?datasets)",
+            JSON,
+        )
+    one = f"VALUES ?format {{ <{rng.choice(v.formats)}> }}" if v.formats and rng.random() < 0.5 else ""
+    return (  # distributions by format
+        PREFIXES + f"SELECT ?format (COUNT(?distribution) AS ?distributions) WHERE {{ {one} "
+        "?dataset dcat:distribution ?distribution . ?distribution dct:format ?format } "
+        "GROUP BY ?format ORDER BY DESC(?distributions)",
+        JSON,
+    )
+
+
+def unique_queries(v: Vocabulary, seed: int) -> Iterator[tuple[str, str]]:
+    rng = random.Random(seed)
+    for i in range(10**9):
+        text, accept = mix_query(i % 7, v, rng)
+        yield f"{text}\n# unique {seed}-{i}", accept
+
+
+def popular_mix(v: Vocabulary) -> list[tuple[str, str]]:
+    rng = random.Random(2010)
+    return [mix_query(kind, v, rng) for kind in range(7) for _ in range(2)]
+
+
+def runaway(i: int) -> str:
+    return f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }} # runaway {i}"
+
+
+# -- load generation -------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return self.statuses.get(200, 0)
+
+    @property
+    def qps(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def drive(url: str, next_query: Callable[[int], tuple[str, str]], seconds: float, clients: int) -> Outcome:
+    """`clients` threads sending queries back to back for `seconds`; successes' latencies recorded."""
+    outcome = Outcome()
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        with requests.Session() as session:
+            while time.monotonic() < stop:
+                text, accept = next_query(number)
+                started = time.perf_counter()
+                try:
+                    response = session.post(url, data={"query": text}, headers={"Accept": accept}, timeout=120)
+                    status = response.status_code
+                except requests.RequestException:
+                    status = 0
+                elapsed = time.perf_counter() - started
+                with lock:
+                    outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+                    if status == 200:
+                        outcome.latencies.append(elapsed)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def unique_source(v: Vocabulary) -> Callable[[int], tuple[str, str]]:
+    generators = [unique_queries(v, seed) for seed in range(CLIENTS)]
+    return lambda number: next(generators[number])
+
+
+def repeated_source(v: Vocabulary) -> Callable[[int], tuple[str, str]]:
+    mix = popular_mix(v)
+    counters = [0] * CLIENTS
+
+    def next_query(number: int) -> tuple[str, str]:
+        counters[number] += 1
+        return mix[(counters[number] * 5 + number) % len(mix)]
+
+    return next_query
+
+
+# -- servers ---------------------------------------------------------------------------------------------
+def wait_for(url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=5).status_code < 500:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def process(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+        try:
+            yield proc
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def prepare_catalogue(n: int) -> tuple[Path, Path, float | None]:
+    """The loaded catalogue (loaded once per n and base) and its public graphs as N-Quads."""
+    from pyoxigraph import NamedNode, RdfFormat, serialize
+
+    from dfl_graph.store import CatalogueReader
+
+    directory = WORK / f"sparql-{n}"
+    data_dir = directory / "catalogue"
+    load_seconds = None
+    if CatalogueReader(data_dir).current_generation() is None:
+        export = generated_export(n)
+        started = time.perf_counter()
+        load = ["load", "datapress", str(export), "--source", "datapress", "--store", str(data_dir)]
+        subprocess.run(
+            [*DFL, "--base", f"http://127.0.0.1:{OURS_PORT}", *load],
+            check=True,
+            cwd=ROOT,
+        )
+        load_seconds = time.perf_counter() - started
+    public = directory / "public.nq"
+    snapshot = CatalogueReader(data_dir).snapshot()
+    stamp = directory / "public.generation"
+    if not public.exists() or not stamp.exists() or stamp.read_text() != str(snapshot.generation):
+        with public.open("wb") as out:
+            for graph in snapshot.manifest.public_graphs:
+                serialize(snapshot.store.quads_for_pattern(None, None, None, NamedNode(graph)), out, RdfFormat.N_QUADS)
+        stamp.write_text(str(snapshot.generation))
+    return data_dir, public, load_seconds
+
+
+def oxigraph_binary() -> str:
+    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(found).exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "oxigraph"], check=True)
+        found = str(Path(sys.executable).parent / "oxigraph")
+    return found
+
+
+def prepare_oxigraph(public: Path) -> Path:
+    location = public.parent / "oxigraph"
+    stamp = location / ".loaded-from"
+    if not stamp.exists() or stamp.read_text() != str(public.stat().st_mtime_ns):
+        shutil.rmtree(location, ignore_errors=True)
+        location.mkdir(parents=True)
+        subprocess.run(
+            [oxigraph_binary(), "load", "--location", str(location), "--file", str(public)], check=True, cwd=ROOT
+        )
+        stamp.write_text(str(public.stat().st_mtime_ns))
+    return location
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+MaxCheckpointRemap = 200000
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DirsAllowed = ., {dir}, /usr/share/virtuoso-opensource-7/vad
+NumberOfBuffers = 170000
+MaxDirtyBuffers = 130000
+ThreadsPerQuery = 2
+MaxQueryMem = 1G
+VADInstallDir = /usr/share/virtuoso-opensource-7/vad
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = /var/lib/virtuoso-opensource-7/vsp
+ServerThreads = 8
+MaxKeepAlives = 16
+KeepAliveTimeout = 10
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+DefaultQuery = SELECT * WHERE {{ ?s ?p ?o }} LIMIT 1
+"""
+
+
+def virtuoso_binaries() -> tuple[str, str] | str:
+    """(virtuoso-t, isql) — installed with apt-get if missing — or why that was not possible."""
+
+    def found() -> tuple[str, str] | None:
+        server = shutil.which("virtuoso-t")
+        isql = shutil.which("isql-vt") or shutil.which("isql-v")
+        return (server, isql) if server and isql else None
+
+    if found():
+        return found()  # type: ignore[return-value]
+    if not shutil.which("apt-get"):
+        return "Virtuoso is not installed and apt-get is not available"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"}
+    # The package's own service must not start (it would listen on every interface): deny starts while
+    # installing, with a policy-rc.d that is removed afterwards.
+    policy = Path("/usr/sbin/policy-rc.d")
+    made_policy = False
+    try:
+        if os.access(policy.parent, os.W_OK) and not policy.exists():
+            policy.write_text("#!/bin/sh\nexit 101\n")
+            policy.chmod(0o755)
+            made_policy = True
+        for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "virtuoso-opensource"]):
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            if result.returncode != 0:
+                return f"Virtuoso could not be installed ({' '.join(cmd)}: {result.stderr.strip()[-300:]})"
+    finally:
+        if made_policy:
+            policy.unlink(missing_ok=True)
+    with contextlib.suppress(Exception):
+        subprocess.run(["service", "virtuoso-opensource-7", "stop"], capture_output=True, timeout=60)
+    return found() or "Virtuoso was installed but virtuoso-t / isql-vt were not found"
+
+
+def isql(binary: str, statement: str) -> str:
+    result = subprocess.run(
+        [binary, f"127.0.0.1:{VIRTUOSO_SQL_PORT}", "dba", "dba", f"exec={statement}"],
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"isql {statement!r} failed: {result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+@contextlib.contextmanager
+def virtuoso(public: Path, binaries: tuple[str, str]) -> Iterator[str]:
+    server, isql_binary = binaries
+    directory = public.parent / "virtuoso"
+    stamp = directory / ".loaded-from"
+    fresh = not stamp.exists() or stamp.read_text() != str(public.stat().st_mtime_ns)
+    if fresh:
+        shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    ini = directory / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(dir=directory, sql_port=VIRTUOSO_SQL_PORT, http_port=VIRTUOSO_HTTP_PORT))
+    with process([server, "+configfile", str(ini), "+foreground"], directory / "server.out") as proc:
+        url = f"http://127.0.0.1:{VIRTUOSO_HTTP_PORT}/sparql"
+        wait_for(url + "?query=ASK%7B%7D", 300)
+        if proc.poll() is not None:
+            raise RuntimeError((directory / "server.out").read_text())
+        if fresh:
+            data = directory / "data"
+            data.mkdir(exist_ok=True)
+            shutil.copy(public, data / "public.nq")
+            isql(isql_binary, f"ld_dir('{data}', 'public.nq', 'http://example.org/unused');")
+            isql(isql_binary, "rdf_loader_run();")
+            isql(isql_binary, "checkpoint;")
+            stamp.write_text(str(public.stat().st_mtime_ns))
+        yield url
+
+
+# -- the run ---------------------------------------------------------------------------------------------
+def summary_row(name: str, outcome: Outcome) -> list[object]:
+    errors = sum(v for k, v in outcome.statuses.items() if k != 200)
+    return [
+        name,
+        f"{outcome.qps:.1f}",
+        f"{outcome.percentile(50) * 1000:.1f}",
+        f"{outcome.percentile(99) * 1000:.1f}",
+        outcome.ok,
+        errors,
+    ]
+
+
+def answer_sizes(url: str, v: Vocabulary) -> list[object]:
+    """Row counts of the popular SELECTs: the endpoints must agree, so they are compared on the same work."""
+    sizes: list[object] = []
+    for text, accept in popular_mix(v):
+        if accept == JSON:
+            response = requests.post(url, data={"query": text}, headers={"Accept": JSON}, timeout=600)
+            sizes.append(len(response.json()["results"]["bindings"]) if response.ok else f"HTTP {response.status_code}")
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000, help="datasets in the generated catalogue")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario")
+    parser.add_argument("--timeout", type=float, default=10.0, help="our endpoint's query time limit")
+    parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
+    args = parser.parse_args()
+    command = "python -m bench.sparql " + " ".join(sys.argv[1:])
+
+    data_dir, public, load_seconds = prepare_catalogue(args.n)
+    base = f"http://127.0.0.1:{OURS_PORT}"
+    logs = data_dir.parent
+    rows: list[list[object]] = []
+    notes: list[str] = []
+    if load_seconds is not None:
+        notes.append(f"Catalogue loaded (with its SPARQL store index) in {load_seconds:.0f} s.")
+    results: dict[str, dict[str, Outcome]] = {}
+    env = {"DFL_QUERY_TIMEOUT": str(args.timeout)}
+    ours_cmd = [*DFL, "--base", base, "serve", "--store", str(data_dir), "--port", str(OURS_PORT), "--no-default"]
+
+    with process(ours_cmd, logs / "ours.log", env) as _ours:
+        ours = base + "/sparql"
+        wait_for(base + "/healthz")
+        v = vocabulary(ours, base)
+        print(f"vocabulary: {len(v.themes)} themes, {len(v.publishers)} publishers, {len(v.datasets)} datasets")
+        for text, accept in popular_mix(v):  # warm every web process's workers (not the cache: unique first)
+            requests.post(ours, data={"query": text + "\n# warm"}, headers={"Accept": accept}, timeout=600)
+        sizes = {"ours": answer_sizes(ours, v)}
+        results["ours"] = {
+            "unique": drive(ours, unique_source(v), args.duration, CLIENTS),
+            "repeated": drive(ours, repeated_source(v), args.duration, CLIENTS),
+        }
+        # The repeated mix again, with 5 runaway queries kept in flight.
+        runaway_times: list[tuple[int, float]] = []
+        stop = threading.Event()
+        counter = iter(range(10**9))
+
+        def keep_running_away() -> None:
+            while not stop.is_set():
+                started = time.perf_counter()
+                try:
+                    response = requests.post(ours, data={"query": runaway(next(counter))}, timeout=args.timeout + 60)
+                    status = response.status_code
+                except requests.RequestException:
+                    status = 0
+                runaway_times.append((status, time.perf_counter() - started))
+
+        runners = [threading.Thread(target=keep_running_away) for _ in range(RUNAWAYS)]
+        for runner in runners:
+            runner.start()
+        time.sleep(min(2.0, args.timeout / 2))
+        loaded = drive(ours, repeated_source(v), args.duration, CLIENTS)
+        stop.set()
+        for runner in runners:
+            runner.join()
+        results["ours"]["repeated + 5 runaways"] = loaded
+
+    with process(
+        [
+            oxigraph_binary(),
+            "serve-read-only",
+            "--location",
+            str(prepare_oxigraph(public)),
+            "--bind",
+            f"127.0.0.1:{OXIGRAPH_PORT}",
+            "--union-default-graph",
+        ],
+        logs / "oxigraph.log",
+    ):
+        oxigraph = f"http://127.0.0.1:{OXIGRAPH_PORT}/query"
+        wait_for(oxigraph + "?query=ASK%7B%7D")
+        sizes["oxigraph"] = answer_sizes(oxigraph, v)
+        results["oxigraph serve"] = {
+            "unique": drive(oxigraph, unique_source(v), args.duration, CLIENTS),
+            "repeated": drive(oxigraph, repeated_source(v), args.duration, CLIENTS),
+        }
+
+    virtuoso_note = None
+    binaries = "skipped (--no-virtuoso)" if args.no_virtuoso else virtuoso_binaries()
+    if isinstance(binaries, str):
+        virtuoso_note = binaries
+    else:
+        try:
+            with virtuoso(public, binaries) as url:
+                sizes["Virtuoso"] = answer_sizes(url, v)
+                results["Virtuoso"] = {
+                    "unique": drive(url, unique_source(v), args.duration, CLIENTS),
+                    "repeated": drive(url, repeated_source(v), args.duration, CLIENTS),
+                }
+        except Exception as error:  # report, do not lose the other results
+            virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
+
+    for endpoint, scenarios in results.items():
+        for scenario, outcome in scenarios.items():
+            rows.append(summary_row(f"{endpoint}: {scenario}", outcome))
+    table = markdown_table(["endpoint: scenario", "queries/s", "p50 ms", "p99 ms", "answered", "errors"], rows)
+
+    ours_r = results["ours"]
+    ox = results["oxigraph serve"]
+    checks = [
+        f"unique queries, ours / oxigraph: {ours_r['unique'].qps / max(ox['unique'].qps, 1e-9):.2f}x (target >= 0.8x)"
+    ]
+    if "Virtuoso" in results:
+        vt = results["Virtuoso"]
+        ratio = ours_r["repeated"].qps / max(vt["repeated"].qps, 1e-9)
+        checks.append(f"repeated mix, ours / Virtuoso: {ratio:.2f}x (target >= 1.3x)")
+        checks.append(f"repeated mix, Virtuoso / oxigraph: {vt['repeated'].qps / max(ox['repeated'].qps, 1e-9):.2f}x")
+    else:
+        checks.append(f"Virtuoso not measured: {virtuoso_note}")
+    unloaded, loaded = ours_r["repeated"].percentile(99), ours_r["repeated + 5 runaways"].percentile(99)
+    checks.append(
+        f"benign p99 with 5 runaways in flight: {loaded * 1000:.1f} ms vs {unloaded * 1000:.1f} ms unloaded = "
+        f"{loaded / unloaded:.2f}x (target <= 2x)"
+    )
+    if runaway_times:
+        slowest = max(t for _, t in runaway_times)
+        statuses = sorted({s for s, _ in runaway_times})
+        checks.append(
+            f"runaways: {len(runaway_times)} answered (statuses {statuses}), slowest after {slowest:.2f} s "
+            f"(limit {args.timeout:g} s + 2 s = {args.timeout + 2:g} s)"
+        )
+    if len({str(s) for s in sizes.values()}) > 1:
+        checks.append(f"the endpoints' answers differ in size: {sizes}")
+    else:
+        checks.append(f"all endpoints gave the same row counts on the popular mix: {sizes['ours']}")
+    notes += [f"- {c}" for c in checks]
+    notes.append(
+        textwrap.dedent(
+            f"""
+            Ours: `dfl serve` (gunicorn, 4 web processes, query workers per process, result cache on).
+            oxigraph: `oxigraph serve-read-only --union-default-graph` on the public graphs (N-Quads).
+            Virtuoso: Debian virtuoso-opensource 7, its own instance on 127.0.0.1, the same N-Quads.
+            {CLIENTS} clients, {args.duration:g} s per scenario, {args.n} datasets, query time limit
+            {args.timeout:g} s (ours). Unique: every query text new (varied parameters and a nonce).
+            Repeated: 14 popular queries. Runaway: `{runaway(0)}` kept 5 in flight.
+            """
+        ).strip()
+    )
+    append_results(f"Issue 4: SPARQL endpoint at {args.n} datasets", command, table, "\n".join(notes))
+
+
+if __name__ == "__main__":
+    main()
