@@ -23,6 +23,7 @@ import signal
 import sqlite3
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -87,6 +88,10 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f}"
 
 
+STREAM_ABOVE = 200_000  # `dfl load` reads a whole export into memory: a million datasets need more RAM than we have
+CHUNK = 100_000
+
+
 def store_for(n: int) -> tuple[Path, str, float | None]:
     """A store holding n generated datasets (made once, reused); returns (dir, base, load seconds or None)."""
     base = f"http://127.0.0.1:{BASE_PORT}"
@@ -95,10 +100,57 @@ def store_for(n: int) -> tuple[Path, str, float | None]:
     if marker.exists() and json.loads(marker.read_text()).get("n") == n:
         return store, base, None
     shutil.rmtree(store, ignore_errors=True)
-    export = generated_export(n)
-    run = timed([*DFL, "--base", base, "load", "datapress", str(export), "--source", "gen", "--store", str(store)])
+    if n > STREAM_ABOVE:
+        run = timed([sys.executable, "-m", "bench.search", "--stream-load", str(n), str(store), base])
+    else:
+        export = generated_export(n)
+        run = timed([*DFL, "--base", base, "load", "datapress", str(export), "--source", "gen", "--store", str(store)])
     marker.write_text(json.dumps({"n": n, "load_seconds": run.seconds}))
     return store, base, run.seconds
+
+
+def stream_load(n: int, store_dir: Path, base: str) -> None:
+    """Load what `dfl generate n` writes, through the DataPress loader and the DCAT-AP writer, in one
+    published step like `dfl load`, but reading the export 100k datasets at a time (chunk files of the
+    very same datasets), so memory stays flat at a million."""
+    from pyoxigraph import NamedNode
+
+    from dfl_graph.dcat import DcatApWriter
+    from dfl_graph.generate import iter_datasets
+    from dfl_graph.ingest import ensure_vocabularies
+    from dfl_graph.store import CatalogueStore
+    from dfl_graph.uris import Uris
+    from dfl_graph.vocabularies import Vocabularies
+    from loaders.datapress import DataPressLoader
+
+    uris = Uris(base)
+    chunks = []
+    WORK.mkdir(parents=True, exist_ok=True)
+    items = iter_datasets(n)
+    for start in range(0, n, CHUNK):
+        path = WORK / f"export-{n}-part{start // CHUNK:03d}.json"
+        batch = [next(items) for _ in range(min(CHUNK, n - start))]
+        if not path.exists():
+            path.write_text(json.dumps(batch))
+        chunks.append(path)
+        del batch
+    with CatalogueStore(store_dir, uris) as store:
+        ensure_vocabularies(store)
+        vocabularies = Vocabularies(uris)
+        writer = DcatApWriter(uris, vocabularies)
+        source = "gen"
+        graphs = {public: NamedNode(uris.source_graph(source, public=public)) for public in (True, False)}
+
+        def quads(public: bool):
+            for path in chunks:
+                loader = DataPressLoader(vocabularies)
+                for record in loader.records(path):
+                    if record.is_public == public:
+                        yield from writer.quads(record, graphs[public])
+
+        store.replace_graphs(source, {graphs[p].value: (p, quads(p)) for p in (True, False)})
+    for path in chunks:
+        path.unlink()
 
 
 def search_timings(store: Path) -> dict:
@@ -242,6 +294,9 @@ def http_timings(store: Path, base: str, index) -> dict[str, tuple[float, float,
 
 
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--stream-load":
+        stream_load(int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--http-size", type=int, default=100_000, help="size at which pages are timed over HTTP")

@@ -110,13 +110,16 @@ def test_bad_source_name_and_unknown_format_are_refused(catalogue: Path) -> None
 
 
 def test_validate_reports_violations_with_exit_code(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.ttl"
+    # loaders fit every record to the profile, so a non-conforming dataset can only come in raw: restore it
+    broken = tmp_path / "broken.nq"
     broken.write_text(
-        "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
-        '<http://example.org/ds/1> a dcat:Dataset ; dct:title "No description, no theme"@en .\n'
+        "<http://example.org/ds/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<http://www.w3.org/ns/dcat#Dataset> <http://example.org/graph> .\n"
+        '<http://example.org/ds/1> <http://purl.org/dc/terms/title> "No description, no theme"@en '
+        "<http://example.org/graph> .\n"
     )
     data_dir = tmp_path / "store"
-    dfl("load", "dcat", str(broken), "--source", "broken", "--store", str(data_dir))
+    dfl("restore", str(broken), "--public", "--store", str(data_dir))
     result = dfl("validate", "--shapes", "dcat-ap", "--json", "--store", str(data_dir), check=False)
     assert result.returncode == 1
     findings = json.loads(result.stdout)["findings"]

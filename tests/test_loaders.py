@@ -44,9 +44,14 @@ def vocabularies() -> Vocabularies:
     return Vocabularies(Uris())
 
 
+PROFILE_FIELDS = {"theme", "description", "distribution"}  # reported by Loader.fit_to_profile, tested below
+
+
 def load(loader_type, vocabularies, path):
+    """Records and the loader's own mapping problems (profile fitting is tested on its own)."""
     loader = loader_type(vocabularies)
-    return loader.read_all(Path(path)), loader.problems
+    records = loader.read_all(Path(path))
+    return records, [p for p in loader.problems if p.field not in PROFILE_FIELDS]
 
 
 def write_quads(vocabularies, records: list[DatasetRecord]) -> list:
@@ -426,8 +431,11 @@ def test_dcat_random_catalogue(vocabularies):
     assert {f.rsplit(".", 1)[-1] for f in fields(problems)} == {"dct:title", "dcat:mediaType"}
     assert all(r.title == "" for r in records)
     links = [t for t in parse(path=str(DCAT_RANDOM), format=RdfFormat.TURTLE) if t.predicate == DCAT.distribution]
-    assert sum(len(r.distributions) for r in records) == len(links) == 906
-    assert sum(d.byte_size is not None for r in records for d in r.distributions) == 906
+    mapped = list(DcatRdfLoader(vocabularies).records(DCAT_RANDOM))  # before fitting to the profile
+    assert sum(len(r.distributions) for r in mapped) == len(links) == 906
+    assert sum(d.byte_size is not None for r in mapped for d in r.distributions) == 906
+    # none of them has an access or download URL (nor their datasets a landing page): left out
+    assert sum(len(r.distributions) for r in records) == 0
     assert write_quads(vocabularies, records)
 
 
@@ -799,3 +807,27 @@ def test_markdown_notes():
     assert html_to_text("# Title\r\n\r\nSee [the site](https://x.org) **now**", markdown=True) == (
         "Title\n\nSee the site (https://x.org) now"
     )
+
+
+# -- fitting every source to the profile -------------------------------------------------------------
+
+
+def test_fit_to_profile_says_what_it_did_and_invents_no_subject(vocabularies, tmp_path):
+    ttl = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://data.example.org/a> a dcat:Dataset ; dct:title "Bus stops"@en ;
+  dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> ;
+  dcat:distribution <https://data.example.org/a/nowhere> .
+<https://data.example.org/a/nowhere> a dcat:Distribution ; dct:title "No URL at all"@en .
+<https://data.example.org/b> a dcat:Dataset ; dct:title "Mystery"@en ; dct:description "Something."@en ."""
+    loader = DcatRdfLoader(vocabularies)
+    records = {r.title: r for r in loader.read_all(write(tmp_path, "fit.ttl", ttl))}
+    bus, mystery = records["Bus stops"], records["Mystery"]
+    assert bus.themes == ["transport"]  # the London theme that is an exact match of EU TRAN
+    assert mystery.themes == ["unclassified"]  # no subject given: not guessed
+    assert bus.description == "The source of this dataset gives no description."
+    assert mystery.description == "Something."
+    assert bus.distributions == []  # nothing to access: left out
+    reported = {(p.record.rsplit("/", 1)[-1], p.field) for p in loader.problems}
+    assert {("a", "description"), ("a", "distribution"), ("b", "theme")} <= reported
+    assert ("a", "theme") not in reported

@@ -29,6 +29,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 
@@ -44,7 +45,7 @@ SORT_ALIASES = {"modified": "updated", "recent": "updated", "last-modified": "up
 WEIGHTS = {"title": 10.0, "keywords": 5.0, "description": 1.0, "publisher": 3.0, "themes": 3.0, "boroughs": 3.0}
 SHORT_COLUMNS = ("title", "keywords", "publisher", "themes", "boroughs")
 K1, B = 1.2, 0.75
-CANDIDATES = 300
+CANDIDATES = 200
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 SNIPPET_TOKENS = 32
@@ -336,9 +337,11 @@ class SearchIndex:
             rows = self._candidates(match_expr, total)
             exhaustive = True
         else:
+            # Matches in a short field (title, keywords, publisher, theme, borough) outscore matches in the
+            # description alone; those fill in only when the short fields do not fill the page.
             short = _and(query.expression(SHORT_COLUMNS), filter_expr)
             rows = self._candidates(short, budget)
-            if len(rows) < budget:
+            if len(rows) < needed:
                 seen = {r[0] for r in rows}
                 rows += [r for r in self._candidates(match_expr, budget) if r[0] not in seen]
             exhaustive = False
@@ -387,15 +390,15 @@ class SearchIndex:
         }
         snippets: dict[int, tuple[str, str]] = {}
         if text_expr is not None:
-            snippets = {
-                rowid: (title, snippet)
-                for rowid, title, snippet in self.db.execute(
-                    f"SELECT rowid, highlight(fts, 0, char(1), char(2)), "
-                    f"snippet(fts, 2, char(1), char(2), '…', {SNIPPET_TOKENS}) "
-                    f"FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
-                    (text_expr, *rowids),
-                )
-            }
+            # one query per hit: FTS5 seeks to a rowid given by "=", but would scan every match for an IN list
+            sql = (
+                "SELECT highlight(fts, 0, char(1), char(2)), "
+                f"snippet(fts, 2, char(1), char(2), '…', {SNIPPET_TOKENS}) FROM fts WHERE fts MATCH ? AND rowid = ?"
+            )
+            for rowid in rowids:
+                found = self.db.execute(sql, (text_expr, rowid)).fetchone()
+                if found:
+                    snippets[rowid] = found
         hits = []
         for rowid, score in page:
             iri, record_json = docs[rowid]
@@ -428,6 +431,17 @@ class _Scorer:
                 df = min(index.term_frequency(s, prefix and i == len(stems) - 1) for i, s in enumerate(stems))
             self.idf.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.term_weights[len(self.idf)])
         self.single = len(self.terms) == 1
+        # how marked spans are attributed: single words by stem, prefixes by start, phrases by sequence
+        self.words: dict[str, list[int]] = {}
+        self.prefixes: list[tuple[int, str]] = []
+        self.phrases: list[tuple[int, tuple[str, ...], bool]] = []
+        for i, (stems, prefix) in enumerate(self.terms):
+            if len(stems) > 1:
+                self.phrases.append((i, stems, prefix))
+            elif prefix:
+                self.prefixes.append((i, stems[0]))
+            else:
+                self.words.setdefault(stems[0], []).append(i)
         # per column: weight, and BM25's length norm k1 * (1 - b + b * length / average) as fixed + per token
         self.columns = [
             (i, WEIGHTS[c], K1 * (1 - B), K1 * B / max(index.average_lengths[c], 1.0))
@@ -435,12 +449,20 @@ class _Scorer:
         ]
 
     def frequencies(self, marked: str) -> list[int]:
-        """How often each term occurs in a highlighted column."""
+        """How often each term occurs in a highlighted column (each marked span attributed by its stems)."""
         counts = [0] * len(self.terms)
+        words, prefixes, phrases = self.words, self.prefixes, self.phrases
         for span in _SPAN.findall(marked):
-            stemmed = STEMMER.stems(tokens(span))
-            for i, (stems, prefix) in enumerate(self.terms):
-                counts[i] += _occurrences(stemmed, stems, prefix)
+            stemmed = _span_stems(span)
+            for stem in stemmed:
+                for i in words.get(stem, ()):
+                    counts[i] += 1
+                for i, prefix in prefixes:
+                    if stem.startswith(prefix):
+                        counts[i] += 1
+            if len(stemmed) > 1:
+                for i, stems, prefix in phrases:
+                    counts[i] += _occurrences(stemmed, stems, prefix)
         return counts
 
     def score(self, row: tuple) -> float:
@@ -462,14 +484,18 @@ class _Scorer:
         return total
 
 
-def _occurrences(stemmed: list[str], stems: tuple[str, ...], prefix: bool) -> int:
+@lru_cache(maxsize=65536)
+def _span_stems(span: str) -> tuple[str, ...]:
+    return tuple(STEMMER.stems(tokens(span)))
+
+
+def _occurrences(stemmed: tuple[str, ...], stems: tuple[str, ...], prefix: bool) -> int:
     n = len(stems)
+    head, last = stems[:-1], stems[-1]
     count = 0
     for start in range(len(stemmed) - n + 1):
-        window = stemmed[start : start + n]
-        if window[:-1] == list(stems[:-1]) and (
-            window[-1].startswith(stems[-1]) if prefix else window[-1] == stems[-1]
-        ):
+        end = stemmed[start + n - 1]
+        if stemmed[start : start + n - 1] == head and (end.startswith(last) if prefix else end == last):
             count += 1
     return count
 
