@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -43,19 +44,26 @@ def main(ctx: click.Context, data_dir: Path | None, base: str | None) -> None:
 
 
 def store_option(fn):
-    """``--store`` accepted after the verb too (``dfl load ... --store DIR``)."""
+    """``--store`` and ``--base`` accepted after the verb too (``dfl load ... --store DIR``)."""
 
     def set_store(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
         if value is not None:
-            ctx.ensure_object(Context).settings = Settings.from_env(data_dir=value, base=ctx.obj.settings.base)
+            settings = ctx.ensure_object(Context).settings
+            ctx.obj.settings = replace(settings, data_dir=value)
 
-    return click.option(
+    def set_base(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            settings = ctx.ensure_object(Context).settings
+            ctx.obj.settings = replace(settings, base=value)
+
+    fn = click.option(
         "--store",
         type=click.Path(file_okay=False, path_type=Path),
         expose_value=False,
         callback=set_store,
         help="Data directory (the on-disk store and its published generations).",
     )(fn)
+    return click.option("--base", expose_value=False, callback=set_base, help="Base URL every IRI is minted under.")(fn)
 
 
 def load_into(ctx: Context, format_name: str, path: Path, source: str) -> None:
@@ -211,6 +219,13 @@ def serve(ctx: Context, host: str, port: int, workers: int, no_default: bool, de
     if CatalogueReader(ctx.settings.data_dir).current_generation() is None and not no_default:
         console.print(f"first run: loading the embedded default catalogue into {ctx.settings.data_dir}")
         load_into(ctx, "lds2010", DEFAULT_CATALOGUE, "london-datastore-2010")
+    published_base = CatalogueReader(ctx.settings.data_dir).snapshot().manifest.base
+    if published_base != ctx.settings.uris.base:
+        fail(
+            f"the catalogue in {ctx.settings.data_dir} was minted for base {published_base}, not "
+            f"{ctx.settings.uris.base}: its IRIs would not dereference. Serve it with --base {published_base}, "
+            "or load it again with the new base into another --store."
+        )
     from dfl_graph.serving import run
 
     run(ctx.settings, host=host, port=port, workers=workers, dev=dev)
