@@ -419,7 +419,7 @@ def virtuoso(public: Path, binaries: tuple[str, str]) -> Iterator[str]:
 
 # -- the run ---------------------------------------------------------------------------------------------
 def summary_row(name: str, outcome: Outcome) -> list[object]:
-    errors = sum(v for k, v in outcome.statuses.items() if k != 200)
+    errors = ", ".join(f"{k or 'no answer'}: {v}" for k, v in sorted(outcome.statuses.items()) if k != 200) or "0"
     return [
         name,
         f"{outcome.qps:.1f}",
@@ -440,10 +440,55 @@ def answer_sizes(url: str, v: Vocabulary) -> list[object]:
     return sizes
 
 
+def merge(outcomes: list[Outcome]) -> Outcome:
+    merged = Outcome()
+    for outcome in outcomes:
+        merged.latencies += outcome.latencies
+        merged.seconds += outcome.seconds
+        for status, count in outcome.statuses.items():
+            merged.statuses[status] = merged.statuses.get(status, 0) + count
+    return merged
+
+
+class Runaways:
+    """RUNAWAYS threads, each sending a runaway query and, when it is answered, the next one."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url, self.timeout = url, timeout
+        self.answers: list[tuple[int, float]] = []
+        self.stop = threading.Event()
+        self.counter = iter(range(10**9))
+        self.threads = [threading.Thread(target=self.run) for _ in range(RUNAWAYS)]
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            try:
+                response = requests.post(
+                    self.url, data={"query": runaway(next(self.counter))}, timeout=self.timeout + 60
+                )
+                status = response.status_code
+            except requests.RequestException:
+                status = 0
+            self.answers.append((status, time.perf_counter() - started))
+
+    def __enter__(self) -> Runaways:
+        for thread in self.threads:
+            thread.start()
+        time.sleep(min(2.0, self.timeout / 2))  # all in flight
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000, help="datasets in the generated catalogue")
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario and endpoint")
+    parser.add_argument("--rounds", type=int, default=3, help="the scenarios are interleaved in this many rounds")
     parser.add_argument("--timeout", type=float, default=10.0, help="our endpoint's query time limit")
     parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
     args = parser.parse_args()
@@ -452,113 +497,91 @@ def main() -> None:
     data_dir, public, load_seconds = prepare_catalogue(args.n)
     base = f"http://127.0.0.1:{OURS_PORT}"
     logs = data_dir.parent
-    rows: list[list[object]] = []
     notes: list[str] = []
     if load_seconds is not None:
         notes.append(f"Catalogue loaded (with its SPARQL store index) in {load_seconds:.0f} s.")
-    results: dict[str, dict[str, Outcome]] = {}
     env = {"DFL_QUERY_TIMEOUT": str(args.timeout)}
     ours_cmd = [*DFL, "--base", base, "serve", "--store", str(data_dir), "--port", str(OURS_PORT), "--no-default"]
-
-    with process(ours_cmd, logs / "ours.log", env) as _ours:
-        ours = base + "/sparql"
-        wait_for(base + "/healthz")
-        v = vocabulary(ours, base)
-        print(f"vocabulary: {len(v.themes)} themes, {len(v.publishers)} publishers, {len(v.datasets)} datasets")
-        for text, accept in popular_mix(v):  # warm every web process's workers (not the cache: unique first)
-            requests.post(ours, data={"query": text + "\n# warm"}, headers={"Accept": accept}, timeout=600)
-        sizes = {"ours": answer_sizes(ours, v)}
-        results["ours"] = {
-            "unique": drive(ours, unique_source(v), args.duration, CLIENTS),
-            "repeated": drive(ours, repeated_source(v), args.duration, CLIENTS),
-        }
-        # The repeated mix again, with 5 runaway queries kept in flight.
-        runaway_times: list[tuple[int, float]] = []
-        stop = threading.Event()
-        counter = iter(range(10**9))
-
-        def keep_running_away() -> None:
-            while not stop.is_set():
-                started = time.perf_counter()
-                try:
-                    response = requests.post(ours, data={"query": runaway(next(counter))}, timeout=args.timeout + 60)
-                    status = response.status_code
-                except requests.RequestException:
-                    status = 0
-                runaway_times.append((status, time.perf_counter() - started))
-
-        runners = [threading.Thread(target=keep_running_away) for _ in range(RUNAWAYS)]
-        for runner in runners:
-            runner.start()
-        time.sleep(min(2.0, args.timeout / 2))
-        loaded = drive(ours, repeated_source(v), args.duration, CLIENTS)
-        stop.set()
-        for runner in runners:
-            runner.join()
-        results["ours"]["repeated + 5 runaways"] = loaded
-
-    with process(
-        [
-            oxigraph_binary(),
-            "serve-read-only",
-            "--location",
-            str(prepare_oxigraph(public)),
-            "--bind",
-            f"127.0.0.1:{OXIGRAPH_PORT}",
-            "--union-default-graph",
-        ],
-        logs / "oxigraph.log",
-    ):
-        oxigraph = f"http://127.0.0.1:{OXIGRAPH_PORT}/query"
-        wait_for(oxigraph + "?query=ASK%7B%7D")
-        sizes["oxigraph"] = answer_sizes(oxigraph, v)
-        results["oxigraph serve"] = {
-            "unique": drive(oxigraph, unique_source(v), args.duration, CLIENTS),
-            "repeated": drive(oxigraph, repeated_source(v), args.duration, CLIENTS),
-        }
-
+    oxigraph_cmd = [oxigraph_binary(), "serve-read-only", "--location", str(prepare_oxigraph(public))]
+    oxigraph_cmd += ["--bind", f"127.0.0.1:{OXIGRAPH_PORT}", "--union-default-graph"]
     virtuoso_note = None
     binaries = "skipped (--no-virtuoso)" if args.no_virtuoso else virtuoso_binaries()
-    if isinstance(binaries, str):
-        virtuoso_note = binaries
-    else:
-        try:
-            with virtuoso(public, binaries) as url:
-                sizes["Virtuoso"] = answer_sizes(url, v)
-                results["Virtuoso"] = {
-                    "unique": drive(url, unique_source(v), args.duration, CLIENTS),
-                    "repeated": drive(url, repeated_source(v), args.duration, CLIENTS),
-                }
-        except Exception as error:  # report, do not lose the other results
-            virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
 
-    for endpoint, scenarios in results.items():
-        for scenario, outcome in scenarios.items():
-            rows.append(summary_row(f"{endpoint}: {scenario}", outcome))
-    table = markdown_table(["endpoint: scenario", "queries/s", "p50 ms", "p99 ms", "answered", "errors"], rows)
+    with contextlib.ExitStack() as stack:
+        # All endpoints up at once (an idle server costs nothing), so the rounds can interleave them and
+        # whatever else the machine does falls on all of them alike.
+        stack.enter_context(process(ours_cmd, logs / "ours.log", env))
+        stack.enter_context(process(oxigraph_cmd, logs / "oxigraph.log"))
+        urls = {"ours": base + "/sparql", "oxigraph serve": f"http://127.0.0.1:{OXIGRAPH_PORT}/query"}
+        wait_for(base + "/healthz")
+        wait_for(urls["oxigraph serve"] + "?query=ASK%7B%7D")
+        if isinstance(binaries, str):
+            virtuoso_note = binaries
+        else:
+            try:
+                urls["Virtuoso"] = stack.enter_context(virtuoso(public, binaries))
+            except Exception as error:  # report it, keep the other results
+                virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
+        v = vocabulary(urls["ours"], base)
+        print(f"vocabulary: {len(v.themes)} themes, {len(v.publishers)} publishers, {len(v.datasets)} datasets")
+        sizes = {}
+        for name, url in urls.items():  # warm up (our cache stays cold for the popular texts: "# warm")
+            for text, accept in popular_mix(v):
+                requests.post(url, data={"query": text + "\n# warm"}, headers={"Accept": accept}, timeout=600)
+            sizes[name] = answer_sizes(url, v)
+        runs: dict[tuple[str, str], list[Outcome]] = {}
+        slice_ = args.duration / args.rounds
+        for _round in range(args.rounds):
+            for name, url in urls.items():
+                runs.setdefault((name, "unique"), []).append(drive(url, unique_source(v), slice_, CLIENTS))
+        for _round in range(args.rounds):
+            for name, url in urls.items():
+                runs.setdefault((name, "repeated"), []).append(drive(url, repeated_source(v), slice_, CLIENTS))
+        # The repeated mix on our endpoint with and without 5 runaway queries in flight, alternately.
+        runaway_answers: list[tuple[int, float]] = []
+        for _round in range(args.rounds):
+            runs.setdefault(("ours", "repeated, unloaded"), []).append(
+                drive(urls["ours"], repeated_source(v), slice_, CLIENTS)
+            )
+            with Runaways(urls["ours"], args.timeout) as runaways:
+                runs.setdefault(("ours", "repeated + 5 runaways"), []).append(
+                    drive(urls["ours"], repeated_source(v), slice_, CLIENTS)
+                )
+            runaway_answers += runaways.answers
 
-    ours_r = results["ours"]
-    ox = results["oxigraph serve"]
-    checks = [
-        f"unique queries, ours / oxigraph: {ours_r['unique'].qps / max(ox['unique'].qps, 1e-9):.2f}x (target >= 0.8x)"
-    ]
-    if "Virtuoso" in results:
-        vt = results["Virtuoso"]
-        ratio = ours_r["repeated"].qps / max(vt["repeated"].qps, 1e-9)
-        checks.append(f"repeated mix, ours / Virtuoso: {ratio:.2f}x (target >= 1.3x)")
-        checks.append(f"repeated mix, Virtuoso / oxigraph: {vt['repeated'].qps / max(ox['repeated'].qps, 1e-9):.2f}x")
+    results = {key: merge(outcomes) for key, outcomes in runs.items()}
+    rows = [summary_row(f"{name}: {scenario}", outcome) for (name, scenario), outcome in results.items()]
+    table = markdown_table(
+        ["endpoint: scenario", "queries/s", "p50 ms", "p99 ms", "answered (200)", "other statuses"], rows
+    )
+
+    def qps(name: str, scenario: str) -> float:
+        return max(results[(name, scenario)].qps, 1e-9)
+
+    unique_ratio = qps("ours", "unique") / qps("oxigraph serve", "unique")
+    checks = [f"unique queries, ours / oxigraph: {unique_ratio:.2f}x (target >= 0.8x)"]
+    if "Virtuoso" in urls:
+        repeated_ratio = qps("ours", "repeated") / qps("Virtuoso", "repeated")
+        checks.append(f"repeated mix, ours / Virtuoso: {repeated_ratio:.2f}x (target >= 1.3x)")
+        checks.append(
+            f"repeated mix, Virtuoso / oxigraph: {qps('Virtuoso', 'repeated') / qps('oxigraph serve', 'repeated'):.2f}x"
+        )
     else:
         checks.append(f"Virtuoso not measured: {virtuoso_note}")
-    unloaded, loaded = ours_r["repeated"].percentile(99), ours_r["repeated + 5 runaways"].percentile(99)
+    unloaded = results[("ours", "repeated, unloaded")].percentile(99)
+    loaded = results[("ours", "repeated + 5 runaways")].percentile(99)
     checks.append(
         f"benign p99 with 5 runaways in flight: {loaded * 1000:.1f} ms vs {unloaded * 1000:.1f} ms unloaded = "
         f"{loaded / unloaded:.2f}x (target <= 2x)"
     )
-    if runaway_times:
-        slowest = max(t for _, t in runaway_times)
-        statuses = sorted({s for s, _ in runaway_times})
+    if runaway_answers:
+        slowest = max(t for _, t in runaway_answers)
+        statuses = {}
+        for status, _ in runaway_answers:
+            statuses[status] = statuses.get(status, 0) + 1
+        counted = ", ".join(f"{k}: {c}" for k, c in sorted(statuses.items()))
         checks.append(
-            f"runaways: {len(runaway_times)} answered (statuses {statuses}), slowest after {slowest:.2f} s "
+            f"runaways: {len(runaway_answers)} answered ({counted}), slowest after {slowest:.2f} s "
             f"(limit {args.timeout:g} s + 2 s = {args.timeout + 2:g} s)"
         )
     if len({str(s) for s in sizes.values()}) > 1:
@@ -572,9 +595,10 @@ def main() -> None:
             Ours: `dfl serve` (gunicorn, 4 web processes, query workers per process, result cache on).
             oxigraph: `oxigraph serve-read-only --union-default-graph` on the public graphs (N-Quads).
             Virtuoso: Debian virtuoso-opensource 7, its own instance on 127.0.0.1, the same N-Quads.
-            {CLIENTS} clients, {args.duration:g} s per scenario, {args.n} datasets, query time limit
-            {args.timeout:g} s (ours). Unique: every query text new (varied parameters and a nonce).
-            Repeated: 14 popular queries. Runaway: `{runaway(0)}` kept 5 in flight.
+            {CLIENTS} clients on the same machine, {args.duration:g} s per scenario and endpoint in {args.rounds}
+            interleaved rounds, {args.n} datasets, query time limit {args.timeout:g} s (ours). Unique: every
+            query text new (varied parameters and a nonce). Repeated: 14 popular queries. Runaway:
+            `{runaway(0)}`, 5 kept in flight (resent as soon as answered).
             """
         ).strip()
     )

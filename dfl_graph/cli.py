@@ -1,4 +1,4 @@
-"""The ``dfl`` command: load, validate, stats, dump, restore, generate, serve."""
+"""The ``dfl`` command: load, harvest, validate, stats, dump, restore, generate, serve."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from dfl_graph.config import DEFAULT_CATALOGUE, Settings
+from dfl_graph.config import DEFAULT_CATALOGUE, PROJECT_DIR, Settings
 from dfl_graph.store import CatalogueReader, CatalogueStore, StoreError
 from loaders import LOADERS, LoadError
 
@@ -191,6 +191,72 @@ def restore(ctx: Context, path: Path, public: bool) -> None:
             console.print(f"restored {count} quads; generation {store.generation}")
     except StoreError as error:
         fail(f"{error}\nthe catalogue is unchanged")
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=PROJECT_DIR / "harvest.toml",
+    show_default="harvest.toml",
+    help="The sources to harvest.",
+)
+@click.option("--source", "names", multiple=True, help="Harvest only this source (repeatable; default: all enabled).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON on stdout.")
+@store_option
+@pass_context
+def harvest(ctx: Context, config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
+    """Harvest the portals of harvest.toml into the catalogue, incrementally; exit 1 if any source failed."""
+    from dfl_graph.harvest import ConfigError, harvest_source, read_config
+    from dfl_graph.ingest import ensure_vocabularies
+    from dfl_graph.vocabularies import Vocabularies
+
+    try:
+        config = read_config(config_path)
+        sources = [config.source(n) for n in names] if names else [s for s in config.sources if s.enabled]
+    except ConfigError as error:
+        fail(str(error))
+    if not sources:
+        fail(f"{config_path}: no enabled sources to harvest")
+    reports = []
+    try:
+        with ctx.writer() as store, console.status("harvesting") as status:
+            if ensure_vocabularies(store):
+                console.print("loaded the shipped vocabularies")
+            vocabularies = Vocabularies(store.uris)
+            for number, source in enumerate(sources, start=1):
+
+                def progress(name: str, message: str, number: int = number) -> None:
+                    status.update(f"[{number}/{len(sources)}] {name}: {message}")
+
+                report = harvest_source(store, vocabularies, source, progress)
+                reports.append(report)
+                _print_harvest(report)
+    except StoreError as error:
+        fail(str(error))
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in reports], indent=1, ensure_ascii=False))
+    if any(r.status != "ok" for r in reports):
+        sys.exit(1)
+
+
+def _print_harvest(report) -> None:
+    if report.status != "ok":
+        console.print(f"[bold red]failed[/] {report.source}: {report.error}\nthe source is unchanged", highlight=False)
+        return
+    totals = {name: report.total(name) for name in ("fetched", "new", "updated", "unchanged", "withdrawn", "rejected")}
+    console.print(
+        f"[green]harvested[/] {report.source} ({report.type}, {report.pages} page(s), {report.bytes:,} bytes): "
+        + ", ".join(f"{value:,} {name}" for name, value in totals.items())
+        + f"; {report.links} linked to other sources; generation {report.generation};"
+        f" {report.timings.get('total', 0):.1f} s",
+        highlight=False,
+    )
+    for label, reason in report.rejections[:20]:
+        console.print(f"  [yellow]rejected[/] {label}: {reason}", highlight=False)
+    if len(report.rejections) > 20:
+        console.print(f"  ... and {len(report.rejections) - 20} more rejected")
 
 
 @main.command()

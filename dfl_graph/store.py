@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,6 +48,60 @@ IndexBuilder = Callable[["Snapshot", Path, "Path | None", "frozenset[str]"], Non
 
 class StoreError(Exception):
     """A store operation could not be done; the published catalogue is unchanged."""
+
+
+CHANGES_FILE = "changes.json"
+
+
+@dataclass
+class Delta:
+    """What an in-place write (:meth:`CatalogueStore.update_source`) changed, quad by quad.
+
+    Published with the generation as ``changes.json`` (+ ``changes-removed.nq`` / ``changes-added.nq``)
+    so that index builders can update the previous generation's index instead of rebuilding it: the
+    quads are exactly those removed from and added to the store, and ``datasets`` the IRIs of every
+    dataset added, changed or removed. A generation without ``changes.json`` may differ in anything.
+    """
+
+    datasets: set[str] = field(default_factory=set)
+    removed: list[Quad] = field(default_factory=list)
+    added: list[Quad] = field(default_factory=list)
+    notes: dict = field(default_factory=dict)  # extra, builder-specific facts (JSON)
+
+    def per_graph(self) -> dict[str, int]:
+        """Quads added minus quads removed, per graph."""
+        counts: dict[str, int] = {}
+        for sign, quads in ((-1, self.removed), (1, self.added)):
+            for quad in quads:
+                key = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""
+                counts[key] = counts.get(key, 0) + sign
+        return counts
+
+    def write(self, target: Path, sources: frozenset[str]) -> None:
+        for name, quads in (("removed", self.removed), ("added", self.added)):
+            with (target / f"changes-{name}.nq").open("wb") as out:
+                if quads:
+                    out.write(serialize(quads, format=RdfFormat.N_QUADS))
+        (target / CHANGES_FILE).write_text(
+            json.dumps(
+                {
+                    "sources": sorted(sources),
+                    "datasets": sorted(self.datasets),
+                    "removed": "changes-removed.nq",
+                    "added": "changes-added.nq",
+                    "notes": self.notes,
+                },
+                indent=1,
+            )
+        )
+
+
+def read_changes(generation_directory: Path) -> dict | None:
+    """The ``changes.json`` of a generation (see :class:`Delta`), or None: anything may have changed."""
+    try:
+        return json.loads((generation_directory / CHANGES_FILE).read_text())
+    except FileNotFoundError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -199,7 +254,7 @@ class CatalogueStore:
 
     # -- writing ----------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def _writing(self, changed: Iterable[str]) -> Iterator[None]:
+    def _writing(self, changed: Iterable[str], delta: Delta | None = None) -> Iterator[None]:
         """Marks the primary dirty for the length of a write; publishes on success, recovers on failure."""
         marker = self.data_dir / "DIRTY"
         marker.write_text(_now())
@@ -207,7 +262,7 @@ class CatalogueStore:
             yield
             self._bump_generation()
             self.store.flush()
-            self.publish(frozenset(changed))
+            self.publish(frozenset(changed), delta)
         except BaseException:
             self._recover()
             raise
@@ -294,6 +349,54 @@ class CatalogueStore:
             },
         )
 
+    def update_source(
+        self,
+        source: str,
+        graphs: dict[str, bool],
+        removals: Iterable[Quad],
+        additions: Iterable[Quad],
+        cleanup: Callable[[Store], Iterable[Quad]] | None = None,
+        datasets: Iterable[str] = (),
+        bulk: bool = False,
+        notes: dict | None = None,
+    ) -> Delta:
+        """Edit a source's graphs in place, record by record, as one published step (incremental harvests).
+
+        ``removals`` are removed first, then ``additions`` written (both consumed lazily, so they may read
+        the store as it was), then the quads ``cleanup(store)`` yields are removed (descriptions nothing
+        refers to any more). ``graphs`` ({graph IRI: public}) are (re-)registered to the source. As with
+        :meth:`replace_graphs`, any exception leaves the published catalogue and the primary unchanged.
+
+        Unless ``bulk`` (a large write: additions go through the bulk loader, untracked), the returned
+        :class:`Delta` holds exactly the quads removed and added, and is published with the generation.
+        """
+        delta = Delta(set(datasets), notes=dict(notes or {}))
+        tracked = not bulk
+        with self._writing([source], delta if tracked else None):
+            store = self.store
+            for quad in removals:
+                if quad in store:
+                    store.remove(quad)
+                    if tracked:
+                        delta.removed.append(quad)
+            if bulk:
+                self._bulk_write(additions)
+            else:
+                for batch in _batches(additions, 10_000):
+                    fresh = list(dict.fromkeys(q for q in batch if q not in store))
+                    store.extend(fresh)
+                    delta.added.extend(fresh)
+            if cleanup is not None:
+                for quad in list(cleanup(store)):
+                    if quad in store:
+                        store.remove(quad)
+                        if tracked:
+                            delta.removed.append(quad)
+            for graph, public in graphs.items():
+                self._unregister_graph(graph)
+                store.extend(self._register_graph(graph, source, public))
+        return delta
+
     def drop_source(self, source: str) -> None:
         with self._writing([source]):
             for graph in (self.uris.source_graph(source, True), self.uris.source_graph(source, False)):
@@ -354,8 +457,12 @@ class CatalogueStore:
     def _bump_generation(self) -> None:
         self._set_system(self.dfl.generation, Literal(str(self.generation + 1), datatype=XSD.integer))
 
-    def publish(self, changed: frozenset[str] = frozenset()) -> int:
-        """Checkpoint the primary as the next generation, build its indexes, then swap CURRENT."""
+    def publish(self, changed: frozenset[str] = frozenset(), delta: Delta | None = None) -> int:
+        """Checkpoint the primary as the next generation, build its indexes, then swap CURRENT.
+
+        With a ``delta`` (an in-place write), it is published as ``changes.json`` for the index builders,
+        and the quad counts are the previous generation's plus the delta's (no count over the store).
+        """
         previous = self.generation
         generation = previous + 1
         target = generation_dir(self.data_dir, generation)
@@ -364,7 +471,11 @@ class CatalogueStore:
         target.mkdir(parents=True)
         self.store.backup(str(target / "store"))
         graphs = self.graphs()
-        counts = {row["g"].value: int(row["n"].value) for row in self.store.query(query_text("quads-per-graph"))}
+        counts = self._counts_after(delta, previous)
+        if counts is None:
+            counts = {row["g"].value: int(row["n"].value) for row in self.store.query(query_text("quads-per-graph"))}
+        if delta is not None:
+            delta.write(target, changed)
         for g, info in graphs.items():
             info["quads"] = counts.get(g, 0)
         public = tuple(sorted(g for g, i in graphs.items() if i["public"]))
@@ -375,8 +486,12 @@ class CatalogueStore:
         (target / "indexes").mkdir()
         from dfl_graph.indexes import BUILDERS
 
+        seconds: dict[str, float] = {}
         for build in BUILDERS:
+            started = time.perf_counter()
             build(snapshot, target, previous_dir, changed)
+            seconds[build.__name__] = round(time.perf_counter() - started, 3)
+        (target / "build-seconds.json").write_text(json.dumps(seconds))  # what each index cost (benchmarks)
         del snapshot
         fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".CURRENT")
         with os.fdopen(fd, "w") as handle:
@@ -384,6 +499,23 @@ class CatalogueStore:
         os.replace(tmp, self.data_dir / "CURRENT")
         self._collect_garbage(generation)
         return generation
+
+    def _counts_after(self, delta: Delta | None, previous: int) -> dict[str, int] | None:
+        """Quads per graph from the previous manifest and a delta; None when they must be counted."""
+        if delta is None or not previous:
+            return None
+        try:
+            counts = {
+                g: info["quads"]
+                for g, info in Manifest.from_file(
+                    generation_dir(self.data_dir, previous) / "manifest.json"
+                ).graphs.items()
+            }
+        except (FileNotFoundError, KeyError, ValueError):
+            return None
+        for graph, change in delta.per_graph().items():
+            counts[graph] = counts.get(graph, 0) + change
+        return counts
 
     def _collect_garbage(self, current: int) -> None:
         """Keep the last few generations: readers that opened an older one finish their request on it."""
@@ -407,6 +539,12 @@ class CatalogueStore:
             Store.read_only(str(generation_dir(self.data_dir, self.generation) / "store")).backup(str(primary))
         self.store = Store(str(primary))
         (self.data_dir / "DIRTY").unlink(missing_ok=True)
+
+
+def _batches(items: Iterable[Quad], size: int) -> Iterator[list[Quad]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def _parse_nquads(handle, path: Path) -> Iterator[Quad]:

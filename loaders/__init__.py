@@ -15,6 +15,7 @@ LOADERS: dict[str, str] = {
     "datapress": "loaders.datapress:DataPressLoader",
     "ckan": "loaders.ckan:CkanLoader",
     "dcat": "loaders.dcat_rdf:DcatRdfLoader",
+    "datajson": "loaders.datajson:DataJsonLoader",
 }
 
 

@@ -179,6 +179,16 @@ def test_clicking_a_facet_filters_and_the_active_filter_can_be_removed(default_s
     assert page.all_text.split(" datasets matching")[0].split()[-1] in back.all_text
 
 
+def test_filters_named_by_iri_or_any_case_are_the_same_filter(default_server: LiveServer) -> None:
+    by_key = default_server.get("/api/search", params={"theme": "health"}).json()
+    for name in (f"{default_server.url}/theme/health", "HEALTH"):
+        other = default_server.get("/api/search", params={"theme": name}).json()
+        assert other["total"] == by_key["total"] and other["links"]["self"] == by_key["links"]["self"]
+        page = get_page(default_server, "/search", theme=name)
+        (remove,) = page.links_with("remove-filter")
+        assert urlsplit(remove["href"]).query == ""
+
+
 def test_paging_links_walk_every_result(default_server: LiveServer) -> None:
     total = default_server.get("/api/search", params={"q": "rates"}).json()["total"]
     path, seen = "/search?q=rates&per_page=10", []
@@ -260,6 +270,16 @@ def test_nothing_acceptable_is_a_406_and_head_works(default_server: LiveServer) 
 
     assert requests.head(default_server.url + "/search?q=crime", timeout=30).status_code == head.status_code == 200
     assert default_server.get("/index.ttl").status_code == 404
+
+
+def test_conditional_requests_get_304_until_the_catalogue_changes(default_server: LiveServer) -> None:
+    for path in ("/", "/index.json", "/search?q=crime", "/search.ttl?q=crime"):
+        first = default_server.get(path)
+        etag = first.headers["ETag"]
+        again = default_server.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and not again.content, path
+        other = default_server.get(path + ("&" if "?" in path else "?") + "page=2", headers={"If-None-Match": etag})
+        assert other.status_code == 200, path
 
 
 # -- the dataset list partial other pages use -----------------------------------------------------------------

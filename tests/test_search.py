@@ -555,3 +555,32 @@ def test_a_new_generation_is_searched_at_once(server: LiveServer, tmp_path: Path
             str(server.data_dir),
         )
     assert titles(api(server, q="pelican")) == ["Pelican crossings"]
+
+
+# -- the parts, directly -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("query", ODD_QUERIES, ids=lambda q: repr(q[:20]))
+def test_every_parsed_query_is_a_valid_fts5_expression(query: str) -> None:
+    from dfl_graph.search.query import TEXT_COLUMNS, parse_query
+    from dfl_graph.search.text import TOKENIZER
+
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(TEXT_COLUMNS)}, tokenize='{TOKENIZER}')")
+    db.execute("INSERT INTO fts(title) VALUES ('crime and housing near the underground')")
+    expression = parse_query(query).expression()
+    if expression is not None:
+        db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,)).fetchall()
+
+
+def test_snippets_keep_their_marks_balanced() -> None:
+    from dfl_graph.search.index import marked_html, snippet
+
+    words = [f"w{i}" for i in range(100)]
+    words[60] = "\x01air"
+    words[61] = "quality\x02"
+    text = snippet(" ".join(words), size=10)
+    assert text.startswith("…") and text.endswith("…")
+    assert marked_html(text).count("<mark>") == marked_html(text).count("</mark>") == 1
+    # a window that starts inside a marked phrase
+    words = ["\x01" + "w0"] + [f"w{i}" for i in range(1, 40)] + ["end\x02"] + [f"x{i}" for i in range(60)]
+    assert marked_html(snippet(" ".join(words), size=5)).count("<mark>") <= 1
+    assert "<" not in marked_html("a <b> & c").replace("&lt;", "").replace("&gt;", "")

@@ -163,6 +163,15 @@ def test_browser_form_without_javascript_shows_a_table(default_server: LiveServe
     assert '<table class="sparql-table">' in page.text
     for _dataset, title in expected_titles(default_server):
         assert title.replace("&", "&amp;").replace("'", "&#39;") in page.text
+    big = requests.get(
+        default_server.url + "/sparql",
+        params={"query": "SELECT * WHERE { ?s ?p ?o }"},
+        headers={"Accept": BROWSER},
+        timeout=30,
+    )
+    assert big.status_code == 200
+    assert "1000 rows shown" in big.text and "first part of the result" in big.text
+    assert "format=csv" in big.text, "the whole result is a download away"
     error = requests.get(
         default_server.url + "/sparql", params={"query": "SELECT * {"}, headers={"Accept": BROWSER}, timeout=30
     )

@@ -441,3 +441,85 @@ def test_server_survives_a_killed_web_worker(server: LiveServer) -> None:
             pass
         time.sleep(0.2)
     assert query(server, "ASK { ?s ?p ?o }").json()["boolean"] is True
+
+
+def test_a_query_that_ran_out_of_time_is_not_run_again(server: LiveServer) -> None:
+    text = RUNAWAY.replace("?l }", "?l } # once more")
+    with requests.Session() as session:  # one connection: one web process, which remembers
+        first = session.post(server.url + "/sparql", data={"query": text}, timeout=TIMEOUT + 20)
+        second = session.post(server.url + "/sparql", data={"query": text}, timeout=TIMEOUT + 20)
+    assert first.status_code == 504 and "stopped after" in first.text
+    assert second.status_code == 504 and "not run again" in second.text
+
+
+# -- generations ----------------------------------------------------------------------------------------
+def test_new_generations_are_seen_and_restrictions_follow(tmp_path: Path) -> None:
+    """Workers reopen the store when a new generation is published; the cache never serves the old one;
+    a graph published as restricted later is never visible."""
+    data_dir = tmp_path / "catalogue"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    first, second, third = tmp_path / "a.nq", tmp_path / "b.nq", tmp_path / "c.nq"
+    first.write_text(f'<{EX}a> <{EX}p> "one" <{base}/graph/a> .\n')
+    second.write_text(f'<{EX}b> <{EX}p> "two" <{base}/graph/b> .\n')
+    third.write_text(f'<{EX}c> <{EX}p> "{SECRET}" <{base}/graph/c> .\n')
+    dfl("--base", base, "restore", str(first), "--public", "--store", str(data_dir))
+    text = f"SELECT ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?o"
+    with live_server(data_dir, port, workers=1) as running, requests.Session() as session:
+
+        def values() -> tuple[list[str], str]:
+            response = session.post(running.url + "/sparql", data={"query": text}, timeout=30)
+            assert response.status_code == 200, response.text
+            return [b["o"]["value"] for b in response.json()["results"]["bindings"]], response.headers[
+                "X-DFL-Generation"
+            ]
+
+        assert values()[0] == ["one"]
+        assert values()[0] == ["one"]  # from the cache
+        dfl("--base", base, "restore", str(second), "--public", "--store", str(data_dir))
+        found, generation = values()
+        assert found == ["one", "two"] and generation == "2"
+        dfl("--base", base, "restore", str(third), "--store", str(data_dir))
+        found, generation = values()
+        assert found == ["one", "two"] and generation == "3"
+        graphs = session.post(
+            running.url + "/sparql", data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"}, timeout=30
+        ).json()["results"]["bindings"]
+        assert {g["g"]["value"] for g in graphs} == {f"{base}/graph/a", f"{base}/graph/b"}
+
+
+def test_the_sparql_store_follows_in_place_writes(tmp_path: Path) -> None:
+    """A generation written in place is indexed from the previous SPARQL store plus the changes; the
+    result is what a full rebuild gives: the public triples, merged, and nothing restricted."""
+    from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
+
+    from dfl_graph.sparql.public_store import public_store_dir
+    from dfl_graph.store import CatalogueReader, CatalogueStore
+    from dfl_graph.uris import Uris
+
+    uris = Uris("http://127.0.0.1:1")
+    public, other, secret = NamedNode(uris.graph("s")), NamedNode(uris.graph("t")), NamedNode(uris.graph("s/r"))
+
+    def q(s: str, o: str, g: NamedNode) -> Quad:
+        return Quad(NamedNode(EX + s), NamedNode(EX + "p"), Literal(o), g)
+
+    with CatalogueStore(tmp_path / "catalogue", uris) as store:
+        store.replace_graphs("s", {public.value: (True, [q("a", "1", public), q("b", "2", public)])})
+        store.replace_graphs("t", {other.value: (True, [q("b", "2", other)])})
+        store.replace_graphs("s", {secret.value: (False, [q("c", SECRET, secret)])})
+        store.update_source(
+            "s",
+            {public.value: True, secret.value: False},
+            removals=[q("a", "1", public), q("b", "2", public), q("c", SECRET, secret)],
+            additions=[q("d", "4", public), q("e", SECRET, secret)],
+        )
+    snapshot = CatalogueReader(tmp_path / "catalogue").snapshot()
+    assert (snapshot.directory / "changes.json").exists(), "an in-place generation"
+    sparql = Store.read_only(str(public_store_dir(snapshot.directory)))
+    default = {(t.subject.value, t.object.value) for t in sparql.quads_for_pattern(None, None, None, DefaultGraph())}
+    # "b 2" left graph s but graph t still states it; "a 1" is gone; nothing restricted.
+    assert default == {(EX + "b", "2"), (EX + "d", "4")}
+    named = {
+        q.graph_name.value for q in sparql.quads_for_pattern(None, None, None, None) if q.graph_name != DefaultGraph()
+    }
+    assert named == {public.value, other.value}

@@ -192,15 +192,14 @@ class HttpClient:
                     _retry_after(response.headers.get("Retry-After")),
                 )
             if response.status_code >= 400:
-                raise FetchError(
-                    url, f"HTTP {response.status_code} {response.reason or ''}".strip(), response.status_code
-                )
+                status = f"HTTP {response.status_code} {response.reason or ''}".strip()
+                raise FetchError(url, status + _error_detail(response), response.status_code)
             declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > policy.max_bytes:
-                if response.headers.get("Content-Encoding") in (None, "identity"):
-                    raise FetchError(
-                        url, f"the body is {int(declared):,} bytes, more than the {policy.max_bytes:,}-byte cap"
-                    )
+            plain = response.headers.get("Content-Encoding") in (None, "identity")
+            if plain and declared and declared.isdigit() and int(declared) > policy.max_bytes:
+                raise FetchError(
+                    url, f"the body is {int(declared):,} bytes, more than the {policy.max_bytes:,}-byte cap"
+                )
             self._files += 1
             path = self.workdir / f"body-{self._files:05d}"
             size = self._stream(url, response, path)
@@ -250,6 +249,18 @@ class _Retryable(Exception):
 def _chunks(raw) -> Iterator[bytes]:
     """The decoded body in chunks (urllib3 decodes gzip/deflate as it reads)."""
     yield from raw.stream(CHUNK, decode_content=True)
+
+
+def _error_detail(response: requests.Response) -> str:
+    """A short excerpt of an error body (a CKAN error message, a JSON API's reason), if it has one."""
+    try:
+        head = next(response.raw.stream(2048, decode_content=True), b"")
+    except Exception:  # the body of an error is a courtesy: never let it hide the status
+        return ""
+    text = " ".join(head.decode("utf-8", "replace").split())
+    if not text or looks_like_html(response.headers.get("Content-Type", "").split(";")[0].strip(), head):
+        return ""
+    return f": {text[:300]}"
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -3,6 +3,11 @@
 Built from a published snapshot's public graphs only, so nothing restricted can reach a page.
 Positions in a stable order (by IRI) make every page of the catalogue feed an indexed range
 lookup: page 1000 costs what page 1 costs.
+
+A generation written in place (an incremental harvest: see :class:`dfl_graph.store.Delta`) names the
+datasets it changed; its index is then the previous generation's, with only those rows re-read from the
+store. ``duplicate_of`` marks a dataset that a harvest found to be the same as another public dataset
+(``prov:alternateOf``: same landing page, original IRI or global identifier): search lists one of them.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Variable
+from pyoxigraph import NamedNode, Variable
 
-from dfl_graph.namespaces import ADMS, DCAT, DCT
+from dfl_graph.namespaces import ADMS, DCAT, DCT, PROV
 from dfl_graph.queries import query_text
-from dfl_graph.store import Snapshot
+from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "catalogue.sqlite"
 # facet name -> index column holding a JSON list of IRIs (or a single value)
@@ -36,7 +41,8 @@ CREATE TABLE datasets (
   issued TEXT,
   modified TEXT,                  -- lexical, sortable
   status TEXT NOT NULL,           -- current, archived, superseded
-  record TEXT NOT NULL            -- JSON: everything a list item shows
+  record TEXT NOT NULL,           -- JSON: everything a list item shows
+  duplicate_of TEXT               -- the IRI of the same dataset from another source, listed instead in search
 );
 CREATE INDEX datasets_modified ON datasets(modified);
 CREATE INDEX datasets_title ON datasets(title COLLATE NOCASE);
@@ -68,42 +74,95 @@ SINGLE_PREDICATES = {
 }
 
 
-def _collect(snapshot: Snapshot) -> tuple[dict[str, dict], dict[str, str]]:
-    """Read every public dataset's indexed fields: a few whole-catalogue SELECTs, no sorting."""
+def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, dict]:
+    """Read public datasets' indexed fields: a few whole-catalogue SELECTs, no sorting (or, for ``only``,
+    the same SELECTs with the dataset bound: an index lookup each)."""
     store, graphs = snapshot.store, snapshot.public_graphs
     datasets: dict[str, dict] = {}
     lifecycle = snapshot.uris.vocab.lifecycle
-    rows = store.query(
-        query_text("index-dataset-fields"),
-        default_graph=graphs,
-        named_graphs=graphs,
-        substitutions={Variable("lifecycle"): lifecycle},
-    )
-    for row in rows:
-        iri = row["dataset"].value
-        fields = datasets.get(iri)
-        if fields is None:
-            fields = datasets[iri] = {"graph": row["graph"].value, **{v: [] for v in LIST_PREDICATES.values()}}
-        predicate, value = row["p"].value, row["o"]
-        if predicate in LIST_PREDICATES:
-            fields[LIST_PREDICATES[predicate]].append(value.value)
-        elif predicate in SINGLE_PREDICATES:
-            name = SINGLE_PREDICATES[predicate]
-            # prefer an English literal when a source gives several languages
-            if name not in fields or getattr(value, "language", None) == "en":
-                fields[name] = value.value
-        elif predicate == lifecycle.value:
-            fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
-    for row in store.query(query_text("index-distribution-formats"), default_graph=graphs):
-        fields = datasets.get(row["dataset"].value)
-        if fields is not None:
-            fields.setdefault("formats_all", set()).add(row["format"].value)
+    bindings = [{}] if only is None else [{Variable("dataset"): NamedNode(iri)} for iri in only]
+    for bound in bindings:
+        rows = store.query(
+            query_text("index-dataset-fields"),
+            default_graph=graphs,
+            named_graphs=graphs,
+            substitutions={Variable("lifecycle"): lifecycle, **bound},
+        )
+        for row in rows:
+            iri = row["dataset"].value
+            fields = datasets.get(iri)
+            if fields is None:
+                fields = datasets[iri] = {"graph": row["graph"].value, **{v: [] for v in LIST_PREDICATES.values()}}
+            predicate, value = row["p"].value, row["o"]
+            if predicate in LIST_PREDICATES:
+                fields[LIST_PREDICATES[predicate]].append(value.value)
+            elif predicate in SINGLE_PREDICATES:
+                name = SINGLE_PREDICATES[predicate]
+                # prefer an English literal when a source gives several languages
+                if name not in fields or getattr(value, "language", None) == "en":
+                    fields[name] = value.value
+            elif predicate == lifecycle.value:
+                fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
+    for bound in bindings if only is None else [b for b in bindings if b[Variable("dataset")].value in datasets]:
+        for row in store.query(query_text("index-distribution-formats"), default_graph=graphs, substitutions=bound):
+            fields = datasets.get(row["dataset"].value)
+            if fields is not None:
+                fields.setdefault("formats_all", set()).add(row["format"].value)
+    return datasets
+
+
+def _labels(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, str]:
+    """Labels of what datasets link to (all of them, or those of the IRIs ``only``)."""
+    graphs = snapshot.public_graphs
+    bindings = [{}] if only is None else [{Variable("resource"): NamedNode(iri)} for iri in only]
     labels: dict[str, str] = {}
-    for row in store.query(query_text("index-labels"), default_graph=graphs):
-        iri, label = row["resource"].value, row["label"]
-        if iri not in labels or getattr(label, "language", None) == "en":
-            labels[iri] = label.value
-    return datasets, labels
+    for bound in bindings:
+        for row in snapshot.store.query(query_text("index-labels"), default_graph=graphs, substitutions=bound):
+            iri, label = row["resource"].value, row["label"]
+            if iri not in labels or getattr(label, "language", None) == "en":
+                labels[iri] = label.value
+    return labels
+
+
+def _alternates(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, set[str]]:
+    """dataset -> the datasets of other sources a harvest found to be the same (prov:alternateOf)."""
+    bindings = [{}] if only is None else [{Variable("dataset"): NamedNode(iri)} for iri in only]
+    found: dict[str, set[str]] = {}
+    for bound in bindings:
+        rows = snapshot.store.query(
+            query_text("index-alternates"), default_graph=snapshot.public_graphs, substitutions=bound
+        )
+        for row in rows:
+            found.setdefault(row["dataset"].value, set()).add(row["other"].value)
+    return found
+
+
+def _duplicates(live: set[str], alternates: dict[str, set[str]]) -> dict[str, str]:
+    """dataset -> the dataset search lists instead: the one it was linked to (a harvest links a new record
+    to the dataset already there), following chains; of two datasets linked both ways, the smaller IRI."""
+
+    def parent(iri: str) -> str | None:
+        for other in sorted(alternates.get(iri, ())):
+            if other == iri or other not in live:
+                continue
+            if iri in alternates.get(other, ()) and other > iri:
+                continue
+            return other
+        return None
+
+    result: dict[str, str] = {}
+    for iri in alternates:
+        if iri not in live:
+            continue
+        seen = [iri]
+        current = parent(iri)
+        while current is not None and current not in seen:
+            seen.append(current)
+            current = parent(current)
+        canonical = min(seen) if current is not None else seen[-1]  # a cycle: its smallest IRI
+        if canonical != iri:
+            result[iri] = canonical
+    return result
 
 
 def _tombstones(snapshot: Snapshot, live: dict[str, dict]) -> list[tuple[str, str | None, str | None]]:
@@ -128,67 +187,153 @@ def _status(row: dict) -> str:
     return "archived" if row.get("status_concept", "").endswith("DEPRECATED") else "current"
 
 
-def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
-    """Write ``indexes/catalogue.sqlite`` for the snapshot (a full rebuild: seconds at 100k datasets)."""
-    datasets, labels = _collect(snapshot)
-    path = target / "indexes" / FILENAME
+def _entry(iri: str, row: dict) -> tuple[dict, str, str]:
+    """(record, keywords JSON, graph) of one collected dataset."""
+    record = {
+        "iri": iri,
+        "title": row.get("title", ""),
+        "description": row.get("description", ""),
+        "publisher": row.get("publisher"),
+        "themes": row["themes"],
+        "boroughs": row["boroughs"],
+        "formats": sorted(row.get("formats_all", ())),
+        "licence": row.get("licence"),
+        "access": row.get("access"),
+        "frequency": row.get("frequency"),
+        "issued": row.get("issued"),
+        "modified": row.get("modified"),
+        "distributions": len(row["distributions"]),
+        "status": _status(row),
+    }
+    return record, json.dumps(row["keywords"], ensure_ascii=False), row["graph"]
+
+
+def _write(
+    snapshot: Snapshot,
+    path: Path,
+    entries: dict[str, tuple[dict, str, str]],
+    labels: dict[str, str],
+    tombstones: list[tuple[str, str | None, str | None]],
+    duplicates: dict[str, str],
+) -> None:
     db = sqlite3.connect(path)
     db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
     rows, facet_rows = [], []
-    for position, iri in enumerate(sorted(datasets), start=1):
-        row = datasets[iri]
-        formats = sorted(row.get("formats_all", ()))
-        record = {
-            "iri": iri,
-            "title": row.get("title", ""),
-            "description": row.get("description", ""),
-            "publisher": row.get("publisher"),
-            "themes": row["themes"],
-            "boroughs": row["boroughs"],
-            "formats": formats,
-            "licence": row.get("licence"),
-            "access": row.get("access"),
-            "frequency": row.get("frequency"),
-            "issued": row.get("issued"),
-            "modified": row.get("modified"),
-            "distributions": len(row["distributions"]),
-            "status": _status(row),
-        }
+    for position, iri in enumerate(sorted(entries), start=1):
+        record, keywords, graph = entries[iri]
+        record["duplicate_of"] = duplicates.get(iri)
         rows.append(
             (
                 position,
                 iri,
                 iri.rsplit("/", 1)[-1],
-                row["graph"],
+                graph,
                 record["title"],
                 record["description"],
-                json.dumps(row["keywords"], ensure_ascii=False),
+                keywords,
                 record["issued"],
                 record["modified"],
                 record["status"],
                 json.dumps(record, ensure_ascii=False),
+                record["duplicate_of"],
             )
         )
         facet_values = {
-            "theme": row["themes"],
+            "theme": record["themes"],
             "publisher": [record["publisher"]] if record["publisher"] else [],
-            "borough": row["boroughs"],
-            "format": formats,
+            "borough": record["boroughs"],
+            "format": record["formats"],
             "licence": [record["licence"]] if record["licence"] else [],
             "access": [record["access"]] if record["access"] else [],
             "frequency": [record["frequency"]] if record["frequency"] else [],
         }
         facet_rows.extend((position, facet, value) for facet, values in facet_values.items() for value in set(values))
-    db.executemany("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    db.executemany("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     db.executemany("INSERT INTO facets VALUES (?,?,?)", facet_rows)
     db.executemany("INSERT INTO labels VALUES (?,?)", labels.items())
-    db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", _tombstones(snapshot, datasets))
+    db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
     db.executemany(
         "INSERT INTO meta VALUES (?,?)",
         [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],
     )
     db.commit()
     db.close()
+
+
+def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
+    """Write ``indexes/catalogue.sqlite`` for the snapshot: updated from the previous generation's when this
+    one says which datasets changed (see the module docstring), else a full rebuild."""
+    path = target / "indexes" / FILENAME
+    if previous is not None and _update(snapshot, path, previous / "indexes" / FILENAME, read_changes(target)):
+        return
+    datasets = _collect(snapshot)
+    labels = _labels(snapshot)
+    entries = {iri: _entry(iri, row) for iri, row in datasets.items()}
+    duplicates = _duplicates(set(entries), _alternates(snapshot))
+    _write(snapshot, path, entries, labels, _tombstones(snapshot, datasets), duplicates)
+
+
+def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None) -> bool:
+    """The previous index with the changed datasets re-read from the store; False if it cannot be done."""
+    if changes is None or not previous.exists():
+        return False
+    try:
+        old = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
+        columns = {row[1] for row in old.execute("PRAGMA table_info(datasets)")}
+        if "duplicate_of" not in columns:
+            old.close()
+            return False  # an index from before the column existed
+    except sqlite3.Error:
+        return False
+    changed = set(changes.get("datasets") or ())
+    # datasets linked to a changed one may change which of them search lists
+    for iri in list(changed):
+        for quad in snapshot.store.quads_for_pattern(None, PROV.alternateOf, NamedNode(iri), None):
+            changed.add(quad.subject.value)
+    with old:
+        entries = {
+            iri: (json.loads(record), keywords, graph)
+            for iri, record, keywords, graph in old.execute("SELECT iri, record, keywords, graph FROM datasets")
+            if iri not in changed
+        }
+        labels = dict(old.execute("SELECT iri, label FROM labels"))
+        withdrawn = old.execute("SELECT iri, title, withdrawn_at FROM withdrawn").fetchall()
+    old.close()
+    tombstones = [tuple(row) for row in withdrawn if row[0] not in changed]
+    fresh = _collect(snapshot, sorted(changed))
+    for iri, row in fresh.items():
+        entries[iri] = _entry(iri, row)
+    linked: set[str] = set()
+    for row in fresh.values():
+        linked.update(row[key] for key in ("publisher", "licence", "frequency", "access") if row.get(key))
+        linked.update(row["themes"], row["boroughs"], row.get("formats_all", ()))
+    for iri in changed:
+        labels.pop(iri, None)  # a withdrawn dataset's tombstone title is a label; a live dataset has none
+    labels.update(_labels(snapshot, sorted(linked | changed)))
+    tombstones += [t for t in _tombstones_of(snapshot, sorted(changed)) if t[0] not in entries]
+    duplicates = {iri: record.get("duplicate_of") for iri, (record, _k, _g) in entries.items() if iri not in fresh}
+    duplicates = {
+        iri: other for iri, other in duplicates.items() if other and other in entries and other not in changed
+    }
+    duplicates.update(_duplicates(set(entries), _alternates(snapshot, sorted(fresh))))
+    _write(snapshot, path, entries, labels, tombstones, duplicates)
+    return True
+
+
+def _tombstones_of(snapshot: Snapshot, iris: list[str]) -> list[tuple[str, str | None, str | None]]:
+    found = []
+    for iri in iris:
+        rows = snapshot.store.query(
+            query_text("index-withdrawn"),
+            default_graph=snapshot.public_graphs,
+            substitutions={
+                Variable("withdrawn"): snapshot.uris.vocab.WithdrawnDataset,
+                Variable("dataset"): NamedNode(iri),
+            },
+        )
+        for row in rows:
+            found.append((iri, row["title"].value if row["title"] else None, row["at"].value if row["at"] else None))
+    return found
 
 
 @dataclass(frozen=True)

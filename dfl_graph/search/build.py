@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,17 +56,16 @@ CREATE TABLE facet_values (
 );
 CREATE UNIQUE INDEX facet_values_key ON facet_values(facet, key);
 CREATE TABLE terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE orders (name TEXT PRIMARY KEY, rowids BLOB NOT NULL, places BLOB NOT NULL);  -- uint32 arrays
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-INDEXES = """
-CREATE INDEX docs_updated ON docs(updated, rowid);
-CREATE INDEX docs_title ON docs(title_key, rowid);
-CREATE UNIQUE INDEX docs_iri ON docs(iri);
-"""
+ORDERS = {"updated": "updated DESC, rowid", "title": "title_key, rowid"}
 
 
 def _label(labels: dict[str, str], iri: str) -> str:
-    return labels.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1]
+    """An IRI's label (first letter capitalised: the EU lists write "annual", "public"), else its last segment."""
+    label = labels.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1]
+    return label[:1].upper() + label[1:]
 
 
 class _Values:
@@ -77,6 +77,7 @@ class _Values:
         self.rows: list[list] = []  # [facet, key, iri, label, count]
         self.bits: list[bytearray] = []
         self.length_sums = [0] * len(TEXT_COLUMNS)
+        self.memo: dict[tuple, object] = {}  # (facet, IRI) -> code; ("formats", IRIs) -> codes
 
     def code(self, facet: str, key: str, iri: str | None, label: str) -> int:
         found = self.codes.get((facet, key))
@@ -92,31 +93,36 @@ class _Values:
 
 
 def _facet_codes(record: dict, values: _Values, labels: dict[str, str], base: str) -> list[int]:
-    codes: list[int] = []
+    memo = values.memo
 
-    def add(facet: str, iri: str | None, key: str | None = None, label: str | None = None) -> None:
-        if iri is None and key is None:
-            return
-        key = key or value_key(facet, iri or "", base)
-        codes.append(values.code(facet, key, iri, label or _label(labels, iri or key)))
+    def code(facet: str, iri: str | None) -> int | None:
+        if iri is None:
+            return None
+        found = memo.get((facet, iri))
+        if found is None:
+            found = memo[(facet, iri)] = values.code(facet, value_key(facet, iri, base), iri, _label(labels, iri))
+        return found
 
-    for theme in dataset_themes(record):
-        add("theme", theme)
-    add("publisher", record.get("publisher"))
-    for borough in record.get("boroughs") or []:
-        add("borough", borough)
-    kinds: set[str] = set()
-    for fmt in normalise_formats(record.get("formats") or []):
-        add("format", fmt.iri, fmt.key, labels.get(fmt.iri) or fmt.key)
-        kinds.add(kind_of(fmt.key))
-    for kind in sorted(kinds):
-        add("kind", None, kind, KINDS[kind])
-    add("licence", record.get("licence"))
-    add("access", record.get("access"))
-    add("frequency", record.get("frequency"))
+    codes = [code("theme", t) for t in dataset_themes(record)]
+    codes.append(code("publisher", record.get("publisher")))
+    codes += [code("borough", b) for b in record.get("boroughs") or ()]
+    formats = tuple(record.get("formats") or ())
+    if formats:
+        found = memo.get(("formats", formats))
+        if found is None:
+            normalised = normalise_formats(list(formats))
+            kinds = sorted({kind_of(f.key) for f in normalised})
+            found = memo[("formats", formats)] = [
+                *(values.code("format", f.key, f.iri, labels.get(f.iri) or f.key) for f in normalised),
+                *(values.code("kind", kind, None, KINDS[kind]) for kind in kinds),
+            ]
+        codes += found
+    codes.append(code("licence", record.get("licence")))
+    codes.append(code("access", record.get("access")))
+    codes.append(code("frequency", record.get("frequency")))
     status = record.get("status") or "current"
-    add("status", None, status, STATUS_LABELS.get(status, status.title()))
-    return list(dict.fromkeys(codes))
+    codes.append(values.code("status", status, None, STATUS_LABELS.get(status, status.title())))
+    return [c for c in dict.fromkeys(codes) if c is not None]
 
 
 def _rank_order(catalogue: sqlite3.Connection) -> dict[int, int]:
@@ -187,7 +193,12 @@ def build_search_index(snapshot: Snapshot, target: Path, previous: Path | None, 
         )
         db.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
         db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-        db.executescript(INDEXES)
+        for name, order in ORDERS.items():
+            rowids = array("I", (r[0] for r in db.execute(f"SELECT rowid FROM docs ORDER BY {order}")))
+            places = array("I", bytes(4 * (len(rowids) + 1)))
+            for place, rowid in enumerate(rowids):
+                places[rowid] = place
+            db.execute("INSERT INTO orders VALUES (?, ?, ?)", (name, rowids.tobytes(), places.tobytes()))
         db.executemany(
             "INSERT INTO facet_values VALUES (?,?,?,?,?,?,?)",
             ((code, *row, bytes(values.bits[code - 1])) for code, row in enumerate(values.rows, start=1)),

@@ -6,26 +6,31 @@ posting of every term on each query to get its IDF, which costs 10-100 ms for co
 million datasets. Here the IDF comes from the ``terms`` table and term frequencies from FTS5's
 ``highlight()`` of the candidate rows, so a query costs what its candidates cost:
 
-* when a query matches at most ``candidates`` datasets (the usual case), all of them are scored:
-  the ranking is exact;
+* when a query matches at most ``candidates`` datasets (or twice the end of the page asked for), all of
+  them are scored: the ranking is exact ("exhaustive");
 * when it matches more, the candidates are the first ``candidates`` matches in static-rank order
   (current first, shortest titles first) among datasets matching every word in a short field (title,
-  keywords, publisher, theme, borough), topped up from all matches. FTS5 walks its posting lists in
-  rowid order and stops, so this costs the same for "london" as for "obesity".
+  keywords, publisher, theme, borough), topped up from all matches when those do not fill the page.
+  FTS5 walks its posting lists in rowid order and stops, so this costs the same for "london" as for
+  "obesity". (Their descriptions are not scored then: short fields weigh 3 to 10 times more.)
 
 Facet counts use bitmaps (Python ints) of the datasets having each facet value, ANDed with the
 bitmap of the text matches: exact counts in a few milliseconds at 100k datasets. Counts follow
 the usual faceted-search rule: a facet's own selection does not narrow its own counts (so the
-other values of an OR-ed facet stay visible), every other facet's selection does.
+other values of an OR-ed facet stay visible), every other facet's selection does. Sorting by last
+update or title walks an order precomputed at build time, keeping the members of the results' bitmap
+(or, for few results, sorts those by their place in it): no SQL sort per request.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
 import sqlite3
 import threading
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +43,7 @@ from dfl_graph.search.build import FACET_TOKEN, FILENAME
 from dfl_graph.search.facets import BY_NAME, FACET_NAMES
 from dfl_graph.search.query import TEXT_COLUMNS, ParsedQuery, QueryError, Term, parse_query
 from dfl_graph.search.text import MARK_CLOSE, MARK_OPEN, STEMMER, tokens
-from dfl_graph.store import Snapshot
+from dfl_graph.store import Snapshot, StoreError
 
 SORTS = ("relevance", "updated", "title")
 SORT_ALIASES = {"modified": "updated", "recent": "updated", "last-modified": "updated", "rank": "relevance"}
@@ -50,6 +55,7 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 SNIPPET_TOKENS = 32
 _SPAN = re.compile(f"{MARK_OPEN}(.*?){MARK_CLOSE}", re.S)
+_NONZERO = re.compile(b"[^\x00]")
 
 
 @dataclass(frozen=True)
@@ -112,7 +118,10 @@ class SearchIndex:
         self.path = directory / FILENAME
         self.catalogue_path = directory / CATALOGUE_FILENAME
         if not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: this generation has no search index (republish with `dfl load`)")
+            raise StoreError(
+                f"generation {directory.parent.name} has no search index (it was published before search existed): "
+                "load any source again to publish a generation with one"
+            )
         self._local = threading.local()
         self._lock = threading.Lock()
         self.candidates = CANDIDATES  # matches scored when a query matches more (see the module docstring)
@@ -134,6 +143,7 @@ class SearchIndex:
                 self.by_iri[(facet, iri)] = code
         self.labels = {v.iri: v.label for v in self.values.values() if v.iri}
         self._bitmaps: dict[int, int] | None = None
+        self._orders: dict[str, tuple[array, array]] = {}
         self._matches: OrderedDict[str, int] = OrderedDict()
         self.everything = (1 << (self.documents + 1)) - 2  # bits 1..N
 
@@ -197,8 +207,15 @@ class SearchIndex:
         match_expr = _and(text_expr, filter_expr)
 
         facets: dict[str, list[FacetValue]] = {}
-        if request.facets:
-            total, facets = self._facet_counts(text_expr, selected)
+        found: int | None = None  # bitmap of the results, when facets or a sort order need it
+        if request.facets or sort != "relevance":
+            base, chosen = self._match_bitmap(text_expr), self._selections(selected)
+            found = base
+            for union in chosen.values():
+                found &= union
+            total = found.bit_count()
+            if request.facets:
+                facets = self._facet_counts(text_expr is None, base, found, chosen, selected)
         elif match_expr is None:
             total = self.documents
         else:
@@ -212,11 +229,14 @@ class SearchIndex:
             notices.append(f"page {request.page:,} is beyond the last page of these results ({last:,})")
         elif total:
             if sort == "relevance":
-                ranked, exhaustive = self._ranked(query, filter_expr, offset + request.per_page, total)
+                ranked, exhaustive, marked = self._ranked(query, filter_expr, offset + request.per_page, total)
                 page = ranked[offset : offset + request.per_page]
             else:
-                page = [(rowid, 0.0) for rowid in self._sorted(match_expr, sort, offset, request.per_page)]
-            hits = self._hits(page, text_expr)
+                everything = text_expr is None and not selected
+                rowids = self._in_order(None if everything else found, total, sort, offset, request.per_page)
+                page = [(rowid, 0.0) for rowid in rowids]
+                marked = {}
+            hits = self._hits(page, text_expr, marked)
         chosen = {
             facet: [self._value_with(code, facets.get(facet), True) for code in codes]
             for facet, codes in selected.items()
@@ -279,24 +299,25 @@ class SearchIndex:
                 self._matches.popitem(last=False)
         return bitmap
 
-    def _facet_counts(
-        self, text_expr: str | None, selected: dict[str, list[int]]
-    ) -> tuple[int, dict[str, list[FacetValue]]]:
+    def _selections(self, selected: dict[str, list[int]]) -> dict[str, int]:
+        """Per filtered facet, the bitmap of datasets having any of its selected values (OR within a facet)."""
         bitmaps = self.bitmaps()
-        base = self._match_bitmap(text_expr)
         chosen: dict[str, int] = {}
         for facet, codes in selected.items():
             union = 0
             for code in codes:
                 union |= bitmaps[code]
             chosen[facet] = union
-        result = base
-        for union in chosen.values():
-            result &= union
-        total = result.bit_count()
+        return chosen
+
+    def _facet_counts(
+        self, no_text: bool, base: int, result: int, chosen: dict[str, int], selected: dict[str, list[int]]
+    ) -> dict[str, list[FacetValue]]:
+        """Counts of every facet value among the results; a facet's own selection does not narrow its counts."""
+        bitmaps = self.bitmaps()
         facets: dict[str, list[FacetValue]] = {}
         for facet in FACET_NAMES:
-            if text_expr is None and not chosen:
+            if no_text and not chosen:
                 facets[facet] = [v for v in self.facet_values(facet) if v.count]
                 continue
             within = result
@@ -315,7 +336,7 @@ class SearchIndex:
                     counted.append(FacetValue(facet, value.key, value.iri, value.label, count, is_selected))
             counted.sort(key=lambda v: (-v.count, v.label.casefold()))
             facets[facet] = counted
-        return total, facets
+        return facets
 
     # -- ranking ------------------------------------------------------------------------------------------
     def _candidates(self, expr: str, limit: int) -> list[tuple]:
@@ -329,8 +350,9 @@ class SearchIndex:
 
     def _ranked(
         self, query: ParsedQuery, filter_expr: str | None, needed: int, total: int
-    ) -> tuple[list[tuple[int, float]], bool]:
-        """(rowid, score) best first, and whether every match was scored."""
+    ) -> tuple[list[tuple[int, float]], bool, dict[int, tuple[str, str]]]:
+        """(rowid, score) best first, whether every match was scored, and the candidates' highlighted title and
+        description (the hits' title and snippet come from there)."""
         match_expr = _and(query.expression(), filter_expr)
         budget = max(self.candidates, 2 * needed)
         if total <= budget:
@@ -349,7 +371,9 @@ class SearchIndex:
         last_current = self.last_current
         scored = [(row[0] > last_current, -score(row), row[0]) for row in rows]
         scored.sort()
-        return [(rowid, -negative) for _demoted, negative, rowid in scored], exhaustive
+        # (a candidate found through the short fields has its description unmarked: its snippet is made later)
+        marked = {row[0]: (row[1], row[3]) for row in rows} if exhaustive else {}
+        return [(rowid, -negative) for _demoted, negative, rowid in scored], exhaustive, marked
 
     def term_frequency(self, stem: str, prefix: bool = False) -> int:
         """Datasets containing a stem (or any stem with that prefix)."""
@@ -363,19 +387,47 @@ class SearchIndex:
         return min(row[0] or 0, self.documents)
 
     # -- other orders -------------------------------------------------------------------------------------
-    def _sorted(self, match_expr: str | None, sort: str, offset: int, limit: int) -> list[int]:
-        order = "updated DESC, rowid" if sort == "updated" else "title_key, rowid"
-        if match_expr is None:
-            sql = f"SELECT rowid FROM docs ORDER BY {order} LIMIT ? OFFSET ?"
-            return [r[0] for r in self.db.execute(sql, (limit, offset))]
-        sql = (
-            f"SELECT rowid FROM docs WHERE rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) "
-            f"ORDER BY {order} LIMIT ? OFFSET ?"
-        )
-        return [r[0] for r in self.db.execute(sql, (match_expr, limit, offset))]
+    def order(self, sort: str) -> tuple[array, array]:
+        """A precomputed order ("updated" or "title"): rowids in that order, and each rowid's place in it."""
+        found = self._orders.get(sort)
+        if found is None:
+            row = self.db.execute("SELECT rowids, places FROM orders WHERE name = ?", (sort,)).fetchone()
+            rowids, places = array("I"), array("I")
+            rowids.frombytes(row[0])
+            places.frombytes(row[1])
+            found = self._orders[sort] = (rowids, places)
+        return found
+
+    def _in_order(self, found: int | None, total: int, sort: str, offset: int, limit: int) -> list[int]:
+        """One page of the results (a bitmap; None for all datasets) in a precomputed order."""
+        rowids, places = self.order(sort)
+        if found is None:
+            return list(rowids[offset : offset + limit])
+        bits = found.to_bytes(self.documents // 8 + 1, "little")
+        if total * 32 < self.documents:  # few results: collect them and sort by place
+            members = [
+                (match.start() << 3) + bit
+                for match in _NONZERO.finditer(bits)
+                for bit in range(8)
+                if match.group()[0] >> bit & 1
+            ]
+            return heapq.nsmallest(offset + limit, members, key=places.__getitem__)[offset:]
+        page: list[int] = []
+        skip = offset
+        for rowid in rowids:  # many results: walk the order, keep the members
+            if bits[rowid >> 3] >> (rowid & 7) & 1:
+                if skip:
+                    skip -= 1
+                    continue
+                page.append(rowid)
+                if len(page) == limit:
+                    break
+        return page
 
     # -- hits ------------------------------------------------------------------------------------------
-    def _hits(self, page: list[tuple[int, float]], text_expr: str | None) -> list[Hit]:
+    def _hits(
+        self, page: list[tuple[int, float]], text_expr: str | None, marked: dict[int, tuple[str, str]] | None = None
+    ) -> list[Hit]:
         if not page:
             return []
         rowids = [rowid for rowid, _ in page]
@@ -389,30 +441,29 @@ class SearchIndex:
             )
         }
         snippets: dict[int, tuple[str, str]] = {}
+        marked = marked or {}
         if text_expr is not None:
             # one query per hit: FTS5 seeks to a rowid given by "=", but would scan every match for an IN list
-            sql = (
-                "SELECT highlight(fts, 0, char(1), char(2)), "
-                f"snippet(fts, 2, char(1), char(2), '…', {SNIPPET_TOKENS}) FROM fts WHERE fts MATCH ? AND rowid = ?"
-            )
+            sql = "SELECT highlight(fts, 0, char(1), char(2)), highlight(fts, 2, char(1), char(2)) FROM fts "
+            sql += "WHERE fts MATCH ? AND rowid = ?"
             for rowid in rowids:
-                found = self.db.execute(sql, (text_expr, rowid)).fetchone()
+                found = marked.get(rowid) or self.db.execute(sql, (text_expr, rowid)).fetchone()
                 if found:
-                    snippets[rowid] = found
+                    snippets[rowid] = (found[0], snippet(found[1]))
         hits = []
         for rowid, score in page:
             iri, record_json = docs[rowid]
             record = json.loads(record_json)
-            title, snippet = snippets.get(rowid) or (record.get("title", ""), _shorten(record.get("description", "")))
+            title, text = snippets.get(rowid) or (record.get("title", ""), _shorten(record.get("description", "")))
             hits.append(
-                Hit(rowid, iri, record, score, marked_html(title), marked_html(snippet), rowid > self.last_current)
+                Hit(rowid, iri, record, score, marked_html(title), marked_html(text), rowid > self.last_current)
             )
         return hits
 
     # -- lists for pages ---------------------------------------------------------------------------------------
     def recent(self, limit: int) -> list[Hit]:
         """The most recently updated datasets."""
-        return self._hits([(r, 0.0) for r in self._sorted(None, "updated", 0, limit)], None)
+        return self._hits([(r, 0.0) for r in self._in_order(None, self.documents, "updated", 0, limit)], None)
 
 
 class _Scorer:
@@ -510,6 +561,22 @@ def _and(*parts: str | None) -> str | None:
 def marked_html(text: str) -> str:
     """Text with highlight markers as HTML: escaped, matches in ``<mark>``."""
     return escape(text).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+
+
+def snippet(marked: str, size: int = SNIPPET_TOKENS) -> str:
+    """About ``size`` words of a highlighted text around its first match, markers kept balanced."""
+    words = marked.split()
+    if len(words) <= size:
+        return " ".join(words)
+    first = next((i for i, w in enumerate(words) if MARK_OPEN in w), 0)
+    start = max(0, min(first - size // 4, len(words) - size))
+    piece = " ".join(words[start : start + size])
+    opening, closing = piece.find(MARK_OPEN), piece.find(MARK_CLOSE)
+    if closing != -1 and (opening == -1 or closing < opening):
+        piece = MARK_OPEN + piece  # the window starts inside a marked phrase
+    if piece.count(MARK_OPEN) > piece.count(MARK_CLOSE):
+        piece += MARK_CLOSE
+    return ("…" if start else "") + piece + ("…" if start + size < len(words) else "")
 
 
 def _shorten(text: str, limit: int = 240) -> str:

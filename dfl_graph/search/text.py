@@ -30,7 +30,7 @@ def tokens(text: str) -> list[str]:
 
 
 def token_count(text: str) -> int:
-    return sum(1 for _ in TOKEN.finditer(text))
+    return len(TOKEN.findall(text))
 
 
 class Stemmer:

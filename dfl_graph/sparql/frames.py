@@ -1,17 +1,15 @@
-"""The framing between the web process and a query worker: a type byte, a length, a payload.
+"""The messages between the web process and a query worker, over a ``multiprocessing`` pipe.
 
-Over the worker's stdin the web process sends jobs; over its stdout the worker answers with a header
-(status and result metadata), data chunks and an end mark. Frames keep the pipe in step, so a worker can
-be reused for the next job; when a job is abandoned half-way the worker is killed instead.
+Each message is a type byte and a payload. The web process sends jobs; the worker answers with a header
+(status and result metadata), data chunks and an end mark. Messages keep the pipe in step, so a worker
+can be reused for the next job; when a job is abandoned half-way the worker is killed instead.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import select
-import struct
 import time
+from multiprocessing.connection import Connection
 
 READY = b"R"  # worker -> web: started (payload: JSON facts about the worker)
 JOB = b"Q"  # web -> worker: a query to run (payload: JSON)
@@ -19,7 +17,6 @@ HEADER = b"H"  # worker -> web: status and metadata (payload: JSON)
 DATA = b"D"  # worker -> web: a chunk of the response body
 END = b"E"  # worker -> web: the response is complete
 
-_HEAD = struct.Struct(">cI")
 CHUNK = 1 << 16
 
 
@@ -28,45 +25,30 @@ class WorkerGone(Exception):
 
 
 class Timeout(Exception):
-    """No complete frame before the deadline."""
+    """No message before the deadline."""
 
 
-def write_frame(fd: int, kind: bytes, payload: bytes = b"") -> None:
-    data = memoryview(_HEAD.pack(kind, len(payload)) + payload)
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+def write_frame(conn: Connection, kind: bytes, payload: bytes = b"") -> None:
+    conn.send_bytes(kind + payload)
 
 
-def write_json(fd: int, kind: bytes, value: object) -> None:
-    write_frame(fd, kind, json.dumps(value).encode())
+def write_json(conn: Connection, kind: bytes, value: object) -> None:
+    write_frame(conn, kind, json.dumps(value).encode())
 
 
 class FrameReader:
-    """Reads frames from a pipe, with a deadline (``time.monotonic()`` value) per read."""
+    """Reads messages from a pipe, with a deadline (a ``time.monotonic()`` value) per read."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buffer = bytearray()
-
-    def _fill(self, size: int, deadline: float | None) -> None:
-        while len(self.buffer) < size:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Timeout
-                ready, _, _ = select.select([self.fd], [], [], left)
-                if not ready:
-                    raise Timeout
-            chunk = os.read(self.fd, max(CHUNK + _HEAD.size, size - len(self.buffer)))
-            if not chunk:
-                raise WorkerGone
-            self.buffer += chunk
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def read(self, deadline: float | None = None) -> tuple[bytes, bytes]:
-        self._fill(_HEAD.size, deadline)
-        kind, size = _HEAD.unpack_from(self.buffer)
-        self._fill(_HEAD.size + size, deadline)
-        payload = bytes(self.buffer[_HEAD.size : _HEAD.size + size])
-        del self.buffer[: _HEAD.size + size]
-        return kind, payload
+        try:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.conn.poll(left):
+                    raise Timeout
+            message = self.conn.recv_bytes()
+        except (EOFError, OSError):
+            raise WorkerGone from None
+        return message[:1], message[1:]

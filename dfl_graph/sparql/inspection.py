@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
@@ -119,8 +120,10 @@ def _uses_service(toks: list[Token]) -> bool:
     return False
 
 
+@lru_cache(maxsize=2048)
 def inspect(text: str, base_iri: str | None = None) -> QueryShape:
-    """Read a query or update text: its form, its dataset clauses, and whether it uses SERVICE."""
+    """Read a query or update text: its form, its dataset clauses, and whether it uses SERVICE.
+    (Remembered for repeated texts; the shape is not to be modified.)"""
     toks = tokens(text)
     shape = QueryShape(uses_service=_uses_service(toks))
     unescaped = unescape(text)

@@ -22,7 +22,7 @@ class Limits:
     max_bytes: int = 50_000_000  # bytes in one result
     max_concurrent: int = 4  # queries starting up at once, across the server's processes
     max_long: int = 4  # queries past `slow_after` at once; more are stopped with 503
-    slow_after: float = 1.0  # a query running longer moves to the long lane, at the lowest CPU priority
+    slow_after: float = 0.5  # a query running longer moves to the long lane, at the lowest CPU priority
     cache_bytes: int = 64 << 20  # result cache budget of each web process
     worker_memory_mb: int = 2048  # address-space cap of each query worker
     spare_workers: int = 1  # idle workers each web process keeps started
@@ -54,7 +54,7 @@ class Limits:
             max_bytes=max_bytes,
             max_concurrent=max(1, settings.max_concurrent_queries),
             max_long=max(1, knob("max_long_queries", settings.max_concurrent_queries, int)),
-            slow_after=min(knob("slow_query_after", 1.0, float), timeout),
+            slow_after=min(knob("slow_query_after", 0.5, float), timeout),
             cache_bytes=knob("query_cache_mb", 64, int) << 20,
             worker_memory_mb=knob("query_memory_mb", 2048, int),
             spare_workers=knob("spare_query_workers", 1, int),

@@ -1,14 +1,15 @@
 """Killable query worker processes, with admission lanes and a time limit that really stops work.
 
-Each web process owns a small pool of workers (:mod:`dfl_graph.sparql.worker`), started with
-``subprocess`` so nothing of the threaded web process is inherited. A query:
+Each web process owns a small pool of workers (:mod:`dfl_graph.sparql.worker`), forked by a
+``multiprocessing`` fork server (so nothing of the threaded web process is inherited, and a replacement
+costs a fork, not an interpreter start). A query:
 
 1. takes a slot in the *fresh* lane (``max_concurrent`` across the server), or is answered 503 with
    ``Retry-After``;
 2. runs on an idle worker (one is kept started);
 3. if it is still running after ``slow_after`` seconds it moves to the *long* lane and its worker to the
-   lowest CPU priority, so a few runaway queries cannot starve everyone else; if the long lane is full,
-   it is stopped with 503;
+   lowest CPU priority (SCHED_IDLE), so a few runaway queries cannot starve everyone else; if the long
+   lane is full, it is stopped with 503;
 4. if it is still running at ``timeout`` its worker is killed (SIGKILL: pyoxigraph cannot be interrupted)
    and it is answered 504; a fresh worker replaces it in the background.
 
@@ -22,10 +23,9 @@ import atexit
 import contextlib
 import json
 import logging
+import multiprocessing
+import multiprocessing.context
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -40,7 +40,7 @@ from dfl_graph.sparql.limits import Limits
 log = logging.getLogger(__name__)
 START_TIMEOUT = 30.0
 DEMOTED_NICENESS = 19
-WORKER_NICENESS = 2  # below the web processes, so answering from cache stays quick under load
+WORKER_NICENESS = 5  # below the web processes, so answering from the cache stays quick under load
 
 
 class QueryFailure(Exception):
@@ -53,49 +53,62 @@ class QueryFailure(Exception):
         self.retry_after = retry_after
 
 
+_context_lock = threading.Lock()
+_context: multiprocessing.context.ForkServerContext | None = None
+
+
+def fork_context() -> multiprocessing.context.ForkServerContext:
+    """The fork server of this web process: a clean process (started by exec, so nothing of the threaded
+    web process is inherited) with the worker module imported; each worker is a fork of it."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["dfl_graph.sparql.worker"])
+            _context = context
+        return _context
+
+
 class WorkerProcess:
     def __init__(self, limits: Limits, spool_dir: Path) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dfl_graph.sparql.worker",
-                "--parent",
-                str(os.getpid()),
-                "--memory-mb",
-                str(limits.worker_memory_mb),
-                "--max-file-mb",
-                str((limits.max_bytes >> 20) + 16),
-                "--spool-dir",
-                str(spool_dir),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-            preexec_fn=None,
+        from dfl_graph.sparql import worker as worker_module
+
+        context = fork_context()
+        ours, theirs = context.Pipe(duplex=True)
+        self.process = context.Process(
+            target=worker_module.serve,
+            args=(theirs, limits.worker_memory_mb, (limits.max_bytes >> 20) + 16, str(spool_dir)),
+            name="dfl-sparql-worker",
+            daemon=True,
         )
+        self.process.start()
+        theirs.close()
+        self.conn = ours
         self.pid = self.process.pid
-        self.reader = frames.FrameReader(self.process.stdout.fileno())
+        self.reader = frames.FrameReader(ours)
         self.usable = True
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.pid, WORKER_NICENESS)
         kind, payload = self.reader.read(time.monotonic() + START_TIMEOUT)
         if kind != frames.READY:
             raise frames.WorkerGone
         self.facts = json.loads(payload)
+        sandbox.lower_priority(self.pid, WORKER_NICENESS)
 
     def send(self, job: dict) -> None:
-        frames.write_json(self.process.stdin.fileno(), frames.JOB, job)
+        try:
+            frames.write_json(self.conn, frames.JOB, job)
+        except OSError:
+            raise frames.WorkerGone from None
 
     def kill(self) -> None:
         self.usable = False
-        with contextlib.suppress(ProcessLookupError, OSError):
-            os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
-            self.process.wait(timeout=5)
-        for pipe in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(Exception):
-                pipe.close()
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            self.process.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        with contextlib.suppress(Exception):
+            self.process.close()
 
 
 @dataclass
@@ -211,11 +224,11 @@ class QueryPool:
                 "try again shortly"
             )
         worker: WorkerProcess | None = None
+        started = time.monotonic()  # the limits count from admission, waiting for a worker included
+        deadline = started + self.limits.timeout
+        demote_at = started + self.limits.slow_after
         try:
             worker = self._take()
-            started = time.monotonic()
-            deadline = started + self.limits.timeout
-            demote_at = started + self.limits.slow_after
             worker.send(job)
             while True:
                 try:
@@ -237,7 +250,7 @@ class QueryPool:
                     slot.release()
                     slot = long_slot
                     worker.usable = False  # reniced for good: retire it after this query
-                    sandbox.lower_priority(worker.pid, DEMOTED_NICENESS)
+                    sandbox.lower_priority(worker.pid, DEMOTED_NICENESS, idle=True)
                     continue
                 if kind == frames.HEADER:
                     break

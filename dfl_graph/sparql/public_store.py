@@ -12,7 +12,10 @@ as pyoxigraph's ``default_graph`` list:
 
 It is made from a checkpoint of the generation's store (hard links, cheap), from which every graph
 that is not public is dropped; then the public triples are written once more into the default graph
-(dumped as N-Triples to a temporary file next to it and bulk-loaded).
+(dumped as N-Triples to a temporary file next to it and bulk-loaded). A generation written in place (an
+incremental harvest, with ``changes.json``: see :class:`dfl_graph.store.Delta`) with the same public graphs
+as the previous one is made from the previous generation's SPARQL store instead, with just the changed
+quads applied: a triple leaves the default graph only when no public graph states it any more.
 Queries with their own dataset (FROM, FROM NAMED, ``default-graph-uri``) still name public graphs of
 this store. A generation without this index is queried on its main store with graph lists.
 """
@@ -22,7 +25,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
+
+from dfl_graph.store import Manifest, read_changes
 
 DIRECTORY = "sparql-store"
 
@@ -36,6 +41,54 @@ def build_public_store(snapshot, target: Path, previous_dir: Path | None, change
     final = public_store_dir(target)
     work = final.with_name(DIRECTORY + ".part")
     shutil.rmtree(work, ignore_errors=True)
+    if not _update(snapshot, target, previous_dir, work):
+        shutil.rmtree(work, ignore_errors=True)
+        _rebuild(snapshot, work)
+    shutil.rmtree(final, ignore_errors=True)
+    work.rename(final)
+
+
+def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bool:
+    """The previous generation's SPARQL store with this generation's changes applied; False if it cannot
+    be done that way (no previous store, no record of the changes, or other public graphs)."""
+    changes = read_changes(target)
+    if changes is None or previous_dir is None or not public_store_dir(previous_dir).exists():
+        return False
+    try:
+        previous_public = Manifest.from_file(previous_dir / "manifest.json").public_graphs
+    except (OSError, KeyError, ValueError):
+        return False
+    public = set(snapshot.manifest.public_graphs)
+    if set(previous_public) != public:
+        return False
+    Store.read_only(str(public_store_dir(previous_dir))).backup(str(work))
+    store = Store(str(work))
+    default = DefaultGraph()
+    try:
+        for name, apply in (("removed", store.remove), ("added", store.add)):
+            path = target / changes.get(name, f"changes-{name}.nq")
+            if not path.exists() or path.stat().st_size == 0:
+                continue
+            for quad in parse(path=str(path), format=RdfFormat.N_QUADS):
+                graph = quad.graph_name
+                if not isinstance(graph, NamedNode) or graph.value not in public:
+                    continue
+                apply(quad)
+                merged = Quad(quad.subject, quad.predicate, quad.object, default)
+                if name == "added":
+                    store.add(merged)
+                elif not any(
+                    isinstance(q.graph_name, NamedNode) and q.graph_name.value in public
+                    for q in snapshot.store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)
+                ):
+                    store.remove(merged)
+        store.flush()
+    finally:
+        del store
+    return True
+
+
+def _rebuild(snapshot, work: Path) -> None:
     public = list(snapshot.manifest.public_graphs)
     snapshot.store.backup(str(work))
     store = Store(str(work))
@@ -57,5 +110,3 @@ def build_public_store(snapshot, target: Path, previous_dir: Path | None, change
         store.flush()
     finally:
         del store  # close it before it is renamed into place
-    shutil.rmtree(final, ignore_errors=True)
-    work.rename(final)

@@ -4,8 +4,8 @@ pyoxigraph evaluates ``SERVICE`` with its own HTTP client and has no switch to t
 refuses SERVICE before a query runs (:mod:`dfl_graph.sparql.inspection`); this is the second guard, in
 the kernel: a seccomp filter makes ``socket()`` fail for every address family except ``AF_UNIX`` (and
 ``io_uring_setup``, which could open sockets around it), so a query that slipped past the first check
-cannot reach the internet or an internal host, or even resolve a name. Installed before pyoxigraph is
-imported, so every thread the store starts inherits it.
+cannot reach the internet or an internal host, or even resolve a name. Installed by each worker before
+it opens a store, so every thread the store starts inherits it.
 """
 
 from __future__ import annotations
@@ -89,8 +89,9 @@ def limit_resources(memory_bytes: int, file_bytes: int) -> None:
             resource.setrlimit(limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
 
 
-def lower_priority(pid: int, niceness: int) -> None:
-    """Renice every thread of a process (Linux nice values are per thread)."""
+def lower_priority(pid: int, niceness: int, idle: bool = False) -> None:
+    """Renice every thread of a process (Linux nice values are per thread); with ``idle``, also move them
+    to SCHED_IDLE, below any niceness: they run only on CPU time nothing else wants."""
     try:
         tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
     except OSError:
@@ -98,3 +99,6 @@ def lower_priority(pid: int, niceness: int) -> None:
     for tid in tids:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, tid, niceness)
+        if idle and hasattr(os, "SCHED_IDLE"):
+            with contextlib.suppress(OSError):
+                os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))

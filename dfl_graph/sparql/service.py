@@ -7,6 +7,8 @@ both get the same safety (SERVICE refused, public graphs only, time limit, caps)
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -23,6 +25,7 @@ from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.store import Snapshot
 from dfl_graph.uris import Uris
 
+TIMEOUT_MEMORY = 60.0  # seconds a query that ran out of time is answered 504 without running again
 SERVICE_REFUSED = (
     "SERVICE (federated query) is not allowed on this endpoint: it would make the server call other hosts. "
     "Run the federated part against the other endpoint yourself"
@@ -89,6 +92,8 @@ class QueryService:
         self.pool = QueryPool(self.limits, settings.data_dir)
         self.endpoint = f"{self.uris.base}/sparql"
         self.prefixes = self.uris.prefixes()
+        self._timeouts: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
 
     def refusal(self, shape: QueryShape) -> QueryFailure | None:
         """Why a query is refused before it runs, if it is."""
@@ -108,8 +113,12 @@ class QueryService:
         formats: dict[str, ResultFormat],
         substitutions: dict | None = None,
         base_iri: str | None = None,
+        caps: tuple[int, int] | None = None,
     ) -> tuple[str, dict]:
-        """The cache key (also the ETag) and the worker job of a query."""
+        """The cache key (also the ETag) and the worker job of a query; ``caps`` (rows, bytes) may only
+        lower the endpoint's caps (the editor page shows a first part)."""
+        max_rows = min(caps[0], self.limits.max_rows) if caps else self.limits.max_rows
+        max_bytes = min(caps[1], self.limits.max_bytes) if caps else self.limits.max_bytes
         subs = {v.value: term_spec(t) for v, t in (substitutions or {}).items()}
         base_iri = base_iri or self.endpoint
         names = {kind: fmt.name for kind, fmt in formats.items()}
@@ -120,8 +129,8 @@ class QueryService:
             sorted(subs.items()),
             sorted(names.items()),
             base_iri,
-            self.limits.max_rows,
-            self.limits.max_bytes,
+            max_rows,
+            max_bytes,
         )
         public_store = public_store_dir(snapshot.directory)
         merged = public_store.exists()
@@ -134,8 +143,8 @@ class QueryService:
             "substitutions": subs,
             "formats": names,
             "base_iri": base_iri,
-            "max_rows": self.limits.max_rows,
-            "max_bytes": self.limits.max_bytes,
+            "max_rows": max_rows,
+            "max_bytes": max_bytes,
             "prefixes": self.prefixes,
         }
         return key, job
@@ -145,7 +154,13 @@ class QueryService:
         cached = self.cache.get(key)
         if cached is not None:
             return Answer(cached.header, cached.body, key, True, snapshot.generation)
-        started = self.pool.run(job)
+        self._refuse_recent_timeout(key)
+        try:
+            started = self.pool.run(job)
+        except QueryFailure as failure:
+            if failure.status == 504:
+                self._timed_out(key)
+            raise
         header = started.header
         if header.get("status") != 200:
             raise QueryFailure(int(header.get("status", 503)), header.get("error", "the query failed"))
@@ -153,6 +168,29 @@ class QueryService:
         if self.cache.fits(int(header["length"])):
             body = _Collecting(started.body, self.cache, key, header)
         return Answer(header, body, key, False, snapshot.generation)
+
+    def _timed_out(self, key: str) -> None:
+        with self._lock:
+            self._timeouts[key] = time.monotonic() + TIMEOUT_MEMORY
+            self._timeouts.move_to_end(key)
+            while len(self._timeouts) > 1000:
+                self._timeouts.popitem(last=False)
+
+    def _refuse_recent_timeout(self, key: str) -> None:
+        """The same query on the same generation ran out of time a moment ago: it would again, so it is
+        answered 504 at once instead of taking a worker for the whole time limit."""
+        with self._lock:
+            until = self._timeouts.get(key)
+            if until is not None and until < time.monotonic():
+                del self._timeouts[key]
+                until = None
+        if until is not None:
+            raise QueryFailure(
+                504,
+                f"this query ran past the endpoint's {self.limits.timeout:g} second limit less than "
+                f"{TIMEOUT_MEMORY:g} seconds ago on the same catalogue, so it was not run again; make it more "
+                "selective (add LIMIT, narrow the patterns) or use a dump",
+            )
 
     def answer(
         self, snapshot: Snapshot, query: str, dataset: Dataset, formats: dict[str, ResultFormat], **kw

@@ -1,9 +1,12 @@
-"""A query worker process: ``python -m dfl_graph.sparql.worker``, started and killed by the web process.
+"""A query worker process: forked by the web process's ``multiprocessing`` fork server, killed by the web
+process when a query runs past its time limit.
 
 pyoxigraph has no timeout or cancellation, so untrusted queries run here, in a process the web process
-can kill (its own process group) when the time limit passes. The worker opens a published generation's
-store read-only (a frozen snapshot) and reopens when a job names a newer one. It cannot open network
-sockets (:mod:`dfl_graph.sparql.sandbox`), its memory is capped, and it exits when its parent dies.
+can kill. The fork server has this module (and pyoxigraph) imported already, so a new worker costs a fork,
+not an interpreter start: a killed worker is replaced in milliseconds, even when runaway queries keep
+coming. The worker opens a published generation's store read-only (a frozen snapshot) and reopens when a
+job names a newer one. It cannot open network sockets (:mod:`dfl_graph.sparql.sandbox`), its memory is
+capped, and it exits when the fork server (which exits with the web process) is gone.
 
 Each job's result is written, within the row and byte caps, to a spool (memory, then a temporary file)
 and then streamed to the web process in chunks: the header can then say exactly whether a cap cut the
@@ -12,17 +15,21 @@ result short and how long it is, and the time limit covers all the work before t
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import re
-import sys
+import signal
 import tempfile
 import threading
 import time
+from multiprocessing.connection import Connection
 
-from dfl_graph.sparql import frames, sandbox
+# Imported by the fork server, so that a worker starts without importing anything.
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, QueryBoolean, QuerySolutions, Store, Variable
+
+from dfl_graph.sparql import frames, sandbox, serializers
+from dfl_graph.sparql.formats import BY_NAME, RESULT_FORMATS
 
 SPOOL_IN_MEMORY = 4 << 20
 
@@ -48,19 +55,9 @@ def _readable_syntax_error(message: str, query: str) -> str:
 
 
 class Worker:
-    def __init__(self, requests: int, replies: int, spool_dir: str | None) -> None:
-        from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Store, Variable
-
-        self.Store, self.NamedNode, self.Literal, self.BlankNode, self.Variable = (
-            Store,
-            NamedNode,
-            Literal,
-            BlankNode,
-            Variable,
-        )
-        self.DefaultGraph = DefaultGraph
-        self.reader = frames.FrameReader(requests)
-        self.replies = replies
+    def __init__(self, conn: Connection, spool_dir: str | None) -> None:
+        self.reader = frames.FrameReader(conn)
+        self.replies = conn
         self.spool_dir = spool_dir
         self.store_dir: str | None = None
         self.store = None
@@ -68,20 +65,20 @@ class Worker:
     def open_store(self, directory: str):
         if directory != self.store_dir:
             self.store = None  # close the previous generation before opening the next
-            self.store = self.Store.read_only(directory)
+            self.store = Store.read_only(directory)
             self.store_dir = directory
         return self.store
 
     def term(self, spec: list):
         kind = spec[0]
         if kind == "iri":
-            return self.NamedNode(spec[1])
+            return NamedNode(spec[1])
         if kind == "bnode":
-            return self.BlankNode(spec[1])
+            return BlankNode(spec[1])
         value, datatype, language = spec[1], spec[2], spec[3]
         if language:
-            return self.Literal(value, language=language)
-        return self.Literal(value, datatype=self.NamedNode(datatype) if datatype else None)
+            return Literal(value, language=language)
+        return Literal(value, datatype=NamedNode(datatype) if datatype else None)
 
     def serve(self) -> None:
         while True:
@@ -97,11 +94,6 @@ class Worker:
         frames.write_frame(self.replies, frames.END)
 
     def run(self, job: dict) -> None:
-        from pyoxigraph import QueryBoolean, QuerySolutions
-
-        from dfl_graph.sparql import serializers
-        from dfl_graph.sparql.formats import BY_NAME, RESULT_FORMATS
-
         started = time.monotonic()
         try:
             store = self.open_store(job["store"])
@@ -113,12 +105,12 @@ class Worker:
                 job["query"],
                 base_iri=job.get("base_iri"),
                 default_graph=(
-                    [self.DefaultGraph()]
+                    [DefaultGraph()]
                     if job.get("store_default_graph")
-                    else [self.NamedNode(g) for g in job["default_graphs"]]
+                    else [NamedNode(g) for g in job["default_graphs"]]
                 ),
-                named_graphs=[self.NamedNode(g) for g in job["named_graphs"]],
-                substitutions={self.Variable(k): self.term(v) for k, v in job.get("substitutions", {}).items()},
+                named_graphs=[NamedNode(g) for g in job["named_graphs"]],
+                substitutions={Variable(k): self.term(v) for k, v in job.get("substitutions", {}).items()},
             )
         except SyntaxError as error:
             self.fail(400, _readable_syntax_error(str(error), job["query"]))
@@ -180,34 +172,25 @@ class Worker:
 
 
 def _watch_parent(parent: int) -> None:
-    """Exit when the web process that started this worker is gone (even mid-query: the GIL is released)."""
+    """Exit when the fork server is gone (it exits with the web process), even mid-query: pyoxigraph
+    releases the GIL while it evaluates."""
     while True:
         if os.getppid() != parent:
             os._exit(0)
         time.sleep(0.5)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--parent", type=int, required=True)
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--max-file-mb", type=int, default=0)
-    parser.add_argument("--spool-dir", default=None)
-    args = parser.parse_args()
-    # Frames go over the original stdin/stdout; anything else printed goes to stderr (the server log).
-    requests, replies = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)
-    sandbox.limit_resources(args.memory_mb << 20, args.max_file_mb << 20)
+def serve(conn: Connection, memory_mb: int, max_file_mb: int, spool_dir: str | None) -> None:
+    """The worker's life: confine itself, say it is ready, run jobs until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(AttributeError, ValueError):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full spool is an error (EFBIG), not a kill
+    sandbox.limit_resources(memory_mb << 20, max_file_mb << 20)
     sandboxed = sandbox.deny_network()
-    threading.Thread(target=_watch_parent, args=(args.parent,), daemon=True).start()
-    worker = Worker(requests, replies, args.spool_dir)
-    frames.write_json(replies, frames.READY, {"pid": os.getpid(), "network_denied": sandboxed})
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    worker = Worker(conn, spool_dir)
+    frames.write_json(conn, frames.READY, {"pid": os.getpid(), "network_denied": sandboxed})
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
         worker.serve()
-    sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    main()
+    os._exit(0)

@@ -8,6 +8,7 @@ CSS classes (``chart-bar``), so the page stylesheet decides contrast.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -23,7 +24,7 @@ class Bar:
 
 def _text_width(text: str, size: float) -> float:
     """A generous estimate of rendered width (no font metrics on the server)."""
-    return len(text) * size * 0.56
+    return len(text) * size * 0.62
 
 
 def _fit(text: str, limit: int) -> str:
@@ -38,7 +39,7 @@ def _bar(bar: Bar, shape: str, text: str) -> str:
     return f"<g>{body}</g>"
 
 
-def bar_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, label_chars: int = 34) -> Markup:
+def bar_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, label_chars: int = 30) -> Markup:
     """Horizontal bars, one row per item, labels on the left and values at the bar's end."""
     size, row, gap = 13.0, 22, 6
     labels = [_fit(b.label, label_chars) for b in bars]
@@ -70,7 +71,8 @@ def column_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, h
     slot = width / count
     column = max(min(slot * 0.7, 48), 2)
     top = max((b.value for b in bars), default=0) or 1
-    step = max(1, round(_text_width("2020", size) * 1.3 / slot))  # thin out labels when columns are narrow
+    step = max(1, math.ceil(_text_width("2020", size) * 1.25 / slot))  # thin out labels when columns are narrow
+    values_fit = _text_width(f"{max((b.value for b in bars), default=0):,}", size * 0.9) < slot * 0.95
     parts = []
     for i, bar in enumerate(bars):
         x = i * slot + (slot - column) / 2
@@ -84,9 +86,10 @@ def column_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, h
                 f'<text class="chart-label" x="{centre:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                 f"{escape(bar.label)}</text>"
             )
-        if step == 1:
+        if values_fit:
             text += (
-                f'<text class="chart-value" x="{centre:.1f}" y="{y - 4:.1f}" text-anchor="middle">{bar.value:,}</text>'
+                f'<text class="chart-value" x="{centre:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+                f'font-size="{size * 0.9:.0f}">{bar.value:,}</text>'
             )
         parts.append(_bar(bar, shape, text))
     axis = (

@@ -112,13 +112,15 @@ def _choose(suffix: str | None, formats: tuple[Format, ...]) -> tuple[Format, bo
 
 
 # -- links ---------------------------------------------------------------------------------------------------
-def state_of(wanted: SearchRequest) -> list[tuple[str, str]]:
-    """The parameters that define a result set (not the page), in a canonical order."""
+def state_of(result: SearchResult) -> list[tuple[str, str]]:
+    """The parameters that define a result set (not the page), in a canonical order: filters by their
+    keys (however the request named them), unknown filter values dropped."""
+    wanted = result.request
     pairs: list[tuple[str, str]] = []
     if wanted.q:
         pairs.append(("q", wanted.q))
     for name in FACET_NAMES:
-        pairs += [(name, v) for v in wanted.filters.get(name, ())]
+        pairs += [(name, v.key) for v in result.selected.get(name, ())]
     if wanted.sort:
         pairs.append(("sort", wanted.sort))
     if wanted.per_page != 20:
@@ -131,9 +133,9 @@ def search_href(pairs: list[tuple[str, str]], page: int = 1, path: str = "/searc
     return path + ("?" + urlencode(query) if query else "")
 
 
-def toggle_href(wanted: SearchRequest, facet: str, key: str) -> str:
+def toggle_href(result: SearchResult, facet: str, key: str) -> str:
     """The search with one facet value added, or removed if it is selected (back to page 1)."""
-    pairs = state_of(wanted)
+    pairs = state_of(result)
     if (facet, key) in pairs:
         pairs.remove((facet, key))
     else:
@@ -329,7 +331,7 @@ def home_json(model: dict) -> dict:
 # -- search --------------------------------------------------------------------------------------------------------
 def result_json(result: SearchResult, index: SearchIndex) -> dict:
     wanted = result.request
-    pairs = state_of(wanted)
+    pairs = state_of(result)
     links = {"self": absolute(search_href(pairs, result.page, "/search.json"))}
     links["first"] = absolute(search_href(pairs, 1, "/search.json"))
     links["last"] = absolute(search_href(pairs, result.pages, "/search.json"))
@@ -361,7 +363,7 @@ def result_json(result: SearchResult, index: SearchIndex) -> dict:
 
 def result_triples(result: SearchResult) -> list[Triple]:
     """The results as a Hydra collection of dataset IRIs, the page as its partial view."""
-    pairs = [p for p in state_of(result.request) if p[0] != "per_page"]
+    pairs = [p for p in state_of(result) if p[0] != "per_page"]
     per_page = [("per_page", str(result.per_page))] if result.per_page != 20 else []
     collection = NamedNode(absolute(search_href(pairs)))
 
@@ -417,7 +419,7 @@ def search(suffix: str | None = None) -> Response:
     wanted = search_request()
     index = search_index(snapshot())
     result = run_search(index, wanted)
-    pairs = state_of(wanted)
+    pairs = state_of(result)
     alternates = {
         f: absolute(search_href(pairs, wanted.page, "/search" + ("" if f == HTML else f".{f.name}")))
         for f in SEARCH_FORMATS
@@ -432,7 +434,7 @@ def search(suffix: str | None = None) -> Response:
         values = result.facets.get(facet.name, [])
         if not values:
             continue
-        entries = [{"value": v, "href": toggle_href(wanted, facet.name, v.key)} for v in values]
+        entries = [{"value": v, "href": toggle_href(result, facet.name, v.key)} for v in values]
         first = [e for i, e in enumerate(entries) if i < FACETS_SHOWN or e["value"].selected]
         rest = [e for i, e in enumerate(entries) if i >= FACETS_SHOWN and not e["value"].selected]
         facets.append(
@@ -445,7 +447,7 @@ def search(suffix: str | None = None) -> Response:
             }
         )
     active = [
-        {"facet": BY_NAME[f].label, "value": v, "href": toggle_href(wanted, f, v.key)}
+        {"facet": BY_NAME[f].label, "value": v, "href": toggle_href(result, f, v.key)}
         for f, values in result.selected.items()
         for v in values
     ]
@@ -485,7 +487,7 @@ def api_search() -> Response:
     wanted = search_request(_posted_params() if request.method == "POST" else None)
     index = search_index(snapshot())
     result = run_search(index, wanted)
-    alternates = {JSON: absolute(search_href(state_of(wanted), wanted.page, "/search.json"))}
+    alternates = {JSON: absolute(search_href(state_of(result), wanted.page, "/search.json"))}
     return _respond(_json_bytes(result_json(result, index)), JSON, False, alternates)
 
 

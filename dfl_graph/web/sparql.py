@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request
 from pyoxigraph import serialize
@@ -19,7 +20,7 @@ from dfl_graph.queries import named_queries
 from dfl_graph.sparql import formats as result_formats
 from dfl_graph.sparql.dataset import DatasetError, check_graph_iris, public_dataset
 from dfl_graph.sparql.description import limits_note, service_description
-from dfl_graph.sparql.formats import JSON, OFFERS, TURTLE, NotAcceptable, ResultFormat, negotiate
+from dfl_graph.sparql.formats import JSON, OFFERS, RESULT_FORMATS, TURTLE, NotAcceptable, ResultFormat, negotiate
 from dfl_graph.sparql.inspection import inspect
 from dfl_graph.sparql.pool import QueryFailure
 from dfl_graph.sparql.protocol import ProtocolError, parse_request
@@ -33,8 +34,8 @@ blueprint = Blueprint("sparql", __name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 EXPOSED = "X-DFL-Truncated, X-DFL-Result-Rows, X-DFL-Generation, X-DFL-Cache, Retry-After, ETag"
-HTML_ROWS = 1000
-HTML_TEXT = 200_000
+HTML_ROWS = 1000  # the editor page shows at most this many rows (and HTML_BYTES of a result)
+HTML_BYTES = 1_000_000
 
 
 def text_error(status: int, message: str, retry_after: int | None = None, allow: str | None = None) -> Response:
@@ -213,25 +214,26 @@ def _editor(
 
 
 def _editor_with_results(service: QueryService, current: Snapshot, query: str, dataset) -> Response:
+    """The editor with (the first part of) a query's results; the whole result is a download away."""
     formats = {"solutions": JSON, "boolean": JSON, "graph": TURTLE}
     try:
-        key, job = service.prepare(current, query, dataset, formats)
+        key, job = service.prepare(current, query, dataset, formats, caps=(HTML_ROWS, HTML_BYTES))
         answer = service.run(current, key, job)
         body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
     except QueryFailure as error:
         return _editor(service, current, query, error=error)
-    results: dict = {"kind": answer.header["kind"], "rows": answer.header.get("rows", 0), "truncated": answer.truncated}
-    if answer.header["kind"] == "graph":
-        text = body.decode("utf-8", "replace")
-        results["text"] = text[:HTML_TEXT]
-        results["text_cut"] = len(text) > HTML_TEXT
+    kind = answer.header["kind"]
+    results: dict = {"kind": kind, "rows": answer.header.get("rows", 0), "cut": answer.truncated is not None}
+    results["downloads"] = [
+        (fmt.label, "?" + urlencode({"query": query, "format": fmt.name})) for fmt in RESULT_FORMATS[kind]
+    ]
+    if kind == "graph":
+        results["text"] = body.decode("utf-8", "replace")
     else:
         data = json.loads(body)
         if "boolean" in data:
             results["boolean"] = data["boolean"]
         else:
             results["columns"] = data["head"]["vars"]
-            bindings = data["results"]["bindings"]
-            results["table"] = [[b.get(v) for v in results["columns"]] for b in bindings[:HTML_ROWS]]
-            results["table_cut"] = len(bindings) > HTML_ROWS
+            results["table"] = [[b.get(v) for v in results["columns"]] for b in data["results"]["bindings"]]
     return _editor(service, current, query, results=results)
