@@ -52,6 +52,7 @@ class Measured:
     seconds: float
     latencies_ms: list[float]
     errors: int
+    cache_hits: int = 0
 
     @property
     def rate(self) -> float:
@@ -65,7 +66,7 @@ class Measured:
 
 
 # -- the load generator ---------------------------------------------------------------------------------
-def _client(args: tuple[str, list[str], str, float, int, int]) -> tuple[int, list[float], int, float]:
+def _client(args: tuple[str, list[str], str, float, int, int]) -> tuple[int, list[float], int, float, int]:
     """One client process: threads with keep-alive connections, each walking its share of the targets."""
     import threading
 
@@ -75,6 +76,7 @@ def _client(args: tuple[str, list[str], str, float, int, int]) -> tuple[int, lis
     latencies: list[float] = []
     errors = [0]
     count = [0]
+    hits = [0]
     lock = threading.Lock()
 
     def worker(offset: int) -> None:
@@ -95,6 +97,8 @@ def _client(args: tuple[str, list[str], str, float, int, int]) -> tuple[int, lis
                 response.read()
                 if response.status != 200:
                     errors[0] += 1
+                if response.getheader("X-Cache") == "hit":
+                    hits[0] += 1
             except (OSError, http.client.HTTPException):
                 errors[0] += 1
                 connection.close()
@@ -111,12 +115,12 @@ def _client(args: tuple[str, list[str], str, float, int, int]) -> tuple[int, lis
         thread.start()
     for thread in pool:
         thread.join()
-    return len(latencies), latencies, errors[0], time.perf_counter() - started
+    return len(latencies), latencies, errors[0], time.perf_counter() - started, hits[0]
 
 
 def load(host_port: str, targets: list[str], accept: str, seconds: float, max_requests: int = MAX_REQUESTS) -> Measured:
     """Drive a server with CLIENT_PROCESSES x THREADS_PER_PROCESS keep-alive connections."""
-    shares = [targets[n::CLIENT_PROCESSES] for n in range(CLIENT_PROCESSES)]
+    shares = [share for share in (targets[n::CLIENT_PROCESSES] for n in range(CLIENT_PROCESSES)) if share]
     per_process = max_requests // CLIENT_PROCESSES
     with ProcessPoolExecutor(CLIENT_PROCESSES) as pool:
         results = list(
@@ -124,8 +128,10 @@ def load(host_port: str, targets: list[str], accept: str, seconds: float, max_re
                 _client, [(host_port, share, accept, seconds, per_process, THREADS_PER_PROCESS) for share in shares]
             )
         )
-    latencies = [ms for _, lat, _, _ in results for ms in lat]
-    return Measured(len(latencies), max(r[3] for r in results), latencies, sum(r[2] for r in results))
+    latencies = [ms for _, lat, _, _, _ in results for ms in lat]
+    return Measured(
+        len(latencies), max(r[3] for r in results), latencies, sum(r[2] for r in results), sum(r[4] for r in results)
+    )
 
 
 def once_each(host_port: str, targets: list[str], accept: str) -> Measured:
@@ -385,8 +391,9 @@ def main() -> None:
             cold_ours = once_each(ours_hp, [urlsplit(i).path for i in cold_sample], accept)
             cold_theirs = once_each(oxigraph_hp, construct_targets(cold_sample), accept)
             ours_paths, their_paths = [urlsplit(i).path for i in hot_sample], construct_targets(hot_sample)
-            for _ in range(args.workers):  # each worker process caches for itself
-                once_each(ours_hp, ours_paths, accept)
+            for _ in range(10 * args.workers):  # each worker caches for itself: warm until (nearly) all hit
+                if once_each(ours_hp, ours_paths, accept).cache_hits >= 0.99 * len(ours_paths):
+                    break
             once_each(oxigraph_hp, their_paths, accept)
             hot_ours = load(ours_hp, ours_paths, accept, args.seconds)
             hot_theirs = load(oxigraph_hp, their_paths, accept, args.seconds)

@@ -15,7 +15,7 @@ from dfl_graph.config import DEFAULT_CATALOGUE, PROJECT_DIR, Settings
 from dfl_graph.store import CatalogueReader, CatalogueStore, StoreError
 from loaders import LOADERS, LoadError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages name long paths: never hard-wrap them
 
 
 class Context:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from dfl_graph.uris import DEFAULT_BASE, Uris
@@ -35,14 +35,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        env = os.environ
-        settings = cls(
-            data_dir=Path(env.get("DFL_DATA_DIR", DEFAULT_DATA_DIR)),
-            base=env.get("DFL_BASE", DEFAULT_BASE),
-            query_timeout=float(env.get("DFL_QUERY_TIMEOUT", 10.0)),
-            max_result_rows=int(env.get("DFL_MAX_RESULT_ROWS", 100_000)),
-            max_concurrent_queries=int(env.get("DFL_MAX_CONCURRENT_QUERIES", 4)),
-            sitemap_max_urls=int(env.get("DFL_SITEMAP_MAX_URLS", 50_000)),
-            document_cache_bytes=int(env.get("DFL_DOCUMENT_CACHE_BYTES", 64_000_000)),
-        )
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        """Defaults, then ``DFL_<FIELD>`` environment variables (``DFL_DATA_DIR``, ``DFL_BASE``,
+        ``DFL_QUERY_TIMEOUT``, ...), then the non-None ``overrides`` (command-line options)."""
+        values: dict[str, object] = {}
+        for item in fields(cls):
+            raw = os.environ.get("DFL_" + item.name.upper())
+            if raw is not None and item.name != "extra":
+                default = getattr(cls, item.name)
+                values[item.name] = Path(raw) if isinstance(default, Path) else type(default)(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

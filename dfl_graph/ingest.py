@@ -179,7 +179,7 @@ class IncomingRecord:
 
     record: DatasetRecord
     content_hash: str
-    origin: str | None = None  # the URL of the source's own metadata record (dct:source of the catalogue record)
+    origin: str | None = None  # the URL of the source's own metadata record (prov:wasDerivedFrom)
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,18 @@ def catalogue_record_iri(dataset_iri: str) -> str:
 
 
 def stored_records(store: CatalogueStore, source: str) -> dict[str, StoredRecord]:
-    """The records a source has in the store, by their source identifier (two pattern scans)."""
+    """The records a source has in the store, by their source identifier: from the published generation's
+    harvest-state index when it covers the source (the primary is that generation), else two pattern scans."""
+    from dfl_graph.harvest.state import state_records
+
+    indexed = state_records(store.data_dir, store.generation, source)
+    if indexed is not None and not (store.data_dir / "DIRTY").exists():
+        return {ident: StoredRecord(ident, iri, public, digest) for ident, iri, public, digest in indexed}
+    return scan_stored_records(store, source)
+
+
+def scan_stored_records(store: CatalogueStore, source: str) -> dict[str, StoredRecord]:
+    """:func:`stored_records` read from the store itself (two pattern scans over the source's graphs)."""
     hashes: dict[str, str] = {}
     found: dict[str, StoredRecord] = {}
     prefix = store.uris.dataset("")
@@ -439,7 +450,7 @@ def apply_incremental(
             if record.is_public:
                 yield Quad(catalog, DCAT.record, node, graph)
             if item.origin:
-                yield Quad(node, DCT.source, NamedNode(item.origin), graph)
+                yield Quad(node, PROV.wasDerivedFrom, NamedNode(item.origin), graph)
             if run:
                 yield Quad(node, PROV.wasGeneratedBy, NamedNode(run), graph)
             for other in same_dataset_elsewhere(store, record, own, public_graphs):

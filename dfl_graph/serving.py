@@ -38,7 +38,7 @@ def run(settings: Settings, host: str, port: int, workers: int, dev: bool = Fals
             "bind": f"{host}:{port}",
             "workers": workers,
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": 8,  # a long SPARQL query holds a thread: keep some for everyone else
             "timeout": 60,
             "graceful_timeout": 10,
             "accesslog": "-",

@@ -180,3 +180,13 @@ def test_our_harvester_federates_our_own_api(catalogue: LiveServer, tmp_path: Pa
         graph = NamedNode(uris.source_graph("dfl"))
         harvested = {q.subject for q in store.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph)}
         assert len(harvested) == TOTAL
+
+
+def test_on_a_catalogue_that_was_loaded_not_harvested(default_server: LiveServer):
+    page = default_server.get("/harvest")
+    assert page.status_code == 200 and "Nothing has been harvested" in page.text
+    assert default_server.get("/harvest.json").json()["sources"] == []
+    client = ckanapi.RemoteCKAN(default_server.url)
+    names = client.action.package_list()
+    assert len(names) == client.action.package_search(rows=0)["count"] > 200
+    assert client.action.package_show(id=names[0])["name"] == names[0]

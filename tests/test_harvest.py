@@ -21,8 +21,9 @@ from dfl_graph.harvest import ConfigError, FetchError, HttpClient, HttpPolicy, h
 from dfl_graph.harvest import report as report_module
 from dfl_graph.harvest.config import parse_config
 from dfl_graph.harvest.fetchers import next_page
+from dfl_graph.harvest.state import state_records
 from dfl_graph.indexes.catalogue import build_catalogue_index
-from dfl_graph.ingest import ensure_vocabularies
+from dfl_graph.ingest import ensure_vocabularies, scan_stored_records, stored_records
 from dfl_graph.namespaces import DCAT, DCT, FOAF, HYDRA, PROV, RDF, XSD
 from dfl_graph.store import CatalogueReader, CatalogueStore, read_changes
 from dfl_graph.uris import Uris
@@ -230,7 +231,10 @@ def test_datapress_export(tmp_path: Path, server: PortalServer, vocabularies):
         assert report.status == "ok", report.error
         assert totals(report) == {"fetched": 1, "new": 1, "updated": 0, "unchanged": 0, "withdrawn": 0, "rejected": 0}
         assert "Mocking API call" in public_titles(store, "lds").values()
-        origin = next(store.store.quads_for_pattern(None, DCT.source, None, NamedNode(URIS.source_graph("lds"))))
+        record = NamedNode(next(iter(public_titles(store, "lds"))) + "#record")
+        origin = next(
+            store.store.quads_for_pattern(record, PROV.wasDerivedFrom, None, NamedNode(URIS.source_graph("lds")))
+        )
         assert origin.object.value == server.url + "/api/dataset/2xxx0"
 
 
@@ -462,6 +466,11 @@ def test_reharvest_writes_exactly_the_three_changes(tmp_path: Path, server: Port
         third = harvest_source(store, vocabularies, spec)
         assert totals(third)["unchanged"] == 40 and third.total("new") + third.total("updated") == 0
 
+        # what the harvest-state index says the source holds is what the store holds
+        indexed = stored_records(store, "lds")
+        assert indexed == scan_stored_records(store, "lds") and len(indexed) == 40
+        assert state_records(store.data_dir, store.generation, "lds") is not None
+
 
 def test_the_incremental_index_equals_a_full_rebuild(tmp_path: Path, server: PortalServer, vocabularies):
     items = exported(30, seed=3)
@@ -473,8 +482,12 @@ def test_the_incremental_index_equals_a_full_rebuild(tmp_path: Path, server: Por
         changed[0]["title"] = "A new title"
         changed[5]["masthead"] = {"id": "brand-new", "title": "A Brand New Publisher"}
         del changed[7]
+        changed.append(
+            {**exported(31, seed=3)[-1], "id": "aaaa0", "webpage": "https://data.london.gov.uk/dataset/aaaa"}
+        )
         state["items"] = changed
-        harvest_source(store, vocabularies, source("lds", "datapress", url))
+        report = harvest_source(store, vocabularies, source("lds", "datapress", url))
+        assert (report.total("new"), report.total("updated"), report.total("withdrawn")) == (1, 2, 1)
     snapshot = CatalogueReader(tmp_path / "store").snapshot()
     assert read_changes(snapshot.directory) is not None
     full = tmp_path / "full"
@@ -571,8 +584,8 @@ def test_provenance_is_kept_as_rdf_public_for_public_records_only(tmp_path: Path
             assert props[URIS.vocab.contentHash].value
             assert props[DCT.issued].datatype == XSD.dateTime and props[DCT.modified] == props[DCT.issued]
             assert props[PROV.wasGeneratedBy] == NamedNode(report.run)
-            assert props[DCT.source].value.startswith(server.url + "/api/dataset/")
-            assert next(store.store.quads_for_pattern(dataset, PROV.wasDerivedFrom, props[DCT.source], public))
+            assert props[PROV.wasDerivedFrom].value.startswith(server.url + "/api/dataset/")
+            assert next(store.store.quads_for_pattern(dataset, PROV.wasDerivedFrom, props[PROV.wasDerivedFrom], public))
             assert next(store.store.quads_for_pattern(NamedNode(URIS.catalog()), DCAT.record, record, public))
         run = NamedNode(report.run)
         run_props = {q.predicate.value: q.object.value for q in store.store.quads_for_pattern(run, None, None, public)}
@@ -742,3 +755,18 @@ def test_unchanged_records_keep_their_catalogue_record(tmp_path: Path, server: P
             if q.subject.value.endswith("#record")
         } == issued
         assert sorted(modified.values()).count(second.ended) == 1
+
+
+def test_harvested_records_conform_to_dcat_ap_and_our_profile(tmp_path: Path, server: PortalServer, vocabularies):
+    from dfl_graph.validation import validate_store
+
+    packages = json.loads(BIRMINGHAM.read_text())["result"]["results"]
+    server.route("/api/3/action/package_search", ckan_search(packages))
+    url = server.route("/export.json", Reply.json(exported(10, seed=37)))
+    with open_store(tmp_path) as store:
+        for spec in (source("birmingham", "ckan", server.url), source("lds", "datapress", url)):
+            assert harvest_source(store, vocabularies, spec).status == "ok"
+    snapshot = CatalogueReader(tmp_path).snapshot()
+    for shapes in ("dcat-ap", "dfl"):
+        report = validate_store(snapshot.store, snapshot.public_graphs, shapes, BASE)
+        assert report.violations == 0, [str(f) for f in report.findings][:10]

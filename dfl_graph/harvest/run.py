@@ -60,11 +60,16 @@ def harvest_source(
             report.timings["fetch"] = round(time.perf_counter() - clock, 3)
             _write(store, vocabularies, source, fetched, client, report, say)
     except (FetchError, HarvestError, LoadError, StoreError, OSError) as error:
-        report.status, report.error = "failed", str(error)
-        report.ended = now()
-        say(f"failed: {error}")
+        _failed(report, str(error), say)
+    except Exception as error:  # a bug or a source nobody foresaw: this source fails, the others still run
+        _failed(report, f"unexpected {type(error).__name__}: {error}", say)
     report.timings["total"] = round(time.perf_counter() - clock, 3)
     return report
+
+
+def _failed(report: SourceReport, message: str, say) -> None:
+    report.status, report.error, report.ended = "failed", message, now()
+    say(f"failed: {message}")
 
 
 def _write(store, vocabularies, source, fetched, client, report: SourceReport, say) -> None:

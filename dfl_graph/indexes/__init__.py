@@ -7,8 +7,9 @@ generation's ``indexes/`` folder, in the order listed, so later builders can rea
 
 from __future__ import annotations
 
+from dfl_graph.harvest.state import build_harvest_state
 from dfl_graph.indexes.catalogue import build_catalogue_index
 from dfl_graph.search.build import build_search_index
 from dfl_graph.sparql.public_store import build_public_store
 
-BUILDERS = [build_catalogue_index, build_search_index, build_public_store]
+BUILDERS = [build_catalogue_index, build_search_index, build_public_store, build_harvest_state]

@@ -13,6 +13,7 @@ store. ``duplicate_of`` marks a dataset that a harvest found to be the same as a
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -208,19 +209,15 @@ def _entry(iri: str, row: dict) -> tuple[dict, str, str]:
     return record, json.dumps(row["keywords"], ensure_ascii=False), row["graph"]
 
 
-def _write(
-    snapshot: Snapshot,
-    path: Path,
+def _insert(
+    db: sqlite3.Connection,
     entries: dict[str, tuple[dict, str, str]],
-    labels: dict[str, str],
-    tombstones: list[tuple[str, str | None, str | None]],
-    duplicates: dict[str, str],
+    positions: dict[str, int],
+    duplicates: dict[str, str | None],
 ) -> None:
-    db = sqlite3.connect(path)
-    db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
     rows, facet_rows = [], []
-    for position, iri in enumerate(sorted(entries), start=1):
-        record, keywords, graph = entries[iri]
+    for iri, (record, keywords, graph) in entries.items():
+        position = positions[iri]
         record["duplicate_of"] = duplicates.get(iri)
         rows.append(
             (
@@ -250,6 +247,20 @@ def _write(
         facet_rows.extend((position, facet, value) for facet, values in facet_values.items() for value in set(values))
     db.executemany("INSERT INTO datasets VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     db.executemany("INSERT INTO facets VALUES (?,?,?)", facet_rows)
+
+
+def _write(
+    snapshot: Snapshot,
+    path: Path,
+    entries: dict[str, tuple[dict, str, str]],
+    labels: dict[str, str],
+    tombstones: list[tuple[str, str | None, str | None]],
+    duplicates: dict[str, str],
+) -> None:
+    db = sqlite3.connect(path)
+    db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+    positions = {iri: position for position, iri in enumerate(sorted(entries), start=1)}
+    _insert(db, {iri: entries[iri] for iri in sorted(entries)}, positions, duplicates)
     db.executemany("INSERT INTO labels VALUES (?,?)", labels.items())
     db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
     db.executemany(
@@ -274,50 +285,92 @@ def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | Non
 
 
 def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None) -> bool:
-    """The previous index with the changed datasets re-read from the store; False if it cannot be done."""
+    """A copy of the previous index with the changed datasets' rows replaced, in place: O(changes), plus
+    renumbering the positions when datasets came or went. False if it cannot be done that way."""
     if changes is None or not previous.exists():
         return False
+    shutil.copyfile(previous, path)
+    db = sqlite3.connect(path)
     try:
-        old = sqlite3.connect(f"file:{previous}?mode=ro", uri=True)
-        columns = {row[1] for row in old.execute("PRAGMA table_info(datasets)")}
-        if "duplicate_of" not in columns:
-            old.close()
+        if "duplicate_of" not in {row[1] for row in db.execute("PRAGMA table_info(datasets)")}:
+            db.close()
+            path.unlink()
             return False  # an index from before the column existed
-    except sqlite3.Error:
-        return False
-    changed = set(changes.get("datasets") or ())
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+        _apply_changes(snapshot, db, set(changes.get("datasets") or ()))
+        db.commit()
+    except BaseException:
+        db.close()
+        path.unlink(missing_ok=True)
+        raise
+    db.close()
+    return True
+
+
+def _apply_changes(snapshot: Snapshot, db: sqlite3.Connection, changed: set[str]) -> None:
     # datasets linked to a changed one may change which of them search lists
     for iri in list(changed):
         for quad in snapshot.store.quads_for_pattern(None, PROV.alternateOf, NamedNode(iri), None):
             changed.add(quad.subject.value)
-    with old:
-        entries = {
-            iri: (json.loads(record), keywords, graph)
-            for iri, record, keywords, graph in old.execute("SELECT iri, record, keywords, graph FROM datasets")
-            if iri not in changed
-        }
-        labels = dict(old.execute("SELECT iri, label FROM labels"))
-        withdrawn = old.execute("SELECT iri, title, withdrawn_at FROM withdrawn").fetchall()
-    old.close()
-    tombstones = [tuple(row) for row in withdrawn if row[0] not in changed]
-    fresh = _collect(snapshot, sorted(changed))
-    for iri, row in fresh.items():
-        entries[iri] = _entry(iri, row)
+    ordered = sorted(changed)
+    old_positions: dict[str, int] = {}
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        old_positions.update(db.execute(f"SELECT iri, position FROM datasets WHERE iri IN ({marks})", chunk))
+    fresh = _collect(snapshot, ordered)
+    db.executemany("DELETE FROM facets WHERE position = ?", [(p,) for p in old_positions.values()])
+    db.executemany("DELETE FROM datasets WHERE position = ?", [(p,) for p in old_positions.values()])
+
+    # which dataset search lists, for the changed ones (following links as far as they go)
+    live = {row[0] for row in db.execute("SELECT iri FROM datasets")} | set(fresh)
+    alternates: dict[str, set[str]] = {}
+    todo = set(fresh)
+    while todo:
+        found = _alternates(snapshot, sorted(todo))
+        alternates.update(found)
+        alternates.update({iri: set() for iri in todo if iri not in found})
+        todo = {other for others in found.values() for other in others} - set(alternates)
+    duplicates = _duplicates(live, alternates)
+
+    renumber = set(old_positions) != set(fresh)
+    next_free = (db.execute("SELECT MAX(position) FROM datasets").fetchone()[0] or 0) + len(old_positions) + 1
+    positions = {}
+    for iri in sorted(fresh):
+        if renumber:
+            positions[iri], next_free = next_free, next_free + 1
+        else:
+            positions[iri] = old_positions[iri]
+    entries = {iri: _entry(iri, row) for iri, row in fresh.items()}
+    _insert(db, entries, positions, {iri: duplicates.get(iri) for iri in fresh})
+    if renumber:
+        db.executescript(
+            """
+            CREATE TEMP TABLE renumber (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
+            INSERT INTO renumber SELECT position, ROW_NUMBER() OVER (ORDER BY iri) FROM datasets;
+            DELETE FROM renumber WHERE old = new;
+            UPDATE datasets SET position = -position WHERE position IN (SELECT old FROM renumber);
+            UPDATE datasets SET position = (SELECT new FROM renumber WHERE old = -datasets.position) WHERE position < 0;
+            UPDATE facets SET position = (SELECT new FROM renumber WHERE old = facets.position)
+              WHERE position IN (SELECT old FROM renumber);
+            DROP TABLE renumber;
+            """
+        )
+
     linked: set[str] = set()
     for row in fresh.values():
         linked.update(row[key] for key in ("publisher", "licence", "frequency", "access") if row.get(key))
         linked.update(row["themes"], row["boroughs"], row.get("formats_all", ()))
-    for iri in changed:
-        labels.pop(iri, None)  # a withdrawn dataset's tombstone title is a label; a live dataset has none
-    labels.update(_labels(snapshot, sorted(linked | changed)))
-    tombstones += [t for t in _tombstones_of(snapshot, sorted(changed)) if t[0] not in entries]
-    duplicates = {iri: record.get("duplicate_of") for iri, (record, _k, _g) in entries.items() if iri not in fresh}
-    duplicates = {
-        iri: other for iri, other in duplicates.items() if other and other in entries and other not in changed
-    }
-    duplicates.update(_duplicates(set(entries), _alternates(snapshot, sorted(fresh))))
-    _write(snapshot, path, entries, labels, tombstones, duplicates)
-    return True
+    # a withdrawn dataset's tombstone title is a label; a live dataset has none
+    db.executemany("DELETE FROM labels WHERE iri = ?", [(iri,) for iri in ordered])
+    db.executemany("INSERT OR REPLACE INTO labels VALUES (?,?)", _labels(snapshot, sorted(linked | changed)).items())
+    db.executemany("DELETE FROM withdrawn WHERE iri = ?", [(iri,) for iri in ordered])
+    tombstones = [t for t in _tombstones_of(snapshot, ordered) if t[0] not in live]
+    db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
+    db.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?,?)",
+        [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],
+    )
 
 
 def _tombstones_of(snapshot: Snapshot, iris: list[str]) -> list[tuple[str, str | None, str | None]]:

@@ -10,7 +10,9 @@ Modules, in the order a request meets them:
   :mod:`~dfl_graph.sparql.pool` of :mod:`~dfl_graph.sparql.worker` processes (confined by
   :mod:`~dfl_graph.sparql.sandbox`, admitted by :mod:`~dfl_graph.sparql.lanes`, framed by
   :mod:`~dfl_graph.sparql.frames`, written by :mod:`~dfl_graph.sparql.serializers`);
-* :mod:`~dfl_graph.sparql.description` is the service description.
+* :mod:`~dfl_graph.sparql.description` is the service description;
+* :mod:`~dfl_graph.sparql.public_store` builds, per published generation, the store queries run on (the
+  public graphs and their merge), and :mod:`~dfl_graph.sparql.limits` gathers the limits.
 
 This package is imported by query workers too, so it imports nothing heavy here.
 """

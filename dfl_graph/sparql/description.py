@@ -34,7 +34,6 @@ def service_description(snapshot: Snapshot, uris: Uris, limits: Limits) -> list[
     service = NamedNode(f"{uris.base}/sparql#service")
     dataset = NamedNode(f"{uris.base}/sparql#dataset")
     default_graph = NamedNode(f"{uris.base}/sparql#default-graph")
-    dfl = uris.vocab
     graphs = snapshot.manifest.graphs
     public = list(snapshot.manifest.public_graphs)
     total = sum(int(graphs.get(g, {}).get("quads", 0)) for g in public)
@@ -53,10 +52,10 @@ def service_description(snapshot: Snapshot, uris: Uris, limits: Limits) -> list[
         Triple(service, RDFS.comment, Literal(limits_note(limits), language="en")),
         Triple(service, RDFS.seeAlso, NamedNode(f"{uris.base}/.well-known/void")),
         Triple(service, RDFS.seeAlso, NamedNode(f"{uris.base}/api/openapi.json")),
-        Triple(service, dfl.maxResultRows, integer(limits.max_rows)),
-        Triple(service, dfl.maxResultBytes, integer(limits.max_bytes)),
-        Triple(service, dfl.maxQueryLength, integer(limits.max_query_length)),
-        Triple(service, dfl.queryTimeout, Literal(f"PT{limits.timeout:g}S", datatype=XSD.dayTimeDuration)),
+        Triple(service, uris.vocab.maxResultRows, integer(limits.max_rows)),
+        Triple(service, uris.vocab.maxResultBytes, integer(limits.max_bytes)),
+        Triple(service, uris.vocab.maxQueryLength, integer(limits.max_query_length)),
+        Triple(service, uris.vocab.queryTimeout, Literal(f"PT{limits.timeout:g}S", datatype=XSD.dayTimeDuration)),
         Triple(dataset, RDF.type, SD.Dataset),
         Triple(dataset, DCT.identifier, Literal(str(snapshot.generation))),
         Triple(dataset, DCT.modified, Literal(snapshot.manifest.published_at, datatype=XSD.dateTime)),

@@ -39,19 +39,12 @@ class Limits:
             value = settings.extra.get(name, os.environ.get("DFL_" + name.upper()))
             return default if value in (None, "") else cast(value)
 
-        env = os.environ
-        max_bytes = settings.max_result_bytes
-        if "DFL_MAX_RESULT_BYTES" in env and max_bytes == Settings.max_result_bytes:
-            max_bytes = int(env["DFL_MAX_RESULT_BYTES"])
-        max_length = settings.max_query_length
-        if "DFL_MAX_QUERY_LENGTH" in env and max_length == Settings.max_query_length:
-            max_length = int(env["DFL_MAX_QUERY_LENGTH"])
         timeout = float(settings.query_timeout)
         return cls(
             timeout=timeout,
-            max_query_length=max_length,
+            max_query_length=settings.max_query_length,
             max_rows=settings.max_result_rows,
-            max_bytes=max_bytes,
+            max_bytes=settings.max_result_bytes,
             max_concurrent=max(1, settings.max_concurrent_queries),
             max_long=max(1, knob("max_long_queries", settings.max_concurrent_queries, int)),
             slow_after=min(knob("slow_query_after", 0.5, float), timeout),

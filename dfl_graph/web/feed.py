@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, stream_with_context

@@ -89,6 +89,8 @@ class RdfSerializer:
         self.base = base
         self.prefixes = prefixes_for(base)
         self.context_document = published_context(base)
+        # the context is the same in every document: encoded once, spliced in
+        self._context_json = json.dumps(self.context_document["@context"], ensure_ascii=False, indent=1)
         self._local = threading.local()
 
     @property
@@ -132,8 +134,8 @@ class RdfSerializer:
         else:
             nodes = compacted
         nodes.sort(key=lambda node: str(node.get("id", node.get("@id", ""))))
-        document = {"@context": self.context_document["@context"], "@graph": nodes}
-        return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode()
+        graph = json.dumps(nodes, ensure_ascii=False, separators=(",", ":"), default=str)
+        return f'{{\n"@context": {self._context_json},\n"@graph": {graph}\n}}\n'.encode()
 
 
 @cache
@@ -153,16 +155,21 @@ class DocumentCache:
         self.hits = 0
         self.misses = 0
 
-    def get_or_make(self, key: tuple, make: Callable[[], bytes]) -> bytes:
+    def get(self, key: tuple) -> bytes | None:
         with self._lock:
             body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return body
-            self.misses += 1
-        body = make()
-        self.put(key, body)
+            if body is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return body
+
+    def get_or_make(self, key: tuple, make: Callable[[], bytes]) -> bytes:
+        body = self.get(key)
+        if body is None:
+            body = make()
+            self.put(key, body)
         return body
 
     def put(self, key: tuple, body: bytes) -> None:

@@ -83,8 +83,8 @@ def entity_tag(current: Snapshot, resource: Resource, fmt: Format) -> str:
     return f"g{current.generation}-{digest[:20]}"
 
 
-def body_for(resource: Resource, fmt: Format) -> bytes:
-    """The bytes of one representation (cached per generation)."""
+def body_for(resource: Resource, fmt: Format) -> tuple[bytes, bool]:
+    """The bytes of one representation (cached per generation), and whether they came from the cache."""
     current = snapshot()
 
     def make() -> bytes:
@@ -96,7 +96,13 @@ def body_for(resource: Resource, fmt: Format) -> bytes:
         return serializer_for(current.uris.base).serialize(document.triples, fmt, primary=resource.iri)
 
     key = (current.generation, current.manifest.published_at, resource.key or resource.url(), fmt.name, resource.status)
-    return document_cache().get_or_make(key, make)
+    cache = document_cache()
+    body = cache.get(key)
+    if body is not None:
+        return body, True
+    body = make()
+    cache.put(key, body)
+    return body, False
 
 
 def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
@@ -116,8 +122,10 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
     if resource.status == 200 and not is_resource_modified(request.environ, etag=etag, last_modified=modified):
         response = Response(status=304, headers=headers)
     else:
-        response = Response(body_for(resource, fmt), status=resource.status, headers=headers)
+        body, cached = body_for(resource, fmt)
+        response = Response(body, status=resource.status, headers=headers)
         response.content_type = fmt.content_type
+        response.headers["X-Cache"] = "hit" if cached else "miss"  # this worker's document cache
     response.set_etag(etag)
     response.last_modified = modified
     response.cache_control.public = True
