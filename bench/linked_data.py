@@ -209,7 +209,17 @@ def prepare_store(n: int, base: str) -> Path:
     return data_dir
 
 
+def ensure_free(port: int) -> None:
+    """Refuse to measure whatever else is listening on our port."""
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is already in use: stop what is listening there first")
+
+
 def start_ours(data_dir: Path, base: str, workers: int) -> tuple[subprocess.Popen, Path]:
+    ensure_free(OUR_PORT)
     log = data_dir.parent / "dfl-serve.log"
     process = subprocess.Popen(
         [
@@ -252,6 +262,7 @@ def start_oxigraph(data_dir: Path, base: str) -> tuple[subprocess.Popen, Path]:
             [cli, "load", "--location", str(directory), "--file", str(dump)], check=True, capture_output=True
         )
         (directory / "LOADED").write_text("ok\n")
+    ensure_free(OXIGRAPH_PORT)
     process = subprocess.Popen(
         [
             cli,
@@ -337,8 +348,9 @@ def page_rows(host_port: str, total: int, workers: int) -> tuple[int, list[list]
         for _ in range(workers * 2):  # every worker has seen it
             sequential(host_port, f"/catalog?page={page}", TURTLE, 1)
         repeated[page] = sequential(host_port, f"/catalog?page={page}", TURTLE, 200)
-    near_start = list(range(2, min(pages, 22)))
-    near_end = list(range(max(2, deep - 20), deep))
+    span = max(1, min(20, (deep - 1) // 2))  # distinct pages near each end, never the same ones
+    near_start = list(range(2, 2 + span))
+    near_end = list(range(deep - span, deep))
     first_requests = {}
     for name, numbers in (("start", near_start), ("end", near_end)):
         measured = Measured(0, 0.0, [], 0)
@@ -380,9 +392,12 @@ def main() -> None:
     oxigraph = None
     rows: list[list] = []
     try:
-        oxigraph, _ = start_oxigraph(data_dir, base)
-        iris = dataset_iris(ours_hp)
+        iris = dataset_iris(ours_hp)  # from the catalogue index: no document is built
         total = len(iris)
+        deep, catalogue = page_rows(ours_hp, total, args.workers)  # first: every document cache is empty
+        stop(ours)
+        ours, _ = start_ours(data_dir, base, args.workers)  # empty caches again for the document runs
+        oxigraph, _ = start_oxigraph(data_dir, base)
         random.Random(3).shuffle(iris)
         sample = min(args.sample, total // 3)
         hot_sample = iris[:sample]
@@ -398,7 +413,6 @@ def main() -> None:
             hot_ours = load(ours_hp, ours_paths, accept, args.seconds)
             hot_theirs = load(oxigraph_hp, their_paths, accept, args.seconds)
             rows += document_rows(label, accept, (cold_ours, hot_ours), (cold_theirs, hot_theirs))
-        deep, catalogue = page_rows(ours_hp, total, args.workers)
     finally:
         stop(ours)
         if oxigraph is not None:

@@ -199,6 +199,20 @@ def test_every_kind_of_resource_dereferences(default_server):
             assert response.status_code == 200 and format_of(response) == suffix, (kind, suffix)
 
 
+def test_theme_page_lists_its_datasets_a_page_at_a_time(default_server):
+    members = default_server.get("/themes.json").json()["members"]
+    biggest = max(members, key=lambda m: m["datasets"])
+    path = urlsplit(biggest["iri"]).path
+    listed = default_server.get(f"{path}.json").json()["datasets"]
+    assert listed["total"] == biggest["datasets"] > 20
+    assert len(listed["items"]) == 20 and listed["pages"] >= 2
+    second = default_server.get(f"{path}.json?page=2").json()["datasets"]
+    assert second["items"] and {i["iri"] for i in second["items"]}.isdisjoint(i["iri"] for i in listed["items"])
+    html = default_server.get(f"{path}?page=2", headers={"Accept": "text/html"})
+    assert html.status_code == 200 and f"Page 2 of {listed['pages']}" in html.text
+    assert html.headers["Content-Location"].endswith(f"{path}.html?page=2")
+
+
 def test_dataset_document_carries_the_labels_of_what_it_links_to(default_server):
     dataset = first_dataset(default_server)
     graph = parse_both(requests.get(dataset, headers={"Accept": "text/turtle"}, timeout=30).content, "ttl", dataset)
@@ -447,6 +461,8 @@ def raw_get(server, target: str, headers: dict | None = None) -> tuple[int, str,
         ("/catalog?page=" + "1" * 5000, 400, "page must be a whole number"),
         ("/graph/..%2Fsystem", 404, "Not Found"),
         ("/def/dfl.exe", 404, "no 'exe' representation"),
+        ("/theme/transport?page=0", 400, "page must be a whole number"),
+        ("/publisher/gla?page=abc", 400, "page must be a whole number"),
     ],
 )
 def test_bad_input_is_a_readable_4xx(default_server, target, status, words):

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import DEFAULT_CSV, LiveServer, dfl, free_port, live_server, load_default
+from pyoxigraph import Literal
 
+from dfl_graph.namespaces import DCT
 from dfl_graph.uris import slugify
 
 EXTRA_SOURCE = "zebra-crossings"
@@ -584,3 +586,95 @@ def test_snippets_keep_their_marks_balanced() -> None:
     words = ["\x01" + "w0"] + [f"w{i}" for i in range(1, 40)] + ["end\x02"] + [f"x{i}" for i in range(60)]
     assert marked_html(snippet(" ".join(words), size=5)).count("<mark>") <= 1
     assert "<" not in marked_html("a <b> & c").replace("&lt;", "").replace("&gt;", "")
+
+
+def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) -> None:
+    """An incremental harvest publishes ``changes.json``; the search index is then updated from the previous
+    generation's, and must answer exactly as one rebuilt from scratch for the same generation."""
+    import shutil
+
+    from pyoxigraph import NamedNode, Quad
+
+    from dfl_graph.dcat import DcatApWriter
+    from dfl_graph.records import DatasetRecord
+    from dfl_graph.search import SearchRequest
+    from dfl_graph.search.build import build_search_index
+    from dfl_graph.search.index import SearchIndex
+    from dfl_graph.store import CatalogueReader, CatalogueStore
+    from dfl_graph.uris import Uris
+    from dfl_graph.vocabularies import Vocabularies
+
+    base = "http://127.0.0.1:9"
+    data_dir = tmp_path / "catalogue"
+    load_default(data_dir, base)
+    export = tmp_path / "zebra.json"
+    export.write_text(json.dumps(EXTRA))
+    dfl("--base", base, "load", "datapress", str(export), "--source", EXTRA_SOURCE, "--store", str(data_dir))
+    uris = Uris(base)
+    graph = NamedNode(uris.source_graph(EXTRA_SOURCE, public=True))
+    before = SearchIndex(CatalogueReader(data_dir).snapshot().index_dir)
+    pelican, counts = (
+        next(h.iri for h in before.search(SearchRequest(q=q)).hits) for q in ("pelican", '"counts 2015"')
+    )
+    with CatalogueStore(data_dir, uris) as store:
+        gone = [
+            q
+            for q in store.store.quads_for_pattern(None, None, None, graph)
+            if q.subject.value.startswith((pelican + "/", pelican + "#"))
+            or pelican in (q.subject.value, q.object.value)
+        ]
+        old_title = next(store.store.quads_for_pattern(NamedNode(counts), DCT.title, None, graph))
+        revised = Literal("Zebra crossing counts 2015, revised", language="en")
+        new_title = Quad(old_title.subject, old_title.predicate, revised, graph)
+        record = DatasetRecord(
+            id="zeb08",
+            slug="toucan-crossings-zeb08",
+            title="Toucan crossings",
+            description="Crossings shared by cyclists and pedestrians.",
+            keywords=["toucan"],
+            themes=["transport"],
+        )
+        writer = DcatApWriter(uris, Vocabularies(uris))
+        added = [new_title, *writer.quads(record, graph)]
+        store.update_source(
+            EXTRA_SOURCE,
+            {graph.value: True},
+            [*gone, old_title],
+            added,
+            datasets={pelican, counts, writer.dataset_iri(record).value},
+        )
+    snapshot = CatalogueReader(data_dir).snapshot()
+    updated = SearchIndex(snapshot.index_dir)
+    meta = dict(updated.db.execute("SELECT key, value FROM meta"))
+    assert meta["built"].startswith("incremental")
+
+    rebuilt_dir = tmp_path / "rebuilt"
+    (rebuilt_dir / "indexes").mkdir(parents=True)
+    shutil.copy(snapshot.index_dir / "catalogue.sqlite", rebuilt_dir / "indexes" / "catalogue.sqlite")
+    build_search_index(snapshot, rebuilt_dir, None, frozenset())
+    rebuilt = SearchIndex(rebuilt_dir / "indexes")
+    assert dict(rebuilt.db.execute("SELECT key, value FROM meta"))["built"] == "full"
+
+    assert titles_of(updated, "toucan") == ["Toucan crossings"]
+    assert titles_of(updated, "pelican") == []
+    assert "Zebra crossing counts 2015, revised" in titles_of(updated, "revised")
+    assert "Zebra crossing counts 2015" not in titles_of(updated, "zebra")
+    for q in ("", "zebra", "crossings", "toucan", "pelican", "crime", "transport", "revised", "population projections"):
+        for sort in (None, "title", "updated"):
+            a = updated.search(SearchRequest(q=q, sort=sort, per_page=100))
+            b = rebuilt.search(SearchRequest(q=q, sort=sort, per_page=100))
+            assert a.total == b.total, q
+            assert {h.iri: round(h.score, 6) for h in a.hits} == {h.iri: round(h.score, 6) for h in b.hits}, q
+            if sort == "title":
+                assert [h.record["title"] for h in a.hits] == [h.record["title"] for h in b.hits]
+            assert {f: [(v.key, v.count) for v in vs] for f, vs in a.facets.items()} == {
+                f: [(v.key, v.count) for v in vs] for f, vs in b.facets.items()
+            }, q
+    assert updated.updated_years == rebuilt.updated_years
+    assert updated.average_lengths == pytest.approx(rebuilt.average_lengths)
+
+
+def titles_of(index, query: str) -> list[str]:
+    from dfl_graph.search import SearchRequest
+
+    return [h.record["title"] for h in index.search(SearchRequest(q=query)).hits]

@@ -12,7 +12,7 @@ million datasets. Here the IDF comes from the ``terms`` table and term frequenci
   (current first, shortest titles first) among datasets matching every word in a short field (title,
   keywords, publisher, theme, borough), topped up from all matches when those do not fill the page.
   FTS5 walks its posting lists in rowid order and stops, so this costs the same for "london" as for
-  "obesity". (Their descriptions are not scored then: short fields weigh 3 to 10 times more.)
+  "obesity".
 
 Facet counts use bitmaps (Python ints) of the datasets having each facet value, ANDed with the
 bitmap of the text matches: exact counts in a few milliseconds at 100k datasets. Counts follow
@@ -39,7 +39,7 @@ from html import escape
 from pathlib import Path
 
 from dfl_graph.indexes.catalogue import FILENAME as CATALOGUE_FILENAME
-from dfl_graph.search.build import FACET_TOKEN, FILENAME
+from dfl_graph.search.build import FACET_TOKEN, FILENAME, SCHEMA_VERSION
 from dfl_graph.search.facets import BY_NAME, FACET_NAMES
 from dfl_graph.search.query import TEXT_COLUMNS, ParsedQuery, QueryError, Term, parse_query
 from dfl_graph.search.text import MARK_CLOSE, MARK_OPEN, STEMMER, tokens
@@ -49,6 +49,9 @@ SORTS = ("relevance", "updated", "title")
 SORT_ALIASES = {"modified": "updated", "recent": "updated", "last-modified": "updated", "rank": "relevance"}
 WEIGHTS = {"title": 10.0, "keywords": 5.0, "description": 1.0, "publisher": 3.0, "themes": 3.0, "boroughs": 3.0}
 SHORT_COLUMNS = ("title", "keywords", "publisher", "themes", "boroughs")
+# candidate tiers for queries matching many datasets, narrowest first: each a list of column groups that
+# must all contain the whole query
+TIERS = ((("title",), ("keywords",)), (("title",),), (SHORT_COLUMNS,))
 K1, B = 1.2, 0.75
 CANDIDATES = 200
 MAX_PER_PAGE = 100
@@ -126,9 +129,15 @@ class SearchIndex:
         self._lock = threading.Lock()
         self.candidates = CANDIDATES  # matches scored when a query matches more (see the module docstring)
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise StoreError(
+                f"generation {directory.parent.name} has a search index of another version: "
+                "load any source again to publish a generation with a new one"
+            )
         self.documents = int(meta["documents"])
-        self.last_current = int(meta["last_current_rowid"])
-        self.average_lengths = dict(zip(TEXT_COLUMNS, json.loads(meta["average_lengths"]), strict=True))
+        self.max_rowid = int(meta["max_rowid"])  # rowids run 1..max_rowid, with holes after updates
+        sums = json.loads(meta["length_sums"])
+        self.average_lengths = {c: total / max(self.documents, 1) for c, total in zip(TEXT_COLUMNS, sums, strict=True)}
         self.updated_years: dict[str, int] = json.loads(meta.get("updated_years", "{}"))
         self.generation = int(meta["generation"])
         self.values: dict[int, FacetValue] = {}
@@ -145,7 +154,8 @@ class SearchIndex:
         self._bitmaps: dict[int, int] | None = None
         self._orders: dict[str, tuple[array, array]] = {}
         self._matches: OrderedDict[str, int] = OrderedDict()
-        self.everything = (1 << (self.documents + 1)) - 2  # bits 1..N
+        self._everything: int | None = None
+        self._demoted: bytes | None = None
 
     # -- connections -------------------------------------------------------------------------------
     @property
@@ -166,16 +176,37 @@ class SearchIndex:
         if self._bitmaps is None:
             with self._lock:
                 if self._bitmaps is None:
-                    self._bitmaps = {
+                    bitmaps = {
                         code: int.from_bytes(bits, "little")
                         for code, bits in self.db.execute("SELECT code, bitmap FROM facet_values")
                     }
+                    statuses = {code: bitmaps[code] for code, v in self.values.items() if v.facet == "status"}
+                    everything = demoted = 0
+                    for code, bitmap in statuses.items():
+                        everything |= bitmap  # every dataset has exactly one status
+                        if self.values[code].key != "current":
+                            demoted |= bitmap
+                    self._everything = everything
+                    self._demoted = demoted.to_bytes(self.max_rowid // 8 + 1, "little")
+                    self._bitmaps = bitmaps
         return self._bitmaps
+
+    @property
+    def everything(self) -> int:
+        """Bitmap of every dataset in the index."""
+        self.bitmaps()
+        return self._everything  # type: ignore[return-value]
+
+    def demoted(self, rowid: int) -> bool:
+        """Whether a dataset is archived or superseded (listed after the current ones)."""
+        self.bitmaps()
+        return bool(self._demoted[rowid >> 3] >> (rowid & 7) & 1)  # type: ignore[index]
 
     def facet_values(self, facet: str) -> list[FacetValue]:
         """Every value of a facet over the whole catalogue, most datasets first."""
         return sorted(
-            (v for v in self.values.values() if v.facet == facet), key=lambda v: (-v.count, v.label.casefold())
+            (v for v in self.values.values() if v.facet == facet and v.count),
+            key=lambda v: (-v.count, v.label.casefold()),
         )
 
     def value(self, facet: str, key_or_iri: str) -> FacetValue | None:
@@ -288,7 +319,7 @@ class SearchIndex:
         row = self.db.execute("SELECT group_concat(rowid) FROM fts WHERE fts MATCH ?", (text_expr,)).fetchone()
         bitmap = 0
         if row[0]:
-            digits = bytearray(b"0") * (self.documents + 1)
+            digits = bytearray(b"0") * (self.max_rowid + 1)
             for rowid in map(int, row[0].split(",")):
                 digits[rowid] = 49  # "1"
             digits.reverse()
@@ -348,6 +379,11 @@ class SearchIndex:
             (expr, limit),
         ).fetchall()
 
+    def _at_least(self, expr: str, count: int) -> bool:
+        """Whether an expression matches at least ``count`` datasets (FTS5 stops counting there)."""
+        sql = "SELECT COUNT(*) FROM (SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ?)"
+        return self.db.execute(sql, (expr, count)).fetchone()[0] >= count
+
     def _ranked(
         self, query: ParsedQuery, filter_expr: str | None, needed: int, total: int
     ) -> tuple[list[tuple[int, float]], bool, dict[int, tuple[str, str]]]:
@@ -359,20 +395,25 @@ class SearchIndex:
             rows = self._candidates(match_expr, total)
             exhaustive = True
         else:
-            # Matches in a short field (title, keywords, publisher, theme, borough) outscore matches in the
-            # description alone; those fill in only when the short fields do not fill the page.
-            short = _and(query.expression(SHORT_COLUMNS), filter_expr)
-            rows = self._candidates(short, budget)
+            # The best-scored datasets match in the heaviest fields: take candidates from the narrowest tier
+            # that has enough of them (title and keywords, then title, then any short field); matches in
+            # the description alone fill in only when the short fields do not fill the page. (The text
+            # query is repeated without column filter so that highlight() marks the descriptions too.)
+            text = query.expression()
+            for tier in TIERS:
+                narrowed = _and(text, *(query.expression(columns) for columns in tier), filter_expr)
+                if self._at_least(narrowed, budget):
+                    break
+            rows = self._candidates(narrowed, budget)
             if len(rows) < needed:
                 seen = {r[0] for r in rows}
                 rows += [r for r in self._candidates(match_expr, budget) if r[0] not in seen]
             exhaustive = False
         score = _Scorer(self, query.terms).score
-        last_current = self.last_current
-        scored = [(row[0] > last_current, -score(row), row[0]) for row in rows]
+        demoted = self.demoted
+        scored = [(demoted(row[0]), -score(row), row[0]) for row in rows]
         scored.sort()
-        # (a candidate found through the short fields has its description unmarked: its snippet is made later)
-        marked = {row[0]: (row[1], row[3]) for row in rows} if exhaustive else {}
+        marked = {row[0]: (row[1], row[3]) for row in rows}
         return [(rowid, -negative) for _demoted, negative, rowid in scored], exhaustive, marked
 
     def term_frequency(self, stem: str, prefix: bool = False) -> int:
@@ -403,7 +444,7 @@ class SearchIndex:
         rowids, places = self.order(sort)
         if found is None:
             return list(rowids[offset : offset + limit])
-        bits = found.to_bytes(self.documents // 8 + 1, "little")
+        bits = found.to_bytes(self.max_rowid // 8 + 1, "little")
         if total * 32 < self.documents:  # few results: collect them and sort by place
             members = [
                 (match.start() << 3) + bit
@@ -435,7 +476,7 @@ class SearchIndex:
         docs = {
             rowid: (iri, record)
             for rowid, iri, record in self.db.execute(
-                f"SELECT d.rowid, d.iri, c.record FROM docs d JOIN catalogue.datasets c ON c.position = d.position "
+                f"SELECT d.rowid, d.iri, c.record FROM docs d JOIN catalogue.datasets c ON c.iri = d.iri "
                 f"WHERE d.rowid IN ({marks})",
                 rowids,
             )
@@ -455,9 +496,7 @@ class SearchIndex:
             iri, record_json = docs[rowid]
             record = json.loads(record_json)
             title, text = snippets.get(rowid) or (record.get("title", ""), _shorten(record.get("description", "")))
-            hits.append(
-                Hit(rowid, iri, record, score, marked_html(title), marked_html(text), rowid > self.last_current)
-            )
+            hits.append(Hit(rowid, iri, record, score, marked_html(title), marked_html(text), self.demoted(rowid)))
         return hits
 
     # -- lists for pages ---------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def described(iri: str, triples: Callable[[], list[Triple]], path: str, kind: st
 
     def html(document: Document) -> str:
         data = model(document)
-        return render_page("resource.html", resource=data, alternates=data["representations"], labels={})
+        return render_page("resource.html", resource=data, alternates=data["representations"])
 
     return Resource(iri=iri, path=path, document=lambda: Document(iri, tuple(triples())), html=html, json=model)
 

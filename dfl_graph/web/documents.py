@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from functools import cached_property
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
@@ -27,18 +27,26 @@ LANGUAGE = "en"
 Term = NamedNode | BlankNode | Literal
 
 
-@dataclass
 class Document:
-    """A resource's document: its triples, with the lookups templates and JSON views need."""
+    """A resource's document: its triples, with the lookups templates and JSON views need (indexed on
+    first use: a catalogue page merges a hundred documents and only needs their triples)."""
 
-    iri: str
-    triples: tuple[Triple, ...]
-    _by_subject: dict[str, dict[str, list[Term]]] = field(default_factory=dict, repr=False)
+    __slots__ = ("__dict__", "iri", "triples")
 
-    def __post_init__(self) -> None:
+    def __init__(self, iri: str, triples: tuple[Triple, ...]) -> None:
+        self.iri = iri
+        self.triples = triples
+
+    def __repr__(self) -> str:
+        return f"Document({self.iri!r}, {len(self.triples)} triples)"
+
+    @cached_property
+    def _by_subject(self) -> dict[str, dict[str, list[Term]]]:
+        by_subject: dict[str, dict[str, list[Term]]] = {}
         for t in self.triples:
-            by_predicate = self._by_subject.setdefault(t.subject.value, {})
+            by_predicate = by_subject.setdefault(t.subject.value, {})
             by_predicate.setdefault(t.predicate.value, []).append(t.object)
+        return by_subject
 
     def __bool__(self) -> bool:
         return bool(self.triples)

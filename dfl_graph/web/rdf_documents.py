@@ -26,6 +26,7 @@ from rdflib.plugins.shared.jsonld.context import Context
 
 from dfl_graph.namespaces import PREFIXES
 from dfl_graph.vocabularies import ONTOLOGY_DIR
+from dfl_graph.web.jsonld_compaction import Compactor
 from dfl_graph.web.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
 
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
@@ -92,6 +93,7 @@ class RdfSerializer:
         # the context is the same in every document: encoded once, spliced in
         self._context_json = json.dumps(self.context_document["@context"], ensure_ascii=False, indent=1)
         self._local = threading.local()
+        self.compactor = Compactor(self.context_document["@context"])
 
     @property
     def _jsonld_context(self) -> Context:
@@ -125,6 +127,14 @@ class RdfSerializer:
 
     def jsonld(self, triples: Sequence[Triple]) -> bytes:
         """Compact JSON-LD (a ``@graph`` of node objects, sorted by id) with the published context inline."""
+        nodes = self.compactor.compact(triples)
+        if nodes is None:
+            nodes = self.jsonld_by_rdflib(triples)
+        graph = json.dumps(nodes, ensure_ascii=False, indent=1, default=str)
+        return f'{{\n"@context": {self._context_json},\n"@graph": {graph}\n}}\n'.encode()
+
+    def jsonld_by_rdflib(self, triples: Sequence[Triple]) -> list[dict]:
+        """The general compaction algorithm (rdflib), for documents the one-pass compactor does not handle."""
         compacted = from_rdf(to_rdflib_graph(triples), self._jsonld_context, auto_compact=True)
         if isinstance(compacted, dict) and "@graph" not in compacted:
             compacted.pop("@context", None)
@@ -134,8 +144,7 @@ class RdfSerializer:
         else:
             nodes = compacted
         nodes.sort(key=lambda node: str(node.get("id", node.get("@id", ""))))
-        graph = json.dumps(nodes, ensure_ascii=False, separators=(",", ":"), default=str)
-        return f'{{\n"@context": {self._context_json},\n"@graph": {graph}\n}}\n'.encode()
+        return nodes
 
 
 @cache

@@ -15,6 +15,14 @@ def local_filter(iri: str | None) -> str | None:
     return local(iri)
 
 
+@blueprint.app_template_filter("when")
+def when_filter(value: str | None) -> str:
+    """``{{ "2011-03-16T06:44:30Z" | when }}`` -> "2011-03-16"; years and months stay as the source gives them."""
+    if not value:
+        return ""
+    return value.split("T", 1)[0]
+
+
 @blueprint.app_template_filter("bytes")
 def bytes_filter(size: int | None) -> str:
     """``{{ 1234567 | bytes }}`` -> "1.2 MB"."""

@@ -93,7 +93,8 @@ def dataset_model(document: Document, record: dict | None) -> dict:
     distributions = [distribution_model(document, d) for d in document.iris(DCAT.distribution)]
     distributions.sort(key=lambda d: ((d["title"] or "").lower(), d["iri"]))
     status = (record or {}).get("status", "current")
-    path = iri[len(settings().base) :]
+    base = settings().base
+    path = iri[len(base) :]
     return {
         "iri": iri,
         "title": document.text(DCT.title) or iri,
@@ -103,7 +104,8 @@ def dataset_model(document: Document, record: dict | None) -> dict:
         "publisher": link(document, next(iter(document.iris(DCT.publisher)), None)),
         "licence": link(document, next(iter(document.iris(DCT.license)), None)),
         "access": link(document, next(iter(document.iris(DCT.accessRights)), None)),
-        "themes": links(document, document.iris(DCAT.theme)),
+        "themes": links(document, [t for t in document.iris(DCAT.theme) if t.startswith(base + "/")]),
+        "eu_themes": links(document, [t for t in document.iris(DCAT.theme) if not t.startswith(base + "/")]),
         "boroughs": links(document, document.iris(DCT.spatial)),
         "issued": document.text(DCT.issued),
         "modified": document.text(DCT.modified),

@@ -3,25 +3,28 @@ vocabulary (``/def/dfl``, whose terms are ``/def/dfl#term``): one generic page p
 
 Each is its document from the public graphs (``queries/resource-document.rq``); a resource exists when
 that document is not empty, so a publisher that only restricted records mention is a 404. Pages of a
-publisher, theme or borough also list its datasets, from the catalogue index.
+publisher, theme or borough also list its datasets, 20 at a time (``?page=``), with the Library's
+``dataset_list`` and its ``library/_dataset_list.html`` partial.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from pyoxigraph import Literal, NamedNode
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 
 from dfl_graph.namespaces import DCT, PREFIXES, RDFS, SKOS
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
+from dfl_graph.web.library import DatasetList, dataset_list
 from dfl_graph.web.representations import Resource, render_page, requested_format, respond
 from dfl_graph.web.views.datasets import link, links, representations
 from dfl_graph.web.views.paths import check_length, resolve
 
 blueprint = Blueprint("resources", __name__)
 
-DATASET_LIST_LIMIT = 100
+DATASETS_PER_PAGE = 20
+MAX_LISTING_PAGE = 1_000_000
 DESCRIPTION_PREDICATES = (DCT.description.value, SKOS.definition.value, RDFS.comment.value)
 MEMBER_PREDICATES = (SKOS.inScheme.value, RDFS.isDefinedBy.value)
 PROPERTY_LABELS = {
@@ -113,11 +116,25 @@ def resource_model(document: Document, kind: str, path: str) -> dict:
     }
 
 
-def add_datasets(model: dict, facet: str) -> dict:
-    """The first datasets of a publisher, theme or borough (by title), from the catalogue index."""
-    index = catalogue_index()
-    page = index.with_facet(facet, model["iri"], 0, DATASET_LIST_LIMIT)
-    model["datasets"] = {"total": page.total, "items": page.items}
+def listing_page() -> int:
+    """``?page=`` of a publisher's, theme's or borough's list of datasets (400 when it is not 1, 2, ...)."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LISTING_PAGE:
+        raise BadRequest(f"page must be a whole number from 1 to {MAX_LISTING_PAGE:,} (got {raw[:40]!r})")
+    return int(raw)
+
+
+def add_datasets(model: dict, listing: DatasetList) -> dict:
+    """A page of the resource's datasets (the Library's search index: title order, any depth)."""
+    model["datasets"] = {
+        "total": listing.total,
+        "page": listing.page,
+        "pages": listing.pages,
+        "search": listing.search_url,
+        "items": listing.items,
+    }
     return model
 
 
@@ -135,29 +152,34 @@ def respond_resource(kind: str, iri: str, suffix: str | None) -> Response:
     if not document:
         raise NotFound(f"There is no {kind} at {iri}.")
     path = iri[len(current.uris.base) :]
+    page = listing_page() if kind in FACETS else 1
+
+    def listing() -> DatasetList:
+        return dataset_list(FACETS[kind], iri, page=page, per_page=DATASETS_PER_PAGE)
 
     def model(doc: Document) -> dict:
         result = resource_model(doc, kind, path)
         if kind in FACETS:
-            add_datasets(result, FACETS[kind])
+            add_datasets(result, listing())
         elif kind in ("publishers", "themes", "boroughs"):
             add_member_counts(result, kind.rstrip("s"))
         return result
 
     def html(doc: Document) -> str:
-        data = model(doc)
-        labels = catalogue_index().labels(
-            r["publisher"] for r in data.get("datasets", {}).get("items", []) if r.get("publisher")
-        )
+        data = resource_model(doc, kind, path)
+        if kind in ("publishers", "themes", "boroughs"):
+            add_member_counts(data, kind.rstrip("s"))
         return render_page(
             "resource.html",
             resource=data,
+            listing=listing() if kind in FACETS else None,
             alternates=data["representations"],
-            labels=labels,
             nav_active=SECTIONS.get(kind),
         )
 
-    return respond(Resource(iri=iri, path=path, document=lambda: document, html=html, json=model), fmt, negotiated)
+    resource = Resource(iri=iri, path=path, document=lambda: document, html=html, json=model)
+    resource.query = f"page={page}" if page > 1 else ""
+    return respond(resource, fmt, negotiated)
 
 
 def _single(kind: str, name: str, mint) -> Response:
