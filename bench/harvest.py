@@ -138,7 +138,8 @@ def main() -> None:
         "Phases as `dfl harvest --json` reports them: fetch (HTTP + JSON parse), state (the source's stored hashes), "
         "hash (canonical JSON of every item), map (loader on new/changed items only), write (the store update and the "
         "whole publish step, which includes the index builders listed after it). An in-place write publishes "
-        "`changes.json`, from which the catalogue index is updated rather than rebuilt; the other builders rebuild."
+        "`changes.json` (the datasets and quads it changed); the builders that read it update the previous "
+        "generation's index instead of rebuilding it."
     )
     extra = "" if n == 100_000 else f" --n {n}"
     extra += "" if args.changed == 0.01 else f" --changed {args.changed}"

@@ -350,8 +350,10 @@ def same_dataset_elsewhere(
         for quad in store.store.quads_for_pattern(None, predicate, value, None):
             graph = quad.graph_name
             usable = isinstance(graph, NamedNode) and graph.value in public and graph.value not in own
-            if usable and isinstance(quad.subject, NamedNode):
-                found.setdefault(quad.subject.value, quad.subject)
+            if not usable or not isinstance(quad.subject, NamedNode) or quad.subject.value in found:
+                continue
+            if next(store.store.quads_for_pattern(quad.subject, RDF.type, DCAT.Dataset, graph), None):
+                found[quad.subject.value] = quad.subject  # a dataset (not its catalogue record)
     return [found[k] for k in sorted(found)]
 
 

@@ -242,14 +242,19 @@ class _Documents:
         self.count += sign
 
 
+def _listed(catalogue: sqlite3.Connection) -> str:
+    """The SQL condition for the datasets search lists (a catalogue index from before ``duplicate_of``: all)."""
+    columns = {row[1] for row in catalogue.execute("PRAGMA table_info(datasets)")}
+    return "duplicate_of IS NULL" if "duplicate_of" in columns else "1"
+
+
 def _rank_order(catalogue: sqlite3.Connection) -> dict[str, int]:
     """IRI -> static rank (1 = best) of the datasets search lists: current first, shorter titles, recently updated."""
     keys = []
-    for iri, title, status, modified, issued, duplicate in catalogue.execute(
-        "SELECT iri, title, status, modified, issued, duplicate_of FROM datasets"
+    for iri, title, status, modified, issued in catalogue.execute(
+        f"SELECT iri, title, status, modified, issued FROM datasets WHERE {_listed(catalogue)}"
     ):
-        if duplicate is None:
-            keys.append((iri, status != "current", token_count(title), modified or issued or "", title.casefold()))
+        keys.append((iri, status != "current", token_count(title), modified or issued or "", title.casefold()))
     keys.sort(key=lambda k: (k[4], k[0]))
     keys.sort(key=lambda k: k[3], reverse=True)
     keys.sort(key=lambda k: (k[1], k[2]))
@@ -258,7 +263,7 @@ def _rank_order(catalogue: sqlite3.Connection) -> dict[str, int]:
 
 def _rows(catalogue: sqlite3.Connection, ranks: dict[str, int], documents: _Documents) -> Iterator[tuple]:
     for iri, title, description, keywords, record_json in catalogue.execute(
-        "SELECT iri, title, description, keywords, record FROM datasets WHERE duplicate_of IS NULL"
+        f"SELECT iri, title, description, keywords, record FROM datasets WHERE {_listed(catalogue)}"
     ):
         yield documents.row(ranks[iri], iri, title, description, keywords, record_json)
 
@@ -360,7 +365,7 @@ def _update(
             chunk = ordered[start : start + 500]
             rows = catalogue.execute(
                 "SELECT iri, title, description, keywords, record FROM datasets "
-                f"WHERE duplicate_of IS NULL AND iri IN ({','.join('?' * len(chunk))}) ORDER BY iri",
+                f"WHERE {_listed(catalogue)} AND iri IN ({','.join('?' * len(chunk))}) ORDER BY iri",
                 chunk,
             ).fetchall()
             for iri, title, description, keywords, record_json in rows:

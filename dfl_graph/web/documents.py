@@ -12,16 +12,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, RDFS, SKOS, XSD
+from dfl_graph.datatypes import published
+from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, RDFS, SKOS
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
 
 LABEL_PREDICATES = (SKOS.prefLabel.value, FOAF.name.value, DCT.title.value, RDFS.label.value)
-# Oxigraph 0.5 stores the integer-derived XSD types as xsd:integer; DCAT-AP requires these to be
-# xsd:nonNegativeInteger, as the writer (dfl_graph.dcat) wrote them: published documents restore it.
-NON_NEGATIVE_INTEGERS = frozenset({DCAT.byteSize.value})
 LANGUAGE = "en"
 
 Term = NamedNode | BlankNode | Literal
@@ -122,22 +120,6 @@ class TripleCache:
 _cache = TripleCache()
 
 
-def as_written(statement: Triple | Quad) -> Triple | Quad:
-    """A triple or quad with the datatype the writer gave it (see NON_NEGATIVE_INTEGERS)."""
-    value = statement.object
-    if (
-        statement.predicate.value in NON_NEGATIVE_INTEGERS
-        and isinstance(value, Literal)
-        and value.datatype == XSD.integer
-        and not value.value.startswith("-")
-    ):
-        fixed = Literal(value.value, datatype=XSD.nonNegativeInteger)
-        if isinstance(statement, Quad):
-            return Quad(statement.subject, statement.predicate, fixed, statement.graph_name)
-        return Triple(statement.subject, statement.predicate, fixed)
-    return statement
-
-
 def construct(
     snapshot: Snapshot, query: str, bindings: dict[str, str], graphs: list[NamedNode] | None = None
 ) -> Iterator[Triple]:
@@ -154,7 +136,7 @@ def construct(
         named_graphs=graphs if graphs is not None else public,
     )
     for triple in results:  # type: ignore[union-attr]
-        yield as_written(triple)
+        yield published(triple)
 
 
 # Objects of these predicates are web addresses or mailboxes, not resources the catalogue describes:
@@ -167,7 +149,6 @@ UNDESCRIBED_LINKS = frozenset(
         "http://www.w3.org/2006/vcard/ns#hasURL",
         "http://www.w3.org/2002/07/owl#sameAs",
         RDFS.seeAlso.value,
-        DCT.source.value,
         "http://www.w3.org/ns/prov#wasDerivedFrom",
     }
 )

@@ -27,10 +27,11 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import is_resource_modified
 
+from dfl_graph.datatypes import published
 from dfl_graph.namespaces import DCAT, HYDRA, RDF, XSD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
-from dfl_graph.web.documents import Document, as_written, catalog_document, dataset_document, merge
+from dfl_graph.web.documents import Document, catalog_document, dataset_document, merge
 from dfl_graph.web.negotiation import N_QUADS, N_TRIPLES, RESOURCE_FORMATS
 from dfl_graph.web.representations import (
     MACHINE_HEADERS,
@@ -232,7 +233,7 @@ def dump(current: Snapshot, quads: bool) -> Iterator[bytes]:
     for graph in current.public_graphs:
         batch: list = []
         for quad in current.store.quads_for_pattern(None, None, None, graph):
-            quad = as_written(quad)
+            quad = published(quad)
             batch.append(quad if quads else quad.triple)
             if len(batch) >= DUMP_BATCH:
                 yield serialize(batch, format=fmt)

@@ -125,7 +125,7 @@ def dataset_model(document: Document, record: dict | None) -> dict:
             else None
         ),
         "landing_page": next(iter(document.iris(DCAT.landingPage)), None),
-        "source": next(iter(document.iris(DCT.source)), None),
+        "source": next(iter(document.iris(PROV.wasDerivedFrom)), None),
         "status": status,
         "status_label": STATUS_LABELS.get(status),
         "replaced_by": link(document, next(iter(document.iris(DCT.isReplacedBy)), None)),

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, request
 from pyoxigraph import Literal, NamedNode
 from werkzeug.exceptions import BadRequest, NotFound
 
-from dfl_graph.namespaces import DCT, PREFIXES, RDFS, SKOS
+from dfl_graph.namespaces import DCT, PREFIXES, PROV, RDFS, SKOS
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
 from dfl_graph.web.library import DatasetList, dataset_list
@@ -46,7 +46,7 @@ PROPERTY_LABELS = {
     "http://xmlns.com/foaf/0.1/homepage": "Home page",
     DCT.spatial.value: "Area",
     DCT.type.value: "Kind",
-    DCT.source.value: "Source",
+    PROV.wasDerivedFrom.value: "Source",
     DCT.license.value: "Licence",
     DCT.publisher.value: "Publisher",
     "http://www.w3.org/2002/07/owl#versionInfo": "Version",
