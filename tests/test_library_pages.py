@@ -305,6 +305,9 @@ def test_dataset_list_partial_pages_a_themes_datasets(default_server: LiveServer
     assert any(link.get("rel") == "next" and link["href"] == "/theme/health?page=3" for link in page.links)
     assert any(link.get("rel") == "prev" and link["href"] == "/theme/health" for link in page.links)
     assert any(link["href"] == "/search?theme=health" for link in page.links)
+    with app.test_request_context("/theme/health?page=99"):
+        beyond = render_template("library/_dataset_list.html", listing=dataset_list("theme", theme, page=99))
+    assert "beyond the last page" in beyond and 'href="/theme/health?page=3"' in beyond
 
 
 @pytest.mark.parametrize("path", ["/", "/search", "/search?q=crime&theme=health&sort=title"])

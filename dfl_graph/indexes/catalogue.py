@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Variable
 
-from dfl_graph.namespaces import ADMS, DCAT, DCT, PROV
+from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
 from dfl_graph.store import Snapshot, read_changes
 
@@ -61,6 +61,7 @@ LIST_PREDICATES = {
     DCT.spatial.value: "boroughs",
     DCAT.distribution.value: "distributions",
 }
+LABEL_PREDICATES = (SKOS.prefLabel, FOAF.name, DCT.title)
 SINGLE_PREDICATES = {
     DCT.title.value: "title",
     DCT.description.value: "description",
@@ -75,26 +76,38 @@ SINGLE_PREDICATES = {
 }
 
 
+FIELD_PREDICATES = [NamedNode(p) for p in (*LIST_PREDICATES, *SINGLE_PREDICATES)]
+
+
 def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, dict]:
-    """Read public datasets' indexed fields: a few whole-catalogue SELECTs, no sorting (or, for ``only``,
-    the same SELECTs with the dataset bound: an index lookup each)."""
+    """Read public datasets' indexed fields (all of them, or the datasets ``only``).
+
+    Pattern scans per predicate and graph, not SPARQL: over a default graph made of many named graphs
+    the equivalent SELECTs took minutes at 100k datasets (Oxigraph merges the graphs row by row); a
+    scan reads exactly the quads needed, and a bound dataset is one index lookup.
+    """
     store, graphs = snapshot.store, snapshot.public_graphs
+    lifecycle = snapshot.uris.vocab.lifecycle.value
     datasets: dict[str, dict] = {}
-    lifecycle = snapshot.uris.vocab.lifecycle
-    bindings = [{}] if only is None else [{Variable("dataset"): NamedNode(iri)} for iri in only]
-    for bound in bindings:
-        rows = store.query(
-            query_text("index-dataset-fields"),
-            default_graph=graphs,
-            named_graphs=graphs,
-            substitutions={Variable("lifecycle"): lifecycle, **bound},
-        )
-        for row in rows:
-            iri = row["dataset"].value
-            fields = datasets.get(iri)
-            if fields is None:
-                fields = datasets[iri] = {"graph": row["graph"].value, **{v: [] for v in LIST_PREDICATES.values()}}
-            predicate, value = row["p"].value, row["o"]
+    for graph in graphs:
+        if only is None:
+            typed = (q.subject for q in store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph))
+        else:
+            typed = (NamedNode(iri) for iri in only if _typed(store, NamedNode(iri), DCAT.Dataset, graph))
+        for subject in typed:
+            if isinstance(subject, NamedNode) and subject.value not in datasets:
+                datasets[subject.value] = {"graph": graph.value, **{v: [] for v in LIST_PREDICATES.values()}}
+    for graph in graphs:
+        if only is None:
+            predicates = (*FIELD_PREDICATES, NamedNode(lifecycle))
+            quads = (q for p in predicates for q in store.quads_for_pattern(None, p, None, graph))
+        else:
+            quads = (q for iri in datasets for q in store.quads_for_pattern(NamedNode(iri), None, None, graph))
+        for quad in quads:
+            fields = datasets.get(quad.subject.value)
+            if fields is None or fields["graph"] != graph.value:
+                continue
+            predicate, value = quad.predicate.value, quad.object
             if predicate in LIST_PREDICATES:
                 fields[LIST_PREDICATES[predicate]].append(value.value)
             elif predicate in SINGLE_PREDICATES:
@@ -102,26 +115,62 @@ def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str,
                 # prefer an English literal when a source gives several languages
                 if name not in fields or getattr(value, "language", None) == "en":
                     fields[name] = value.value
-            elif predicate == lifecycle.value:
+            elif predicate == lifecycle:
                 fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
-    for bound in bindings if only is None else [b for b in bindings if b[Variable("dataset")].value in datasets]:
-        for row in store.query(query_text("index-distribution-formats"), default_graph=graphs, substitutions=bound):
-            fields = datasets.get(row["dataset"].value)
-            if fields is not None:
-                fields.setdefault("formats_all", set()).add(row["format"].value)
+    owner = {dist: iri for iri, fields in datasets.items() for dist in fields["distributions"]}
+    for graph in graphs:
+        for predicate in (DCT["format"], DCAT.mediaType):
+            if only is None:
+                quads = store.quads_for_pattern(None, predicate, None, graph)
+            else:
+                quads = (q for d in owner for q in store.quads_for_pattern(NamedNode(d), predicate, None, graph))
+            for quad in quads:
+                dataset = owner.get(quad.subject.value)
+                if dataset is not None:
+                    datasets[dataset].setdefault("formats_all", set()).add(quad.object.value)
     return datasets
 
 
-def _labels(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, str]:
-    """Labels of what datasets link to (all of them, or those of the IRIs ``only``)."""
-    graphs = snapshot.public_graphs
-    bindings = [{}] if only is None else [{Variable("resource"): NamedNode(iri)} for iri in only]
+def _typed(store, subject: NamedNode, rdf_type: NamedNode, graph: NamedNode | None) -> bool:
+    return next(store.quads_for_pattern(subject, RDF.type, rdf_type, graph), None) is not None
+
+
+def _linked(rows: Iterable[dict]) -> set[str]:
+    """The IRIs datasets link to whose labels lists and facets show."""
+    linked: set[str] = set()
+    for row in rows:
+        linked.update(row[key] for key in ("publisher", "licence", "frequency", "access") if row.get(key))
+        linked.update(row["themes"], row["boroughs"], row.get("formats_all", ()))
+    return linked
+
+
+def _vocabulary_concepts(snapshot: Snapshot) -> set[str]:
+    """Everything the shipped vocabularies label (themes, boroughs, publishers, EU concepts), linked or not."""
+    vocab = [NamedNode(g) for g, info in snapshot.manifest.graphs.items() if info.get("source") == "vocab"]
+    return {
+        q.subject.value
+        for g in vocab
+        for p in LABEL_PREDICATES
+        for q in snapshot.store.quads_for_pattern(None, p, None, g)
+        if isinstance(q.subject, NamedNode)
+    }
+
+
+def _labels(snapshot: Snapshot, iris: Iterable[str]) -> dict[str, str]:
+    """Labels (skos:prefLabel, foaf:name, dct:title; English preferred) of the given IRIs, from the public
+    graphs; datasets and distributions are not labels (their titles are rows of their own)."""
+    store, public = snapshot.store, {g.value for g in snapshot.public_graphs}
     labels: dict[str, str] = {}
-    for bound in bindings:
-        for row in snapshot.store.query(query_text("index-labels"), default_graph=graphs, substitutions=bound):
-            iri, label = row["resource"].value, row["label"]
-            if iri not in labels or getattr(label, "language", None) == "en":
-                labels[iri] = label.value
+    for iri in iris:
+        subject = NamedNode(iri)
+        if _typed(store, subject, DCAT.Dataset, None) or _typed(store, subject, DCAT.Distribution, None):
+            continue
+        for predicate in LABEL_PREDICATES:
+            for quad in store.quads_for_pattern(subject, predicate, None, None):
+                if quad.graph_name.value not in public:  # type: ignore[union-attr]
+                    continue
+                if iri not in labels or getattr(quad.object, "language", None) == "en":
+                    labels[iri] = quad.object.value
     return labels
 
 
@@ -278,10 +327,12 @@ def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | Non
     if previous is not None and _update(snapshot, path, previous / "indexes" / FILENAME, read_changes(target)):
         return
     datasets = _collect(snapshot)
-    labels = _labels(snapshot)
+    tombstones = _tombstones(snapshot, datasets)
+    labelled = _linked(datasets.values()) | {t[0] for t in tombstones} | _vocabulary_concepts(snapshot)
+    labels = _labels(snapshot, sorted(labelled))
     entries = {iri: _entry(iri, row) for iri, row in datasets.items()}
     duplicates = _duplicates(set(entries), _alternates(snapshot))
-    _write(snapshot, path, entries, labels, _tombstones(snapshot, datasets), duplicates)
+    _write(snapshot, path, entries, labels, tombstones, duplicates)
 
 
 def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None) -> bool:
@@ -357,10 +408,7 @@ def _apply_changes(snapshot: Snapshot, db: sqlite3.Connection, changed: set[str]
             """
         )
 
-    linked: set[str] = set()
-    for row in fresh.values():
-        linked.update(row[key] for key in ("publisher", "licence", "frequency", "access") if row.get(key))
-        linked.update(row["themes"], row["boroughs"], row.get("formats_all", ()))
+    linked = _linked(fresh.values())
     # a withdrawn dataset's tombstone title is a label; a live dataset has none
     db.executemany("DELETE FROM labels WHERE iri = ?", [(iri,) for iri in ordered])
     db.executemany("INSERT OR REPLACE INTO labels VALUES (?,?)", _labels(snapshot, sorted(linked | changed)).items())
