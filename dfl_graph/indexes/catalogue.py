@@ -13,7 +13,6 @@ store. ``duplicate_of`` marks a dataset that a harvest found to be the same as a
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Variable
 
+from dfl_graph.index_files import StaleIndex, copy_for_update
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
 from dfl_graph.store import Snapshot, read_changes
@@ -340,21 +340,14 @@ def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None
     renumbering the positions when datasets came or went. False if it cannot be done that way."""
     if changes is None or not previous.exists():
         return False
-    shutil.copyfile(previous, path)
-    db = sqlite3.connect(path)
     try:
-        if "duplicate_of" not in {row[1] for row in db.execute("PRAGMA table_info(datasets)")}:
-            db.close()
-            path.unlink()
-            return False  # an index from before the column existed
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
-        _apply_changes(snapshot, db, set(changes.get("datasets") or ()))
-        db.commit()
-    except BaseException:
-        db.close()
-        path.unlink(missing_ok=True)
-        raise
-    db.close()
+        with copy_for_update(previous, path) as db:
+            if "duplicate_of" not in {row[1] for row in db.execute("PRAGMA table_info(datasets)")}:
+                raise StaleIndex  # an index from before the column existed
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            _apply_changes(snapshot, db, set(changes.get("datasets") or ()))
+    except StaleIndex:
+        return False
     return True
 
 

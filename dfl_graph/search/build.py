@@ -25,7 +25,6 @@ Layout:
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 from array import array
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
+from dfl_graph.index_files import StaleIndex, copy_for_update
 from dfl_graph.namespaces import PROV
 from dfl_graph.search.facets import KINDS, dataset_themes, kind_of, normalise_formats, value_key
 from dfl_graph.search.query import TEXT_COLUMNS
@@ -325,66 +325,59 @@ def _update(
     """The previous generation's index with the changed datasets' rows replaced; False if it cannot be done."""
     if not previous.exists():
         return False
-    shutil.copyfile(previous, path)
-    db = sqlite3.connect(path)
     try:
-        meta = dict(db.execute("SELECT key, value FROM meta"))
-        if meta.get("schema") != SCHEMA_VERSION:
-            db.close()
-            path.unlink()
-            return False
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;")
-        values = _Values.read(db)
-        values.size = int(meta["max_rowid"])
-        documents = _Documents(values, _Labels(catalogue), snapshot.uris.base)
-        documents.length_sums = json.loads(meta["length_sums"])
-        documents.years = Counter(json.loads(meta["updated_years"]))
-        documents.count = int(meta["documents"])
-        changed = set(changes.get("datasets") or ())
-        for iri in list(changed):  # datasets linked to a changed one may change which of them search lists
-            for quad in snapshot.store.quads_for_pattern(None, PROV.alternateOf, NamedNode(iri), None):
-                changed.add(quad.subject.value)
-        lengths = ", ".join(f"len_{c}" for c in TEXT_COLUMNS)
-        old_columns = ", ".join(INDEXED)
-        for iri in sorted(changed):
-            old = db.execute(
-                f"SELECT rowid, updated, {old_columns}, {lengths} FROM docs WHERE iri = ?", (iri,)
-            ).fetchone()
-            if old is None:
-                continue
-            rowid, updated, indexed = old[0], old[1], old[2 : 2 + len(INDEXED)]
-            db.execute(
-                f"INSERT INTO fts(fts, rowid, {old_columns}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
-                (rowid, *indexed),
-            )
-            db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
-            documents.forget(rowid, indexed[-1], old[2 + len(INDEXED) :], updated)
-        next_rowid = values.size + 1
-        ordered = sorted(changed)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            rows = catalogue.execute(
-                "SELECT iri, title, description, keywords, record FROM datasets "
-                f"WHERE {_listed(catalogue)} AND iri IN ({','.join('?' * len(chunk))}) ORDER BY iri",
-                chunk,
-            ).fetchall()
-            for iri, title, description, keywords, record_json in rows:
-                values.grow(next_rowid)
-                doc = documents.row(next_rowid, iri, title, description, keywords, record_json)
-                db.execute(f"INSERT INTO docs VALUES ({','.join('?' * DOC_COLUMNS)})", doc)
-                indexed = doc[5 : 5 + len(INDEXED)]
+        with copy_for_update(previous, path) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            if meta.get("schema") != SCHEMA_VERSION:
+                raise StaleIndex
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;")
+            values = _Values.read(db)
+            values.size = int(meta["max_rowid"])
+            documents = _Documents(values, _Labels(catalogue), snapshot.uris.base)
+            documents.length_sums = json.loads(meta["length_sums"])
+            documents.years = Counter(json.loads(meta["updated_years"]))
+            documents.count = int(meta["documents"])
+            changed = set(changes.get("datasets") or ())
+            for iri in list(changed):  # datasets linked to a changed one may change which of them search lists
+                for quad in snapshot.store.quads_for_pattern(None, PROV.alternateOf, NamedNode(iri), None):
+                    changed.add(quad.subject.value)
+            lengths = ", ".join(f"len_{c}" for c in TEXT_COLUMNS)
+            old_columns = ", ".join(INDEXED)
+            for iri in sorted(changed):
+                old = db.execute(
+                    f"SELECT rowid, updated, {old_columns}, {lengths} FROM docs WHERE iri = ?", (iri,)
+                ).fetchone()
+                if old is None:
+                    continue
+                rowid, updated, indexed = old[0], old[1], old[2 : 2 + len(INDEXED)]
                 db.execute(
-                    f"INSERT INTO fts(rowid, {old_columns}) VALUES (?, {', '.join('?' * len(INDEXED))})",
-                    (next_rowid, *indexed),
+                    f"INSERT INTO fts(fts, rowid, {old_columns}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
+                    (rowid, *indexed),
                 )
-                next_rowid += 1
-        _finish(db, snapshot, documents, f"incremental ({len(changed)} datasets changed)", started)
-        db.commit()
-    except BaseException:
-        db.close()
-        path.unlink(missing_ok=True)
-        raise
-    db.close()
+                db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+                documents.forget(rowid, indexed[-1], old[2 + len(INDEXED) :], updated)
+            next_rowid = values.size + 1
+            ordered = sorted(changed)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                rows = catalogue.execute(
+                    "SELECT iri, title, description, keywords, record FROM datasets "
+                    f"WHERE {_listed(catalogue)} AND iri IN ({','.join('?' * len(chunk))}) ORDER BY iri",
+                    chunk,
+                ).fetchall()
+                for iri, title, description, keywords, record_json in rows:
+                    values.grow(next_rowid)
+                    doc = documents.row(next_rowid, iri, title, description, keywords, record_json)
+                    db.execute(f"INSERT INTO docs VALUES ({','.join('?' * DOC_COLUMNS)})", doc)
+                    indexed = doc[5 : 5 + len(INDEXED)]
+                    db.execute(
+                        f"INSERT INTO fts(rowid, {old_columns}) VALUES (?, {', '.join('?' * len(INDEXED))})",
+                        (next_rowid, *indexed),
+                    )
+                    next_rowid += 1
+            _finish(db, snapshot, documents, f"incremental ({len(changed)} datasets changed)", started)
+    except StaleIndex:
+        return False
     return True
 
 
