@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
@@ -40,6 +41,10 @@ from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
 
 KEEP_GENERATIONS = 3
+# The public triples a bulk write wrote, as N-Triples, and the graphs they are the whole of: published
+# with the generation so the SPARQL store's builder need not read them back out of the store.
+FRESH_TRIPLES = "fresh-public.nt"
+FRESH_GRAPHS = "fresh-public.json"
 
 # Called while publishing with (snapshot, generation directory, previous generation directory or
 # None, names of changed sources): see dfl_graph.indexes.
@@ -296,21 +301,41 @@ class CatalogueStore:
         with self._writing([source]):
             for graph in graphs:
                 self._clear_graph(graph)
-            written = self._bulk_write(itertools.chain.from_iterable(quads for _, quads in graphs.values()))
+            public_graphs = frozenset(g for g, (public, _) in graphs.items() if public)
+            written = self._bulk_write(
+                itertools.chain.from_iterable(quads for _, quads in graphs.values()), public_graphs
+            )
             for graph, (public, _) in graphs.items():
                 self.store.extend(self._register_graph(graph, source, public))
             if vocabulary_digest is not None:
                 self._set_system(self.dfl.vocabularyDigest, Literal(vocabulary_digest))
         return written
 
-    def _bulk_write(self, quads: Iterable[Quad]) -> int:
-        """Bulk-load quads while they are being produced, on both cores.
+    def _bulk_write(self, quads: Iterable[Quad], fresh_public: frozenset[str] = frozenset()) -> int:
+        """Bulk-load quads while they are being produced, on both cores, then compact the store.
 
         pyoxigraph's ``bulk_load`` from a path releases the GIL, ``bulk_extend`` does not. So this
         thread maps and serialises batches into a pipe while a second thread bulk-loads from it:
         the load costs about what the bulk loader alone costs. If the producer raises, the pipe is
         closed, the partial load is discarded by :meth:`_writing`'s recovery, and the error goes up.
+
+        The quads of the graphs ``fresh_public`` (whole public graphs being replaced) are also written as
+        N-Triples to :data:`FRESH_TRIPLES`, for the SPARQL store's merged default graph. The compaction
+        afterwards (``optimize``) costs about a fifth of the load at 100k datasets and halves the time of
+        every later read: the index builders' scans, the documents, the queries.
         """
+        tee = (self.data_dir / FRESH_TRIPLES).open("wb") if fresh_public else None
+        if tee is not None:
+            (self.data_dir / FRESH_GRAPHS).write_text(json.dumps(sorted(fresh_public)))
+        try:
+            written = self._pipe_to_bulk_loader(quads, tee, {NamedNode(g) for g in fresh_public})
+        finally:
+            if tee is not None:
+                tee.close()
+        self.store.optimize()
+        return written
+
+    def _pipe_to_bulk_loader(self, quads: Iterable[Quad], tee: BinaryIO | None, fresh: set[NamedNode]) -> int:
         with tempfile.TemporaryDirectory(prefix="dfl-load-") as tmp:
             fifo = Path(tmp) / "quads.nq"
             os.mkfifo(fifo)
@@ -331,6 +356,9 @@ class CatalogueStore:
                     while batch := list(itertools.islice(stream, 20_000)):
                         pipe.write(serialize(batch, format=RdfFormat.N_QUADS))
                         written += len(batch)
+                        if tee is not None:
+                            public = [q.triple for q in batch if q.graph_name in fresh]
+                            tee.write(serialize(public, format=RdfFormat.N_TRIPLES))
             except BrokenPipeError:
                 pass  # the loader died; its error is raised below
             finally:
@@ -476,6 +504,7 @@ class CatalogueStore:
             counts = {row["g"].value: int(row["n"].value) for row in self.store.query(query_text("quads-per-graph"))}
         if delta is not None:
             delta.write(target, changed)
+        self._stage_fresh_triples(target)
         for g, info in graphs.items():
             info["quads"] = counts.get(g, 0)
         public = tuple(sorted(g for g, i in graphs.items() if i["public"]))
@@ -517,6 +546,14 @@ class CatalogueStore:
             counts[graph] = counts.get(graph, 0) + change
         return counts
 
+    def _stage_fresh_triples(self, target: Path | None) -> None:
+        """Move the fresh public triples of this write into the generation (or drop them)."""
+        for name in (FRESH_TRIPLES, FRESH_GRAPHS):
+            path = self.data_dir / name
+            if target is not None and path.exists():
+                path.replace(target / name)
+            path.unlink(missing_ok=True)
+
     def _collect_garbage(self, current: int) -> None:
         """Keep the last few generations: readers that opened an older one finish their request on it."""
         root = self.data_dir / "generations"
@@ -531,6 +568,7 @@ class CatalogueStore:
             del self.store
         primary = self.data_dir / "primary"
         shutil.rmtree(primary, ignore_errors=True)
+        self._stage_fresh_triples(None)
         for stale in (self.data_dir / "generations").glob("*") if (self.data_dir / "generations").exists() else ():
             with contextlib.suppress(ValueError):
                 if int(stale.name) > self.generation:

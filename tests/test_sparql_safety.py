@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import LiveServer, dfl, free_port, live_server
+from conftest import DEFAULT_CSV, LiveServer, dfl, free_port, live_server
 from pyoxigraph import QueryResultsFormat, parse_query_results
 
 TIMEOUT = 3.0
@@ -522,4 +522,41 @@ def test_the_sparql_store_follows_in_place_writes(tmp_path: Path) -> None:
     named = {
         q.graph_name.value for q in sparql.quads_for_pattern(None, None, None, None) if q.graph_name != DefaultGraph()
     }
-    assert named == {public.value, other.value}
+    assert named == set(), "the SPARQL store holds the merge only; GRAPH queries run on the main store"
+
+
+def test_a_bulk_load_builds_the_sparql_store_from_the_triples_it_wrote(tmp_path: Path) -> None:
+    """The SPARQL store made from a load's own public triples plus a dump of the other public graphs is
+    exactly the merge of the public graphs in the main store; nothing restricted; the staging file is gone."""
+    from pyoxigraph import DefaultGraph, NamedNode, Store
+
+    from dfl_graph.sparql.public_store import public_store_dir
+    from dfl_graph.store import FRESH_TRIPLES, CatalogueReader
+
+    data_dir = tmp_path / "catalogue"
+    base = "http://127.0.0.1:1"
+    export = tmp_path / "export.json"
+    dfl("generate", "300", str(export))  # some of its datasets are restricted or non-public
+    dfl("--base", base, "load", "lds2010", str(DEFAULT_CSV), "--source", "a", "--store", str(data_dir))
+    dfl("--base", base, "load", "datapress", str(export), "--source", "b", "--store", str(data_dir))
+    snapshot = CatalogueReader(data_dir).snapshot()
+    assert not (snapshot.directory / FRESH_TRIPLES).exists() and not (data_dir / FRESH_TRIPLES).exists()
+    merged = {
+        (q.subject, q.predicate, q.object)
+        for q in Store.read_only(str(public_store_dir(snapshot.directory))).quads_for_pattern(None, None, None, None)
+    }
+    assert all(q.graph_name == DefaultGraph() for q in Store.read_only(str(public_store_dir(snapshot.directory))))
+    expected = {
+        (q.subject, q.predicate, q.object)
+        for graph in snapshot.public_graphs
+        for q in snapshot.store.quads_for_pattern(None, None, None, graph)
+    }
+    assert merged == expected and len(expected) > 1000
+    restricted = [g for g in snapshot.manifest.graphs if g not in snapshot.manifest.public_graphs and "/graph/b" in g]
+    secret = {
+        (q.subject, q.predicate, q.object)
+        for g in restricted
+        for q in snapshot.store.quads_for_pattern(None, None, None, NamedNode(g))
+    }
+    only_restricted = secret - expected
+    assert only_restricted and not (only_restricted & merged)

@@ -25,7 +25,7 @@ _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 class Dataset:
     default_graphs: tuple[str, ...]
     named_graphs: tuple[str, ...]
-    whole: bool = False  # the whole public catalogue: the SPARQL store's merged default graph serves it
+    whole: bool = False  # the whole public catalogue and no GRAPH pattern: the SPARQL store's merge serves it
 
 
 class DatasetError(ValueError):
@@ -57,4 +57,4 @@ def public_dataset(
         return Dataset(_within(protocol_default, allowed), _within(protocol_named, allowed))
     if shape.has_dataset:
         return Dataset(_within(shape.from_graphs, allowed), _within(shape.from_named_graphs, allowed))
-    return Dataset(tuple(public), tuple(public), whole=True)
+    return Dataset(tuple(public), tuple(public), whole=not shape.uses_graph)

@@ -79,6 +79,7 @@ class QueryShape:
     from_graphs: list[str] = field(default_factory=list)
     from_named_graphs: list[str] = field(default_factory=list)
     uses_service: bool = False
+    uses_graph: bool = False  # a GRAPH pattern: it needs the named graphs, not only their merge
     problem: str | None = None  # a dataset clause that could not be read (left to the parser to report)
 
     @property
@@ -152,6 +153,7 @@ def inspect(text: str, base_iri: str | None = None) -> QueryShape:
         elif word in UPDATE_KEYWORDS:
             shape.form = "UPDATE"
             return shape
+    shape.uses_graph = any(t.kind == "word" and t.text.upper() == "GRAPH" for t in toks[i:])
     # Dataset clauses: FROM [NAMED] iri. FROM is used nowhere else in the query grammar.
     for j in range(i, len(toks)):
         if toks[j].kind != "word" or toks[j].text.upper() != "FROM":

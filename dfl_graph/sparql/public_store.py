@@ -1,4 +1,4 @@
-"""The SPARQL store of a generation: the public graphs only, plus their merge as the default graph.
+"""The SPARQL store of a generation: the merge of the public graphs, as its default graph, and nothing else.
 
 Built in the publish step (an index builder, see :mod:`dfl_graph.indexes`) into
 ``generations/N/indexes/sparql-store/``. Why a second store, when the endpoint could pass the public graphs
@@ -7,27 +7,31 @@ as pyoxigraph's ``default_graph`` list:
 * speed: a query over a list of graphs scans each graph and deduplicates; over one stored default graph
   it is a plain scan. On the catalogue query mix that is 4-10x faster (2-3x faster than
   ``use_default_graph_as_union``, which also counts a triple stated in two graphs twice);
-* safety: restricted records and the system graph are not in this store at all, so no dataset
-  description, however it is written, can reach them.
+* safety: restricted records and the system graph are not in this store at all.
 
-It is made from a checkpoint of the generation's store (hard links, cheap), from which every graph
-that is not public is dropped; then the public triples are written once more into the default graph
-(dumped as N-Triples to a temporary file next to it and bulk-loaded). A generation written in place (an
-incremental harvest, with ``changes.json``: see :class:`dfl_graph.store.Delta`) with the same public graphs
-as the previous one is made from the previous generation's SPARQL store instead, with just the changed
-quads applied: a triple leaves the default graph only when no public graph states it any more.
-Queries with their own dataset (FROM, FROM NAMED, ``default-graph-uri``) still name public graphs of
-this store. A generation without this index is queried on its main store with graph lists.
+Queries over the whole catalogue that name no graph (nearly all of them) run here. Queries with their own
+dataset (FROM, FROM NAMED, ``default-graph-uri``) or with ``GRAPH`` run on the generation's main store with
+pyoxigraph's ``default_graph`` / ``named_graphs`` set to public graphs only (see
+:mod:`dfl_graph.sparql.dataset`), so this store needs no named graphs: it is one bulk load of triples.
+
+Those triples come from the write itself when it can give them: a bulk write of whole public graphs
+leaves them as N-Triples in the generation (:data:`dfl_graph.store.FRESH_TRIPLES`), and only the other
+public graphs are dumped from the store (reading quads back out of RocksDB costs several microseconds
+each, more than loading them). A generation written in place (an incremental harvest, with
+``changes.json``: see :class:`dfl_graph.store.Delta`) with the same public graphs as the previous one is
+made from the previous generation's SPARQL store instead, with just the changed quads applied: a triple
+leaves the default graph only when no public graph states it any more.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
-from dfl_graph.store import Manifest, read_changes
+from dfl_graph.store import FRESH_GRAPHS, FRESH_TRIPLES, Manifest, read_changes
 
 DIRECTORY = "sparql-store"
 
@@ -41,9 +45,13 @@ def build_public_store(snapshot, target: Path, previous_dir: Path | None, change
     final = public_store_dir(target)
     work = final.with_name(DIRECTORY + ".part")
     shutil.rmtree(work, ignore_errors=True)
-    if not _update(snapshot, target, previous_dir, work):
-        shutil.rmtree(work, ignore_errors=True)
-        _rebuild(snapshot, work)
+    try:
+        if not _update(snapshot, target, previous_dir, work):
+            shutil.rmtree(work, ignore_errors=True)
+            _rebuild(snapshot, target, work)
+    finally:
+        for name in (FRESH_TRIPLES, FRESH_GRAPHS):  # large, and of no use once the store is built
+            (target / name).unlink(missing_ok=True)
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
 
@@ -65,7 +73,7 @@ def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bo
     store = Store(str(work))
     default = DefaultGraph()
     try:
-        for name, apply in (("removed", store.remove), ("added", store.add)):
+        for name in ("removed", "added"):
             path = target / changes.get(name, f"changes-{name}.nq")
             if not path.exists() or path.stat().st_size == 0:
                 continue
@@ -73,7 +81,6 @@ def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bo
                 graph = quad.graph_name
                 if not isinstance(graph, NamedNode) or graph.value not in public:
                     continue
-                apply(quad)
                 merged = Quad(quad.subject, quad.predicate, quad.object, default)
                 if name == "added":
                     store.add(merged)
@@ -88,25 +95,23 @@ def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bo
     return True
 
 
-def _rebuild(snapshot, work: Path) -> None:
-    public = list(snapshot.manifest.public_graphs)
-    snapshot.store.backup(str(work))
+def _rebuild(snapshot, target: Path, work: Path) -> None:
+    fresh_file = target / FRESH_TRIPLES
+    fresh = set(json.loads((target / FRESH_GRAPHS).read_text())) if fresh_file.exists() else set()
     store = Store(str(work))
     try:
-        keep = set(public)
-        for graph in list(store.named_graphs()):
-            if not isinstance(graph, NamedNode) or graph.value not in keep:
-                store.remove_graph(graph)
-        store.clear_graph(DefaultGraph())
-        # The merge, copied in Rust: dump the public graphs as N-Triples, load them into the default graph.
+        # The merge, copied in Rust: the public graphs as N-Triples, bulk-loaded into the default graph.
         triples = work.with_name(DIRECTORY + ".nt")
         try:
             with triples.open("wb") as out:
-                for graph in public:
-                    snapshot.store.dump(out, RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
-            store.bulk_load(path=str(triples), format=RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
+                for graph in snapshot.manifest.public_graphs:
+                    if graph not in fresh:
+                        snapshot.store.dump(out, RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
+            for path in (triples, fresh_file) if fresh else (triples,):
+                store.bulk_load(path=str(path), format=RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
         finally:
             triples.unlink(missing_ok=True)
+        store.optimize()
         store.flush()
     finally:
         del store  # close it before it is renamed into place

@@ -133,10 +133,10 @@ class QueryService:
             max_bytes,
         )
         public_store = public_store_dir(snapshot.directory)
-        merged = public_store.exists()
+        merged = dataset.whole and public_store.exists()  # else the main store, with public graph lists
         job = {
             "store": str(public_store if merged else snapshot.directory / "store"),
-            "store_default_graph": merged and dataset.whole,
+            "store_default_graph": merged,
             "query": query,
             "default_graphs": list(dataset.default_graphs),
             "named_graphs": list(dataset.named_graphs),
