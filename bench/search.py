@@ -135,11 +135,11 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
             path.write_text(json.dumps(batch))
         chunks.append(path)
         del batch
-    # The public SPARQL store (issue 4's index builder) needs about 25 GB more at a million datasets, more
+    # The public SPARQL store (issue 4's index builder) needs many GB more at a million datasets, more
     # than this shared disk can spare: without it, the SPARQL scan below runs on the main store instead.
     import dfl_graph.indexes
 
-    dfl_graph.indexes.BUILDERS[:] = [b for b in dfl_graph.indexes.BUILDERS if b.__name__ != "build_public_store"]
+    dfl_graph.indexes.CONCURRENT_BUILDERS.clear()
     with CatalogueStore(store_dir, uris) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(uris)

@@ -21,7 +21,7 @@ class Limits:
     max_rows: int = 100_000  # solutions (or triples) in one result
     max_bytes: int = 50_000_000  # bytes in one result
     max_concurrent: int = 4  # queries starting up at once, across the server's processes
-    max_long: int = 4  # queries past `slow_after` at once; more are stopped with 503
+    max_long: int = 8  # queries past `slow_after` at once; more are stopped with 503 (they only cost memory)
     slow_after: float = 0.5  # a query running longer moves to the long lane, at the lowest CPU priority
     cache_bytes: int = 64 << 20  # result cache budget of each web process
     worker_memory_mb: int = 2048  # address-space cap of each query worker
@@ -46,7 +46,9 @@ class Limits:
             max_rows=settings.max_result_rows,
             max_bytes=settings.max_result_bytes,
             max_concurrent=max(1, settings.max_concurrent_queries),
-            max_long=max(1, knob("max_long_queries", settings.max_concurrent_queries, int)),
+            # Long queries run at SCHED_IDLE, so room for more of them costs memory, not CPU; a query turned
+            # away when the lane is full has already run `slow_after` at normal priority, for nothing.
+            max_long=max(1, knob("max_long_queries", 2 * settings.max_concurrent_queries, int)),
             slow_after=min(knob("slow_query_after", 0.5, float), timeout),
             cache_bytes=knob("query_cache_mb", 64, int) << 20,
             worker_memory_mb=knob("query_memory_mb", 2048, int),

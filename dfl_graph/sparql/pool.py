@@ -40,7 +40,7 @@ from dfl_graph.sparql.limits import Limits
 log = logging.getLogger(__name__)
 START_TIMEOUT = 30.0
 DEMOTED_NICENESS = 19
-WORKER_NICENESS = 5  # below the web processes, so answering from the cache stays quick under load
+WORKER_NICENESS = 10  # well below the web processes (1/10 of their CPU weight): cached answers stay quick
 
 
 class QueryFailure(Exception):
