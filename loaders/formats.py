@@ -455,6 +455,11 @@ _LICENCE_URLS: dict[str, str] = {
     "opendefinition.org/licenses/odc-odbl": "ODC_BL",
 }
 
+#: Every EU licence-authority code :func:`licence_iri` can map a name, id or URL to (an EU licence IRI
+#: given as such is passed through unchanged). ``ontology/tools/build_vocabularies.py`` describes each
+#: of these in ``eu-vocabularies.ttl``, so every licence IRI the loaders mint has a label there.
+LICENCE_CODES: frozenset[str] = frozenset(_LICENCE_KEYS.values()) | frozenset(_LICENCE_URLS.values())
+
 # Licence ids that name no specific licence: "not specified", and CKAN's generic "other-*" ids
 # ("Other (Open)", "Other (Attribution)" ...), which no licence IRI can stand for.
 _NO_LICENCE = frozenset(
@@ -522,7 +527,7 @@ def licence_iri(value: str | None) -> str | None:
     key = _licence_key(text)
     if key in _LICENCE_KEYS:
         return EU_LICENCE + _LICENCE_KEYS[key]
-    if key.replace(" ", "_").upper() in _EU_LICENCE_CODES:
+    if key.replace(" ", "_").upper() in LICENCE_CODES:
         return EU_LICENCE + key.replace(" ", "_").upper()
     return None
 
@@ -531,8 +536,6 @@ def is_no_licence(value: str | None) -> bool:
     """True for ids such as CKAN's "notspecified" that say the source names no licence."""
     return value is None or _licence_key(value) in _NO_LICENCE
 
-
-_EU_LICENCE_CODES = frozenset(set(_LICENCE_KEYS.values()) | set(_LICENCE_URLS.values()))
 
 # ------------------------------------------------------------------------------------------------
 # Frequencies

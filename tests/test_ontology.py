@@ -329,6 +329,23 @@ def test_every_format_the_loaders_map_to_is_described(vocab: Vocabularies, vocab
             assert DCT.MediaType in objects(vocab_triples, NamedNode(iri), RDF.type), media
 
 
+def test_every_licence_the_loaders_map_to_is_described():
+    """Every EU licence IRI the loaders can mint has an English skos:prefLabel and dct:title (and the
+    dct:LicenseDocument type) in the shipped eu-vocabularies.ttl, so no dataset shows a bare licence IRI."""
+    formats = pytest.importorskip("loaders.formats")
+    assert {"OGL_3_0", "OGL_2_0", "OGL_NC", "CC_BYSA_4_0"} <= formats.LICENCE_CODES
+    with (ONTOLOGY / "eu-vocabularies.ttl").open("rb") as handle:
+        triples = list(parse(handle, RdfFormat.TURTLE, base_iri=URIS.base + "/"))
+    for code in sorted(formats.LICENCE_CODES):
+        concept = NamedNode(formats.EU_LICENCE + code)
+        assert formats.licence_iri(code) == concept.value, code
+        assert DCT.LicenseDocument in objects(triples, concept, RDF.type), code
+        for predicate in (SKOS.prefLabel, DCT.title):
+            labels = objects(triples, concept, predicate)
+            assert [label.language for label in labels] == ["en"], (code, predicate)
+            assert labels[0].value.strip(), (code, predicate)
+
+
 # -- the dfl: vocabulary -----------------------------------------------------------------------------------
 
 _DFL_USE = re.compile(

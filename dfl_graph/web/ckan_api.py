@@ -40,8 +40,13 @@ ACTIONS = ("package_search", "package_show", "package_list", "organization_list"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 EU_LICENCE = "http://publications.europa.eu/resource/authority/licence/"
 IANA = "http://www.iana.org/assignments/media-types/"
+# Open Definition conformant licences among loaders.formats.LICENCE_CODES (the non-commercial and
+# no-derivatives ones, and OGL_NC, are not open)
 OPEN_LICENCES = frozenset(
-    {"OGL_3_0", "OGL_2_0", "OGL_1_0", "CC_BY_4_0", "CC_BY_3_0", "CC_BYSA_4_0", "CC0", "ODC_BL", "ODC_BY", "ODC_PDDL"}
+    {
+        *("OGL_3_0", "OGL_2_0", "OGL_1_0", "CC_BY_4_0", "CC_BY_3_0", "CC_BY_2_5", "CC_BY_2_0"),
+        *("CC_BYSA_4_0", "CC_BYSA_3_0", "CC0", "CC_PDM_1_0", "ODC_BL", "ODC_BY", "ODC_PDDL", "MIT", "APACHE_2_0"),
+    }
 )
 # fq field -> search facet (values are the facet's keys or IRIs)
 FQ_FACETS = {

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, RdfFormat, Store
 
+from loaders.formats import LICENCE_CODES
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent
 DEFAULT_SHARED = HERE.parent.parent.parent / "shared"
@@ -93,7 +95,9 @@ MEDIA_TYPES = words(
 NOT_IN_EXTRACT = {"application/sparql-results+json", "application/yaml"}
 
 ACCESS_RIGHTS = ("PUBLIC", "RESTRICTED", "NON_PUBLIC")
-LICENCES = ("OGL_3_0", "CC_BY_4_0", "CC0", "ODC_BL", "ODC_BY", "ODC_PDDL")
+# Licences: every code the loaders can map a licence to (loaders.formats.LICENCE_CODES), so no licence IRI
+# they mint is left without a label.
+LICENCES = tuple(sorted(LICENCE_CODES))
 CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 THEMES = words("AGRI ECON EDUC ENER ENVI GOVE HEAL INTR JUST REGI SOCI TECH TRAN")
 
@@ -645,6 +649,8 @@ def eu_vocabularies_ttl(shared: Path) -> str:
     out.append(scheme("licence", "Licence", "20241211-0"))
     for code in LICENCES:
         concept = f"{EU}licence/{code}"
+        if not exists(store, concept):
+            raise SystemExit(f"licence {code} (loaders.formats) is not in the shipped NAL")
         label = one_label(store, concept)
         out.append(
             block(
