@@ -20,6 +20,7 @@ class Run:
     seconds: float
     peak_rss_mb: float
     output: str
+    cpu_seconds: float = 0.0  # user + system time of the command and its children
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> Run:
@@ -29,16 +30,16 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> Run:
         "-c",
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter(); r = subprocess.run(sys.argv[1:]); d = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(f'@@ {d:.3f} {rss:.1f}', file=sys.stderr); sys.exit(r.returncode)",
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); rss = u.ru_maxrss / 1024\n"
+        "print(f'@@ {d:.3f} {rss:.1f} {u.ru_utime + u.ru_stime:.3f}', file=sys.stderr); sys.exit(r.returncode)",
         *cmd,
     ]
     result = subprocess.run(wrapper, capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
     marker = [line for line in result.stderr.splitlines() if line.startswith("@@ ")][-1]
-    seconds, rss = marker.split()[1:]
-    return Run(float(seconds), float(rss), result.stdout + result.stderr)
+    seconds, rss, cpu = marker.split()[1:]
+    return Run(float(seconds), float(rss), result.stdout + result.stderr, float(cpu))
 
 
 def generated_export(n: int) -> Path:

@@ -75,6 +75,7 @@ def measure(n: int) -> list[object]:
         f"**{raw.seconds / ours.seconds:.2f}×**",
         f"{indexes:.1f}",
         f"{raw.seconds / (ours.seconds - indexes):.2f}×",
+        f"{ours.cpu_seconds:.0f} / {raw.cpu_seconds:.0f}",
     ]
 
 
@@ -96,6 +97,7 @@ def main() -> None:
         "rate vs raw (target ≥ 0.7×)",
         "of which index builders s",
         "store load alone vs raw",
+        "CPU s, ours / raw",
     ]
     notes = (
         "`dfl load` is the whole command: JSON parse, mapping to DCAT-AP, bulk load, checkpoint and every derived "
