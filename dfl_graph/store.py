@@ -42,10 +42,9 @@ from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
 
 KEEP_GENERATIONS = 3
-# The public triples a bulk write wrote, as N-Triples, and the graphs they are the whole of: published
-# with the generation so the SPARQL store's builder need not read them back out of the store.
-FRESH_TRIPLES = "fresh-public.nt"
-FRESH_GRAPHS = "fresh-public.json"
+# The public triples a bulk write wrote, one N-Triples file per (whole) graph, listed in its index.json:
+# published with the generation so index builders need not read them back out of the store.
+FRESH_TRIPLES = "fresh-public"
 
 # Called while publishing with (snapshot, generation directory, previous generation directory or
 # None, names of changed sources): see dfl_graph.indexes.
@@ -100,6 +99,17 @@ class Delta:
                 indent=1,
             )
         )
+
+
+def fresh_triples(generation_directory: Path) -> dict[str, Path]:
+    """Graph IRI -> an N-Triples file of all its triples, for the public graphs a bulk write replaced in this
+    generation (while its indexes are built; see :meth:`CatalogueStore._bulk_write`). Empty if none."""
+    directory = generation_directory / FRESH_TRIPLES
+    try:
+        files = json.loads((directory / "index.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {graph: directory / name for graph, name in files.items()}
 
 
 def read_changes(generation_directory: Path) -> dict | None:
@@ -322,23 +332,32 @@ class CatalogueStore:
 
         ``segments`` are (graph IRI, its quads), or (None, quads of any graphs). The segments of the graphs
         ``fresh_public`` (whole public graphs being replaced) are also written as N-Triples to
-        :data:`FRESH_TRIPLES`, for the SPARQL store's merged default graph. The compaction
+        :data:`FRESH_TRIPLES` (see :func:`fresh_triples`), for the index builders. The compaction
         afterwards (``optimize``) costs about a fifth of the load at 100k datasets and halves the time of
         every later read: the index builders' scans, the documents, the queries.
         """
-        tee = (self.data_dir / FRESH_TRIPLES).open("wb") if fresh_public else None
-        if tee is not None:
-            (self.data_dir / FRESH_GRAPHS).write_text(json.dumps(sorted(fresh_public)))
-        try:
-            written = self._pipe_to_bulk_loader(segments, tee, fresh_public)
-        finally:
-            if tee is not None:
-                tee.close()
+        fresh = self.data_dir / FRESH_TRIPLES
+        shutil.rmtree(fresh, ignore_errors=True)
+        files: dict[str, str] = {}
+        if fresh_public:
+            fresh.mkdir()
+
+        def tee_for(graph: str | None) -> BinaryIO | None:
+            if graph not in fresh_public:
+                return None
+            files[graph] = f"{len(files)}.nt"
+            return (fresh / files[graph]).open("wb")
+
+        written = self._pipe_to_bulk_loader(segments, tee_for)
+        if files:
+            (fresh / "index.json").write_text(json.dumps(files))
         self.store.optimize()
         return written
 
     def _pipe_to_bulk_loader(
-        self, segments: Iterable[tuple[str | None, Iterable[Quad]]], tee: BinaryIO | None, fresh: frozenset[str]
+        self,
+        segments: Iterable[tuple[str | None, Iterable[Quad]]],
+        tee_for: Callable[[str | None], BinaryIO | None],
     ) -> int:
         with tempfile.TemporaryDirectory(prefix="dfl-load-") as tmp:
             fifo = Path(tmp) / "quads.nq"
@@ -359,13 +378,18 @@ class CatalogueStore:
                     for graph, quads in segments:
                         # N-Quads lines of one graph all end " <graph> .\n" (a newline inside a literal is
                         # escaped): cut that and they are N-Triples, without a second serialisation
-                        graph_end = f" <{graph}> .\n".encode() if tee is not None and graph in fresh else None
-                        for batch in _batches(quads, 20_000):
-                            text = serialize(batch, format=RdfFormat.N_QUADS)
-                            pipe.write(text)
-                            written += len(batch)
-                            if graph_end is not None:
-                                tee.write(text.replace(graph_end, b" .\n"))  # type: ignore[union-attr]
+                        graph_end = f" <{graph}> .\n".encode()
+                        tee = tee_for(graph)
+                        try:
+                            for batch in _batches(quads, 20_000):
+                                text = serialize(batch, format=RdfFormat.N_QUADS)
+                                pipe.write(text)
+                                written += len(batch)
+                                if tee is not None:
+                                    tee.write(text.replace(graph_end, b" .\n"))
+                        finally:
+                            if tee is not None:
+                                tee.close()
             except BrokenPipeError:
                 pass  # the loader died; its error is raised below
             finally:
@@ -537,6 +561,7 @@ class CatalogueStore:
             for future in alongside:
                 future.result()  # its error, if any, fails the publish
         seconds["all_indexes"] = round(time.perf_counter() - all_started, 3)  # wall time, builders overlapping
+        shutil.rmtree(target / FRESH_TRIPLES, ignore_errors=True)  # large, and of no use once the indexes exist
         (target / "build-seconds.json").write_text(json.dumps(seconds))  # what each index cost (benchmarks)
         del snapshot
         fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".CURRENT")
@@ -565,11 +590,10 @@ class CatalogueStore:
 
     def _stage_fresh_triples(self, target: Path | None) -> None:
         """Move the fresh public triples of this write into the generation (or drop them)."""
-        for name in (FRESH_TRIPLES, FRESH_GRAPHS):
-            path = self.data_dir / name
-            if target is not None and path.exists():
-                path.replace(target / name)
-            path.unlink(missing_ok=True)
+        path = self.data_dir / FRESH_TRIPLES
+        if target is not None and path.exists():
+            path.replace(target / FRESH_TRIPLES)
+        shutil.rmtree(path, ignore_errors=True)
 
     def _collect_garbage(self, current: int) -> None:
         """Keep the last few generations: readers that opened an older one finish their request on it."""

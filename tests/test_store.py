@@ -131,3 +131,55 @@ def test_only_one_writer(tmp_path: Path) -> None:
 def test_reader_before_any_publish_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="dfl load"):
         CatalogueReader(tmp_path).snapshot()
+
+
+def test_a_catalogue_index_built_from_a_loads_own_triples_equals_one_read_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk load hands the index builders the triples it wrote (``fresh-public``); the catalogue index
+    built from them must be exactly the one built by reading the published store (what any later rebuild
+    does), table by table."""
+    import sqlite3
+
+    from conftest import DEFAULT_CSV, dfl
+
+    import dfl_graph.indexes.catalogue as catalogue
+    from dfl_graph.ingest import ensure_vocabularies, load_file
+    from dfl_graph.store import FRESH_TRIPLES, fresh_triples
+    from dfl_graph.vocabularies import Vocabularies
+
+    export = tmp_path / "export.json"
+    dfl("generate", "400", str(export))
+    read_files: list[Path] = []
+    real = catalogue._statements_in_file
+
+    def spy(snapshot, graph, path: Path, predicates: set[str]) -> list:
+        read_files.append(path)
+        return real(snapshot, graph, path, predicates)
+
+    monkeypatch.setattr(catalogue, "_statements_in_file", spy)
+    data_dir = tmp_path / "catalogue"
+    with CatalogueStore(data_dir, URIS) as store:
+        ensure_vocabularies(store)
+        vocabularies = Vocabularies(URIS)
+        load_file(store, vocabularies, "lds2010", DEFAULT_CSV, "a")
+        read_files.clear()
+        load_file(store, vocabularies, "datapress", export, "b")
+    assert len(read_files) == 2, "graph b and its tombstone graph came from the load's own triples"
+    snapshot = CatalogueReader(data_dir).snapshot()
+    assert not (snapshot.directory / FRESH_TRIPLES).exists(), "the staged triples are gone once published"
+    rebuilt = tmp_path / "rebuilt"
+    (rebuilt / "indexes").mkdir(parents=True)
+    assert not fresh_triples(rebuilt)
+    catalogue.build_catalogue_index(snapshot, rebuilt, None, frozenset())
+
+    def tables(path: Path) -> dict[str, list[tuple]]:
+        db = sqlite3.connect(path)
+        names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        found = {name: sorted(db.execute(f"SELECT * FROM {name}")) for name in names}
+        db.close()
+        return found
+
+    published = tables(snapshot.index_dir / catalogue.FILENAME)
+    assert len(published["datasets"]) > 500 and published["facets"]
+    assert published == tables(rebuilt / "indexes" / catalogue.FILENAME)

@@ -15,7 +15,7 @@ pyoxigraph's ``default_graph`` / ``named_graphs`` set to public graphs only (see
 :mod:`dfl_graph.sparql.dataset`), so this store needs no named graphs: it is one bulk load of triples.
 
 Those triples come from the write itself when it can give them: a bulk write of whole public graphs
-leaves them as N-Triples in the generation (:data:`dfl_graph.store.FRESH_TRIPLES`), and only the other
+leaves them as N-Triples in the generation (:func:`dfl_graph.store.fresh_triples`), and only the other
 public graphs are dumped from the store (reading quads back out of RocksDB costs several microseconds
 each, more than loading them). A generation written in place (an incremental harvest, with
 ``changes.json``: see :class:`dfl_graph.store.Delta`) with the same public graphs as the previous one is
@@ -25,13 +25,12 @@ leaves the default graph only when no public graph states it any more.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, parse
 
-from dfl_graph.store import FRESH_GRAPHS, FRESH_TRIPLES, Manifest, read_changes
+from dfl_graph.store import Manifest, fresh_triples, read_changes
 
 DIRECTORY = "sparql-store"
 
@@ -45,13 +44,9 @@ def build_public_store(snapshot, target: Path, previous_dir: Path | None, change
     final = public_store_dir(target)
     work = final.with_name(DIRECTORY + ".part")
     shutil.rmtree(work, ignore_errors=True)
-    try:
-        if not _update(snapshot, target, previous_dir, work):
-            shutil.rmtree(work, ignore_errors=True)
-            _rebuild(snapshot, target, work)
-    finally:
-        for name in (FRESH_TRIPLES, FRESH_GRAPHS):  # large, and of no use once the store is built
-            (target / name).unlink(missing_ok=True)
+    if not _update(snapshot, target, previous_dir, work):
+        shutil.rmtree(work, ignore_errors=True)
+        _rebuild(snapshot, target, work)
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
 
@@ -96,8 +91,7 @@ def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bo
 
 
 def _rebuild(snapshot, target: Path, work: Path) -> None:
-    fresh_file = target / FRESH_TRIPLES
-    fresh = set(json.loads((target / FRESH_GRAPHS).read_text())) if fresh_file.exists() else set()
+    fresh = fresh_triples(target)
     store = Store(str(work))
     try:
         # The merge, copied in Rust: the public graphs as N-Triples, bulk-loaded into the default graph.
@@ -107,7 +101,7 @@ def _rebuild(snapshot, target: Path, work: Path) -> None:
                 for graph in snapshot.manifest.public_graphs:
                     if graph not in fresh:
                         snapshot.store.dump(out, RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
-            for path in (triples, fresh_file) if fresh else (triples,):
+            for path in (triples, *fresh.values()):
                 store.bulk_load(path=str(path), format=RdfFormat.N_TRIPLES, to_graph=DefaultGraph())
         finally:
             triples.unlink(missing_ok=True)
