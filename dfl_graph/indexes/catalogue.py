@@ -15,16 +15,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Variable, parse
+from pyoxigraph import NamedNode, Variable
 
 from dfl_graph.index_files import StaleIndex, copy_for_update
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
-from dfl_graph.store import Snapshot, fresh_triples, read_changes
+from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "catalogue.sqlite"
 # facet name -> index column holding a JSON list of IRIs (or a single value)
@@ -77,46 +77,21 @@ SINGLE_PREDICATES = {
 
 
 FIELD_PREDICATES = [NamedNode(p) for p in (*LIST_PREDICATES, *SINGLE_PREDICATES)]
-TEXT_DATATYPES = frozenset(
-    {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
-)
-Statement = tuple[NamedNode | BlankNode, str, NamedNode | BlankNode | Literal]  # subject, predicate IRI, object
 
 
-def _collect(
-    snapshot: Snapshot, only: Iterable[str] | None = None, fresh: dict[str, Path] | None = None
-) -> dict[str, dict]:
+def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, dict]:
     """Read public datasets' indexed fields (all of them, or the datasets ``only``).
 
     Pattern scans per predicate and graph, not SPARQL: over a default graph made of many named graphs
     the equivalent SELECTs took minutes at 100k datasets (Oxigraph merges the graphs row by row); a
-    scan reads exactly the quads needed, and a bound dataset is one index lookup. The graphs a bulk
-    write has just replaced are read from its ``fresh`` N-Triples files instead (parsing them costs a
-    fraction of reading the same statements back out of RocksDB): the same statements either way.
+    scan reads exactly the quads needed, and a bound dataset is one index lookup.
     """
     store, graphs = snapshot.store, snapshot.public_graphs
-    lifecycle = NamedNode(snapshot.uris.vocab.lifecycle.value)
-    wanted = {p.value for p in (*FIELD_PREDICATES, lifecycle, DCT["format"], DCAT.mediaType)}
-    from_files = {
-        graph.value: _statements_in_file(snapshot, graph, path, wanted)
-        for graph in graphs
-        if only is None and (path := (fresh or {}).get(graph.value)) is not None
-    }
-
-    def scan(graph: NamedNode, predicates: Iterable[NamedNode]) -> Iterator[Statement]:
-        if graph.value in from_files:
-            chosen = {p.value for p in predicates}
-            return ((s, p, o) for s, p, o in from_files[graph.value] if p in chosen)
-        return (
-            (q.subject, q.predicate.value, q.object)
-            for p in predicates
-            for q in store.quads_for_pattern(None, p, None, graph)
-        )
-
+    lifecycle = snapshot.uris.vocab.lifecycle.value
     datasets: dict[str, dict] = {}
     for graph in graphs:
         if only is None:
-            typed = (s for s, _, o in scan(graph, [RDF.type]) if o == DCAT.Dataset)
+            typed = (q.subject for q in store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph))
         else:
             typed = (NamedNode(iri) for iri in only if _typed(store, NamedNode(iri), DCAT.Dataset, graph))
         for subject in typed:
@@ -124,78 +99,36 @@ def _collect(
                 datasets[subject.value] = {"graph": graph.value, **{v: [] for v in LIST_PREDICATES.values()}}
     for graph in graphs:
         if only is None:
-            statements = scan(graph, (*FIELD_PREDICATES, lifecycle))
+            predicates = (*FIELD_PREDICATES, NamedNode(lifecycle))
+            quads = (q for p in predicates for q in store.quads_for_pattern(None, p, None, graph))
         else:
-            statements = (
-                (q.subject, q.predicate.value, q.object)
-                for iri in datasets
-                for q in store.quads_for_pattern(NamedNode(iri), None, None, graph)
-            )
-        for subject, predicate, value in statements:
-            fields = datasets.get(subject.value)
+            quads = (q for iri in datasets for q in store.quads_for_pattern(NamedNode(iri), None, None, graph))
+        for quad in quads:
+            fields = datasets.get(quad.subject.value)
             if fields is None or fields["graph"] != graph.value:
                 continue
+            predicate, value = quad.predicate.value, quad.object
             if predicate in LIST_PREDICATES:
-                fields[LIST_PREDICATES[predicate]].append(value.value)  # type: ignore[attr-defined]
+                fields[LIST_PREDICATES[predicate]].append(value.value)
             elif predicate in SINGLE_PREDICATES:
-                _prefer(fields, SINGLE_PREDICATES[predicate], value)
-            elif predicate == lifecycle.value:
-                fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()  # type: ignore[attr-defined]
+                name = SINGLE_PREDICATES[predicate]
+                # prefer an English literal when a source gives several languages
+                if name not in fields or getattr(value, "language", None) == "en":
+                    fields[name] = value.value
+            elif predicate == lifecycle:
+                fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
     owner = {dist: iri for iri, fields in datasets.items() for dist in fields["distributions"]}
     for graph in graphs:
         for predicate in (DCT["format"], DCAT.mediaType):
             if only is None:
-                statements = scan(graph, [predicate])
+                quads = store.quads_for_pattern(None, predicate, None, graph)
             else:
-                statements = (
-                    (q.subject, q.predicate.value, q.object)
-                    for d in owner
-                    for q in store.quads_for_pattern(NamedNode(d), predicate, None, graph)
-                )
-            for subject, _, value in statements:
-                dataset = owner.get(subject.value)
+                quads = (q for d in owner for q in store.quads_for_pattern(NamedNode(d), predicate, None, graph))
+            for quad in quads:
+                dataset = owner.get(quad.subject.value)
                 if dataset is not None:
-                    datasets[dataset].setdefault("formats_all", set()).add(value.value)  # type: ignore[attr-defined]
+                    datasets[dataset].setdefault("formats_all", set()).add(quad.object.value)
     return datasets
-
-
-def _statements_in_file(snapshot: Snapshot, graph: NamedNode, path: Path, predicates: set[str]) -> list[Statement]:
-    """(subject, predicate, object) of the triples of an N-Triples file with one of ``predicates``, plus
-    every ``rdf:type dcat:Dataset``, in a list (they are read several times).
-
-    Oxigraph stores typed literals by value (``...24.480Z`` comes back as ``...24.48Z``), so a statement
-    whose object is a literal of another datatype than a string is read from the store instead: the index
-    holds what the store holds.
-    """
-    found: list[Statement] = []
-    from_store: set[tuple[NamedNode | BlankNode, NamedNode]] = set()
-    for triple in parse(path=str(path), format=RdfFormat.N_TRIPLES):
-        predicate = triple.predicate.value
-        value = triple.object
-        if predicate in predicates:
-            if isinstance(value, Literal) and value.datatype.value not in TEXT_DATATYPES:
-                from_store.add((triple.subject, triple.predicate))
-            else:
-                found.append((triple.subject, predicate, value))
-        elif predicate == RDF.type.value and value == DCAT.Dataset:
-            found.append((triple.subject, predicate, value))
-    for subject, predicate in from_store:
-        found.extend(
-            (q.subject, q.predicate.value, q.object)
-            for q in snapshot.store.quads_for_pattern(subject, predicate, None, graph)
-        )
-    return found
-
-
-def _prefer(fields: dict, name: str, value) -> None:
-    """Keep one value of a single-valued field whatever order the statements come in: an English literal
-    before others (a source may give several languages), then the smallest."""
-    english = getattr(value, "language", None) == "en"
-    if name in fields:
-        was_english = fields[name + "@en"]
-        if (was_english and not english) or (english == was_english and value.value >= fields[name]):
-            return
-    fields[name], fields[name + "@en"] = value.value, english
 
 
 def _typed(store, subject: NamedNode, rdf_type: NamedNode, graph: NamedNode | None) -> bool:
@@ -311,18 +244,18 @@ def _entry(iri: str, row: dict) -> tuple[dict, str, str]:
         "title": row.get("title", ""),
         "description": row.get("description", ""),
         "publisher": row.get("publisher"),
-        "themes": sorted(set(row["themes"])),
-        "boroughs": sorted(set(row["boroughs"])),
+        "themes": row["themes"],
+        "boroughs": row["boroughs"],
         "formats": sorted(row.get("formats_all", ())),
         "licence": row.get("licence"),
         "access": row.get("access"),
         "frequency": row.get("frequency"),
         "issued": row.get("issued"),
         "modified": row.get("modified"),
-        "distributions": len(set(row["distributions"])),
+        "distributions": len(row["distributions"]),
         "status": _status(row),
     }
-    return record, json.dumps(sorted(set(row["keywords"])), ensure_ascii=False), row["graph"]
+    return record, json.dumps(row["keywords"], ensure_ascii=False), row["graph"]
 
 
 def _insert(
@@ -393,7 +326,7 @@ def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | Non
     path = target / "indexes" / FILENAME
     if previous is not None and _update(snapshot, path, previous / "indexes" / FILENAME, read_changes(target)):
         return
-    datasets = _collect(snapshot, fresh=fresh_triples(target))
+    datasets = _collect(snapshot)
     tombstones = _tombstones(snapshot, datasets)
     labelled = _linked(datasets.values()) | {t[0] for t in tombstones} | _vocabulary_concepts(snapshot)
     labels = _labels(snapshot, sorted(labelled))
