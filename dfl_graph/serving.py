@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+
 from gunicorn.app.base import BaseApplication
 
 from dfl_graph.config import Settings
@@ -26,6 +30,16 @@ class GunicornServer(BaseApplication):
         return create_app(self.settings)
 
 
+def exit_worker(server, worker) -> None:
+    """gunicorn ``worker_exit`` hook: run the exit handlers (they stop this worker's SPARQL query workers)
+    and leave without tearing the interpreter down: RocksDB, under pyoxigraph's read-only stores, crashed
+    the exiting process in its static destructors (gunicorn logged SIGSEGV on every shutdown)."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def run(settings: Settings, host: str, port: int, workers: int, dev: bool = False) -> None:
     if dev:
         from server import create_app
@@ -43,5 +57,6 @@ def run(settings: Settings, host: str, port: int, workers: int, dev: bool = Fals
             "graceful_timeout": 10,
             "accesslog": "-",
             "limit_request_line": 8190,
+            "worker_exit": exit_worker,
         },
     ).run()

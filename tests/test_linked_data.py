@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -529,3 +530,38 @@ def test_error_bodies_parse_in_their_format(default_server):
     assert rdf.status_code == 404
     ET.fromstring(rdf.content)
     assert "There is no public dataset" in rdf.text
+
+
+def test_the_server_shuts_down_cleanly_after_serving_from_the_store(tmp_path):
+    """Stopping `dfl serve` after it has read the store, run queries and started SPARQL workers: every
+    gunicorn worker exits normally (no crash in the store's teardown) and no query worker is left."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "catalogue"
+    load_default(data_dir, base)
+    with live_server(data_dir, port) as server:
+        dataset = first_dataset(server)
+        for _ in range(4):  # reach both workers
+            assert requests.get(dataset, headers={"Accept": "text/turtle"}, timeout=30).status_code == 200
+            assert requests.get(base + "/sparql", params={"query": "ASK {}"}, timeout=30).status_code == 200
+        pid = server.process.pid
+    log = (tmp_path / f"server-{port}.log").read_text()
+    assert "Worker exiting" in log and "Shutting down: Master" in log
+    assert "SIGSEGV" not in log and "was sent" not in log, log[-2000:]
+    deadline = time.monotonic() + 10  # query workers leave when they see their fork server gone
+    while (leftovers := _processes_of_session(pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not leftovers, f"processes of the server's session outlived it: {leftovers}"
+
+
+def _processes_of_session(sid: int) -> list[str]:
+    """Command lines of the live (not zombie) processes of a session."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if proc.name.isdigit() and int(fields[3]) == sid and fields[0] != "Z":
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
