@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +45,50 @@ class Loader(ABC):
 
     def problem(self, record: str, field: str, message: str) -> None:
         self.problems.append(Problem(record, field, message))
+
+    def _bind_vocabularies(self) -> None:
+        """Short names for the vocabulary lookups the mappers use on every record."""
+        vocab = self.vocabularies
+        self._publishers = vocab.publishers
+        self._publisher_by_name = vocab.publisher_by_name
+        self._themes = vocab.themes
+        self._theme_by_label = vocab.theme_by_label
+        self._boroughs = vocab.boroughs
+        self._borough_by_name = vocab.borough_by_name
+
+    def _each_record(
+        self,
+        items: Iterable[Any],
+        kind: str,
+        identify: Callable[[dict], str | None],
+        read: Callable[[dict, str], DatasetRecord | None],
+        unique_by: str | None = None,
+    ) -> Iterator[DatasetRecord]:
+        """The records of a JSON source's items (``kind``: what the source calls one), as JSON loaders read them.
+
+        An item that is not an object, or that ``read`` cannot map (it raises), is reported and skipped; so,
+        with ``unique_by`` (the field that names a record), is a second record with an id already read.
+        ``identify`` gives the item's name for problems (``#index`` when it has none).
+        """
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                self.problem(f"#{index}", kind, f"item {index} is a {type(item).__name__}, not a {kind} object")
+                continue
+            label = identify(item) or f"#{index}"
+            try:
+                record = read(item, label)
+            except (TypeError, AttributeError, ValueError) as error:
+                self.problem(label, kind, f"skipped: unreadable {kind} ({error})")
+                continue
+            if record is None:
+                continue
+            if unique_by is not None:
+                if record.id in seen:
+                    self.problem(record.id, unique_by, f"skipped: a second {kind} with this {unique_by}")
+                    continue
+                seen.add(record.id)
+            yield record
 
     def read_all(self, path: Path) -> list[DatasetRecord]:
         """All records, or LoadError: nothing is written before the whole file has been read."""

@@ -84,41 +84,18 @@ class CkanLoader(Loader):
 
     def _records(self, path: Path) -> Iterator[DatasetRecord]:
         packages = _packages(path, read_json(path))
-        vocab = self.vocabularies
-        self._publishers = vocab.publishers
-        self._publisher_by_name = vocab.publisher_by_name
-        self._themes = vocab.themes
-        self._theme_by_label = vocab.theme_by_label
-        self._boroughs = vocab.boroughs
-        self._borough_by_name = vocab.borough_by_name
-        seen: set[str] = set()
-        for index, package in enumerate(packages):
-            if not isinstance(package, dict):
-                self.problem(f"#{index}", "package", f"item {index} is a {type(package).__name__}, not a package")
-                continue
-            label = str(package.get("name") or package.get("id") or f"#{index}")
-            state = package.get("state")
-            if state in SKIPPED_STATES:
-                self.problem(label, "state", f"skipped: the package is {state}")
-                continue
-            if package.get("type") not in (None, "dataset"):
-                self.problem(label, "type", f"skipped: a {package['type']!r}, not a dataset")
-                continue
-            try:
-                record = self._record(package, label)
-            except (TypeError, AttributeError, ValueError) as error:
-                self.problem(label, "package", f"skipped: unreadable package ({error})")
-                continue
-            if record is None:
-                continue
-            if record.id in seen:
-                self.problem(record.id, "name", "skipped: a second package with this name")
-                continue
-            seen.add(record.id)
-            yield record
+        self._bind_vocabularies()
+        yield from self._each_record(packages, "package", _package_name, self._record, unique_by="name")
 
     def _record(self, package: dict[str, Any], label: str) -> DatasetRecord | None:
         problem = self.problem
+        state = package.get("state")
+        if state in SKIPPED_STATES:
+            problem(label, "state", f"skipped: the package is {state}")
+            return None
+        if package.get("type") not in (None, "dataset"):
+            problem(label, "type", f"skipped: a {package['type']!r}, not a dataset")
+            return None
         name = package.get("name") or package.get("id")
         if not isinstance(name, str) or not name.strip():
             problem(label, "name", "skipped: the package has neither name nor id")
@@ -303,3 +280,8 @@ class CkanLoader(Loader):
         dist.issued = self._when(record.id, f"{where}.created", resource.get("created"))
         dist.modified = self._when(record.id, f"{where}.last_modified", resource.get("last_modified"))
         return dist
+
+
+def _package_name(package: dict[str, Any]) -> str | None:
+    name = package.get("name") or package.get("id")
+    return str(name) if name else None

@@ -107,30 +107,8 @@ class DataJsonLoader(Loader):
     def records_from_data(self, data: Any, path: Path | str = "data.json") -> Iterator[DatasetRecord]:
         """The records of an already parsed data.json document (``path`` only names it in errors)."""
         items = _datasets(Path(path), data)
-        vocab = self.vocabularies
-        self._publishers = vocab.publishers
-        self._publisher_by_name = vocab.publisher_by_name
-        self._theme_by_label = vocab.theme_by_label
-        self._boroughs = vocab.boroughs
-        self._borough_by_name = vocab.borough_by_name
-        seen: set[str] = set()
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                self.problem(f"#{index}", "dataset", f"item {index} is a {type(item).__name__}, not a dataset object")
-                continue
-            label = str(item.get("identifier") or f"#{index}")
-            try:
-                record = self._record(item, label)
-            except (TypeError, AttributeError, ValueError) as error:
-                self.problem(label, "dataset", f"skipped: unreadable dataset ({error})")
-                continue
-            if record is None:
-                continue
-            if record.id in seen:
-                self.problem(record.id, "identifier", "skipped: a second dataset with this identifier")
-                continue
-            seen.add(record.id)
-            yield record
+        self._bind_vocabularies()
+        yield from self._each_record(items, "dataset", _identifier, self._record, unique_by="identifier")
 
     # -- one dataset --------------------------------------------------------------------------------
     def _record(self, item: dict[str, Any], label: str) -> DatasetRecord | None:
@@ -171,7 +149,7 @@ class DataJsonLoader(Loader):
         self._frequency(record, item.get("accrualPeriodicity"))
         self._temporal(record, item.get("temporal"))
         self._spatial(record, item.get("spatial"))
-        self._themes(record, item.get("theme"))
+        self._add_themes(record, item.get("theme"))
         distributions = item.get("distribution")
         if isinstance(distributions, dict):
             distributions = [distributions]
@@ -256,7 +234,7 @@ class DataJsonLoader(Loader):
         if gss is not None:
             record.boroughs.append(gss)
 
-    def _themes(self, record: DatasetRecord, themes: Any) -> None:
+    def _add_themes(self, record: DatasetRecord, themes: Any) -> None:
         if isinstance(themes, str):
             themes = [themes]
         if not isinstance(themes, list):
@@ -321,3 +299,7 @@ def _last_segment(url: str) -> str | None:
 
 
 __all__ = ["DataJsonLoader"]
+
+
+def _identifier(item: dict[str, Any]) -> str | None:
+    return str(item["identifier"]) if item.get("identifier") else None

@@ -95,26 +95,8 @@ class DataPressLoader(Loader):
                 f" or one dataset object (/api/dataset/{{id}}), got {kind}",
                 "1:1",
             )
-        vocab = self.vocabularies
-        self._publishers = vocab.publishers
-        self._publisher_by_name = vocab.publisher_by_name
-        self._themes = vocab.themes
-        self._theme_by_label = vocab.theme_by_label
-        self._boroughs = vocab.boroughs
-        self._borough_by_name = vocab.borough_by_name
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                self.problem(f"#{index}", "dataset", f"item {index} is a {type(item).__name__}, not a dataset object")
-                continue
-            record_id = item.get("id")
-            label = str(record_id) if record_id not in (None, "") else f"#{index}"
-            try:
-                record = self._record(item, label)
-            except (TypeError, AttributeError, ValueError) as error:
-                self.problem(label, "dataset", f"skipped: unreadable dataset ({error})")
-                continue
-            if record is not None:
-                yield record
+        self._bind_vocabularies()
+        yield from self._each_record(items, "dataset", _dataset_id, self._record)
 
     # -- one dataset --------------------------------------------------------------------------------
     def _record(self, item: dict[str, Any], label: str) -> DatasetRecord | None:
@@ -391,3 +373,8 @@ class DataPressLoader(Loader):
         if end:
             ends.append(end)
         return dist
+
+
+def _dataset_id(item: dict[str, Any]) -> str | None:
+    record_id = item.get("id")
+    return str(record_id) if record_id not in (None, "") else None

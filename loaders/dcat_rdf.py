@@ -261,14 +261,8 @@ class DcatRdfLoader(Loader):
         for statement in _read_triples(path, rdf_format):
             index[statement[0]][statement[1].value][statement[2]] = None
         self.index = index
-        vocab = self.vocabularies
-        self.uris = vocab.uris
-        self._themes = vocab.themes
-        self._theme_by_label = vocab.theme_by_label
-        self._publishers = vocab.publishers
-        self._publisher_by_name = vocab.publisher_by_name
-        self._boroughs = vocab.boroughs
-        self._borough_by_name = vocab.borough_by_name
+        self.uris = self.vocabularies.uris
+        self._bind_vocabularies()
 
         datasets = self._dataset_nodes()
         records = [self._record(node) for node in datasets]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, RdfFormat, parse
 
+from dfl_graph.index_files import FAST_WRITES
 from dfl_graph.namespaces import DCT
 from dfl_graph.store import Snapshot, generation_dir, read_changes
 
@@ -125,7 +126,7 @@ def build_harvest_state(snapshot: Snapshot, target: Path, previous: Path | None,
             db.executescript(SCHEMA)
             changed = frozenset(s for _g, (s, _p) in _source_graphs(snapshot).items())
             changes = None
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+        db.executescript(FAST_WRITES)
         with db:
             if changes is not None:
                 _apply_delta(snapshot, db, target, changes)

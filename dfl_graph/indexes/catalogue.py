@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Variable
 
-from dfl_graph.index_files import StaleIndex, copy_for_update
+from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
 from dfl_graph.store import Snapshot, read_changes
@@ -306,18 +306,16 @@ def _write(
     tombstones: list[tuple[str, str | None, str | None]],
     duplicates: dict[str, str],
 ) -> None:
-    db = sqlite3.connect(path)
-    db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
-    positions = {iri: position for position, iri in enumerate(sorted(entries), start=1)}
-    _insert(db, {iri: entries[iri] for iri in sorted(entries)}, positions, duplicates)
-    db.executemany("INSERT INTO labels VALUES (?,?)", labels.items())
-    db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
-    db.executemany(
-        "INSERT INTO meta VALUES (?,?)",
-        [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],
-    )
-    db.commit()
-    db.close()
+    with writing_index(path) as db:
+        db.executescript(SCHEMA)
+        positions = {iri: position for position, iri in enumerate(sorted(entries), start=1)}
+        _insert(db, {iri: entries[iri] for iri in sorted(entries)}, positions, duplicates)
+        db.executemany("INSERT INTO labels VALUES (?,?)", labels.items())
+        db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
+        db.executemany(
+            "INSERT INTO meta VALUES (?,?)",
+            [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],
+        )
 
 
 def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
@@ -344,7 +342,6 @@ def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None
         with copy_for_update(previous, path) as db:
             if "duplicate_of" not in {row[1] for row in db.execute("PRAGMA table_info(datasets)")}:
                 raise StaleIndex  # an index from before the column existed
-            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
             _apply_changes(snapshot, db, set(changes.get("datasets") or ()))
     except StaleIndex:
         return False

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
-from dfl_graph.index_files import StaleIndex, copy_for_update
+from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
 from dfl_graph.namespaces import PROV
 from dfl_graph.search.facets import KINDS, dataset_themes, kind_of, normalise_formats, value_key
 from dfl_graph.search.query import TEXT_COLUMNS
@@ -42,6 +42,7 @@ from dfl_graph.search.text import TOKENIZER, clean, token_count
 from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "search.sqlite"
+LARGE_CACHE = "PRAGMA cache_size=-262144;"  # 256 MB of page cache while the index is written
 SCHEMA_VERSION = "3"  # an incremental update needs the previous index in this same layout
 FACET_TOKEN = "zf"  # + the value's code: a token no text produces (letters then digits, never stemmed)
 STATUS_LABELS = {"current": "Current", "archived": "Archived", "superseded": "Superseded"}
@@ -297,9 +298,8 @@ def _finish(db: sqlite3.Connection, snapshot: Snapshot, documents: _Documents, m
 
 def _rebuild(snapshot: Snapshot, catalogue: sqlite3.Connection, path: Path, started: float) -> None:
     path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
-    try:
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;" + SCHEMA)
+    with writing_index(path) as db:
+        db.executescript(LARGE_CACHE + SCHEMA)
         ranks = _rank_order(catalogue)
         values = _Values()
         values.grow(len(ranks))
@@ -311,12 +311,6 @@ def _rebuild(snapshot: Snapshot, catalogue: sqlite3.Connection, path: Path, star
         _finish(db, snapshot, documents, "full", started)
         db.commit()
         db.execute("ANALYZE")
-        db.commit()
-    except BaseException:
-        db.close()
-        path.unlink(missing_ok=True)
-        raise
-    db.close()
 
 
 def _update(
@@ -330,7 +324,7 @@ def _update(
             meta = dict(db.execute("SELECT key, value FROM meta"))
             if meta.get("schema") != SCHEMA_VERSION:
                 raise StaleIndex
-            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;")
+            db.executescript(LARGE_CACHE)
             values = _Values.read(db)
             values.size = int(meta["max_rowid"])
             documents = _Documents(values, _Labels(catalogue), snapshot.uris.base)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from dfl_graph.config import Settings
-from dfl_graph.sparql.cache import CachedAnswer, ResultCache, cache_key
+from dfl_graph.memory_cache import MemoryCache
+from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
 from dfl_graph.sparql.inspection import QueryShape
@@ -58,7 +59,7 @@ class Answer:
 class _Collecting:
     """Passes chunks through while keeping a copy, cached once the whole answer has gone by."""
 
-    def __init__(self, body: Body, cache: ResultCache, key: str, header: dict) -> None:
+    def __init__(self, body: Body, cache: MemoryCache[CachedAnswer], key: str, header: dict) -> None:
         self.body, self.cache, self.key, self.header = body, cache, key, header
         self.parts: list[bytes] = []
 
@@ -88,7 +89,7 @@ class QueryService:
         self.settings = settings
         self.uris = Uris(settings.base)
         self.limits = Limits.from_settings(settings)
-        self.cache = ResultCache(self.limits.cache_bytes)
+        self.cache = result_cache(self.limits.cache_bytes)
         self.pool = QueryPool(self.limits, settings.data_dir)
         self.endpoint = f"{self.uris.base}/sparql"
         self.prefixes = self.uris.prefixes()

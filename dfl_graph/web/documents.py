@@ -7,14 +7,13 @@ resource, and every catalogue page that lists a dataset, are built from one quer
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from dfl_graph.datatypes import published
+from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, RDF, RDFS, SKOS, SPDX
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
@@ -94,30 +93,8 @@ class Document:
         return self.iris(RDF.type, subject)
 
 
-class TripleCache:
-    """A bounded LRU of document triples keyed by (generation, kind, IRI), shared by a worker's threads."""
-
-    def __init__(self, max_entries: int = 20_000) -> None:
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple, tuple[Triple, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[Triple, ...] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, triples: tuple[Triple, ...]) -> None:
-        with self._lock:
-            self._items[key] = triples
-            self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-
-
-_cache = TripleCache()
+# document triples keyed by (generation, kind, IRI), shared by a worker's threads
+_cache: MemoryCache[tuple[Triple, ...]] = MemoryCache(max_entries=20_000)
 
 
 def construct(
@@ -153,7 +130,7 @@ UNDESCRIBED_LINKS = frozenset(
     }
 )
 
-_labels = TripleCache(max_entries=50_000)
+_labels: MemoryCache[tuple[Triple, ...]] = MemoryCache(max_entries=50_000)
 
 
 def linked_labels(snapshot: Snapshot, iri: str) -> tuple[Triple, ...]:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, seriali
 from rdflib.plugins.serializers.jsonld import from_rdf
 from rdflib.plugins.shared.jsonld.context import Context
 
+from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import PREFIXES
 from dfl_graph.vocabularies import ONTOLOGY_DIR
 from dfl_graph.web.jsonld_compaction import Compactor
@@ -152,55 +152,14 @@ def serializer_for(base: str) -> RdfSerializer:
     return RdfSerializer(base)
 
 
-class DocumentCache:
-    """A thread-safe LRU of finished response bodies, bounded in bytes and entries (per worker process)."""
-
-    def __init__(self, max_bytes: int = 64_000_000, max_entries: int = 50_000) -> None:
-        self.max_bytes = max_bytes
-        self.max_entries = max_entries
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple) -> bytes | None:
-        with self._lock:
-            body = self._items.get(key)
-            if body is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return body
-
-    def get_or_make(self, key: tuple, make: Callable[[], bytes]) -> bytes:
-        body = self.get(key)
-        if body is None:
-            body = make()
-            self.put(key, body)
-        return body
-
-    def put(self, key: tuple, body: bytes) -> None:
-        if len(body) > self.max_bytes // 4:
-            return  # one huge document must not flush everything else
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old)
-            self._items[key] = body
-            self._bytes += len(body)
-            while self._bytes > self.max_bytes or len(self._items) > self.max_entries:
-                _, evicted = self._items.popitem(last=False)
-                self._bytes -= len(evicted)
-
-    def __len__(self) -> int:
-        return len(self._items)
+def body_cache(max_bytes: int = 64_000_000, max_entries: int = 50_000) -> MemoryCache[bytes]:
+    """The LRU of finished response bodies of a worker process (a quarter of the budget at most for one)."""
+    return MemoryCache(max_entries, max_bytes, lambda _key, body: len(body), max_bytes // 4)
 
 
 __all__ = [
-    "DocumentCache",
     "RdfSerializer",
+    "body_cache",
     "ordered",
     "prefixes_for",
     "published_context",

@@ -19,11 +19,12 @@ from urllib.parse import quote
 from flask import Response, current_app, g, render_template, request
 from werkzeug.http import is_resource_modified
 
+from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import settings, snapshot
 from dfl_graph.web.documents import Document
 from dfl_graph.web.negotiation import HTML, JSON, RESOURCE_FORMATS, Format, choose
-from dfl_graph.web.rdf_documents import DocumentCache, serializer_for
+from dfl_graph.web.rdf_documents import body_cache, serializer_for
 
 MACHINE_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -52,10 +53,10 @@ class Resource:
         return f"{base}{self.path}{suffix}" + (f"?{self.query}" if self.query else "")
 
 
-def document_cache() -> DocumentCache:
+def document_cache() -> MemoryCache[bytes]:
     cache = current_app.extensions.get("dfl.document_cache")
     if cache is None:
-        cache = current_app.extensions["dfl.document_cache"] = DocumentCache(settings().document_cache_bytes)
+        cache = current_app.extensions["dfl.document_cache"] = body_cache(settings().document_cache_bytes)
     return cache
 
 
