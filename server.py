@@ -11,6 +11,8 @@ from pathlib import Path
 from flask import Flask, jsonify
 
 from dfl_graph.config import Settings
+from dfl_graph.sparql.activity import Activity
+from dfl_graph.sparql.lanes import runtime_dir
 from dfl_graph.store import CatalogueReader, StoreError
 from dfl_graph.web.access import snapshot
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["dfl.reader"] = CatalogueReader(settings.data_dir)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = 1_000_000  # request bodies (SPARQL POSTs): 413 beyond
+    app.before_request(Activity(runtime_dir(settings.data_dir)).mark)  # long queries yield to requests
 
     @app.get("/healthz")
     def healthz():

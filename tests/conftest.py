@@ -29,6 +29,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def process_state(pid: int) -> tuple[str, int] | None:
+    """(state letter, parent pid) of a process from /proc, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def children_of(pids: set[int]) -> list[int]:
+    """The processes whose parent is one of ``pids``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := process_state(int(entry))) is not None and stat[1] in pids:
+            found.append(int(entry))
+    return found
+
+
 def dfl(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
     """Run the real `dfl` command line."""
     result = subprocess.run([*DFL, *args], capture_output=True, text=True, cwd=ROOT, **kwargs)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import DEFAULT_CSV, LiveServer, dfl, free_port, live_server
+from conftest import DEFAULT_CSV, LiveServer, children_of, dfl, free_port, live_server, process_state
 from pyoxigraph import QueryResultsFormat, parse_query_results
 
 TIMEOUT = 3.0
@@ -70,16 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
+    return children_of({pid})
 
 
 def _query_workers(master: int) -> list[int]:
@@ -95,15 +86,7 @@ def _query_workers(master: int) -> list[int]:
 
 
 def _alive(pids: list[int]) -> list[int]:
-    alive = []
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            alive.append(pid)
-    return alive
+    return [pid for pid in pids if (stat := process_state(pid)) is not None and stat[0] != "Z"]
 
 
 def query(

@@ -8,8 +8,12 @@ costs a fork, not an interpreter start). A query:
    ``Retry-After``;
 2. runs on an idle worker (one is kept started);
 3. if it is still running after ``slow_after`` seconds it moves to the *long* lane and its worker to the
-   lowest CPU priority (SCHED_IDLE), so a few runaway queries cannot starve everyone else; if the long
-   lane is full, it is stopped with 503;
+   lowest CPU priority (SCHED_IDLE); if the long lane is full, it is stopped with 503. Long queries take
+   turns: only ``long_running`` of them run at a time (a *turn* slot, held for ``TURN`` seconds), the
+   others wait stopped (SIGSTOP). While requests keep coming in (:mod:`dfl_graph.sparql.activity`), a
+   turn runs its query for only ``BUSY_SHARE`` of the turn. Even at SCHED_IDLE, five runaways running at
+   once doubled the tail latency of cached answers on a 2-core server (they fill the caches and the
+   memory bandwidth the web processes need); stopped, they cost nothing but memory;
 4. if it is still running at ``timeout`` its worker is killed (SIGKILL: pyoxigraph cannot be interrupted)
    and it is answered 504; a fresh worker replaces it in the background.
 
@@ -26,6 +30,7 @@ import logging
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
 import threading
 import time
 import weakref
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dfl_graph.sparql import frames, sandbox
+from dfl_graph.sparql.activity import Activity
 from dfl_graph.sparql.lanes import Lane, Slot, runtime_dir
 from dfl_graph.sparql.limits import Limits
 
@@ -41,6 +47,10 @@ log = logging.getLogger(__name__)
 START_TIMEOUT = 30.0
 DEMOTED_NICENESS = 19
 WORKER_NICENESS = 10  # well below the web processes (1/10 of their CPU weight): cached answers stay quick
+TURN = 0.1  # seconds a long query runs before it lets a waiting one run
+TURN_POLL = 0.01  # how often a waiting long query looks for a free turn
+BUSY_SHARE = 0.2  # of a turn that a long query runs while requests keep coming in
+QUIET = 0.02  # seconds without a new request after which the server counts as quiet
 
 
 class QueryFailure(Exception):
@@ -87,6 +97,7 @@ class WorkerProcess:
         self.pid = self.process.pid
         self.reader = frames.FrameReader(ours)
         self.usable = True
+        self.paused = False
         kind, payload = self.reader.read(time.monotonic() + START_TIMEOUT)
         if kind != frames.READY:
             raise frames.WorkerGone
@@ -98,6 +109,13 @@ class WorkerProcess:
             frames.write_json(self.conn, frames.JOB, job)
         except OSError:
             raise frames.WorkerGone from None
+
+    def pause(self, paused: bool) -> None:
+        """Stop or continue the worker (a stopped worker can still be killed)."""
+        if paused != self.paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+            self.paused = paused
 
     def kill(self) -> None:
         self.usable = False
@@ -128,6 +146,8 @@ class QueryPool:
         self.spool_dir = directory
         self.fresh = Lane(directory, "fresh", limits.max_concurrent)
         self.long = Lane(directory, "long", limits.max_long)
+        self.turns = Lane(directory, "turn", limits.long_running)
+        self.activity = Activity(directory)
         self._idle: list[WorkerProcess] = []
         self._all: set[WorkerProcess] = set()
         self._lock = threading.Lock()
@@ -232,8 +252,10 @@ class QueryPool:
             worker.send(job)
             while True:
                 try:
-                    wait_until = deadline if slot.lane == "long" else min(deadline, demote_at)
-                    kind, payload = worker.reader.read(wait_until)
+                    if slot.lane == "long":
+                        kind, payload = self._read_in_turns(worker, deadline)
+                    else:
+                        kind, payload = worker.reader.read(min(deadline, demote_at))
                 except frames.Timeout:
                     if time.monotonic() >= deadline:
                         raise QueryFailure(
@@ -274,6 +296,36 @@ class QueryPool:
         if header.get("status") != 200:
             body.read_all()  # only the end mark follows an error header
         return Started(header, body)
+
+    def _read_in_turns(self, worker: WorkerProcess, deadline: float) -> tuple[int, bytes]:
+        """The next frame of a long query's worker, which runs only while it holds a turn slot and
+        otherwise waits stopped. Raises frames.Timeout at the deadline."""
+        while True:
+            turn = self.turns.try_acquire()
+            if turn is None:
+                worker.pause(True)
+                if time.monotonic() >= deadline:
+                    raise frames.Timeout
+                time.sleep(TURN_POLL)
+                continue
+            try:
+                while True:
+                    busy = self.activity.quiet_for() < QUIET
+                    begun = time.monotonic()
+                    ends = begun + TURN
+                    worker.pause(False)
+                    try:
+                        return worker.reader.read(min(deadline, begun + TURN * (BUSY_SHARE if busy else 1.0)))
+                    except frames.Timeout:
+                        if time.monotonic() >= deadline:
+                            raise
+                    if busy or self.long.held() > self.limits.long_running:
+                        break  # requests are coming in, or another long query waits for a turn
+                worker.pause(True)
+                time.sleep(max(0.0, min(ends, deadline) - time.monotonic()))  # the rest of a busy turn
+            finally:
+                turn.release()
+            time.sleep(2 * TURN_POLL)  # a waiting query takes the turn before this one asks again
 
     def _finished(self, worker: WorkerProcess, complete: bool) -> None:
         if complete:

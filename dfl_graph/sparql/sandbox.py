@@ -33,6 +33,7 @@ _RET_KILL_PROCESS = 0x80000000
 _RET_EACCES = 0x00050000 | 13
 _AF_UNIX = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 
@@ -79,6 +80,18 @@ def deny_network() -> bool:
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return False
     return libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent (the fork server, which exits with the web
+    process) is gone. A watchdog thread would not do: a long query's worker may be stopped (SIGSTOP)
+    while it waits for its turn, and a stopped process runs no thread, but SIGKILL still ends it."""
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent went before the request took effect
+        os._exit(0)
 
 
 def limit_resources(memory_bytes: int, file_bytes: int) -> None:

@@ -21,7 +21,6 @@ import os
 import re
 import signal
 import tempfile
-import threading
 import time
 from multiprocessing.connection import Connection
 
@@ -171,13 +170,17 @@ class Worker:
             frames.write_frame(self.replies, frames.END)
 
 
-def _watch_parent(parent: int) -> None:
-    """Exit when the fork server is gone (it exits with the web process), even mid-query: pyoxigraph
-    releases the GIL while it evaluates."""
-    while True:
-        if os.getppid() != parent:
-            os._exit(0)
-        time.sleep(0.5)
+def _let_the_fork_server_go() -> None:
+    """Close this worker's copy of the fork server's "alive" pipe. The fork server exits when every
+    writer of that pipe is gone; a forked child inherits one, so without this the fork server (and with
+    it every worker, see :func:`sandbox.die_with_parent`) outlived a web process that was killed."""
+    from multiprocessing import forkserver
+
+    fd = getattr(forkserver._forkserver, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        forkserver._forkserver._forkserver_alive_fd = None
 
 
 def serve(conn: Connection, memory_mb: int, max_file_mb: int, spool_dir: str | None) -> None:
@@ -188,7 +191,8 @@ def serve(conn: Connection, memory_mb: int, max_file_mb: int, spool_dir: str | N
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full spool is an error (EFBIG), not a kill
     sandbox.limit_resources(memory_mb << 20, max_file_mb << 20)
     sandboxed = sandbox.deny_network()
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    _let_the_fork_server_go()
+    sandbox.die_with_parent()
     worker = Worker(conn, spool_dir)
     frames.write_json(conn, frames.READY, {"pid": os.getpid(), "network_denied": sandboxed})
     with contextlib.suppress(BrokenPipeError, KeyboardInterrupt):
