@@ -1,6 +1,6 @@
-"""Long queries take turns: only one runs at a time, the others wait stopped (SIGSTOP), and every one
-is still answered at the time limit. A real server (one gunicorn web process, so all its query workers
-are its children), real runaway queries, the workers' states read from /proc."""
+"""Long queries, past `query_turns_after`, run youngest first: one at a time, the others wait stopped
+(SIGSTOP), and every one is still answered at the time limit. A real server (one gunicorn web process,
+so all its query workers are its children), real runaway queries, the workers' states read from /proc."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import requests
 from conftest import LiveServer, children_of, dfl, free_port, live_server, process_state
 
 from dfl_graph.sparql.activity import Activity
-from dfl_graph.sparql.lanes import Lane
+from dfl_graph.sparql.lanes import Lane, Seniority
 
 TIMEOUT = 4.0
 LIMITS = {
@@ -25,6 +25,7 @@ LIMITS = {
     "DFL_MAX_LONG_QUERIES": "3",
     "DFL_LONG_RUNNING_QUERIES": "1",
     "DFL_SLOW_QUERY_AFTER": "0.3",
+    "DFL_QUERY_TURNS_AFTER": "0.6",
 }
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }} # {}"
 
@@ -67,23 +68,26 @@ def _long_workers(server: LiveServer) -> list[int]:
     return found
 
 
-def _runaways(server: LiveServer, count: int, tag: str) -> list[concurrent.futures.Future]:
+def _runaways(server: LiveServer, count: int, tag: str, stagger: float = 0.0) -> list[concurrent.futures.Future]:
     pool = concurrent.futures.ThreadPoolExecutor(count)
     post = lambda i: requests.post(  # noqa: E731
         server.url + "/sparql", data={"query": RUNAWAY.format(f"{tag} {i}")}, timeout=TIMEOUT + 20
     )
-    futures = [pool.submit(post, i) for i in range(count)]
+    futures = []
+    for i in range(count):
+        futures.append(pool.submit(post, i))
+        time.sleep(stagger)
     pool.shutdown(wait=False)
     return futures
 
 
-def test_long_queries_take_turns_and_all_are_answered(server: LiveServer) -> None:
+def test_the_youngest_long_query_runs_the_others_wait_and_all_are_answered(server: LiveServer) -> None:
     started = time.monotonic()
-    futures = _runaways(server, 3, "turns")
-    time.sleep(1.0)  # all three are past slow_query_after
+    futures = _runaways(server, 3, "youngest", stagger=0.25)
+    time.sleep(1.2 - (time.monotonic() - started))  # all three are past query_turns_after
     workers: set[int] = set()
     ran: set[int] = set()
-    while time.monotonic() - started < TIMEOUT - 0.5:
+    while time.monotonic() - started < TIMEOUT - 0.2:  # before the oldest reaches the time limit
         long = _long_workers(server)
         workers.update(long)
         running = [pid for pid in long if _state(pid) != "T"]
@@ -91,11 +95,11 @@ def test_long_queries_take_turns_and_all_are_answered(server: LiveServer) -> Non
         ran.update(running)
         time.sleep(0.02)
     assert len(workers) == 3, f"expected 3 long queries, saw {sorted(workers)}"
-    assert len(ran) >= 2, "the long queries did not take turns"
+    assert len(ran) == 1, f"the youngest query should have kept running alone, but {sorted(ran)} ran"
     for future in futures:
         response = future.result()
         assert response.status_code == 504, response.text
-    assert time.monotonic() - started < TIMEOUT + 2
+    assert time.monotonic() - started < TIMEOUT + 0.5 + 2
 
 
 def test_a_long_query_alone_on_a_quiet_server_is_never_stopped(server: LiveServer) -> None:
@@ -149,3 +153,16 @@ def test_activity_is_shared_through_its_file(tmp_path: Path) -> None:
     assert reader.quiet_for() < 1.0
     time.sleep(0.2)
     assert reader.quiet_for() >= 0.2
+
+
+def test_seniority_counts_younger_holders_and_ignores_released_slots(tmp_path: Path) -> None:
+    lane = Lane(tmp_path, "long", 3)
+    old, young = lane.try_acquire(), lane.try_acquire()
+    assert old is not None and young is not None
+    table, other_process_view = Seniority(lane), Seniority(lane)
+    table.record(old, 1_000)
+    table.record(young, 2_000)
+    assert other_process_view.younger(old, 1_000) == 1
+    assert other_process_view.younger(young, 2_000) == 0
+    young.release()  # its holder died without clearing its entry
+    assert other_process_view.younger(old, 1_000) == 0

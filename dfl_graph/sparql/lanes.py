@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import mmap
 import os
+import struct
 import tempfile
 from pathlib import Path
 
@@ -25,9 +27,10 @@ def runtime_dir(data_dir: Path) -> Path:
 
 
 class Slot:
-    def __init__(self, fd: int, lane: str) -> None:
+    def __init__(self, fd: int, lane: str, index: int) -> None:
         self.fd = fd
         self.lane = lane
+        self.index = index
 
     def release(self) -> None:
         if self.fd >= 0:
@@ -50,25 +53,61 @@ class Lane:
         """A free slot, or None when all are held. Starts at a varying slot to spread contention."""
         start = os.getpid() % self.size
         for i in range(self.size):
-            path = self.paths[(start + i) % self.size]
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+            index = (start + i) % self.size
+            fd = os.open(self.paths[index], os.O_RDWR | os.O_CLOEXEC)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 continue
-            return Slot(fd, self.name)
+            return Slot(fd, self.name, index)
         return None
 
+    def is_held(self, index: int) -> bool:
+        """Whether slot ``index`` is held right now, by any process (this one included)."""
+        fd = os.open(self.paths[index], os.O_RDWR | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
     def held(self) -> int:
-        """How many slots are held right now, by any process (this one's included)."""
+        """How many slots are held right now."""
+        return sum(self.is_held(i) for i in range(self.size))
+
+
+_STARTED = struct.Struct("q")
+
+
+class Seniority:
+    """When the query holding each slot of a lane started (CLOCK_MONOTONIC ns, 0 for none), in a
+    memory-mapped table shared by the server's processes, so that the lane can let its youngest queries
+    run first. An entry whose slot is no longer held (its process died) is ignored."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+        fd = os.open(lane.paths[0].with_name(f"{lane.name}.started"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            size = _STARTED.size * lane.size
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)
+            self._map = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+
+    def record(self, slot: Slot, started_ns: int) -> None:
+        _STARTED.pack_into(self._map, slot.index * _STARTED.size, started_ns)
+
+    def younger(self, slot: Slot, started_ns: int) -> int:
+        """How many other queries of the lane started after ``started_ns`` and still hold their slot."""
         count = 0
-        for path in self.paths:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
+        for index in range(self.lane.size):
+            if index == slot.index:
+                continue
+            other = _STARTED.unpack_from(self._map, index * _STARTED.size)[0]
+            if (other > started_ns or (other == started_ns and index > slot.index)) and self.lane.is_held(index):
                 count += 1
-            finally:
-                os.close(fd)
         return count

@@ -22,7 +22,8 @@ class Limits:
     max_bytes: int = 50_000_000  # bytes in one result
     max_concurrent: int = 4  # queries starting up at once, across the server's processes
     max_long: int = 8  # queries past `slow_after` at once; more are stopped with 503 (they only cost memory)
-    long_running: int = 1  # long queries running at once; the others wait stopped for their turn
+    turns_after: float = 2.0  # then long queries run youngest first, and yield to requests
+    long_running: int = 1  # of the queries past `turns_after`, how many (the youngest) run; the others wait
     slow_after: float = 0.5  # a query running longer moves to the long lane, at the lowest CPU priority
     cache_bytes: int = 64 << 20  # result cache budget of each web process
     worker_memory_mb: int = 2048  # address-space cap of each query worker
@@ -50,6 +51,7 @@ class Limits:
             # Long queries run at SCHED_IDLE, so room for more of them costs memory, not CPU; a query turned
             # away when the lane is full has already run `slow_after` at normal priority, for nothing.
             max_long=max(1, knob("max_long_queries", 2 * settings.max_concurrent_queries, int)),
+            turns_after=min(knob("query_turns_after", 2.0, float), timeout),
             long_running=max(1, knob("long_running_queries", 1, int)),
             slow_after=min(knob("slow_query_after", 0.5, float), timeout),
             cache_bytes=knob("query_cache_mb", 64, int) << 20,

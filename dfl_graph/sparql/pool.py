@@ -8,17 +8,18 @@ costs a fork, not an interpreter start). A query:
    ``Retry-After``;
 2. runs on an idle worker (one is kept started);
 3. if it is still running after ``slow_after`` seconds it moves to the *long* lane and its worker to the
-   lowest CPU priority (SCHED_IDLE); if the long lane is full, it is stopped with 503. Long queries take
-   turns: only ``long_running`` of them run at a time (a *turn* slot, held for ``TURN`` seconds), the
-   others wait stopped (SIGSTOP). While requests keep coming in (:mod:`dfl_graph.sparql.activity`), a
-   turn runs its query for only ``BUSY_SHARE`` of the turn. Even at SCHED_IDLE, five runaways running at
-   once doubled the tail latency of cached answers on a 2-core server (they fill the caches and the
-   memory bandwidth the web processes need); stopped, they cost nothing but memory;
+   lowest CPU priority (SCHED_IDLE); if the long lane is full, it is stopped with 503. Past
+   ``turns_after`` seconds, only the ``long_running`` youngest such queries run (runaways are the
+   oldest); the others wait stopped (SIGSTOP). While requests keep coming in
+   (:mod:`dfl_graph.sparql.activity`), the running one runs only ``BUSY_SHARE`` of each ``TURN``.
+   Even at SCHED_IDLE, five runaways running at once doubled the tail latency of cached answers on a
+   2-core server (they fill the caches and the memory bandwidth the web processes need); stopped, they
+   cost nothing but memory;
 4. if it is still running at ``timeout`` its worker is killed (SIGKILL: pyoxigraph cannot be interrupted)
    and it is answered 504; a fresh worker replaces it in the background.
 
 Workers that were demoted or failed are never reused. Every worker is killed when the web process exits
-(and exits by itself if the web process dies without cleaning up).
+(and by the kernel if the web process dies without cleaning up: see ``sandbox.die_with_parent``).
 """
 
 from __future__ import annotations
@@ -40,15 +41,15 @@ from pathlib import Path
 
 from dfl_graph.sparql import frames, sandbox
 from dfl_graph.sparql.activity import Activity
-from dfl_graph.sparql.lanes import Lane, Slot, runtime_dir
+from dfl_graph.sparql.lanes import Lane, Seniority, Slot, runtime_dir
 from dfl_graph.sparql.limits import Limits
 
 log = logging.getLogger(__name__)
 START_TIMEOUT = 30.0
 DEMOTED_NICENESS = 19
 WORKER_NICENESS = 10  # well below the web processes (1/10 of their CPU weight): cached answers stay quick
-TURN = 0.1  # seconds a long query runs before it lets a waiting one run
-TURN_POLL = 0.01  # how often a waiting long query looks for a free turn
+TURN = 0.1  # seconds a running long query runs before it looks again whether it should
+TURN_POLL = 0.01  # how often a waiting long query looks whether it may run
 BUSY_SHARE = 0.2  # of a turn that a long query runs while requests keep coming in
 QUIET = 0.02  # seconds without a new request after which the server counts as quiet
 
@@ -146,7 +147,7 @@ class QueryPool:
         self.spool_dir = directory
         self.fresh = Lane(directory, "fresh", limits.max_concurrent)
         self.long = Lane(directory, "long", limits.max_long)
-        self.turns = Lane(directory, "turn", limits.long_running)
+        self.seniority = Seniority(self.long)
         self.activity = Activity(directory)
         self._idle: list[WorkerProcess] = []
         self._all: set[WorkerProcess] = set()
@@ -253,7 +254,7 @@ class QueryPool:
             while True:
                 try:
                     if slot.lane == "long":
-                        kind, payload = self._read_in_turns(worker, deadline)
+                        kind, payload = self._read_long(worker, slot, started, deadline)
                     else:
                         kind, payload = worker.reader.read(min(deadline, demote_at))
                 except frames.Timeout:
@@ -297,35 +298,40 @@ class QueryPool:
             body.read_all()  # only the end mark follows an error header
         return Started(header, body)
 
-    def _read_in_turns(self, worker: WorkerProcess, deadline: float) -> tuple[int, bytes]:
-        """The next frame of a long query's worker, which runs only while it holds a turn slot and
-        otherwise waits stopped. Raises frames.Timeout at the deadline."""
-        while True:
-            turn = self.turns.try_acquire()
-            if turn is None:
-                worker.pause(True)
-                if time.monotonic() >= deadline:
-                    raise frames.Timeout
-                time.sleep(TURN_POLL)
-                continue
+    def _read_long(self, worker: WorkerProcess, slot: Slot, started: float, deadline: float) -> tuple[int, bytes]:
+        """The next frame of a long query's worker. For ``turns_after`` seconds it just runs (at SCHED_IDLE);
+        then it runs only while it is among the ``long_running`` youngest such queries, and otherwise
+        waits stopped. Raises frames.Timeout at the deadline."""
+        turns_at = started + self.limits.turns_after
+        if time.monotonic() < turns_at:
             try:
-                while True:
-                    busy = self.activity.quiet_for() < QUIET
-                    begun = time.monotonic()
-                    ends = begun + TURN
-                    worker.pause(False)
-                    try:
-                        return worker.reader.read(min(deadline, begun + TURN * (BUSY_SHARE if busy else 1.0)))
-                    except frames.Timeout:
-                        if time.monotonic() >= deadline:
-                            raise
-                    if busy or self.long.held() > self.limits.long_running:
-                        break  # requests are coming in, or another long query waits for a turn
-                worker.pause(True)
-                time.sleep(max(0.0, min(ends, deadline) - time.monotonic()))  # the rest of a busy turn
-            finally:
-                turn.release()
-            time.sleep(2 * TURN_POLL)  # a waiting query takes the turn before this one asks again
+                return worker.reader.read(min(deadline, turns_at))
+            except frames.Timeout:
+                if time.monotonic() >= deadline:
+                    raise
+        started_ns = int(started * 1e9)
+        self.seniority.record(slot, started_ns)
+        try:
+            while True:
+                if self.seniority.younger(slot, started_ns) >= self.limits.long_running:
+                    worker.pause(True)  # younger queries run first: runaways are the oldest
+                    if time.monotonic() >= deadline:
+                        raise frames.Timeout
+                    time.sleep(TURN_POLL)
+                    continue
+                busy = self.activity.quiet_for() < QUIET
+                begun = time.monotonic()
+                worker.pause(False)
+                try:
+                    return worker.reader.read(min(deadline, begun + TURN * (BUSY_SHARE if busy else 1.0)))
+                except frames.Timeout:
+                    if time.monotonic() >= deadline:
+                        raise
+                if busy:  # leave the rest of the turn to the requests
+                    worker.pause(True)
+                    time.sleep(max(0.0, min(begun + TURN, deadline) - time.monotonic()))
+        finally:
+            self.seniority.record(slot, 0)
 
     def _finished(self, worker: WorkerProcess, complete: bool) -> None:
         if complete:
