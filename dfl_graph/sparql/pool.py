@@ -270,6 +270,7 @@ class QueryPool:
                             f"the query ran longer than {self.limits.slow_after:g} s while the endpoint was "
                             f"already running {self.limits.max_long} long queries; try again later"
                         ) from None
+                    self.seniority.record(long_slot, 0)  # an entry left by a process that died holding it
                     slot.release()
                     slot = long_slot
                     worker.usable = False  # reniced for good: retire it after this query
