@@ -75,23 +75,37 @@ def _select(url: str, query: str) -> list[dict]:
     return response.json()["results"]["bindings"]
 
 
-def vocabulary(url: str, base: str) -> Vocabulary:
-    def values(query: str, var: str) -> list[str]:
-        return [b[var]["value"] for b in _select(url, PREFIXES + query) if var in b]
-
+def vocabulary(values: Callable[[str, str], list[str]], base: str) -> Vocabulary:
+    """Parameters for the mix, found with ``values(query, variable)`` (over HTTP or on a store)."""
     return Vocabulary(
         base,
-        values(f"SELECT ?t WHERE {{ ?t skos:inScheme <{base}/themes> }}", "t"),
-        values("SELECT DISTINCT ?p WHERE { ?d dct:publisher ?p } LIMIT 200", "p"),
-        values(f"SELECT ?b WHERE {{ ?b skos:inScheme <{base}/boroughs> }}", "b"),
-        values("SELECT ?d WHERE { ?d a dcat:Dataset } LIMIT 2000", "d"),
-        values("SELECT DISTINCT ?k WHERE { ?d dcat:keyword ?k } LIMIT 300", "k"),
-        values("SELECT DISTINCT ?f WHERE { ?x dct:format ?f } LIMIT 50", "f"),
+        values(PREFIXES + f"SELECT ?t WHERE {{ ?t skos:inScheme <{base}/themes> }}", "t"),
+        values(PREFIXES + "SELECT DISTINCT ?p WHERE { ?d dct:publisher ?p } LIMIT 200", "p"),
+        values(PREFIXES + f"SELECT ?b WHERE {{ ?b skos:inScheme <{base}/boroughs> }}", "b"),
+        values(PREFIXES + "SELECT ?d WHERE { ?d a dcat:Dataset } LIMIT 2000", "d"),
+        values(PREFIXES + "SELECT DISTINCT ?k WHERE { ?d dcat:keyword ?k } LIMIT 300", "k"),
+        values(PREFIXES + "SELECT DISTINCT ?f WHERE { ?x dct:format ?f } LIMIT 50", "f"),
     )
 
 
+def endpoint_vocabulary(url: str, base: str) -> Vocabulary:
+    return vocabulary(lambda query, var: [b[var]["value"] for b in _select(url, query) if var in b], base)
+
+
+# The kinds of query in the mix, in the order of mix_query's `kind`.
+MIX_KINDS = [
+    "by theme",
+    "by publisher",
+    "recently modified",
+    "keyword filter",
+    "describe one",
+    "by borough",
+    "by format",
+]
+
+
 def mix_query(kind: int, v: Vocabulary, rng: random.Random) -> tuple[str, str]:
-    """One query of the mix (kind 0-6) with parameters drawn from the catalogue: (text, Accept)."""
+    """One query of the mix (kind: an index of MIX_KINDS) with parameters drawn from the catalogue: (text, Accept)."""
     if kind == 0:  # datasets by theme, with counts (all themes, or one)
         one = f"VALUES ?theme {{ <{rng.choice(v.themes)}> }}" if rng.random() < 0.5 else ""
         return (
@@ -142,13 +156,13 @@ def mix_query(kind: int, v: Vocabulary, rng: random.Random) -> tuple[str, str]:
 def unique_queries(v: Vocabulary, seed: int) -> Iterator[tuple[str, str]]:
     rng = random.Random(seed)
     for i in range(10**9):
-        text, accept = mix_query(i % 7, v, rng)
+        text, accept = mix_query(i % len(MIX_KINDS), v, rng)
         yield f"{text}\n# unique {seed}-{i}", accept
 
 
 def popular_mix(v: Vocabulary) -> list[tuple[str, str]]:
     rng = random.Random(2010)
-    return [mix_query(kind, v, rng) for kind in range(7) for _ in range(2)]
+    return [mix_query(kind, v, rng) for kind in range(len(MIX_KINDS)) for _ in range(2)]
 
 
 def runaway(i: int) -> str:
@@ -537,7 +551,7 @@ def main() -> None:
                 urls["Virtuoso"] = stack.enter_context(virtuoso(public, binaries))
             except Exception as error:  # report it, keep the other results
                 virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
-        v = vocabulary(urls["ours"], base)
+        v = endpoint_vocabulary(urls["ours"], base)
         print(f"vocabulary: {len(v.themes)} themes, {len(v.publishers)} publishers, {len(v.datasets)} datasets")
         sizes = {}
         for name, url in urls.items():  # warm up (our cache stays cold for the popular texts: "# warm")

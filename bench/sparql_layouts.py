@@ -22,34 +22,9 @@ from collections.abc import Callable
 from pyoxigraph import Store
 
 from bench.common import append_results, markdown_table
-from bench.sparql import OURS_PORT, PREFIXES, Vocabulary, mix_query, prepare_catalogue, prepare_oxigraph
+from bench.sparql import MIX_KINDS, OURS_PORT, mix_query, prepare_catalogue, prepare_oxigraph, vocabulary
 from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.store import CatalogueReader
-
-KINDS = [
-    "by theme",
-    "by publisher",
-    "recently modified",
-    "keyword filter",
-    "describe one",
-    "by borough",
-    "by format",
-]
-
-
-def catalogue_vocabulary(store: Store, base: str) -> Vocabulary:
-    def values(query: str, var: str) -> list[str]:
-        return [row[var].value for row in store.query(PREFIXES + query)]
-
-    return Vocabulary(
-        base,
-        values(f"SELECT ?t WHERE {{ ?t skos:inScheme <{base}/themes> }}", "t"),
-        values("SELECT DISTINCT ?p WHERE { ?d dct:publisher ?p } LIMIT 200", "p"),
-        values(f"SELECT ?b WHERE {{ ?b skos:inScheme <{base}/boroughs> }}", "b"),
-        values("SELECT ?d WHERE { ?d a dcat:Dataset } LIMIT 2000", "d"),
-        values("SELECT DISTINCT ?k WHERE { ?d dcat:keyword ?k } LIMIT 300", "k"),
-        values("SELECT DISTINCT ?f WHERE { ?x dct:format ?f } LIMIT 50", "f"),
-    )
 
 
 def timings(run: Callable[[str], object], queries: list[list[str]]) -> list[float]:
@@ -76,9 +51,9 @@ def main() -> None:
     merged = Store.read_only(str(public_store_dir(snapshot.directory)))
     named = Store.read_only(str(prepare_oxigraph(public)))
     graphs = list(named.named_graphs())
-    v = catalogue_vocabulary(merged, f"http://127.0.0.1:{OURS_PORT}")
+    v = vocabulary(lambda query, var: [row[var].value for row in merged.query(query)], f"http://127.0.0.1:{OURS_PORT}")
     rng = random.Random(7)
-    queries = [[mix_query(kind, v, rng)[0] for _ in range(args.repeats)] for kind in range(len(KINDS))]
+    queries = [[mix_query(kind, v, rng)[0] for _ in range(args.repeats)] for kind in range(len(MIX_KINDS))]
     layouts: dict[str, Callable[[str], object]] = {
         "merged": merged.query,
         "union": lambda text: named.query(text, use_default_graph_as_union=True),
@@ -87,7 +62,7 @@ def main() -> None:
     timings(layouts["merged"], queries)  # warm the page cache of both stores
     timings(layouts["union"], queries)
     results = {name: timings(run, queries) for name, run in layouts.items()}
-    rows = [[kind] + [f"{results[name][i] * 1000:,.1f}" for name in layouts] for i, kind in enumerate(KINDS)]
+    rows = [[kind] + [f"{results[name][i] * 1000:,.1f}" for name in layouts] for i, kind in enumerate(MIX_KINDS)]
     totals = {name: sum(means) for name, means in results.items()}
     rows.append(["**whole mix**"] + [f"**{totals[name] * 1000:,.0f}**" for name in layouts])
     table = markdown_table(["query (mean ms)", *layouts], rows)

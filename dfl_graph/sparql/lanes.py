@@ -74,32 +74,41 @@ class Lane:
             os.close(fd)
         return False
 
-    def held(self) -> int:
-        """How many slots are held right now."""
-        return sum(self.is_held(i) for i in range(self.size))
 
+class SharedInts:
+    """A fixed row of 64-bit integers in a memory-mapped file of the runtime directory, read and written by
+    every process of the server without locks: each entry is a hint written whole by one holder."""
 
-_STARTED = struct.Struct("q")
+    _INT = struct.Struct("q")
 
-
-class Seniority:
-    """When the query holding each slot of a lane started (CLOCK_MONOTONIC ns, 0 for none), in a
-    memory-mapped table shared by the server's processes, so that the lane can let its youngest queries
-    run first. An entry whose slot is no longer held (its process died) is ignored."""
-
-    def __init__(self, lane: Lane) -> None:
-        self.lane = lane
-        fd = os.open(lane.paths[0].with_name(f"{lane.name}.started"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    def __init__(self, path: Path, count: int) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            size = _STARTED.size * lane.size
+            size = self._INT.size * count
             if os.fstat(fd).st_size < size:
                 os.ftruncate(fd, size)
             self._map = mmap.mmap(fd, size)
         finally:
             os.close(fd)
 
+    def __getitem__(self, index: int) -> int:
+        return self._INT.unpack_from(self._map, index * self._INT.size)[0]
+
+    def __setitem__(self, index: int, value: int) -> None:
+        self._INT.pack_into(self._map, index * self._INT.size, value)
+
+
+class Seniority:
+    """When the query holding each slot of a lane started (CLOCK_MONOTONIC ns, 0 for none), shared by the
+    server's processes, so that the lane can let its youngest queries run first. An entry whose slot is no
+    longer held (its process died) is ignored."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+        self._started = SharedInts(lane.paths[0].with_name(f"{lane.name}.started"), lane.size)
+
     def record(self, slot: Slot, started_ns: int) -> None:
-        _STARTED.pack_into(self._map, slot.index * _STARTED.size, started_ns)
+        self._started[slot.index] = started_ns
 
     def younger(self, slot: Slot, started_ns: int) -> int:
         """How many other queries of the lane started after ``started_ns`` and still hold their slot."""
@@ -107,7 +116,7 @@ class Seniority:
         for index in range(self.lane.size):
             if index == slot.index:
                 continue
-            other = _STARTED.unpack_from(self._map, index * _STARTED.size)[0]
+            other = self._started[index]
             if (other > started_ns or (other == started_ns and index > slot.index)) and self.lane.is_held(index):
                 count += 1
         return count

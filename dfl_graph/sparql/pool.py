@@ -304,12 +304,8 @@ class QueryPool:
         then it runs only while it is among the ``long_running`` youngest such queries, and otherwise
         waits stopped. Raises frames.Timeout at the deadline."""
         turns_at = started + self.limits.turns_after
-        if time.monotonic() < turns_at:
-            try:
-                return worker.reader.read(min(deadline, turns_at))
-            except frames.Timeout:
-                if time.monotonic() >= deadline:
-                    raise
+        if time.monotonic() < turns_at and (frame := _read_before(worker, turns_at, deadline)) is not None:
+            return frame
         started_ns = int(started * 1e9)
         self.seniority.record(slot, started_ns)
         try:
@@ -322,12 +318,10 @@ class QueryPool:
                     continue
                 busy = self.activity.quiet_for() < QUIET
                 begun = time.monotonic()
+                runs_until = begun + TURN * (BUSY_SHARE if busy else 1.0)
                 worker.pause(False)
-                try:
-                    return worker.reader.read(min(deadline, begun + TURN * (BUSY_SHARE if busy else 1.0)))
-                except frames.Timeout:
-                    if time.monotonic() >= deadline:
-                        raise
+                if (frame := _read_before(worker, runs_until, deadline)) is not None:
+                    return frame
                 if busy:  # leave the rest of the turn to the requests
                     worker.pause(True)
                     time.sleep(max(0.0, min(begun + TURN, deadline) - time.monotonic()))
@@ -339,6 +333,16 @@ class QueryPool:
             self._give_back(worker)
         else:
             self._discard(worker)
+
+
+def _read_before(worker: WorkerProcess, until: float, deadline: float) -> tuple[int, bytes] | None:
+    """The worker's next frame if it comes before ``until``, else None; frames.Timeout at the deadline."""
+    try:
+        return worker.reader.read(min(until, deadline))
+    except frames.Timeout:
+        if time.monotonic() >= deadline:
+            raise
+        return None
 
 
 class Body:
