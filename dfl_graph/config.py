@@ -38,6 +38,7 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: str = field(default="", repr=False)
     oidc_label: str = "your organisation's account"
+    login_attempts_per_client: int = 20  # sign-in requests per client address per 15 minutes, across workers
     extra: dict = field(default_factory=dict)
 
     @property

@@ -21,9 +21,12 @@ class Limit:
     seconds: int  # ... in any window of this length
 
 
-# What sign-in allows: per e-mail address, per client address.
+# Sign-in links per e-mail address; sign-in attempts per client address (Settings.login_attempts_per_client).
 LOGIN_LINK_PER_EMAIL = Limit("login-link-email", 5, 15 * 60)
-LOGIN_PER_CLIENT = Limit("login-client", 20, 15 * 60)
+
+
+def login_per_client(count: int) -> Limit:
+    return Limit("login-client", count, 15 * 60)
 
 
 def hit(database: AccountsDatabase, limit: Limit, key: str) -> int | None:

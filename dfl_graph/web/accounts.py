@@ -137,6 +137,10 @@ def _limit(limit: rate_limit.Limit, key: str) -> None:
         raise TooManyRequests(f"Too many sign-in attempts: try again in {wait} seconds.", retry_after=wait)
 
 
+def _limit_client() -> None:
+    _limit(rate_limit.login_per_client(_settings().login_attempts_per_client), request.remote_addr or "")
+
+
 def _page(template: str, status: int = 200, **context) -> Response:
     response = Response(render_template(template, caller=caller(), **context), status=status)
     response.headers["Cache-Control"] = "no-store"  # personal, and sometimes a secret shown once
@@ -190,7 +194,7 @@ def account_page() -> Response:
 @blueprint.post("/account/login/email")
 def request_login_link() -> Response:
     csrf.protect()
-    _limit(rate_limit.LOGIN_PER_CLIENT, request.remote_addr or "")
+    _limit_client()
     sender = mail_sender(_settings())
     if sender is None:
         raise ServiceUnavailable("Sign-in by e-mail is not set up on this server.")
@@ -218,7 +222,7 @@ def login_link_page() -> Response:
 @blueprint.post("/account/login/link")
 def use_login_link() -> Response:
     csrf.protect()
-    _limit(rate_limit.LOGIN_PER_CLIENT, request.remote_addr or "")
+    _limit_client()
     try:
         found = directory().consume_login_link(request.form.get("code", ""))
         return _start_session(found, "email")
@@ -231,7 +235,7 @@ def oidc_start() -> Response:
     client = current_app.extensions.get("dfl.oidc")
     if client is None:
         raise NotFound("Sign-in with an OpenID Connect provider is not set up on this server.")
-    _limit(rate_limit.LOGIN_PER_CLIENT, request.remote_addr or "")
+    _limit_client()
     try:
         return client.authorize_redirect(_settings().uris.base + "/account/login/oidc/callback")
     except OSError as error:
