@@ -356,7 +356,10 @@ def test_audit_goes_into_the_system_graph_and_never_to_the_public(access: Access
     system = NamedNode(Uris(url).system_graph())
     activities = list(store.quads_for_pattern(None, RDF.type, PROV.Activity, system))
     assert activities
-    query = "SELECT (COUNT(*) AS ?n) WHERE { { ?a a <http://www.w3.org/ns/prov#Activity> } UNION { GRAPH ?g { ?a a <http://www.w3.org/ns/prov#Activity> } } }"
+    query = (
+        "PREFIX prov: <http://www.w3.org/ns/prov#> "
+        "SELECT (COUNT(*) AS ?n) WHERE { { ?a a prov:Activity } UNION { GRAPH ?g { ?a a prov:Activity } } }"
+    )
     answer = requests.get(
         url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
     )
