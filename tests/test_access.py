@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import test_browser
 from conftest import LiveServer, dfl, free_port, live_server, load_default
 from pyoxigraph import NamedNode, RdfFormat, Store, parse
 
@@ -27,6 +28,7 @@ from dfl_graph.namespaces import PROV, RDF
 from dfl_graph.uris import Uris
 
 pytestmark = pytest.mark.xdist_group("access")
+chromium = test_browser.browser  # the suite's Chromium fixture, shared rather than copied
 
 TFL = "http://127.0.0.1/publisher/tfl"
 GLA = "http://127.0.0.1/publisher/gla"
@@ -381,23 +383,9 @@ def test_oidc_sign_in_needs_a_verified_address(access: AccessServer) -> None:
 
 
 # -- password-less flows in a real browser ---------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from test_browser import ARGS, CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (Debian packages chromium, chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.browser
-def test_browser_sign_in_by_mail_link(browser, access: AccessServer, artifacts: Path) -> None:
-    page = browser.new_page()
+def test_browser_sign_in_by_mail_link(chromium, access: AccessServer, artifacts: Path) -> None:
+    page = chromium.new_page()
     page.goto(access.server.url + "/account")
     page.fill("#email", "browser@tfl.gov.uk")
     page.click("text=Send me a sign-in link")
@@ -420,10 +408,10 @@ def test_browser_sign_in_by_mail_link(browser, access: AccessServer, artifacts: 
 
 
 @pytest.mark.browser
-def test_browser_sign_in_with_oidc(browser, access: AccessServer) -> None:
+def test_browser_sign_in_with_oidc(chromium, access: AccessServer) -> None:
     sub = "browser-oidc@london.gov.uk"
     requests.put(f"{access.oidc}/users/{sub}", json={"email": sub, "email_verified": True}).raise_for_status()
-    page = browser.new_page()
+    page = chromium.new_page()
     page.route(re.compile(r"^https://cdn\."), lambda route: route.abort())  # the provider's stylesheet: offline
     page.goto(access.server.url + "/account")
     page.click("#oidc-sign-in")
