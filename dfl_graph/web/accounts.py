@@ -85,6 +85,7 @@ def _set_up(state) -> None:
         SESSION_COOKIE_SAMESITE="Lax",  # sent on the provider's redirect back (a top-level GET), not cross-site POSTs
         SESSION_COOKIE_SECURE=settings.uris.base.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        SESSION_REFRESH_EACH_REQUEST=False,  # the session ends when its database row does: no re-signing per request
         WTF_CSRF_CHECK_DEFAULT=False,  # forms of this blueprint call csrf.protect(); APIs take no cookies
     )
     csrf.init_app(app)
@@ -145,6 +146,8 @@ def _page(template: str, status: int = 200, **context) -> Response:
     response = Response(render_template(template, caller=caller(), **context), status=status)
     response.headers["Cache-Control"] = "no-store"  # personal, and sometimes a secret shown once
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the forms
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
 
 
