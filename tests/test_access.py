@@ -24,6 +24,7 @@ from pyoxigraph import NamedNode, RdfFormat, Store, parse
 from dfl_graph.accounts import AccountsDatabase, Directory, InvalidCredentials, Visibility
 from dfl_graph.accounts.database import FILENAME, MIGRATIONS
 from dfl_graph.accounts.provenance import audit_nquads
+from dfl_graph.config import Settings
 from dfl_graph.namespaces import PROV, RDF
 from dfl_graph.uris import Uris
 
@@ -50,6 +51,11 @@ def test_schema_is_migrated_and_versioned(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
     with pytest.raises(RuntimeError, match="newer than this program"):
         AccountsDatabase(tmp_path)
+
+
+def test_settings_never_show_their_secrets() -> None:
+    settings = Settings(smtp_password="smtp-pass-shown-nowhere", oidc_client_secret="oidc-secret-shown-nowhere")
+    assert "shown-nowhere" not in repr(settings) and "shown-nowhere" not in str(settings)
 
 
 def test_roles_give_the_right_visibility(directory: Directory) -> None:
