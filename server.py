@@ -21,7 +21,7 @@ WEB_DIR = Path(__file__).resolve().parent / "dfl_graph" / "web"
 
 def register_blueprints(app: Flask) -> None:
     """Every view module of the application (import here, register below)."""
-    from dfl_graph.web import ckan_api, crawlers, errors, feed, harvest, library, named_queries, site, sparql
+    from dfl_graph.web import accounts, ckan_api, crawlers, errors, feed, harvest, library, named_queries, site, sparql
     from dfl_graph.web.views import datasets, resources
 
     for blueprint in (
@@ -36,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
         named_queries.blueprint,
         ckan_api.blueprint,
         harvest.blueprint,
+        accounts.blueprint,
     ):
         app.register_blueprint(blueprint)
 

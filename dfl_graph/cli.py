@@ -295,3 +295,9 @@ def serve(ctx: Context, host: str, port: int, workers: int, no_default: bool, de
     from dfl_graph.serving import run
 
     run(ctx.settings, host=host, port=port, workers=workers, dev=dev)
+
+
+from dfl_graph.accounts.commands import ACCESS_COMMANDS  # noqa: E402  (they use this module's helpers)
+
+for _command in ACCESS_COMMANDS:
+    main.add_command(_command)

@@ -27,6 +27,18 @@ class Settings:
     max_per_page: int = 500
     sitemap_max_urls: int = 50_000  # per sitemap file (the sitemaps.org limit); past it, a sitemap index
     document_cache_bytes: int = 64_000_000  # finished documents cached per web worker
+    # accounts and sign-in (docs/access.md): mail by SMTP when smtp_host is set, else into mail_outbox (a folder)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "Data for London <no-reply@localhost>"
+    mail_outbox: str = ""
+    oidc_issuer: str = ""  # an OpenID Connect provider's issuer URL; empty: sign-in by e-mail link only
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_label: str = "your organisation's account"
+    login_attempts_per_client: int = 20  # sign-in requests per client address per 15 minutes, across workers
     extra: dict = field(default_factory=dict)
 
     @property
