@@ -99,6 +99,7 @@ class WorkerProcess:
         self.reader = frames.FrameReader(ours)
         self.usable = True
         self.paused = False
+        self.exitcode: int | None = None
         kind, payload = self.reader.read(time.monotonic() + START_TIMEOUT)
         if kind != frames.READY:
             raise frames.WorkerGone
@@ -124,6 +125,7 @@ class WorkerProcess:
             self.process.kill()
         with contextlib.suppress(Exception):
             self.process.join(timeout=5)
+            self.exitcode = self.process.exitcode
         with contextlib.suppress(Exception):
             self.conn.close()
         with contextlib.suppress(Exception):
@@ -283,11 +285,7 @@ class QueryPool:
             if worker is not None:
                 self._discard(worker)
             slot.release()
-            raise QueryFailure(
-                503,
-                "the query worker stopped before answering (most likely the query needed more than the "
-                f"{self.limits.worker_memory_mb} MB of memory a query may use)",
-            ) from None
+            raise _worker_died(worker, self.limits) from None
         except BaseException:
             if worker is not None:
                 self._discard(worker)
@@ -333,6 +331,23 @@ class QueryPool:
             self._give_back(worker)
         else:
             self._discard(worker)
+
+
+def _worker_died(worker: WorkerProcess | None, limits: Limits) -> QueryFailure:
+    """What to answer when a worker died before answering: a crash (SIGSEGV: the parser's stack overflowed,
+    which a query nested deeper than the lexer could see does) is the query's fault; anything else is most
+    likely the memory cap."""
+    if worker is not None and worker.exitcode == -signal.SIGSEGV:
+        return QueryFailure(
+            400,
+            "the query could not be parsed: it is nested too deeply for this endpoint's SPARQL parser (the worker "
+            "parsing it ran out of stack); write it with fewer nested brackets or operators",
+        )
+    return QueryFailure(
+        503,
+        "the query worker stopped before answering (most likely the query needed more than the "
+        f"{limits.worker_memory_mb} MB of memory a query may use)",
+    )
 
 
 def _read_before(worker: WorkerProcess, until: float, deadline: float) -> tuple[int, bytes] | None:

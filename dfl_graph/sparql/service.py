@@ -19,7 +19,7 @@ from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
-from dfl_graph.sparql.inspection import QueryShape
+from dfl_graph.sparql.inspection import MAX_NESTING, QueryShape
 from dfl_graph.sparql.limits import Limits
 from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool
 from dfl_graph.sparql.public_store import public_store_dir
@@ -104,6 +104,12 @@ class QueryService:
             return QueryFailure(400, READ_ONLY)
         if shape.uses_service:
             return QueryFailure(400, SERVICE_REFUSED)
+        if shape.nesting > MAX_NESTING:
+            return QueryFailure(
+                400,
+                f"the query is nested {shape.nesting} levels deep (brackets, or prefix operators in a row); this "
+                f"endpoint's SPARQL parser accepts at most {MAX_NESTING}",
+            )
         return None
 
     def prepare(
