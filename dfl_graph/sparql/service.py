@@ -16,6 +16,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from dfl_graph.config import Settings
 from dfl_graph.memory_cache import MemoryCache
+from dfl_graph.sparql.accelerated import answer_from_index
 from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
@@ -162,6 +163,12 @@ class QueryService:
         if cached is not None:
             return Answer(cached.header, cached.body, key, True, snapshot.generation)
         self._refuse_recent_timeout(key)
+        indexed = answer_from_index(snapshot.directory, job)
+        if indexed is not None:
+            header, data = indexed
+            if self.cache.fits(len(data)):
+                self.cache.put(key, CachedAnswer(header, data))
+            return Answer(header, data, key, False, snapshot.generation)
         try:
             started = self.pool.run(job)
         except QueryFailure as failure:

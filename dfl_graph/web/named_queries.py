@@ -99,7 +99,9 @@ def _describe_query(query: NamedQuery) -> dict:
 @blueprint.after_request
 def _cors(response: Response) -> Response:
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    response.headers.setdefault("Access-Control-Expose-Headers", "X-DFL-Truncated, X-DFL-Generation, X-DFL-Cache")
+    response.headers.setdefault(
+        "Access-Control-Expose-Headers", "X-DFL-Truncated, X-DFL-Generation, X-DFL-Cache, X-DFL-Answered-By"
+    )
     return response
 
 
@@ -171,6 +173,7 @@ def _response(answer: Answer, limits) -> Response:
     response.headers["Vary"] = "Accept"
     response.headers["X-DFL-Generation"] = str(answer.generation)
     response.headers["X-DFL-Cache"] = "hit" if answer.cached else "miss"
+    response.headers["X-DFL-Answered-By"] = answer.header.get("answered_by", "engine")
     if answer.truncated == "rows":
         response.headers["X-DFL-Truncated"] = f"rows; limit={limits.max_rows}"
     elif answer.truncated == "bytes":
