@@ -475,6 +475,20 @@ def test_a_query_that_ran_out_of_time_is_not_run_again(server: LiveServer) -> No
     assert second.status_code == 504 and "not run again" in second.text
 
 
+def test_a_timeout_says_what_was_slow_and_what_to_use_instead(server: LiveServer) -> None:
+    text = (
+        "PREFIX dct: <http://purl.org/dc/terms/> SELECT ?a ?m WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+        "OPTIONAL { ?a dct:modified ?m } "
+        "FILTER(CONTAINS(STR(?c), 'x')) } ORDER BY DESC(?m)"
+    )
+    response = query(server, text)
+    assert response.status_code == 504, response.text
+    assert "ORDER BY" in response.text and "no LIMIT" in response.text and "text filter" in response.text
+    assert "not one of the shapes the catalogue index answers" in response.text
+    assert f"{server.url}/api/queries/recently-modified" in response.text
+    assert f"{server.url}/api/search" in response.text and f"{server.url}/catalog.nq" in response.text
+
+
 # -- generations ----------------------------------------------------------------------------------------
 def test_new_generations_are_seen_and_restrictions_follow(tmp_path: Path) -> None:
     """Workers reopen the store when a new generation is published; the cache never serves the old one;

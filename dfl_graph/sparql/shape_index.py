@@ -35,6 +35,7 @@ import re
 import sqlite3
 import threading
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -173,16 +174,21 @@ def sort_key(term: NamedNode | BlankNode | Literal) -> tuple[int, object, str]:
 # -- building ---------------------------------------------------------------------------------------------
 SCHEMA = """
 CREATE TABLE predicates (code INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT, UNIQUE (iri, type));
-CREATE TABLE terms (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE, class INTEGER NOT NULL, tie INTEGER NOT NULL);
+CREATE TABLE terms (id INTEGER PRIMARY KEY, text TEXT NOT NULL, class INTEGER NOT NULL, tie INTEGER NOT NULL);
 -- t: the object's tie number, so that ORDER BY walks (p, t) in the engine's order, equal keys together
 CREATE TABLE triples (
   p INTEGER NOT NULL, s INTEGER NOT NULL, o INTEGER NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (p, s, o)
 ) WITHOUT ROWID;
-CREATE INDEX triples_pos ON triples (p, t, o, s);
 CREATE TABLE classes (p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL);
 -- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions)
 CREATE TABLE pair_classes (p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+INDEXES = """
+CREATE UNIQUE INDEX terms_text ON terms (text);
+CREATE INDEX triples_pos ON triples (p, t, o, s);
+PRAGMA analysis_limit = 2000;
+ANALYZE;
 """
 
 
@@ -204,15 +210,36 @@ def _statements(store: Store, spec: str, spool: Path) -> Iterator[tuple[str, str
                 yield subject, obj
 
 
-def _batches(items: Iterator[tuple[str, str]], size: int = 50_000) -> Iterator[list[tuple[str, str]]]:
-    batch: list[tuple[str, str]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class _Numbering:
+    """Terms met while reading, numbered provisionally; then renumbered in the engine's order."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.texts: list[str] = []
+
+    def __call__(self, text: str) -> int:
+        number = self.numbers.get(text)
+        if number is None:
+            number = self.numbers[text] = len(self.texts)
+            self.texts.append(text)
+        return number
+
+    def ordered(self) -> tuple[array, array, array]:
+        """(final id by provisional number, tie by provisional number, class by provisional number)."""
+        keys = [sort_key(read_term(text)) for text in self.texts]
+        order = sorted(range(len(keys)), key=lambda n: (keys[n], self.texts[n]))
+        final, tie, cls = (
+            array("q", bytes(8 * len(keys))),
+            array("q", bytes(8 * len(keys))),
+            array("b", bytes(len(keys))),
+        )
+        previous, rank = None, 0
+        for position, number in enumerate(order, start=1):
+            key = keys[number]
+            if key != previous:
+                rank, previous = rank + 1, key
+            final[number], tie[number], cls[number] = position, rank, key[0]
+        return final, tie, cls
 
 
 def build_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
@@ -224,51 +251,52 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
         return
     store = Store.read_only(str(store_dir))
     spool = path.with_name(FILENAME + ".tsv")
+    numbering = _Numbering()
+    statements: list[array] = []  # per predicate code - 1: subject, object, subject, object, ...
     try:
-        with writing_index(path) as db:
-            db.executescript(SCHEMA)
-            db.execute("CREATE TEMP TABLE raw (p INTEGER NOT NULL, s TEXT NOT NULL, o TEXT NOT NULL)")
-            db.execute("CREATE TEMP TABLE raw_terms (text TEXT PRIMARY KEY, class INTEGER, k1, k2 TEXT) WITHOUT ROWID")
-            seen: set[str] = set()
-            for code, spec in enumerate(INDEXED, start=1):
-                iri, _, rdf_type = spec.partition(" ")
-                db.execute("INSERT INTO predicates VALUES (?,?,?)", (code, iri, rdf_type or None))
-                for batch in _batches(_statements(store, spec, spool)):
-                    db.executemany("INSERT INTO raw VALUES (?,?,?)", ((code, s, o) for s, o in batch))
-                    fresh = {text for pair in batch for text in pair if text not in seen}
-                    db.executemany(
-                        "INSERT OR IGNORE INTO raw_terms VALUES (?,?,?,?)",
-                        ((text, *sort_key(read_term(text))) for text in fresh),
-                    )
-                    seen |= fresh
-                    if len(seen) > 2_000_000:  # bounds memory at a million datasets (raw_terms dedupes too)
-                        seen.clear()
-            db.execute(
-                "INSERT INTO terms (id, text, class, tie) SELECT ROW_NUMBER() OVER (ORDER BY class, k1, k2, text), "
-                "text, class, DENSE_RANK() OVER (ORDER BY class, k1, k2) FROM raw_terms"
-            )
-            db.execute(
-                "INSERT OR IGNORE INTO triples SELECT r.p, s.id, o.id, o.tie FROM raw r "
-                "JOIN terms s ON s.text = r.s JOIN terms o ON o.text = r.o"
-            )
-            db.execute("DROP TABLE raw")
-            db.execute("DROP TABLE raw_terms")
-            for position in ("s", "o"):
-                db.execute(
-                    f"INSERT INTO classes SELECT DISTINCT t.p, '{position}', x.class FROM triples t "
-                    f"JOIN terms x ON x.id = t.{position}"
-                )
-            db.execute(
-                "INSERT INTO pair_classes SELECT a.p, b.p, x.class FROM triples a "
-                "JOIN triples b ON b.p IN (SELECT code FROM predicates) AND b.s = a.s "  # (p, s): the primary key
-                "JOIN terms x ON x.id = a.o WHERE a.p IN (SELECT p FROM classes WHERE position = 'o' GROUP BY p "
-                "HAVING COUNT(*) > 1) GROUP BY a.p, b.p, x.class"
-            )
-            db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
-            db.execute("ANALYZE")
+        for spec in INDEXED:
+            pairs = array("q")
+            for subject, obj in _statements(store, spec, spool):
+                pairs.append(numbering(subject))
+                pairs.append(numbering(obj))
+            statements.append(pairs)
     finally:
         spool.unlink(missing_ok=True)
         del store
+    final, tie, cls = numbering.ordered()
+    texts = numbering.texts
+    numbering.numbers.clear()
+    with writing_index(path) as db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO predicates VALUES (?,?,?)",
+            ((code, *spec.partition(" ")[::2]) for code, spec in enumerate(INDEXED, start=1)),
+        )
+        db.execute("UPDATE predicates SET type = NULL WHERE type = ''")
+        by_id = sorted(range(len(texts)), key=final.__getitem__)
+        db.executemany("INSERT INTO terms VALUES (?,?,?,?)", ((final[n], texts[n], cls[n], tie[n]) for n in by_id))
+        seen_classes: set[tuple[int, str, int]] = set()
+        predicates_of: dict[int, int] = {}  # subject (final id) -> bit set of its predicate codes
+        for code, pairs in enumerate(statements, start=1):
+            rows = sorted({(final[pairs[i]], final[pairs[i + 1]], tie[pairs[i + 1]]) for i in range(0, len(pairs), 2)})
+            db.executemany(f"INSERT INTO triples VALUES ({code},?,?,?)", rows)
+            for i in range(0, len(pairs), 2):
+                seen_classes.add((code, "s", cls[pairs[i]]))
+                seen_classes.add((code, "o", cls[pairs[i + 1]]))
+                subject = final[pairs[i]]
+                predicates_of[subject] = predicates_of.get(subject, 0) | (1 << code)
+        db.executemany("INSERT INTO classes VALUES (?,?,?)", sorted(seen_classes))
+        mixed = {code for code, position, _ in seen_classes if position == "o"}
+        mixed = {c for c in mixed if sum(1 for k in seen_classes if k[0] == c and k[1] == "o") > 1}
+        pair_classes: set[tuple[int, int, int]] = set()
+        for code in mixed:
+            pairs = statements[code - 1]
+            for i in range(0, len(pairs), 2):
+                bits, value_class = predicates_of[final[pairs[i]]], cls[pairs[i + 1]]
+                pair_classes.update((code, q, value_class) for q in range(1, len(INDEXED) + 1) if bits >> q & 1)
+        db.executemany("INSERT INTO pair_classes VALUES (?,?,?)", sorted(pair_classes))
+        db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
+        db.executescript(INDEXES)
 
 
 def build_sparql_indexes(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
