@@ -35,6 +35,7 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,6 +77,8 @@ INDEXED = [p.value for p in INDEXED_PREDICATES] + [f"{RDF.type.value} {c.value}"
 
 # Classes of terms, each ordered as Oxigraph orders it; 0: no order this index can vouch for.
 UNORDERED, IRI, STRING, INTEGER, DATETIME_ZONED, DATETIME_LOCAL, DATE, YEAR_MONTH, YEAR = range(9)
+_UNCASED = {"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "Zs", "Nd"}
+NO_LOWER_CASE = -1  # in the classes table: some term at that position has no lower-case text here
 _STRINGS = {XSD.string.value, RDF.langString.value}
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _DATETIME = re.compile(
@@ -132,6 +135,15 @@ def read_term(text: str) -> NamedNode | BlankNode | Literal:
     raise ValueError(f"not a term: {text[:80]!r}")
 
 
+def _lower(value: str) -> str | None:
+    """LCASE of a string as the engine computes it (Rust's to_lowercase), where Python's lower() certainly
+    agrees: Latin letters, whose case mappings have not changed across Unicode versions, and characters that
+    have no case at all (punctuation such as "–" and "’", currency signs, digits, spaces). None elsewhere."""
+    if value.isascii() or all(ord(c) < 0x250 or unicodedata.category(c) in _UNCASED for c in value):
+        return value.lower()
+    return None
+
+
 def _instant(value: str) -> tuple[int, str] | None:
     """(class, sortable text) of an xsd:dateTime, or None if this index does not order it."""
     match = _DATETIME.match(value)
@@ -174,11 +186,15 @@ def sort_key(term: NamedNode | BlankNode | Literal) -> tuple[int, object, str]:
 # -- building ---------------------------------------------------------------------------------------------
 SCHEMA = """
 CREATE TABLE predicates (code INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT, UNIQUE (iri, type));
-CREATE TABLE terms (id INTEGER PRIMARY KEY, text TEXT NOT NULL, class INTEGER NOT NULL, tie INTEGER NOT NULL);
+-- lc: LCASE(STR(term)), where Python's lower() is certainly the engine's (Latin scripts); NULL elsewhere
+CREATE TABLE terms (
+  id INTEGER PRIMARY KEY, text TEXT NOT NULL, class INTEGER NOT NULL, tie INTEGER NOT NULL, lc TEXT
+);
 -- t: the object's tie number, so that ORDER BY walks (p, t) in the engine's order, equal keys together
 CREATE TABLE triples (
   p INTEGER NOT NULL, s INTEGER NOT NULL, o INTEGER NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (p, s, o)
 ) WITHOUT ROWID;
+-- position "s" or "o"; class -1: some term there has no lc
 CREATE TABLE classes (p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL);
 -- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions)
 CREATE TABLE pair_classes (p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL);
@@ -224,9 +240,12 @@ class _Numbering:
             self.texts.append(text)
         return number
 
-    def ordered(self) -> tuple[array, array, array]:
-        """(final id by provisional number, tie by provisional number, class by provisional number)."""
-        keys = [sort_key(read_term(text)) for text in self.texts]
+    def ordered(self) -> tuple[array, array, array, list[str | None]]:
+        """(final id, tie, class, lower-case text) by provisional number."""
+        terms = [read_term(text) for text in self.texts]
+        keys = [sort_key(term) for term in terms]
+        lowered = [_lower(term.value) for term in terms]
+        del terms
         order = sorted(range(len(keys)), key=lambda n: (keys[n], self.texts[n]))
         final, tie, cls = (
             array("q", bytes(8 * len(keys))),
@@ -239,7 +258,7 @@ class _Numbering:
             if key != previous:
                 rank, previous = rank + 1, key
             final[number], tie[number], cls[number] = position, rank, key[0]
-        return final, tie, cls
+        return final, tie, cls, lowered
 
 
 def build_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
@@ -263,7 +282,7 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
     finally:
         spool.unlink(missing_ok=True)
         del store
-    final, tie, cls = numbering.ordered()
+    final, tie, cls, lowered = numbering.ordered()
     texts = numbering.texts
     numbering.numbers.clear()
     with writing_index(path) as db:
@@ -274,7 +293,9 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
         )
         db.execute("UPDATE predicates SET type = NULL WHERE type = ''")
         by_id = sorted(range(len(texts)), key=final.__getitem__)
-        db.executemany("INSERT INTO terms VALUES (?,?,?,?)", ((final[n], texts[n], cls[n], tie[n]) for n in by_id))
+        db.executemany(
+            "INSERT INTO terms VALUES (?,?,?,?,?)", ((final[n], texts[n], cls[n], tie[n], lowered[n]) for n in by_id)
+        )
         seen_classes: set[tuple[int, str, int]] = set()
         predicates_of: dict[int, int] = {}  # subject (final id) -> bit set of its predicate codes
         for code, pairs in enumerate(statements, start=1):
@@ -283,11 +304,14 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
             for i in range(0, len(pairs), 2):
                 seen_classes.add((code, "s", cls[pairs[i]]))
                 seen_classes.add((code, "o", cls[pairs[i + 1]]))
+                for position, number in (("s", pairs[i]), ("o", pairs[i + 1])):
+                    if lowered[number] is None:
+                        seen_classes.add((code, position, NO_LOWER_CASE))
                 subject = final[pairs[i]]
                 predicates_of[subject] = predicates_of.get(subject, 0) | (1 << code)
         db.executemany("INSERT INTO classes VALUES (?,?,?)", sorted(seen_classes))
-        mixed = {code for code, position, _ in seen_classes if position == "o"}
-        mixed = {c for c in mixed if sum(1 for k in seen_classes if k[0] == c and k[1] == "o") > 1}
+        objects = [(code, c) for code, position, c in seen_classes if position == "o" and c != NO_LOWER_CASE]
+        mixed = {code for code, _ in objects if sum(1 for other, _ in objects if other == code) > 1}
         pair_classes: set[tuple[int, int, int]] = set()
         for code in mixed:
             pairs = statements[code - 1]
@@ -378,6 +402,7 @@ class _Plan:
     def __init__(self, index: ShapeIndex, shape: Shape) -> None:
         self.index, self.shape = index, shape
         codes, classes = index._tables()
+        self.classes = classes
         self.columns: dict[str, str] = {}  # variable -> the SQL column it is first bound to (a term id)
         self.ties: dict[str, str] = {}  # variable -> the column of its tie number (an IRI subject's is its id)
         # variable -> where it is bound: (predicate code, "s" or "o"), and (code, "o/q") when the same subject
@@ -412,12 +437,23 @@ class _Plan:
                 if isinstance(node, Var):
                     self.positions.setdefault(node.name, []).append((code, position))
         _require_connected(shape)
+        self.params: list[str] = []
+        for n, text_filter in enumerate(shape.filters):
+            found = self.classes_of(text_filter.var)
+            if NO_LOWER_CASE in found:
+                raise Undetermined(f"?{text_filter.var} has values whose lower case this index does not hold")
+            alias = f"f{n}"
+            tables.append(f"terms {alias}")
+            conditions.append(f"{alias}.id = {self.columns[text_filter.var]}")
+            conditions.append(f"instr({alias}.lc, ?) > 0")
+            if not text_filter.through_str:  # LCASE of anything but a string is an error: no solution
+                conditions.append(f"{alias}.class = {STRING}")
+            self.params.append(text_filter.text)
         for pattern, code in zip(shape.patterns, pattern_codes, strict=True):
             if isinstance(pattern.object, Var):
                 for other, other_code in zip(shape.patterns, pattern_codes, strict=True):
                     if other is not pattern and other.subject == pattern.subject:
                         self.positions[pattern.object.name].append((code, f"o/{other_code}"))
-        self.classes = classes
         self.from_sql = "FROM " + ", ".join(tables) + " WHERE " + " AND ".join(conditions)
         if not shape.order_by and (shape.group_by or not shape.aggregated):
             raise Undetermined("no ORDER BY: the engine's order is its own")
@@ -427,10 +463,14 @@ class _Plan:
         if shape.distinct and any(v not in shape.variables for v, _ in shape.order_by):
             raise Undetermined("DISTINCT ordered by a variable it does not project")
 
+    def classes_of(self, name: str) -> set[int]:
+        """The classes of the values ``name`` takes at its first binding."""
+        return self.classes.get(self.positions[name][0], set())
+
     def _order_class(self, name: str) -> int | None:
         """The one class of values ``name`` can take (IRI for none at all: there is nothing to order)."""
         for key in self.positions.get(name, []):
-            found = self.classes.get(key, set())
+            found = self.classes.get(key, set()) - {NO_LOWER_CASE}
             if not found:
                 return IRI
             if len(found) == 1 and UNORDERED not in found:
@@ -471,7 +511,9 @@ class _Plan:
         wanted = max_rows if shape.limit is None else min(shape.limit, max_rows)
         start = max(0, shape.offset - 1)
         before = shape.offset - start  # 1 if a row before the page is read too
-        rows = self.index.db.execute(f"{ordered} LIMIT ? OFFSET ?", (wanted + before + 1, start)).fetchall()
+        rows = self.index.db.execute(
+            f"{ordered} LIMIT ? OFFSET ?", (*self.params, wanted + before + 1, start)
+        ).fetchall()
         page = rows[before : before + wanted]
         after = rows[before + wanted] if len(rows) > before + wanted else None
         if order:
@@ -494,7 +536,7 @@ class _Plan:
                 condition = " AND ".join(f"{c} = ?" for c in ties)
                 distinct = ", ".join(f"v{i}" for i in range(width))
                 found = self.index.db.execute(
-                    f"SELECT DISTINCT {distinct} FROM ({sql}) WHERE {condition} LIMIT 2", tie(edge[0])
+                    f"SELECT DISTINCT {distinct} FROM ({sql}) WHERE {condition} LIMIT 2", (*self.params, *tie(edge[0]))
                 ).fetchall()
                 if len(found) > 1:
                     raise Undetermined("rows with equal order keys across the page's edge")

@@ -10,12 +10,14 @@ It parses a small subset of SPARQL 1.1 into a normalised form (prefixes and rela
 and ``,`` expanded, ``$x`` read as ``?x``)::
 
     SELECT [DISTINCT] (?var | (COUNT([DISTINCT] ?var | *) AS ?var))+
-    [WHERE] { subject verb object [; verb object] [, object] . ... }     # triple patterns only
+    [WHERE] { subject verb object [; verb object] [, object] . ...      # triple patterns
+              [FILTER(CONTAINS(LCASE([STR(]?var[)]), "text"))] ... }    # and text filters
     [GROUP BY ?var+] [ORDER BY (?var | ASC(?var) | DESC(?var))+] [LIMIT n] [OFFSET n]
 
-where subjects and objects are variables or IRIs and verbs are IRIs (or ``a``). Anything else — a FILTER,
-OPTIONAL, a literal, a blank node, an expression, ``SELECT *``, a dataset clause, a ``\\u`` escape — is not
-recognised, and the query runs on the engine as before: :func:`recognise` answers ``None`` rather than guess.
+where subjects and objects are variables or IRIs and verbs are IRIs (or ``a``). Anything else — another
+FILTER, OPTIONAL, a literal in a pattern, a blank node, an expression, ``SELECT *``, a dataset clause, a
+``\\u`` escape — is not recognised, and the query runs on the engine as before: :func:`recognise` answers
+``None`` rather than guess.
 Whether the recognised query can be answered exactly (the predicates are indexed, the order is determined)
 is the shape index's decision.
 """
@@ -32,6 +34,8 @@ from dfl_graph.sparql.inspection import Token, tokens, unescape
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 MAX_PATTERNS = 12
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_ECHAR = re.compile(r"\\([tbnrf\"'\\])")
+_ECHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,15 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class TextFilter:
+    """``FILTER(CONTAINS(LCASE(?var), "text"))``, or with ``LCASE(STR(?var))`` (``through_str``)."""
+
+    var: str
+    text: str
+    through_str: bool
+
+
+@dataclass(frozen=True)
 class Shape:
     """A recognised SELECT: projection, triple patterns, grouping, order and slice, in a normalised form."""
 
@@ -74,6 +87,7 @@ class Shape:
     order_by: tuple[tuple[str, bool], ...]  # (variable, descending)
     limit: int | None
     offset: int
+    filters: tuple[TextFilter, ...] = ()
 
     @property
     def variables(self) -> list[str]:
@@ -219,10 +233,51 @@ class _Reader:
             raise _NotRecognised
         return iri
 
-    def triples(self) -> list[Pattern]:
+    def string(self) -> str:
+        """A simple string literal (no language tag, no datatype), unescaped."""
+        token = self.next()
+        if token.kind != "string":
+            raise _NotRecognised
+        following = self.peek()
+        if following is not None and (following.kind == "langtag" or following.text == "^^"):
+            raise _NotRecognised
+        quote = 3 if token.text[:3] in ('"""', "'''") else 1
+        return _ECHAR.sub(lambda m: _ECHARS[m.group(1)], token.text[quote:-quote])
+
+    def text_filter(self) -> TextFilter:
+        """What follows FILTER: ``(CONTAINS(LCASE([STR(]?var[)]), "text"))``."""
+        depth = 0
+        while self.punct("("):
+            depth += 1
+        if not self.word("CONTAINS"):
+            raise _NotRecognised
+        self.expect_punct("(")
+        if not self.word("LCASE"):
+            raise _NotRecognised
+        self.expect_punct("(")
+        through_str = self.word("STR") is not None
+        if through_str:
+            self.expect_punct("(")
+        name = self.var()
+        if name is None:
+            raise _NotRecognised
+        for _ in range(2 if through_str else 1):
+            self.expect_punct(")")
+        self.expect_punct(",")
+        text = self.string()
+        for _ in range(depth + 1):
+            self.expect_punct(")")
+        return TextFilter(name, text, through_str)
+
+    def triples(self) -> tuple[list[Pattern], list[TextFilter]]:
         self.expect_punct("{")
         found: list[Pattern] = []
+        filters: list[TextFilter] = []
         while not self.punct("}"):
+            if self.word("FILTER"):
+                filters.append(self.text_filter())
+                self.punct(".")
+                continue
             subject = self.node()
             while True:
                 predicate = self.verb()
@@ -236,12 +291,12 @@ class _Reader:
                     while self.punct(";"):
                         pass
                     break
-            if not self.punct("."):
+            if not self.punct(".") and not ((token := self.peek()) and token.text.upper() == "FILTER"):
                 self.expect_punct("}")
                 break
-        if not found or len(found) > MAX_PATTERNS:
+        if not found or len(found) > MAX_PATTERNS or len(filters) > MAX_PATTERNS:
             raise _NotRecognised
-        return found
+        return found, filters
 
     def modifiers(self) -> tuple[list[str], list[tuple[str, bool]], int | None, int]:
         group_by: list[str] = []
@@ -298,6 +353,8 @@ def _check(shape: Shape) -> None:
             raise _NotRecognised
     elif any(name not in bound for name in names) or any(v not in bound for v, _ in shape.order_by):
         raise _NotRecognised
+    if any(f.var not in bound for f in shape.filters):
+        raise _NotRecognised
 
 
 @lru_cache(maxsize=2048)
@@ -313,9 +370,18 @@ def recognise(text: str, base_iri: str | None = None) -> Shape | None:
         distinct = reader.word("DISTINCT") is not None
         projection = reader.projection()
         reader.word("WHERE")
-        patterns = reader.triples()
+        patterns, filters = reader.triples()
         group_by, order_by, limit, offset = reader.modifiers()
-        shape = Shape(distinct, tuple(projection), tuple(patterns), tuple(group_by), tuple(order_by), limit, offset)
+        shape = Shape(
+            distinct,
+            tuple(projection),
+            tuple(patterns),
+            tuple(group_by),
+            tuple(order_by),
+            limit,
+            offset,
+            tuple(filters),
+        )
         _check(shape)
     except _NotRecognised:
         return None
