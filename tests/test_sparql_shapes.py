@@ -23,7 +23,7 @@ from pyoxigraph import Store
 
 from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.sparql.shape_index import ShapeIndex, Undetermined, shape_index_path
-from dfl_graph.sparql.shapes import recognise
+from dfl_graph.sparql.shapes import recognise, recognise_lookup
 from dfl_graph.store import CatalogueReader
 
 BASE = "http://127.0.0.1:8790"
@@ -322,3 +322,48 @@ def test_the_endpoint_answers_from_the_index_with_the_engines_bytes(server: Live
         assert answers[1].headers["X-DFL-Answered-By"] == "engine"
         assert answers[0].content == answers[1].content
         assert answers[0].headers["X-DFL-Result-Rows"] == answers[1].headers["X-DFL-Result-Rows"]
+
+
+def test_one_resources_statements_are_read_in_the_web_process_with_the_engines_bytes(server: LiveServer) -> None:
+    listed = requests.post(
+        server.url + "/sparql",
+        data={"query": PREFIXES + "SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d LIMIT 3"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    ).json()["results"]["bindings"]
+    resources = [b["d"]["value"] for b in listed] + [f"{server.url}/theme/transport", f"{EX}nothing"]
+    for iri in resources:
+        pairs = [
+            (f"DESCRIBE <{iri}>", f"DESCRIBE <{iri}> WHERE {{}}"),
+            (
+                f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o . }}",
+                f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ {{ <{iri}> ?p ?o }} }}",
+            ),
+            (f"CONSTRUCT WHERE {{ <{iri}> ?p ?o }}", f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ {{ <{iri}> ?p ?o }} }}"),
+        ]
+        for looked_up, engine in pairs:
+            for accept in ("text/turtle", "application/n-triples", "application/ld+json"):
+                answers = [
+                    requests.post(server.url + "/sparql", data={"query": q}, headers={"Accept": accept}, timeout=60)
+                    for q in (looked_up, engine)
+                ]
+                assert [a.status_code for a in answers] == [200, 200], answers[0].text
+                assert answers[0].headers["X-DFL-Answered-By"] == "lookup"
+                assert answers[1].headers["X-DFL-Answered-By"] == "engine"
+                assert answers[0].content == answers[1].content, (looked_up, accept)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DESCRIBE ?d WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> } LIMIT 1",
+        "DESCRIBE <http://example.org/a> <http://example.org/b>",
+        "CONSTRUCT { <http://example.org/a> ?p ?o } WHERE { <http://example.org/b> ?p ?o }",
+        "CONSTRUCT { ?o ?p <http://example.org/a> } WHERE { <http://example.org/a> ?p ?o }",
+        "CONSTRUCT { <http://example.org/a> ?p ?p } WHERE { <http://example.org/a> ?p ?p }",
+        "CONSTRUCT WHERE { <http://example.org/a> ?p ?o } LIMIT 3",
+        "CONSTRUCT WHERE { ?s ?p ?o }",
+    ],
+)
+def test_other_graph_queries_are_not_lookups(text: str) -> None:
+    assert recognise_lookup(text) is None

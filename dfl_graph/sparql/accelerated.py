@@ -1,25 +1,37 @@
-"""Answering a query job from the shape index, in the web process, when it can be answered exactly.
+"""Answering a query job in the web process, when it can be answered exactly without a query worker.
 
 The everyday catalogue questions (:mod:`dfl_graph.sparql.shapes`) take milliseconds on the shape index
 (:mod:`dfl_graph.sparql.shape_index`) and seconds on the engine. Answered here, they need no worker, wait
 behind nothing, and the answer is written by the same serializer a worker uses, within the same caps, so the
-bytes are the ones the engine's answer would have given. Anything the index cannot vouch for (``None``
-here) goes to the worker pool as before.
+bytes are the ones the engine's answer would have given. Anything the index cannot vouch for goes to the
+worker pool as before.
+
+One resource's statements (``DESCRIBE <iri>``, ``CONSTRUCT { <iri> ?p ?o } WHERE { <iri> ?p ?o }``) are a
+bounded lookup in the public store, read here too (up to :data:`LOOKUP_LIMIT` statements; a bigger one, or a
+DESCRIBE that would follow blank nodes, goes to a worker): such a query is answered in about the time it
+takes alone, whatever long queries the workers are running.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import threading
 import time
 from pathlib import Path
+
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Store, Triple
 
 from dfl_graph.sparql import serializers
 from dfl_graph.sparql.formats import BY_NAME
 from dfl_graph.sparql.inspection import tokens
+from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.sparql.shape_index import Undetermined, shape_index_of
-from dfl_graph.sparql.shapes import recognise
+from dfl_graph.sparql.shapes import recognise, recognise_lookup
 
 INDEX = "index"  # the header's "answered_by" for answers from the shape index (the engine's is "engine")
+LOOKUP = "lookup"  # ... for one resource's statements read from the public store in the web process
+LOOKUP_LIMIT = 10_000  # statements of one resource read in the web process; more go to a worker
 ORDERED_BY_DATE = ("modified", "issued")
 FACETS = {"theme": "theme", "spatial": "borough", "publisher": "publisher", "format": "format"}
 
@@ -90,5 +102,52 @@ def answer_from_index(generation_dir: Path, job: dict) -> tuple[dict, bytes] | s
         "truncated": written.truncated,
         "seconds": round(time.monotonic() - started, 4),
         "answered_by": INDEX,
+    }
+    return header, body
+
+
+_stores: dict[Path, Store] = {}
+_stores_lock = threading.Lock()
+
+
+def _public_store(generation_dir: Path) -> Store | None:
+    """The generation's public SPARQL store, opened read-only once per web process."""
+    path = public_store_dir(generation_dir)
+    with _stores_lock:
+        found = _stores.get(path)
+        if found is None and path.exists():
+            for stale in [p for p in _stores if not p.exists()]:
+                del _stores[stale]
+            found = _stores[path] = Store.read_only(str(path))
+        return found
+
+
+def answer_lookup(generation_dir: Path, job: dict) -> tuple[dict, bytes] | None:
+    """(header, body) of a one-resource DESCRIBE or CONSTRUCT as a worker would send them, or None."""
+    if not job.get("store_default_graph") or job.get("substitutions") or "graph" not in job["formats"]:
+        return None
+    lookup = recognise_lookup(job["query"], job.get("base_iri"))
+    store = _public_store(generation_dir) if lookup is not None else None
+    if lookup is None or store is None:
+        return None
+    started = time.monotonic()
+    found = store.quads_for_pattern(NamedNode(lookup.subject), None, None, DefaultGraph())
+    quads = list(itertools.islice(found, LOOKUP_LIMIT + 1))
+    if len(quads) > LOOKUP_LIMIT or (lookup.describe and any(isinstance(q.object, BlankNode) for q in quads)):
+        return None
+    fmt = BY_NAME[job["formats"]["graph"]]
+    out = io.BytesIO()
+    triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
+    written = serializers.write_graph(triples, fmt, out, job["max_rows"], job["max_bytes"], job.get("prefixes") or {})
+    body = out.getvalue()
+    header = {
+        "status": 200,
+        "kind": "graph",
+        "format": fmt.name,
+        "length": len(body),
+        "rows": written.rows,
+        "truncated": written.truncated,
+        "seconds": round(time.monotonic() - started, 4),
+        "answered_by": LOOKUP,
     }
     return header, body

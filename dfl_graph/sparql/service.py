@@ -16,7 +16,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from dfl_graph.config import Settings
 from dfl_graph.memory_cache import MemoryCache
-from dfl_graph.sparql.accelerated import answer_from_index, slow_query_advice
+from dfl_graph.sparql.accelerated import answer_from_index, answer_lookup, slow_query_advice
 from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
@@ -162,7 +162,7 @@ class QueryService:
         cached = self.cache.get(key)
         if cached is not None:
             return Answer(cached.header, cached.body, key, True, snapshot.generation)
-        indexed = answer_from_index(snapshot.directory, job)
+        indexed = answer_lookup(snapshot.directory, job) or answer_from_index(snapshot.directory, job)
         if not isinstance(indexed, str):
             header, data = indexed
             if self.cache.fits(len(data)):

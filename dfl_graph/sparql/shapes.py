@@ -386,3 +386,54 @@ def recognise(text: str, base_iri: str | None = None) -> Shape | None:
     except _NotRecognised:
         return None
     return shape
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """``DESCRIBE <iri>``, or ``CONSTRUCT { <iri> ?p ?o } WHERE { <iri> ?p ?o }`` (or ``CONSTRUCT WHERE``): one
+    resource's statements, a bounded lookup that needs no query engine."""
+
+    subject: str
+    describe: bool
+
+
+def _statement_pattern(reader: _Reader) -> tuple[str, str, str]:
+    """``{ <iri> ?p ?o [.] }``: (subject IRI, predicate variable, object variable)."""
+    reader.expect_punct("{")
+    subject = reader.node()
+    predicate, obj = reader.var(), reader.var()
+    reader.punct(".")
+    reader.expect_punct("}")
+    if not isinstance(subject, Iri) or predicate is None or obj is None or predicate == obj:
+        raise _NotRecognised
+    return subject.value, predicate, obj
+
+
+@lru_cache(maxsize=2048)
+def recognise_lookup(text: str, base_iri: str | None = None) -> Lookup | None:
+    """The resource a one-resource DESCRIBE or CONSTRUCT asks for, else None."""
+    if unescape(text) != text:
+        return None
+    reader = _Reader(tokens(text), base_iri)
+    try:
+        reader.prologue()
+        if reader.word("DESCRIBE"):
+            found = reader.node()
+            if not isinstance(found, Iri) or reader.peek() is not None:
+                return None
+            return Lookup(found.value, describe=True)
+        if not reader.word("CONSTRUCT"):
+            return None
+        if reader.word("WHERE"):
+            subject, _, _ = _statement_pattern(reader)
+        else:
+            template = _statement_pattern(reader)
+            reader.word("WHERE")
+            if _statement_pattern(reader) != template:
+                return None
+            subject = template[0]
+        if reader.peek() is not None:
+            return None
+    except _NotRecognised:
+        return None
+    return Lookup(subject, describe=False)
