@@ -73,8 +73,10 @@ def slow_query_advice(query: str, why_not_indexed: str, base: str) -> str:
 
 def answer_from_index(generation_dir: Path, job: dict) -> tuple[dict, bytes] | str:
     """(header, body) as a worker would send them, or why the shape index cannot answer exactly."""
-    if not job.get("store_default_graph") or job.get("substitutions") or "solutions" not in job["formats"]:
-        return "it names its own graphs or is not a SELECT"
+    if not job.get("store_default_graph"):
+        return "it names graphs (FROM, GRAPH or the protocol's graph parameters)"
+    if job.get("substitutions") or "solutions" not in job["formats"]:
+        return "only SELECT queries without parameters are answered from it"
     shape = recognise(job["query"], job.get("base_iri"))
     if shape is None:
         return "it is not one of the shapes the catalogue index answers (see the endpoint's documentation)"

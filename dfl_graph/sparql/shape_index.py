@@ -31,6 +31,7 @@ solutions, the same terms, and the same order wherever ``ORDER BY`` fixes it. So
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import sqlite3
 import threading
@@ -49,6 +50,7 @@ from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, SKOS, XSD
 from dfl_graph.sparql.public_store import build_public_store, public_store_dir
 from dfl_graph.sparql.shapes import RDF_TYPE, Count, Iri, Shape, Var
 
+log = logging.getLogger(__name__)
 FILENAME = "sparql-shapes.sqlite"
 
 # What is indexed: every statement of these predicates in the public merge. rdf:type only for these classes
@@ -327,7 +329,10 @@ def build_sparql_indexes(snapshot, target: Path, previous: Path | None, changed:
     """Index builder: the generation's SPARQL store, then the shape index read from it (one builder, since the
     second needs the first; both run alongside the other builders)."""
     build_public_store(snapshot, target, previous, changed)
-    build_shape_index(snapshot, target, previous, changed)
+    try:
+        build_shape_index(snapshot, target, previous, changed)
+    except Exception:  # the endpoint answers everything on the engine without it: publish all the same
+        log.exception("the SPARQL shape index of %s could not be built; queries will run on the engine", target)
 
 
 # -- answering --------------------------------------------------------------------------------------------
