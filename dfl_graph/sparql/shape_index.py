@@ -200,12 +200,13 @@ CREATE TABLE triples (
 CREATE TABLE classes (p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL);
 -- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions)
 CREATE TABLE pair_classes (p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL);
+-- the tie numbers of each class: contiguous, since ties are numbered by class first
+CREATE TABLE class_ties (class INTEGER PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 INDEXES = """
 CREATE UNIQUE INDEX terms_text ON terms (text);
 CREATE INDEX triples_pos ON triples (p, t, o, s);
-PRAGMA analysis_limit = 2000;
 ANALYZE;
 """
 
@@ -321,6 +322,7 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
                 bits, value_class = predicates_of[final[pairs[i]]], cls[pairs[i + 1]]
                 pair_classes.update((code, q, value_class) for q in range(1, len(INDEXED) + 1) if bits >> q & 1)
         db.executemany("INSERT INTO pair_classes VALUES (?,?,?)", sorted(pair_classes))
+        db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
         db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
         db.executescript(INDEXES)
 
@@ -359,6 +361,7 @@ class ShapeIndex:
         self._local = threading.local()
         self._codes: dict[tuple[str, str | None], int] | None = None
         self._classes: dict[tuple[int, str], set[int]] | None = None
+        self.class_ties: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -379,6 +382,7 @@ class ShapeIndex:
                     classes.setdefault((p, position), set()).add(cls)
                 for p, q, cls in self.db.execute("SELECT p, q, class FROM pair_classes"):
                     classes.setdefault((p, f"o/{q}"), set()).add(cls)
+                self.class_ties = {c: (lo, hi) for c, lo, hi in self.db.execute("SELECT * FROM class_ties")}
                 self._classes = classes
             return self._codes, self._classes
 
@@ -459,14 +463,37 @@ class _Plan:
                 for other, other_code in zip(shape.patterns, pattern_codes, strict=True):
                     if other is not pattern and other.subject == pattern.subject:
                         self.positions[pattern.object.name].append((code, f"o/{other_code}"))
-        self.from_sql = "FROM " + ", ".join(tables) + " WHERE " + " AND ".join(conditions)
         if not shape.order_by and (shape.group_by or not shape.aggregated):
             raise Undetermined("no ORDER BY: the engine's order is its own")
         for name, _ in shape.order_by:
-            if name in self.columns and self._order_class(name) is None:
+            if name not in self.columns:
+                continue
+            cls = self._order_class(name)
+            if cls is None:
                 raise Undetermined(f"?{name} takes values the shape index cannot order as the engine does")
+            if cls in index.class_ties and self.ties[name].endswith(".t"):
+                # every value is of this class: say so, and an ordered walk starts where its values start
+                low, high = index.class_ties[cls]
+                conditions.append(f"{self.ties[name]} BETWEEN {low} AND {high}")
+        first = self._driving_table(tables)
+        if first is not None:  # walk the first order key's index in order: LIMIT 20 reads about 20 entries
+            tables.insert(0, tables.pop(first))
+            joined = " CROSS JOIN ".join(tables)
+        else:
+            joined = ", ".join(tables)
+        self.from_sql = "FROM " + joined + " WHERE " + " AND ".join(conditions)
         if shape.distinct and any(v not in shape.variables for v, _ in shape.order_by):
             raise Undetermined("DISTINCT ordered by a variable it does not project")
+
+    def _driving_table(self, tables: list[str]) -> int | None:
+        """Where SQLite must start when a plain (ungrouped) query is ordered: at the table of the first order
+        key, so that it reads the key's index in order and stops at the LIMIT (left to itself it joins
+        everything first and sorts, which costs the whole catalogue whatever the LIMIT)."""
+        shape = self.shape
+        if shape.aggregated or not shape.order_by:
+            return None
+        alias = self.ties[shape.order_by[0][0]].split(".")[0]
+        return tables.index(f"triples {alias}")
 
     def classes_of(self, name: str) -> set[int]:
         """The classes of the values ``name`` takes at its first binding."""
@@ -504,8 +531,9 @@ class _Plan:
             order.append(f"c{i}{' DESC' if descending else ''}")
         select = [f"{c} AS v{i}" for i, c in enumerate(projected)] + [f"{t} AS c{i}" for i, t in enumerate(ties)]
         sql = f"SELECT {'DISTINCT ' if shape.distinct else ''}{', '.join(select)} {self.from_sql}"
-        if shape.group_by:
-            sql += " GROUP BY " + ", ".join(self.columns[g] for g in shape.group_by)
+        if shape.group_by:  # by tie and term, the order of the (p, t, o, s) index: groups come one after another
+            groups = [(self.ties[g], self.columns[g]) for g in shape.group_by]
+            sql += " GROUP BY " + ", ".join(dict.fromkeys(c for pair in groups for c in pair))
         return sql, order, [f"c{i}" for i in range(len(ties))]
 
     def run(self, max_rows: int) -> Solutions:
