@@ -22,7 +22,7 @@ from conftest import DEFAULT_CSV, LiveServer, dfl, free_port, live_server
 from pyoxigraph import Store
 
 from dfl_graph.sparql.public_store import public_store_dir
-from dfl_graph.sparql.shape_index import ShapeIndex, Undetermined, shape_index_path
+from dfl_graph.sparql.shape_index import ShapeIndex, Undetermined, _Plan, shape_index_path
 from dfl_graph.sparql.shapes import recognise, recognise_lookup
 from dfl_graph.store import CatalogueReader
 
@@ -90,6 +90,7 @@ def _handmade(path: Path) -> None:
             lines.append(f"{d} <{dcat}theme> <{EX}theme/0> {g2} .")
     for theme in range(4):
         lines.append(f'<{EX}theme/{theme}> <http://www.w3.org/2004/02/skos/core#prefLabel> "Theme {theme}"@en {g2} .')
+    lines.append(f'<{EX}theme/0> <http://www.w3.org/2004/02/skos/core#prefLabel> "Thema 0"@cy {g2} .')
     path.write_text("\n".join(lines) + "\n")
     secret = f"<{BASE}/graph/handmade/restricted>"
     path.with_name("restricted.nq").write_text(
@@ -142,6 +143,11 @@ def _mix(store: Store, rng: random.Random) -> Iterator[str]:
         "?d dct:spatial ?b } GROUP BY ?b ?name ORDER BY DESC(?n) ?name"
     )
     yield "SELECT ?p (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d dct:publisher ?p } GROUP BY ?p ORDER BY DESC(?n) ?p LIMIT 10"
+    yield (
+        "SELECT ?theme (COUNT(?d) AS ?n) (COUNT(DISTINCT ?d) AS ?m) (COUNT(*) AS ?rows) WHERE { ?theme skos:prefLabel "
+        "?label . ?d a dcat:Dataset ; dcat:theme ?theme } GROUP BY ?theme ORDER BY DESC(?rows) ?theme"
+    )
+    yield "SELECT ?b (COUNT(*) AS ?n) WHERE { ?d dct:spatial ?b } GROUP BY ?b ORDER BY ?n ?b LIMIT 7 OFFSET 2"
     yield (
         "SELECT ?f (COUNT(?x) AS ?distributions) (COUNT(DISTINCT ?d) AS ?datasets) WHERE { ?d dcat:distribution ?x . "
         "?x dct:format ?f } GROUP BY ?f ORDER BY DESC(?distributions) ?f"
@@ -215,6 +221,19 @@ def test_the_shape_index_gives_the_engines_rows(catalogues: list[Catalogue]) -> 
     # listing's dates are months, and the hand-made catalogue is made of ties).
     assert all(count >= 12 for count in answered.values()), answered
     assert all(count >= 34 for name, count in answered.items() if name.startswith("generated")), answered
+
+
+def test_counts_per_facet_value_are_read_not_computed(catalogues: list[Catalogue]) -> None:
+    _, index = catalogues[0].open()
+    for text in (
+        "SELECT ?t (COUNT(?d) AS ?n) WHERE { ?d a dcat:Dataset ; dcat:theme ?t } GROUP BY ?t ORDER BY ?n ?t",
+        "SELECT ?t ?l (COUNT(DISTINCT ?d) AS ?n) WHERE { ?t skos:prefLabel ?l . ?d dcat:theme ?t } GROUP BY ?t ?l "
+        "ORDER BY ?n ?t ?l",
+    ):
+        assert _Plan(index, recognise(PREFIXES + text)).facet is not None, text  # type: ignore[arg-type]
+    # a count of something else than the subjects with the facet is computed
+    other = "SELECT ?t (COUNT(?x) AS ?n) WHERE { ?d dcat:theme ?t ; dcat:distribution ?x } GROUP BY ?t ORDER BY ?n ?t"
+    assert _Plan(index, recognise(PREFIXES + other)).facet is None  # type: ignore[arg-type]
 
 
 def test_the_restricted_graph_is_not_in_the_shape_index(catalogues: list[Catalogue]) -> None:

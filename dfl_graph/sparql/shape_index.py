@@ -102,6 +102,7 @@ _TSV_NUMBERS = (
     (re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"), XSD.double.value),
 )
 SQL_DEADLINE = 5.0  # seconds an answer may take here before the query goes to the engine instead
+FACET_VALUES = 10_000  # a predicate with at most this many objects gets its counts per object precomputed
 
 
 def shape_index_path(generation_dir: Path) -> Path:
@@ -200,6 +201,12 @@ CREATE TABLE triples (
 CREATE TABLE classes (p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL);
 -- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions)
 CREATE TABLE pair_classes (p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL);
+-- facets: how many subjects have (p, o), and how many of them also have the type coded q (0: any subject);
+-- for the predicates with at most FACET_VALUES objects (themes, publishers, boroughs, formats, licences...)
+CREATE TABLE facet_counts (
+  p INTEGER NOT NULL, q INTEGER NOT NULL, t INTEGER NOT NULL, o INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (p, q, t, o)
+) WITHOUT ROWID;
 -- the tie numbers of each class: contiguous, since ties are numbered by class first
 CREATE TABLE class_ties (class INTEGER PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -264,6 +271,25 @@ class _Numbering:
         return final, tie, cls, lowered
 
 
+def _facet_counts(statements: list[array], final: array, tie: array, predicates_of: dict[int, int]) -> list[tuple]:
+    """(p, q, tie, object, subjects) rows of the facet_counts table (see the schema)."""
+    type_codes = [code for code, spec in enumerate(INDEXED, start=1) if " " in spec]
+    rows = []
+    for code, pairs in enumerate(statements, start=1):
+        objects = {pairs[i] for i in range(1, len(pairs), 2)}
+        if len(objects) > FACET_VALUES:
+            continue
+        counted: dict[tuple[int, int], int] = {}
+        for i in range(0, len(pairs), 2):
+            bits, obj = predicates_of[final[pairs[i]]], pairs[i + 1]
+            counted[(0, obj)] = counted.get((0, obj), 0) + 1
+            for q in type_codes:
+                if bits >> q & 1:
+                    counted[(q, obj)] = counted.get((q, obj), 0) + 1
+        rows.extend((code, q, tie[obj], final[obj], n) for (q, obj), n in counted.items())
+    return sorted(rows)
+
+
 def build_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
     """Index builder: the generation's shape index, from its public SPARQL store (rebuilt every time: it reads
     the public merge the SPARQL store already made, so it must run after :func:`build_public_store`)."""
@@ -322,6 +348,9 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
                 bits, value_class = predicates_of[final[pairs[i]]], cls[pairs[i + 1]]
                 pair_classes.update((code, q, value_class) for q in range(1, len(INDEXED) + 1) if bits >> q & 1)
         db.executemany("INSERT INTO pair_classes VALUES (?,?,?)", sorted(pair_classes))
+        db.executemany(
+            "INSERT INTO facet_counts VALUES (?,?,?,?,?)", _facet_counts(statements, final, tie, predicates_of)
+        )
         db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
         db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
         db.executescript(INDEXES)
@@ -386,6 +415,9 @@ class ShapeIndex:
                 self._classes = classes
             return self._codes, self._classes
 
+    def has_facet(self, code: int) -> bool:
+        return self.db.execute("SELECT 1 FROM facet_counts WHERE p = ? LIMIT 1", (code,)).fetchone() is not None
+
     def _term(self, iri: str) -> tuple[int, int]:
         """(id, tie) of an IRI; (-1, -1), matching nothing, if no indexed statement has it."""
         row = self.db.execute("SELECT id, tie FROM terms WHERE text = ?", (f"<{iri}>",)).fetchone()
@@ -393,13 +425,12 @@ class ShapeIndex:
 
     def answer(self, shape: Shape, max_rows: int, deadline: float = SQL_DEADLINE) -> Solutions:
         """The query's solutions, exactly as the engine would give them (raises Undetermined otherwise)."""
-        plan = _Plan(self, shape)
         started = time.monotonic()
         db = self.db
         db.set_progress_handler(lambda: int(time.monotonic() - started > deadline), 10_000)
         try:
-            return plan.run(max_rows)
-        except sqlite3.OperationalError as error:
+            return _Plan(self, shape).run(max_rows)
+        except sqlite3.Error as error:  # interrupted at the deadline, or an index of an older layout
             raise Undetermined(f"the shape index gave up: {error}") from None
         finally:
             db.set_progress_handler(None, 0)
@@ -418,8 +449,18 @@ class _Plan:
         # also has predicate q (whose values may fall in fewer classes)
         self.positions: dict[str, list[tuple[int, str]]] = {}
         tables, conditions, pattern_codes = [], [], []
+        self.facet = _facet_core(shape, codes, index)
+        if self.facet is not None:  # counts per facet value, precomputed
+            _, group, code, type_code = self.facet
+            tables.append("facet_counts fc")
+            conditions += [f"fc.p = {code}", f"fc.q = {type_code}"]
+            self.columns[group], self.ties[group] = "fc.o", "fc.t"
+            self.positions[group] = [(code, "o")]
         for n, pattern in enumerate(shape.patterns):
             alias = f"t{n}"
+            if self.facet is not None and pattern.subject == Var(self.facet[0]):
+                pattern_codes.append(0)
+                continue
             if pattern.predicate == RDF_TYPE:
                 if not isinstance(pattern.object, Iri) or (RDF_TYPE, pattern.object.value) not in codes:
                     raise Undetermined("rdf:type of a class the shape index does not hold")
@@ -459,7 +500,7 @@ class _Plan:
                 conditions.append(f"{alias}.class = {STRING}")
             self.params.append(text_filter.text)
         for pattern, code in zip(shape.patterns, pattern_codes, strict=True):
-            if isinstance(pattern.object, Var):
+            if isinstance(pattern.object, Var) and code:
                 for other, other_code in zip(shape.patterns, pattern_codes, strict=True):
                     if other is not pattern and other.subject == pattern.subject:
                         self.positions[pattern.object.name].append((code, f"o/{other_code}"))
@@ -517,7 +558,9 @@ class _Plan:
         counts: dict[str, str] = {}
         for item in shape.projection:
             if isinstance(item, Count):
-                if item.var is None:
+                if self.facet is not None:  # each facet row stands for n subjects, repeated by any join
+                    counts[item.alias] = "MAX(fc.n)" if item.distinct else "SUM(fc.n)"
+                elif item.var is None:
                     counts[item.alias] = "COUNT(*)"
                 else:
                     counts[item.alias] = f"COUNT({'DISTINCT ' if item.distinct else ''}{self.columns[item.var]})"
@@ -588,6 +631,43 @@ class _Plan:
             tuple(Literal(str(row[i]), datatype=_COUNT_TYPE) if counted[i] else cache[row[i]] for i in range(width))
             for row in page
         ]
+
+
+def _facet_core(shape: Shape, codes: dict, index: ShapeIndex) -> tuple[str, str, int, int] | None:
+    """(counted variable, group variable, predicate code, type code or 0) when the query counts, per value of
+    a facet, the subjects that have it (``?d a dcat:Dataset ; dcat:theme ?theme`` ... ``GROUP BY ?theme``,
+    ``COUNT(?d)``), the counted subject appearing nowhere else: the counts are then read, not computed."""
+    counts = [item for item in shape.projection if isinstance(item, Count)]
+    if not shape.group_by or not counts or shape.filters:
+        return None
+    counted = {c.var for c in counts} - {None}
+    if len(counted) > 1:
+        return None
+    subjects = counted or {p.subject.name for p in shape.patterns if isinstance(p.subject, Var)}
+    for name in sorted(subjects):
+        own = [p for p in shape.patterns if p.subject == Var(name)]
+        mentioned = [p for p in shape.patterns if Var(name) in (p.subject, p.object)]
+        types = [p for p in own if p.predicate == RDF_TYPE]
+        values = [p for p in own if p.predicate != RDF_TYPE]
+        if len(mentioned) != len(own) or len(values) != 1 or len(types) > 1:
+            continue
+        group = values[0].object
+        if not isinstance(group, Var) or group.name not in shape.group_by or group.name == name:
+            continue
+        if any(n == name for n, _ in shape.order_by) or name in shape.group_by or name in shape.variables:
+            continue
+        if not counted and any(c.var is None for c in counts) and len(own) != len(shape.patterns):
+            continue  # COUNT(*) counts the other patterns' rows too: only when there are none
+        code = codes.get((values[0].predicate, None))
+        type_code = 0
+        if types:
+            if not isinstance(types[0].object, Iri) or (RDF_TYPE, types[0].object.value) not in codes:
+                return None
+            type_code = codes[(RDF_TYPE, types[0].object.value)]
+        if code is None or not index.has_facet(code):
+            return None
+        return name, group.name, code, type_code
+    return None
 
 
 def _require_connected(shape: Shape) -> None:
