@@ -520,6 +520,17 @@ class Runaways:
             thread.join()
 
 
+def endpoint_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options of a benchmark that drives the endpoints of :func:`endpoints`."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000, help="datasets in the generated catalogue")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario and endpoint")
+    parser.add_argument("--rounds", type=int, default=3, help="the scenarios are interleaved in this many rounds")
+    parser.add_argument("--timeout", type=float, default=10.0, help="our endpoint's query time limit")
+    parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
+    return parser
+
+
 @contextlib.contextmanager
 def endpoints(
     n: int, timeout: float, peers: bool = True, virtuoso_wanted: bool = True
@@ -556,12 +567,7 @@ def endpoints(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=100_000, help="datasets in the generated catalogue")
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario and endpoint")
-    parser.add_argument("--rounds", type=int, default=3, help="the scenarios are interleaved in this many rounds")
-    parser.add_argument("--timeout", type=float, default=10.0, help="our endpoint's query time limit")
-    parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
+    parser = endpoint_arguments(__doc__)
     parser.add_argument(
         "--only-runaways",
         action="store_true",

@@ -21,7 +21,6 @@ python -m bench.sparql_catalogue --n 2000 --duration 9  # a quick run
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import textwrap
@@ -40,6 +39,7 @@ from bench.sparql import (
     Outcome,
     Vocabulary,
     drive,
+    endpoint_arguments,
     endpoint_vocabulary,
     endpoints,
     merge,
@@ -212,13 +212,7 @@ def answered_by(url: str, v: Vocabulary, words: list[str], n: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=100_000, help="datasets in the generated catalogue")
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds of the mix per endpoint")
-    parser.add_argument("--rounds", type=int, default=3, help="the endpoints are interleaved in this many rounds")
-    parser.add_argument("--timeout", type=float, default=10.0, help="our endpoint's query time limit")
-    parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
-    args = parser.parse_args()
+    args = endpoint_arguments(__doc__).parse_args()
     command = "python -m bench.sparql_catalogue " + " ".join(sys.argv[1:])
     base = f"http://127.0.0.1:{OURS_PORT}"
     with endpoints(args.n, args.timeout, virtuoso_wanted=not args.no_virtuoso) as (urls, virtuoso_note, _):

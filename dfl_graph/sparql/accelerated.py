@@ -23,7 +23,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Store, Triple
 
 from dfl_graph.sparql import serializers
-from dfl_graph.sparql.formats import BY_NAME
+from dfl_graph.sparql.formats import BY_NAME, ResultFormat
 from dfl_graph.sparql.inspection import tokens
 from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.sparql.shape_index import Undetermined, shape_index_of
@@ -94,16 +94,22 @@ def answer_from_index(generation_dir: Path, job: dict) -> tuple[dict, bytes] | s
     fmt = BY_NAME[job["formats"]["solutions"]]
     out = io.BytesIO()
     written = serializers.write_solutions(solutions.variables, rows, fmt, out, job["max_rows"], job["max_bytes"])
-    body = out.getvalue()
+    return _answer("solutions", fmt, out.getvalue(), written, started, INDEX)
+
+
+def _answer(
+    kind: str, fmt: ResultFormat, body: bytes, written: serializers.Written, started: float, answered_by: str
+) -> tuple[dict, bytes]:
+    """(header, body), the header as a worker writes it (see :mod:`dfl_graph.sparql.worker`)."""
     header = {
         "status": 200,
-        "kind": "solutions",
+        "kind": kind,
         "format": fmt.name,
         "length": len(body),
         "rows": written.rows,
         "truncated": written.truncated,
         "seconds": round(time.monotonic() - started, 4),
-        "answered_by": INDEX,
+        "answered_by": answered_by,
     }
     return header, body
 
@@ -141,15 +147,4 @@ def answer_lookup(generation_dir: Path, job: dict) -> tuple[dict, bytes] | None:
     out = io.BytesIO()
     triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
     written = serializers.write_graph(triples, fmt, out, job["max_rows"], job["max_bytes"], job.get("prefixes") or {})
-    body = out.getvalue()
-    header = {
-        "status": 200,
-        "kind": "graph",
-        "format": fmt.name,
-        "length": len(body),
-        "rows": written.rows,
-        "truncated": written.truncated,
-        "seconds": round(time.monotonic() - started, 4),
-        "answered_by": LOOKUP,
-    }
-    return header, body
+    return _answer("graph", fmt, out.getvalue(), written, started, LOOKUP)
