@@ -186,6 +186,21 @@ def test_withdrawn_uses_the_deployments_class_by_default(catalogue: LiveServer) 
     assert default == explicit, "the default is bound (unbound, ?dataset a ?withdrawn matches every typed resource)"
 
 
+@pytest.mark.parametrize("name", ["latest-datasets", "datasets-by-theme"])
+def test_catalogue_questions_are_answered_from_the_index(catalogue: LiveServer, name: str) -> None:
+    response = api(catalogue, f"/api/queries/{name}")
+    assert response.status_code == 200, response.text
+    assert response.headers["X-DFL-Answered-By"] == "index"
+    rows = response.json()["rows"]
+    assert rows
+    if name == "latest-datasets":
+        text = named_queries()[name].text
+        on_the_engine = text.replace("WHERE {", "WHERE { {").replace("}\nORDER BY", "} }\nORDER BY")  # not a shape
+        assert on_the_engine != text
+        same = sparql_rows(catalogue, on_the_engine)
+        assert [r["dataset"] for r in rows] == [b["dataset"]["value"] for b in same]
+
+
 def test_repeated_queries_come_from_the_cache(catalogue: LiveServer) -> None:
     with requests.Session() as session:  # one connection, so one web process and its cache
         first = session.get(catalogue.url + "/api/queries/datasets-by-publisher", timeout=30)

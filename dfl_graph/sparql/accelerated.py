@@ -53,8 +53,9 @@ def slow_query_advice(query: str, why_not_indexed: str, base: str) -> str:
         slow.append("it has no LIMIT")
     if "ORDER" in words and names & set(ORDERED_BY_DATE):
         hints.append(
-            f"the latest datasets: {base}/api/queries/recently-modified, or this query with a total order "
-            "(ORDER BY DESC(?modified) ?dataset) and a LIMIT, which the catalogue index answers in milliseconds"
+            f"the latest datasets: {base}/api/queries/latest-datasets (or recently-modified, with a date), or this "
+            "query with a total order (ORDER BY DESC(?modified) ?dataset) and a LIMIT, which the catalogue index "
+            "answers in milliseconds"
         )
     facets = sorted({FACETS[n] for n in names if n in FACETS})
     if ("GROUP" in words or "COUNT" in words) and facets:
