@@ -91,6 +91,7 @@ def _handmade(path: Path) -> None:
     for theme in range(4):
         lines.append(f'<{EX}theme/{theme}> <http://www.w3.org/2004/02/skos/core#prefLabel> "Theme {theme}"@en {g2} .')
     lines.append(f'<{EX}theme/0> <http://www.w3.org/2004/02/skos/core#prefLabel> "Thema 0"@cy {g2} .')
+    lines.append(f"<{EX}dataset/1> <{dcat}distribution> <{EX}dataset/0/distribution/1> {g1} .")  # shared
     path.write_text("\n".join(lines) + "\n")
     secret = f"<{BASE}/graph/handmade/restricted>"
     path.with_name("restricted.nq").write_text(
@@ -148,6 +149,14 @@ def _mix(store: Store, rng: random.Random) -> Iterator[str]:
         "?label . ?d a dcat:Dataset ; dcat:theme ?theme } GROUP BY ?theme ORDER BY DESC(?rows) ?theme"
     )
     yield "SELECT ?b (COUNT(*) AS ?n) WHERE { ?d dct:spatial ?b } GROUP BY ?b ORDER BY ?n ?b LIMIT 7 OFFSET 2"
+    yield (
+        "SELECT ?f (COUNT(DISTINCT ?d) AS ?datasets) (COUNT(?x) AS ?rows) (COUNT(DISTINCT ?x) AS ?distributions) "
+        "WHERE { ?d dcat:distribution ?x . ?x dct:format ?f } GROUP BY ?f ORDER BY DESC(?datasets) ?f"
+    )
+    yield (
+        "SELECT ?f ?label (COUNT(*) AS ?rows) WHERE { ?d dcat:distribution ?x . ?x dct:format ?f . "
+        "?f skos:prefLabel ?label } GROUP BY ?f ?label ORDER BY ?rows ?f ?label"
+    )
     yield (
         "SELECT ?f (COUNT(?x) AS ?distributions) (COUNT(DISTINCT ?d) AS ?datasets) WHERE { ?d dcat:distribution ?x . "
         "?x dct:format ?f } GROUP BY ?f ORDER BY DESC(?distributions) ?f"
@@ -230,10 +239,15 @@ def test_counts_per_facet_value_are_read_not_computed(catalogues: list[Catalogue
         "SELECT ?t ?l (COUNT(DISTINCT ?d) AS ?n) WHERE { ?t skos:prefLabel ?l . ?d dcat:theme ?t } GROUP BY ?t ?l "
         "ORDER BY ?n ?t ?l",
     ):
-        assert _Plan(index, recognise(PREFIXES + text)).facet is not None, text  # type: ignore[arg-type]
+        assert _Plan(index, recognise(PREFIXES + text)).precounted is not None, text  # type: ignore[arg-type]
+    chain = (
+        "SELECT ?f (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d dcat:distribution ?x . ?x dct:format ?f } "
+        "GROUP BY ?f ORDER BY ?n ?f"
+    )
+    assert _Plan(index, recognise(PREFIXES + chain)).precounted is not None  # type: ignore[arg-type]
     # a count of something else than the subjects with the facet is computed
     other = "SELECT ?t (COUNT(?x) AS ?n) WHERE { ?d dcat:theme ?t ; dcat:distribution ?x } GROUP BY ?t ORDER BY ?n ?t"
-    assert _Plan(index, recognise(PREFIXES + other)).facet is None  # type: ignore[arg-type]
+    assert _Plan(index, recognise(PREFIXES + other)).precounted is None  # type: ignore[arg-type]
 
 
 def test_the_restricted_graph_is_not_in_the_shape_index(catalogues: list[Catalogue]) -> None:

@@ -103,6 +103,7 @@ _TSV_NUMBERS = (
 )
 SQL_DEADLINE = 5.0  # seconds an answer may take here before the query goes to the engine instead
 FACET_VALUES = 10_000  # a predicate with at most this many objects gets its counts per object precomputed
+CHAIN_LINKS = (DCAT.distribution,)  # facets one link away are counted through these (formats of datasets)
 
 
 def shape_index_path(generation_dir: Path) -> Path:
@@ -207,6 +208,12 @@ CREATE TABLE facet_counts (
   p INTEGER NOT NULL, q INTEGER NOT NULL, t INTEGER NOT NULL, o INTEGER NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY (p, q, t, o)
 ) WITHOUT ROWID;
+-- facets one link away: per object o of p2, over the statements (s p1 x) (x p2 o): how many such pairs
+-- (links), distinct subjects s and distinct x (datasets per format: p1 dcat:distribution, p2 dct:format)
+CREATE TABLE chain_counts (
+  p1 INTEGER NOT NULL, p2 INTEGER NOT NULL, t INTEGER NOT NULL, o INTEGER NOT NULL,
+  links INTEGER NOT NULL, subjects INTEGER NOT NULL, objects INTEGER NOT NULL, PRIMARY KEY (p1, p2, t, o)
+) WITHOUT ROWID;
 -- the tie numbers of each class: contiguous, since ties are numbered by class first
 CREATE TABLE class_ties (class INTEGER PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -290,6 +297,33 @@ def _facet_counts(statements: list[array], final: array, tie: array, predicates_
     return sorted(rows)
 
 
+def _chain_counts(statements: list[array], final: array, tie: array) -> list[tuple]:
+    """(p1, p2, tie, object, links, subjects, objects) rows of the chain_counts table, for p1 in
+    :data:`CHAIN_LINKS` and p2 with at most FACET_VALUES objects."""
+    codes = {spec: code for code, spec in enumerate(INDEXED, start=1)}
+    rows = []
+    for link in CHAIN_LINKS:
+        p1 = codes[link.value]
+        sources: dict[int, list[int]] = {}  # x -> the subjects linking to it
+        pairs = statements[p1 - 1]
+        for i in range(0, len(pairs), 2):
+            sources.setdefault(pairs[i + 1], []).append(pairs[i])
+        for p2, facet in enumerate(statements, start=1):
+            if len({facet[i] for i in range(1, len(facet), 2)}) > FACET_VALUES:
+                continue
+            links: dict[int, int] = {}
+            subjects: dict[int, set[int]] = {}
+            objects: dict[int, int] = {}
+            for i in range(0, len(facet), 2):
+                linked, obj = sources.get(facet[i]), facet[i + 1]
+                if linked:
+                    links[obj] = links.get(obj, 0) + len(linked)
+                    subjects.setdefault(obj, set()).update(linked)
+                    objects[obj] = objects.get(obj, 0) + 1
+            rows.extend((p1, p2, tie[obj], final[obj], links[obj], len(subjects[obj]), objects[obj]) for obj in links)
+    return sorted(rows)
+
+
 def build_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
     """Index builder: the generation's shape index, from its public SPARQL store (rebuilt every time: it reads
     the public merge the SPARQL store already made, so it must run after :func:`build_public_store`)."""
@@ -351,6 +385,7 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
         db.executemany(
             "INSERT INTO facet_counts VALUES (?,?,?,?,?)", _facet_counts(statements, final, tie, predicates_of)
         )
+        db.executemany("INSERT INTO chain_counts VALUES (?,?,?,?,?,?,?)", _chain_counts(statements, final, tie))
         db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
         db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
         db.executescript(INDEXES)
@@ -418,6 +453,10 @@ class ShapeIndex:
     def has_facet(self, code: int) -> bool:
         return self.db.execute("SELECT 1 FROM facet_counts WHERE p = ? LIMIT 1", (code,)).fetchone() is not None
 
+    def has_chain(self, p1: int, p2: int) -> bool:
+        found = self.db.execute("SELECT 1 FROM chain_counts WHERE p1 = ? AND p2 = ? LIMIT 1", (p1, p2)).fetchone()
+        return found is not None
+
     def _term(self, iri: str) -> tuple[int, int]:
         """(id, tie) of an IRI; (-1, -1), matching nothing, if no indexed statement has it."""
         row = self.db.execute("SELECT id, tie FROM terms WHERE text = ?", (f"<{iri}>",)).fetchone()
@@ -449,16 +488,16 @@ class _Plan:
         # also has predicate q (whose values may fall in fewer classes)
         self.positions: dict[str, list[tuple[int, str]]] = {}
         tables, conditions, pattern_codes = [], [], []
-        self.facet = _facet_core(shape, codes, index)
-        if self.facet is not None:  # counts per facet value, precomputed
-            _, group, code, type_code = self.facet
-            tables.append("facet_counts fc")
-            conditions += [f"fc.p = {code}", f"fc.q = {type_code}"]
-            self.columns[group], self.ties[group] = "fc.o", "fc.t"
-            self.positions[group] = [(code, "o")]
+        self.precounted = _facet_core(shape, codes, index) or _chain_core(shape, codes, index)
+        if self.precounted is not None:  # counts per facet value, read rather than computed
+            counted = self.precounted
+            tables.append(counted.table)
+            conditions += counted.conditions
+            self.columns[counted.group], self.ties[counted.group] = "pc.o", "pc.t"
+            self.positions[counted.group] = [(counted.code, "o")]
         for n, pattern in enumerate(shape.patterns):
             alias = f"t{n}"
-            if self.facet is not None and pattern.subject == Var(self.facet[0]):
+            if self.precounted is not None and n in self.precounted.patterns:
                 pattern_codes.append(0)
                 continue
             if pattern.predicate == RDF_TYPE:
@@ -558,8 +597,8 @@ class _Plan:
         counts: dict[str, str] = {}
         for item in shape.projection:
             if isinstance(item, Count):
-                if self.facet is not None:  # each facet row stands for n subjects, repeated by any join
-                    counts[item.alias] = "MAX(fc.n)" if item.distinct else "SUM(fc.n)"
+                if self.precounted is not None:  # a row stands for its count, repeated by any join
+                    counts[item.alias] = self.precounted.counts[item.alias]
                 elif item.var is None:
                     counts[item.alias] = "COUNT(*)"
                 else:
@@ -633,40 +672,108 @@ class _Plan:
         ]
 
 
-def _facet_core(shape: Shape, codes: dict, index: ShapeIndex) -> tuple[str, str, int, int] | None:
-    """(counted variable, group variable, predicate code, type code or 0) when the query counts, per value of
-    a facet, the subjects that have it (``?d a dcat:Dataset ; dcat:theme ?theme`` ... ``GROUP BY ?theme``,
-    ``COUNT(?d)``), the counted subject appearing nowhere else: the counts are then read, not computed."""
+@dataclass(frozen=True)
+class _Precounted:
+    """Patterns of a query whose counts per group were counted when the index was built: the table to read
+    them from (as ``pc``), the patterns it replaces, the group variable and its predicate, and the SQL of each
+    count (a SUM where the count is of rows, which other patterns' joins repeat; a MAX where it is distinct)."""
+
+    table: str
+    conditions: list[str]
+    patterns: frozenset[int]
+    group: str
+    code: int
+    counts: dict[str, str]
+
+
+def _counted_only_here(shape: Shape, names: set[str], patterns: list[int]) -> bool:
+    """Whether the variables ``names`` occur only in these patterns and inside counts."""
+    for n, pattern in enumerate(shape.patterns):
+        if n not in patterns and any(Var(name) in (pattern.subject, pattern.object) for name in names):
+            return False
+    used = set(shape.group_by) | {v for v, _ in shape.order_by} | set(shape.variables) | {f.var for f in shape.filters}
+    return not names & used
+
+
+def _counts(shape: Shape) -> list[Count] | None:
     counts = [item for item in shape.projection if isinstance(item, Count)]
-    if not shape.group_by or not counts or shape.filters:
+    return counts if shape.group_by and counts and not shape.filters else None
+
+
+def _facet_core(shape: Shape, codes: dict, index: ShapeIndex) -> _Precounted | None:
+    """The query counts, per value of a facet, the subjects that have it (``?d a dcat:Dataset ; dcat:theme
+    ?theme`` ... ``GROUP BY ?theme``, ``COUNT(?d)``), the subject appearing nowhere else."""
+    counts = _counts(shape)
+    if counts is None or len({c.var for c in counts} - {None}) > 1:
         return None
-    counted = {c.var for c in counts} - {None}
-    if len(counted) > 1:
-        return None
-    subjects = counted or {p.subject.name for p in shape.patterns if isinstance(p.subject, Var)}
-    for name in sorted(subjects):
-        own = [p for p in shape.patterns if p.subject == Var(name)]
-        mentioned = [p for p in shape.patterns if Var(name) in (p.subject, p.object)]
-        types = [p for p in own if p.predicate == RDF_TYPE]
-        values = [p for p in own if p.predicate != RDF_TYPE]
-        if len(mentioned) != len(own) or len(values) != 1 or len(types) > 1:
+    for name in sorted({p.subject.name for p in shape.patterns if isinstance(p.subject, Var)}):
+        own = [n for n, p in enumerate(shape.patterns) if p.subject == Var(name)]
+        types = [n for n in own if shape.patterns[n].predicate == RDF_TYPE]
+        values = [n for n in own if shape.patterns[n].predicate != RDF_TYPE]
+        if len(values) != 1 or len(types) > 1 or not _counted_only_here(shape, {name}, own):
             continue
-        group = values[0].object
+        group = shape.patterns[values[0]].object
         if not isinstance(group, Var) or group.name not in shape.group_by or group.name == name:
             continue
-        if any(n == name for n, _ in shape.order_by) or name in shape.group_by or name in shape.variables:
+        if any(c.var not in (None, name) for c in counts):
             continue
-        if not counted and any(c.var is None for c in counts) and len(own) != len(shape.patterns):
-            continue  # COUNT(*) counts the other patterns' rows too: only when there are none
-        code = codes.get((values[0].predicate, None))
+        code = codes.get((shape.patterns[values[0]].predicate, None))
         type_code = 0
         if types:
-            if not isinstance(types[0].object, Iri) or (RDF_TYPE, types[0].object.value) not in codes:
+            kind = shape.patterns[types[0]].object
+            if not isinstance(kind, Iri) or (RDF_TYPE, kind.value) not in codes:
                 return None
-            type_code = codes[(RDF_TYPE, types[0].object.value)]
+            type_code = codes[(RDF_TYPE, kind.value)]
         if code is None or not index.has_facet(code):
             return None
-        return name, group.name, code, type_code
+        return _Precounted(
+            "facet_counts pc",
+            [f"pc.p = {code}", f"pc.q = {type_code}"],
+            frozenset(own),
+            group.name,
+            code,
+            {c.alias: "MAX(pc.n)" if c.distinct else "SUM(pc.n)" for c in counts},
+        )
+    return None
+
+
+def _chain_core(shape: Shape, codes: dict, index: ShapeIndex) -> _Precounted | None:
+    """The query counts, per value of a facet of what its subjects link to, the links, subjects or linked
+    resources (``?d dcat:distribution ?x . ?x dct:format ?f`` ... ``GROUP BY ?f``, ``COUNT(DISTINCT ?d)``)."""
+    counts = _counts(shape)
+    if counts is None:
+        return None
+    for n, link in enumerate(shape.patterns):
+        p1 = codes.get((link.predicate, None))
+        if p1 is None or link.predicate not in {c.value for c in CHAIN_LINKS}:
+            continue
+        if not isinstance(link.subject, Var) or not isinstance(link.object, Var):
+            continue
+        subject, linked = link.subject.name, link.object.name
+        facets = [m for m, p in enumerate(shape.patterns) if p.subject == Var(linked)]
+        if subject == linked or len(facets) != 1:
+            continue
+        facet = shape.patterns[facets[0]]
+        p2 = codes.get((facet.predicate, None))
+        if p2 is None or not isinstance(facet.object, Var) or facet.object.name not in shape.group_by:
+            continue
+        if facet.object.name in (subject, linked) or not _counted_only_here(shape, {subject, linked}, [n, *facets]):
+            continue
+        sql = {}
+        for c in counts:
+            if not c.distinct:
+                sql[c.alias] = "SUM(pc.links)"  # rows: one per (subject, linked) pair
+            elif c.var == subject:
+                sql[c.alias] = "MAX(pc.subjects)"
+            elif c.var == linked:
+                sql[c.alias] = "MAX(pc.objects)"
+            else:
+                return None
+        if any(c.var not in (None, subject, linked) for c in counts) or not index.has_chain(p1, p2):
+            return None
+        return _Precounted(
+            "chain_counts pc", [f"pc.p1 = {p1}", f"pc.p2 = {p2}"], frozenset((n, *facets)), facet.object.name, p2, sql
+        )
     return None
 
 
