@@ -485,7 +485,7 @@ def test_a_timeout_says_what_was_slow_and_what_to_use_instead(server: LiveServer
     assert response.status_code == 504, response.text
     assert "ORDER BY" in response.text and "no LIMIT" in response.text and "text filter" in response.text
     assert "not one of the shapes the catalogue index answers" in response.text
-    assert f"{server.url}/api/queries/recently-modified" in response.text
+    assert f"{server.url}/api/queries/latest-datasets" in response.text
     assert f"{server.url}/api/search" in response.text and f"{server.url}/catalog.nq" in response.text
 
 
