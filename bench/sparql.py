@@ -175,6 +175,8 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # successes' latencies per kind of query
+    failed_kinds: dict[str, dict[int, int]] = field(default_factory=dict)  # other statuses per kind
 
     @property
     def ok(self) -> int:
@@ -184,15 +186,17 @@ class Outcome:
     def qps(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
+    def percentile(self, p: float, kind: str | None = None) -> float:
+        latencies = self.latencies if kind is None else self.by_kind.get(kind, [])
+        if not latencies:
             return float("nan")
-        ordered = sorted(self.latencies)
+        ordered = sorted(latencies)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def drive(url: str, next_query: Callable[[int], tuple[str, str]], seconds: float, clients: int) -> Outcome:
-    """`clients` threads sending queries back to back for `seconds`; successes' latencies recorded."""
+def drive(url: str, next_query: Callable[[int], tuple[str, ...]], seconds: float, clients: int) -> Outcome:
+    """`clients` threads sending queries back to back for `seconds`; successes' latencies recorded (also per
+    kind, when ``next_query`` gives (text, Accept, kind))."""
     outcome = Outcome()
     lock = threading.Lock()
     stop = time.monotonic() + seconds
@@ -200,7 +204,7 @@ def drive(url: str, next_query: Callable[[int], tuple[str, str]], seconds: float
     def client(number: int) -> None:
         with requests.Session() as session:
             while time.monotonic() < stop:
-                text, accept = next_query(number)
+                text, accept, *kind = next_query(number)
                 started = time.perf_counter()
                 try:
                     response = session.post(url, data={"query": text}, headers={"Accept": accept}, timeout=120)
@@ -212,6 +216,12 @@ def drive(url: str, next_query: Callable[[int], tuple[str, str]], seconds: float
                     outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
                     if status == 200:
                         outcome.latencies.append(elapsed)
+                        for name in kind:
+                            outcome.by_kind.setdefault(name, []).append(elapsed)
+                    else:
+                        for name in kind:
+                            failed = outcome.failed_kinds.setdefault(name, {})
+                            failed[status] = failed.get(status, 0) + 1
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
@@ -463,6 +473,12 @@ def merge(outcomes: list[Outcome]) -> Outcome:
         merged.seconds += outcome.seconds
         for status, count in outcome.statuses.items():
             merged.statuses[status] = merged.statuses.get(status, 0) + count
+        for kind, latencies in outcome.by_kind.items():
+            merged.by_kind.setdefault(kind, []).extend(latencies)
+        for kind, statuses in outcome.failed_kinds.items():
+            failed = merged.failed_kinds.setdefault(kind, {})
+            for status, count in statuses.items():
+                failed[status] = failed.get(status, 0) + count
     return merged
 
 
@@ -504,13 +520,54 @@ class Runaways:
             thread.join()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def endpoint_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options of a benchmark that drives the endpoints of :func:`endpoints`."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=100_000, help="datasets in the generated catalogue")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario and endpoint")
     parser.add_argument("--rounds", type=int, default=3, help="the scenarios are interleaved in this many rounds")
     parser.add_argument("--timeout", type=float, default=10.0, help="our endpoint's query time limit")
     parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
+    return parser
+
+
+@contextlib.contextmanager
+def endpoints(
+    n: int, timeout: float, peers: bool = True, virtuoso_wanted: bool = True
+) -> Iterator[tuple[dict[str, str], str | None, float | None]]:
+    """Ours, and (with ``peers``) `oxigraph serve` and Virtuoso on the same public quads, all up at once (an
+    idle server costs nothing, so rounds can interleave them and whatever else the machine does falls on all
+    alike): (their query URLs by name, why Virtuoso is missing if it is, our catalogue's load time if it was
+    loaded now)."""
+    data_dir, public, load_seconds = prepare_catalogue(n)
+    base = f"http://127.0.0.1:{OURS_PORT}"
+    logs = data_dir.parent
+    env = {"DFL_QUERY_TIMEOUT": str(timeout)}
+    ours_cmd = [*DFL, "--base", base, "serve", "--store", str(data_dir), "--port", str(OURS_PORT), "--no-default"]
+    virtuoso_note = None
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(process(ours_cmd, logs / "ours.log", env))
+        urls = {"ours": base + "/sparql"}
+        if peers:
+            oxigraph_cmd = [oxigraph_binary(), "serve-read-only", "--location", str(prepare_oxigraph(public))]
+            oxigraph_cmd += ["--bind", f"127.0.0.1:{OXIGRAPH_PORT}", "--union-default-graph"]
+            stack.enter_context(process(oxigraph_cmd, logs / "oxigraph.log"))
+            urls["oxigraph serve"] = f"http://127.0.0.1:{OXIGRAPH_PORT}/query"
+            wait_for(urls["oxigraph serve"] + "?query=ASK%7B%7D")
+        wait_for(base + "/healthz")
+        binaries = virtuoso_binaries() if peers and virtuoso_wanted else "skipped"
+        if isinstance(binaries, str):
+            virtuoso_note = binaries
+        else:
+            try:
+                urls["Virtuoso"] = stack.enter_context(virtuoso(public, binaries))
+            except Exception as error:  # report it, keep the other results
+                virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
+        yield urls, virtuoso_note, load_seconds
+
+
+def main() -> None:
+    parser = endpoint_arguments(__doc__)
     parser.add_argument(
         "--only-runaways",
         action="store_true",
@@ -519,38 +576,15 @@ def main() -> None:
     args = parser.parse_args()
     command = "python -m bench.sparql " + " ".join(sys.argv[1:])
 
-    data_dir, public, load_seconds = prepare_catalogue(args.n)
     base = f"http://127.0.0.1:{OURS_PORT}"
-    logs = data_dir.parent
     notes: list[str] = []
-    if load_seconds is not None:
-        notes.append(f"Catalogue loaded (with its SPARQL store index) in {load_seconds:.0f} s.")
-    env = {"DFL_QUERY_TIMEOUT": str(args.timeout)}
-    ours_cmd = [*DFL, "--base", base, "serve", "--store", str(data_dir), "--port", str(OURS_PORT), "--no-default"]
-    oxigraph_cmd = [oxigraph_binary(), "serve-read-only", "--location", str(prepare_oxigraph(public))]
-    oxigraph_cmd += ["--bind", f"127.0.0.1:{OXIGRAPH_PORT}", "--union-default-graph"]
-    virtuoso_note = None
-    binaries = "skipped (--no-virtuoso)" if args.no_virtuoso else virtuoso_binaries()
-
-    with contextlib.ExitStack() as stack:
-        # All endpoints up at once (an idle server costs nothing), so the rounds can interleave them and
-        # whatever else the machine does falls on all of them alike.
-        stack.enter_context(process(ours_cmd, logs / "ours.log", env))
-        urls = {"ours": base + "/sparql"}
-        if not args.only_runaways:
-            stack.enter_context(process(oxigraph_cmd, logs / "oxigraph.log"))
-            urls["oxigraph serve"] = f"http://127.0.0.1:{OXIGRAPH_PORT}/query"
-            wait_for(urls["oxigraph serve"] + "?query=ASK%7B%7D")
-        wait_for(base + "/healthz")
-        if args.only_runaways:
-            virtuoso_note = "skipped (--only-runaways)"
-        elif isinstance(binaries, str):
-            virtuoso_note = binaries
-        else:
-            try:
-                urls["Virtuoso"] = stack.enter_context(virtuoso(public, binaries))
-            except Exception as error:  # report it, keep the other results
-                virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
+    with endpoints(args.n, args.timeout, peers=not args.only_runaways, virtuoso_wanted=not args.no_virtuoso) as (
+        urls,
+        virtuoso_note,
+        load_seconds,
+    ):
+        if load_seconds is not None:
+            notes.append(f"Catalogue loaded (with its SPARQL store index) in {load_seconds:.0f} s.")
         v = endpoint_vocabulary(urls["ours"], base)
         print(f"vocabulary: {len(v.themes)} themes, {len(v.publishers)} publishers, {len(v.datasets)} datasets")
         sizes = {}

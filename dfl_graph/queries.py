@@ -6,6 +6,12 @@ Header lines at the top of a file::
     # @description How many public datasets each theme has.
     # @param theme iri - the theme to count (optional: no default means all themes)
     # @param limit integer 20 the most rows to return
+    # @param dataset iri (required) the dataset to describe
+    # @param class iri {base}/def/dfl#WithdrawnDataset the class to list ({base}: the deployment's base)
+
+The default is ``-`` for an optional parameter without a value, or ``(required)`` for one the query cannot do
+without: a query whose unbound parameter would match the whole catalogue (``?dataset ?p ?o``) must not run
+because a caller forgot it, so it answers 400 instead. ``{base}`` in a default is the deployment's base IRI.
 
 Parameters are bound as RDF terms through pyoxigraph substitutions, never pasted into the text.
 """
@@ -25,6 +31,8 @@ QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 _HEADER = re.compile(r"^#\s*@(title|description|param)\s+(.*)$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PARAM_TYPES = {"iri", "string", "integer", "date", "dateTime", "boolean"}
+NO_DEFAULT = "-"
+REQUIRED = "(required)"
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,7 @@ class Parameter:
     type: str
     default: str | None
     description: str
+    required: bool = False
 
     def term(self, value: str) -> NamedNode | Literal:
         """The RDF term for a request value; ValueError says what is wrong."""
@@ -63,14 +72,21 @@ class NamedQuery:
     description: str
     parameters: tuple[Parameter, ...] = field(default=())
 
-    def substitutions(self, values: dict[str, str]) -> dict[Variable, NamedNode | Literal]:
-        """Bind request values (and defaults) to the query's variables."""
+    def substitutions(self, values: dict[str, str], base: str | None = None) -> dict[Variable, NamedNode | Literal]:
+        """Bind request values (and defaults, with ``{base}`` filled in) to the query's variables; ValueError
+        for an unknown, missing required or malformed parameter."""
         unknown = set(values) - {p.name for p in self.parameters}
         if unknown:
             raise ValueError(f"unknown parameter(s) {', '.join(sorted(unknown))} for query {self.name!r}")
         bound: dict[Variable, NamedNode | Literal] = {}
         for parameter in self.parameters:
-            value = values.get(parameter.name, parameter.default)
+            value = values.get(parameter.name)
+            if value is None and parameter.required:
+                raise ValueError(
+                    f"parameter {parameter.name!r} is required for query {self.name!r}: {parameter.description}"
+                )
+            if value is None and parameter.default is not None:
+                value = parameter.default if base is None else parameter.default.replace("{base}", base)
             if value is not None:
                 bound[Variable(parameter.name)] = parameter.term(value)
         return bound
@@ -94,10 +110,18 @@ def parse_query_file(path: Path) -> NamedQuery:
             if len(parts) < 3 or parts[1] not in PARAM_TYPES:
                 raise ValueError(
                     f"{path}: '@param {value}' must be 'name type default description', type one of "
-                    f"{', '.join(sorted(PARAM_TYPES))}, default '-' for none"
+                    f"{', '.join(sorted(PARAM_TYPES))}, default '{NO_DEFAULT}' for none or '{REQUIRED}'"
                 )
             name, ptype, default = parts[:3]
-            parameters.append(Parameter(name, ptype, None if default == "-" else default, "".join(parts[3:])))
+            parameters.append(
+                Parameter(
+                    name,
+                    ptype,
+                    None if default in (NO_DEFAULT, REQUIRED) else default,
+                    "".join(parts[3:]),
+                    required=default == REQUIRED,
+                )
+            )
     return NamedQuery(path.stem, path.read_text(), title, description, tuple(parameters))
 
 

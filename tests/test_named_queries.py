@@ -145,6 +145,9 @@ def test_graph_query_formats(catalogue: LiveServer) -> None:
         ("/api/queries/datasets-by-theme", {"theme": ["http://a/1", "http://a/2"]}, 400, "once"),
         ("/api/queries/no-such-query", {}, 404, "no named query"),
         ("/api/queries/datasets-by-theme", {"format": "turtle"}, 406, "not available"),
+        ("/api/queries/dataset-document", {}, 400, "parameter 'dataset' is required"),
+        ("/api/queries/dataset-about", {}, 400, "parameter 'dataset' is required"),
+        ("/api/queries/resource-labels", {}, 400, "parameter 'resource' is required"),
     ],
 )
 def test_bad_requests_say_what_is_wrong(
@@ -153,6 +156,49 @@ def test_bad_requests_say_what_is_wrong(
     response = api(catalogue, path, params=params)
     assert response.status_code == status
     assert words in response.json()["error"]["message"]
+
+
+def test_no_query_runs_over_the_whole_catalogue_for_want_of_a_parameter(catalogue: LiveServer) -> None:
+    """Every named query answers without parameters either with its documented defaults or with 400 naming
+    the missing one; none returns the whole catalogue because a parameter was left out."""
+    listed = {q["name"]: q for q in api(catalogue, "/api/queries").json()["queries"]}
+    quads = requests.get(catalogue.url + "/catalog.nt", timeout=60).text.count("\n")
+    for name, described in listed.items():
+        response = api(
+            catalogue, f"/api/queries/{name}", params={"format": "nt" if described["result"] == "graph" else "csv"}
+        )
+        required = [p["name"] for p in described["parameters"] if p["required"]]
+        if required:
+            assert response.status_code == 400, (name, response.text)
+            assert required[0] in response.json()["error"]["message"]
+        else:
+            assert response.status_code == 200, (name, response.text)
+            assert response.text.count("\n") < quads / 10, f"{name} without parameters answers most of the catalogue"
+
+
+def test_withdrawn_uses_the_deployments_class_by_default(catalogue: LiveServer) -> None:
+    described = next(q for q in api(catalogue, "/api/queries").json()["queries"] if q["name"] == "index-withdrawn")
+    withdrawn = next(p for p in described["parameters"] if p["name"] == "withdrawn")
+    assert withdrawn["default"] == f"{catalogue.url}/def/dfl#WithdrawnDataset"
+    assert not withdrawn["required"]
+    default = api(catalogue, "/api/queries/index-withdrawn").json()
+    explicit = api(catalogue, "/api/queries/index-withdrawn", params={"withdrawn": withdrawn["default"]}).json()
+    assert default == explicit, "the default is bound (unbound, ?dataset a ?withdrawn matches every typed resource)"
+
+
+@pytest.mark.parametrize("name", ["latest-datasets", "datasets-by-theme"])
+def test_catalogue_questions_are_answered_from_the_index(catalogue: LiveServer, name: str) -> None:
+    response = api(catalogue, f"/api/queries/{name}")
+    assert response.status_code == 200, response.text
+    assert response.headers["X-DFL-Answered-By"] == "index"
+    rows = response.json()["rows"]
+    assert rows
+    if name == "latest-datasets":
+        text = named_queries()[name].text
+        on_the_engine = text.replace("WHERE {", "WHERE { {").replace("}\nORDER BY", "} }\nORDER BY")  # not a shape
+        assert on_the_engine != text
+        same = sparql_rows(catalogue, on_the_engine)
+        assert [r["dataset"] for r in rows] == [b["dataset"]["value"] for b in same]
 
 
 def test_repeated_queries_come_from_the_cache(catalogue: LiveServer) -> None:

@@ -332,6 +332,46 @@ def test_huge_queries_are_refused(server: LiveServer) -> None:
     assert "2000" in get.text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE " + "{" * 400 + "}" * 400,
+        "SELECT * WHERE { FILTER(" + "(" * 300 + "1" + ")" * 300 + ") }",
+        "SELECT * WHERE { FILTER(" + "!" * 600 + "true) }",
+        # brackets the lexer reads as an IRI, where oxigraph reads "?a < (((1))) > ?c"
+        "SELECT * WHERE { ?a ?b ?c FILTER(?a<" + "(" * 300 + "1" + ")" * 300 + ">?c) }",
+        "SELECT * WHERE " + "{" * 900,
+    ],
+    ids=["groups", "parentheses", "negations", "hidden in an IRI", "unbalanced"],
+)
+def test_queries_nested_too_deeply_are_refused_with_400(server: LiveServer, text: str) -> None:
+    response = query(server, text)
+    assert response.status_code == 400, response.text
+    assert "nested" in response.text and "256" in response.text
+    assert len(bindings(query(server, f"SELECT * WHERE {{ <{EX}thing/1> ?p ?o }}"))) == 1
+
+
+def test_nesting_within_the_limit_runs(server: LiveServer) -> None:
+    text = "SELECT (" + "(" * 100 + "1" + ")" * 100 + " AS ?one) WHERE " + "{" * 100 + "}" * 100
+    response = query(server, text)
+    assert response.status_code == 200, response.text
+    assert bindings(response)[0]["one"]["value"] == "1"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_query_text_that_is_not_utf8_is_refused_with_400(server: LiveServer, method: str) -> None:
+    encoded = b"query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%22caf%E9%22%20%7D"  # Latin-1 "café"
+    if method == "GET":
+        response = requests.get(server.url + "/sparql?" + encoded.decode(), timeout=30)
+    else:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        response = requests.post(server.url + "/sparql", data=encoded, headers=headers, timeout=30)
+    assert response.status_code == 400, response.text
+    assert "not valid UTF-8" in response.text and "'query'" in response.text
+    utf8 = encoded.replace(b"%E9", b"%C3%A9").decode()
+    assert requests.get(server.url + "/sparql?" + utf8, timeout=30).status_code == 200
+
+
 def test_row_cap_is_flagged(server: LiveServer) -> None:
     text = f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }}"
     for accept, fmt in [
@@ -433,6 +473,20 @@ def test_a_query_that_ran_out_of_time_is_not_run_again(server: LiveServer) -> No
         second = session.post(server.url + "/sparql", data={"query": text}, timeout=TIMEOUT + 20)
     assert first.status_code == 504 and "stopped after" in first.text
     assert second.status_code == 504 and "not run again" in second.text
+
+
+def test_a_timeout_says_what_was_slow_and_what_to_use_instead(server: LiveServer) -> None:
+    text = (
+        "PREFIX dct: <http://purl.org/dc/terms/> SELECT ?a ?m WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+        "OPTIONAL { ?a dct:modified ?m } "
+        "FILTER(CONTAINS(STR(?c), 'x')) } ORDER BY DESC(?m)"
+    )
+    response = query(server, text)
+    assert response.status_code == 504, response.text
+    assert "ORDER BY" in response.text and "no LIMIT" in response.text and "text filter" in response.text
+    assert "not one of the shapes the catalogue index answers" in response.text
+    assert f"{server.url}/api/queries/latest-datasets" in response.text
+    assert f"{server.url}/api/search" in response.text and f"{server.url}/catalog.nq" in response.text
 
 
 # -- generations ----------------------------------------------------------------------------------------

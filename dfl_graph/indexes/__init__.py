@@ -12,7 +12,7 @@ from __future__ import annotations
 from dfl_graph.harvest.state import build_harvest_state
 from dfl_graph.indexes.catalogue import build_catalogue_index
 from dfl_graph.search.build import build_search_index
-from dfl_graph.sparql.public_store import build_public_store
+from dfl_graph.sparql.shape_index import build_sparql_indexes
 
 BUILDERS = [build_catalogue_index, build_search_index, build_harvest_state]
-CONCURRENT_BUILDERS = [build_public_store]
+CONCURRENT_BUILDERS = [build_sparql_indexes]

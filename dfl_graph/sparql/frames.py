@@ -13,6 +13,7 @@ from multiprocessing.connection import Connection
 
 READY = b"R"  # worker -> web: started (payload: JSON facts about the worker)
 JOB = b"Q"  # web -> worker: a query to run (payload: JSON)
+OPEN = b"O"  # web -> worker: open this store now (payload: its directory); the worker answers END
 HEADER = b"H"  # worker -> web: status and metadata (payload: JSON)
 DATA = b"D"  # worker -> web: a chunk of the response body
 END = b"E"  # worker -> web: the response is complete

@@ -8,7 +8,10 @@ itself to answer, before a worker is involved:
 * its dataset clauses (``FROM``/``FROM NAMED``, with prefixes and ``BASE`` resolved): pyoxigraph's
   ``default_graph``/``named_graphs`` arguments replace a query's own dataset, so the endpoint has to know
   it to honour it (within the public graphs);
-* whether it uses ``SERVICE``, which is refused.
+* whether it uses ``SERVICE``, which is refused;
+* how deeply it nests (brackets, and chains of prefix operators such as ``!!!!``): oxigraph's parser is
+  recursive, and a query nested a few thousand levels deep overflows the stack of the worker that parses it
+  (a crash, not an error). Deeper than :data:`MAX_NESTING` is refused with 400 before a worker sees it.
 
 The SERVICE check errs on the side of refusing. A ``<`` can start an IRI or be the less-than operator, and
 oxigraph decides by grammar position while a lexer cannot: ``FILTER(?a<?b)SERVICE?x#>`` is, to oxigraph,
@@ -26,6 +29,10 @@ from functools import lru_cache
 from urllib.parse import urljoin
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+# Oxigraph's parser overflowed an 8 MB stack at 2,187 nested groups ({{{...}}}), 4,668 parentheses and 9,344
+# "!" in a row (measured with pyoxigraph 0.5); no real query comes near this.
+MAX_NESTING = 256
+_OPENING, _CLOSING, _PREFIX_OPERATORS = "({[", ")}]", ("!", "-", "+")
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 
 _PN_CHARS_BASE = (
@@ -80,6 +87,7 @@ class QueryShape:
     from_named_graphs: list[str] = field(default_factory=list)
     uses_service: bool = False
     uses_graph: bool = False  # a GRAPH pattern: it needs the named graphs, not only their merge
+    nesting: int = 0  # the deepest nesting of brackets, or the longest chain of prefix operators
     problem: str | None = None  # a dataset clause that could not be read (left to the parser to report)
 
     @property
@@ -112,6 +120,26 @@ def unescape(text: str) -> str:
     return _UNICODE_ESCAPE.sub(replace, text)
 
 
+def _nesting(toks: list[Token]) -> int:
+    """The deepest bracket nesting, or the longest run of prefix operators, whichever is more. Brackets inside
+    IRI tokens count too: where the lexer reads ``<(((1)))>`` as an IRI, oxigraph may read operators."""
+    deepest = depth = run = 0
+    for token in toks:
+        if token.kind == "punct" and token.text in _PREFIX_OPERATORS:
+            run += 1
+            deepest = max(deepest, run)
+            continue
+        run = 0
+        text = token.text if token.kind in ("punct", "iri") else ""
+        for char in text:
+            if char in _OPENING:
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in _CLOSING:
+                depth = max(0, depth - 1)
+    return deepest
+
+
 def _uses_service(toks: list[Token]) -> bool:
     for token in toks:
         if token.kind == "word" and token.text.upper() == "SERVICE":
@@ -126,11 +154,12 @@ def inspect(text: str, base_iri: str | None = None) -> QueryShape:
     """Read a query or update text: its form, its dataset clauses, and whether it uses SERVICE.
     (Remembered for repeated texts; the shape is not to be modified.)"""
     toks = tokens(text)
-    shape = QueryShape(uses_service=_uses_service(toks))
+    shape = QueryShape(uses_service=_uses_service(toks), nesting=_nesting(toks))
     unescaped = unescape(text)
     if unescaped != text:
         toks_unescaped = tokens(unescaped)
         shape.uses_service = shape.uses_service or _uses_service(toks_unescaped)
+        shape.nesting = max(shape.nesting, _nesting(toks_unescaped))
         toks = toks_unescaped
     base = base_iri
     prefixes: dict[str, str] = {}

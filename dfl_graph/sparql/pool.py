@@ -6,7 +6,8 @@ costs a fork, not an interpreter start). A query:
 
 1. takes a slot in the *fresh* lane (``max_concurrent`` across the server), or is answered 503 with
    ``Retry-After``;
-2. runs on an idle worker (one is kept started);
+2. runs on an idle worker (one is kept started, with the store of the latest query already open: opening
+   a store takes tens of milliseconds, and a small query should not wait for that);
 3. if it is still running after ``slow_after`` seconds it moves to the *long* lane and its worker to the
    lowest CPU priority (SCHED_IDLE); if the long lane is full, it is stopped with 503. Past
    ``turns_after`` seconds, only the ``long_running`` youngest such queries run (runaways are the
@@ -99,11 +100,23 @@ class WorkerProcess:
         self.reader = frames.FrameReader(ours)
         self.usable = True
         self.paused = False
+        self.exitcode: int | None = None
         kind, payload = self.reader.read(time.monotonic() + START_TIMEOUT)
         if kind != frames.READY:
             raise frames.WorkerGone
         self.facts = json.loads(payload)
         sandbox.lower_priority(self.pid, WORKER_NICENESS)
+
+    def open_store(self, directory: str) -> None:
+        """Have the worker open a store before its first query (opening one takes tens of milliseconds, which a
+        small query should not wait for)."""
+        try:
+            frames.write_frame(self.conn, frames.OPEN, directory.encode())
+        except OSError:
+            raise frames.WorkerGone from None
+        kind, _ = self.reader.read(time.monotonic() + START_TIMEOUT)
+        if kind != frames.END:
+            raise frames.WorkerGone
 
     def send(self, job: dict) -> None:
         try:
@@ -124,6 +137,7 @@ class WorkerProcess:
             self.process.kill()
         with contextlib.suppress(Exception):
             self.process.join(timeout=5)
+            self.exitcode = self.process.exitcode
         with contextlib.suppress(Exception):
             self.conn.close()
         with contextlib.suppress(Exception):
@@ -155,6 +169,7 @@ class QueryPool:
         self._wanted = threading.Event()
         self._closed = False
         self.network_denied: bool | None = None
+        self._store: str | None = None  # the store the latest query ran on: spares open it before they are used
         self._owner = os.getpid()
         _POOLS.add(self)
         threading.Thread(target=self._keep_spares, name="dfl-sparql-spares", daemon=True).start()
@@ -187,6 +202,13 @@ class QueryPool:
                     log.error("could not start a SPARQL worker: %s", error)
                     time.sleep(1)
                     break
+                if self._store is not None:
+                    try:
+                        worker.open_store(self._store)
+                    except (frames.WorkerGone, frames.Timeout):
+                        self._discard(worker)
+                        time.sleep(1)
+                        break
                 with self._lock:
                     self._idle.append(worker)
             if self._closed:
@@ -245,6 +267,7 @@ class QueryPool:
                 "try again shortly"
             )
         worker: WorkerProcess | None = None
+        self._store = job["store"]
         started = time.monotonic()  # the limits count from admission, waiting for a worker included
         deadline = started + self.limits.timeout
         demote_at = started + self.limits.slow_after
@@ -261,8 +284,7 @@ class QueryPool:
                     if time.monotonic() >= deadline:
                         raise QueryFailure(
                             504,
-                            f"the query was stopped after {self.limits.timeout:g} seconds, the endpoint's time "
-                            "limit; make it more selective (add LIMIT, narrow the patterns) or use a dump",
+                            f"the query was stopped after {self.limits.timeout:g} seconds, the endpoint's time limit",
                         ) from None
                     long_slot = self.long.try_acquire()
                     if long_slot is None:
@@ -283,11 +305,7 @@ class QueryPool:
             if worker is not None:
                 self._discard(worker)
             slot.release()
-            raise QueryFailure(
-                503,
-                "the query worker stopped before answering (most likely the query needed more than the "
-                f"{self.limits.worker_memory_mb} MB of memory a query may use)",
-            ) from None
+            raise _worker_died(worker, self.limits) from None
         except BaseException:
             if worker is not None:
                 self._discard(worker)
@@ -333,6 +351,23 @@ class QueryPool:
             self._give_back(worker)
         else:
             self._discard(worker)
+
+
+def _worker_died(worker: WorkerProcess | None, limits: Limits) -> QueryFailure:
+    """What to answer when a worker died before answering: a crash (SIGSEGV: the parser's stack overflowed,
+    which a query nested deeper than the lexer could see does) is the query's fault; anything else is most
+    likely the memory cap."""
+    if worker is not None and worker.exitcode == -signal.SIGSEGV:
+        return QueryFailure(
+            400,
+            "the query could not be parsed: it is nested too deeply for this endpoint's SPARQL parser (the worker "
+            "parsing it ran out of stack); write it with fewer nested brackets or operators",
+        )
+    return QueryFailure(
+        503,
+        "the query worker stopped before answering (most likely the query needed more than the "
+        f"{limits.worker_memory_mb} MB of memory a query may use)",
+    )
 
 
 def _read_before(worker: WorkerProcess, until: float, deadline: float) -> tuple[int, bytes] | None:

@@ -8,6 +8,7 @@ Everything that is wrong with the request itself is a :class:`ProtocolError` wit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
@@ -48,9 +49,26 @@ def _check_charset(request: Request) -> None:
         raise ProtocolError(415, f"the request body must be UTF-8, not {charset}")
 
 
+def _check_utf8(encoded: bytes, where: str) -> None:
+    """werkzeug keeps bytes that are not UTF-8 in a form or query string as ``%FF`` text, so a query with them
+    would run with the wrong characters (or fail with a confusing syntax error): refuse it, as a body that is
+    not UTF-8 is refused."""
+    for pair in encoded.split(b"&"):
+        name, _, value = (unquote_to_bytes(part.replace(b"+", b" ")) for part in pair.partition(b"="))
+        for part in (name, value):
+            try:
+                part.decode("utf-8")
+            except UnicodeDecodeError as error:
+                shown = name.decode("utf-8", "replace")
+                raise ProtocolError(
+                    400, f"the {where} is not valid UTF-8 (parameter {shown!r}, byte {error.start} of its value)"
+                ) from None
+
+
 def parse_request(request: Request, max_query_length: int) -> SparqlRequest:
     """The query, dataset and format asked for; ``query`` is None for a plain GET (no query)."""
     args: MultiDict = request.args
+    _check_utf8(request.query_string, "query string")
     if request.method in ("GET", "HEAD"):
         if "update" in args:
             raise ProtocolError(400, READ_ONLY)
@@ -75,6 +93,7 @@ def parse_request(request: Request, max_query_length: int) -> SparqlRequest:
         raise ProtocolError(413, f"the request body is too large; queries may be at most {max_query_length} characters")
     if mimetype == FORM:
         _check_charset(request)
+        _check_utf8(request.get_data(cache=True), "form")
         form: MultiDict = request.form
         if "update" in form or "update" in args:
             raise ProtocolError(400, READ_ONLY)

@@ -16,10 +16,11 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 
 from dfl_graph.config import Settings
 from dfl_graph.memory_cache import MemoryCache
+from dfl_graph.sparql.accelerated import answer_from_index, answer_lookup, slow_query_advice
 from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
-from dfl_graph.sparql.inspection import QueryShape
+from dfl_graph.sparql.inspection import MAX_NESTING, QueryShape
 from dfl_graph.sparql.limits import Limits
 from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool
 from dfl_graph.sparql.public_store import public_store_dir
@@ -104,6 +105,12 @@ class QueryService:
             return QueryFailure(400, READ_ONLY)
         if shape.uses_service:
             return QueryFailure(400, SERVICE_REFUSED)
+        if shape.nesting > MAX_NESTING:
+            return QueryFailure(
+                400,
+                f"the query is nested {shape.nesting} levels deep (brackets, or prefix operators in a row); this "
+                f"endpoint's SPARQL parser accepts at most {MAX_NESTING}",
+            )
         return None
 
     def prepare(
@@ -155,12 +162,19 @@ class QueryService:
         cached = self.cache.get(key)
         if cached is not None:
             return Answer(cached.header, cached.body, key, True, snapshot.generation)
-        self._refuse_recent_timeout(key)
+        indexed = answer_lookup(snapshot.directory, job) or answer_from_index(snapshot.directory, job)
+        if not isinstance(indexed, str):
+            header, data = indexed
+            if self.cache.fits(len(data)):
+                self.cache.put(key, CachedAnswer(header, data))
+            return Answer(header, data, key, False, snapshot.generation)
         try:
+            self._refuse_recent_timeout(key)
             started = self.pool.run(job)
         except QueryFailure as failure:
             if failure.status == 504:
                 self._timed_out(key)
+                failure.message += "\n\n" + slow_query_advice(job["query"], indexed, self.uris.base)
             raise
         header = started.header
         if header.get("status") != 200:
@@ -189,8 +203,7 @@ class QueryService:
             raise QueryFailure(
                 504,
                 f"this query ran past the endpoint's {self.limits.timeout:g} second limit less than "
-                f"{TIMEOUT_MEMORY:g} seconds ago on the same catalogue, so it was not run again; make it more "
-                "selective (add LIMIT, narrow the patterns) or use a dump",
+                f"{TIMEOUT_MEMORY:g} seconds ago on the same catalogue, so it was not run again",
             )
 
     def answer(

@@ -87,6 +87,10 @@ class Worker:
                 return
             if kind == frames.JOB:
                 self.run(json.loads(payload))
+            elif kind == frames.OPEN:
+                with contextlib.suppress(OSError):  # the next job reports it, if it still fails then
+                    self.open_store(payload.decode())
+                frames.write_frame(self.replies, frames.END)
 
     def fail(self, status: int, message: str) -> None:
         frames.write_json(self.replies, frames.HEADER, {"status": status, "error": message})

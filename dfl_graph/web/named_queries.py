@@ -64,11 +64,16 @@ def _base() -> str:
     return settings().uris.base
 
 
+def _default(parameter: Parameter) -> str | None:
+    return parameter.default.replace("{base}", _base()) if parameter.default is not None else None
+
+
 def _describe_parameter(parameter: Parameter) -> dict:
     return {
         "name": parameter.name,
         "type": parameter.type,
-        "default": parameter.default,
+        "required": parameter.required,
+        "default": _default(parameter),
         "description": parameter.description.replace("{base}", _base()),
     }
 
@@ -94,7 +99,9 @@ def _describe_query(query: NamedQuery) -> dict:
 @blueprint.after_request
 def _cors(response: Response) -> Response:
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    response.headers.setdefault("Access-Control-Expose-Headers", "X-DFL-Truncated, X-DFL-Generation, X-DFL-Cache")
+    response.headers.setdefault(
+        "Access-Control-Expose-Headers", "X-DFL-Truncated, X-DFL-Generation, X-DFL-Cache, X-DFL-Answered-By"
+    )
     return response
 
 
@@ -137,7 +144,7 @@ def run(name: str) -> Response:
             return api_error(400, f"parameter {key!r} is given {len(given)} times; give it once")
         values[key] = given[0]
     try:
-        substitutions = query.substitutions(values)
+        substitutions = query.substitutions(values, base=_base())
     except ValueError as error:
         return api_error(400, str(error))
     shape = inspect(query.text)
@@ -166,6 +173,7 @@ def _response(answer: Answer, limits) -> Response:
     response.headers["Vary"] = "Accept"
     response.headers["X-DFL-Generation"] = str(answer.generation)
     response.headers["X-DFL-Cache"] = "hit" if answer.cached else "miss"
+    response.headers["X-DFL-Answered-By"] = answer.header.get("answered_by", "engine")
     if answer.truncated == "rows":
         response.headers["X-DFL-Truncated"] = f"rows; limit={limits.max_rows}"
     elif answer.truncated == "bytes":
@@ -187,7 +195,7 @@ _SCHEMAS = {
 def _schema(parameter: Parameter) -> dict:
     schema = dict(_SCHEMAS[parameter.type])
     if parameter.default is not None:
-        default: object = parameter.default
+        default: object = _default(parameter)
         if parameter.type == "integer":
             default = int(parameter.default)
         elif parameter.type == "boolean":
@@ -199,7 +207,10 @@ def _schema(parameter: Parameter) -> dict:
 def _error_responses() -> dict:
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     return {
-        "400": {"description": "A parameter is not valid (the message says which and why).", "content": error},
+        "400": {
+            "description": "A parameter is missing or not valid (the message says which and why).",
+            "content": error,
+        },
         "406": {"description": "No acceptable format for this result.", "content": error},
         "503": {
             "description": "The endpoint is busy (see Retry-After) or the catalogue is unavailable.",
@@ -223,7 +234,7 @@ def _operation(query: NamedQuery) -> dict:
         {
             "name": p.name,
             "in": "query",
-            "required": False,
+            "required": p.required,
             "description": p.description.replace("{base}", _base()),
             "schema": _schema(p),
         }

@@ -33,7 +33,7 @@ from dfl_graph.web.negotiation import parse_accept
 blueprint = Blueprint("sparql", __name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-EXPOSED = "X-DFL-Truncated, X-DFL-Result-Rows, X-DFL-Generation, X-DFL-Cache, Retry-After, ETag"
+EXPOSED = "X-DFL-Truncated, X-DFL-Result-Rows, X-DFL-Generation, X-DFL-Cache, X-DFL-Answered-By, Retry-After, ETag"
 HTML_ROWS = 1000  # the editor page shows at most this many rows (and HTML_BYTES of a result)
 HTML_BYTES = 1_000_000
 
@@ -70,6 +70,7 @@ def _answer_response(answer: Answer, service: QueryService) -> Response:
     headers["Vary"] = "Accept"
     headers["X-DFL-Generation"] = str(answer.generation)
     headers["X-DFL-Cache"] = "hit" if answer.cached else "miss"
+    headers["X-DFL-Answered-By"] = answer.header.get("answered_by", "engine")
     headers["X-DFL-Result-Rows"] = str(answer.header.get("rows", 0))
     if answer.truncated == "rows":
         headers["X-DFL-Truncated"] = f"rows; limit={service.limits.max_rows}"

@@ -1,0 +1,821 @@
+"""The shape index: the catalogue's everyday questions answered exactly, without sorting the whole store.
+
+A per-generation SQLite file (``indexes/sparql-shapes.sqlite``, built from the generation's public SPARQL
+store by :func:`build_shape_index`) holding every triple of the :data:`INDEXED` predicates in the public
+merge, with each term numbered in the order the engine sorts it. A query that
+:func:`dfl_graph.sparql.shapes.recognise` recognises, and whose patterns use only indexed predicates, is
+translated into one SQL query over that table: a basic graph pattern is a join of triple rows (the same bag
+of solutions as the engine's), ``ORDER BY`` walks a (predicate, object) index, ``COUNT``/``GROUP BY`` are
+SQL's. So "the 20 most recently modified datasets" reads 20 index entries instead of sorting 100,000
+solutions, and a deep ``OFFSET`` page steps through the index.
+
+**Same answer as the engine, or no answer.** The result must be exactly what Oxigraph gives: the same
+solutions, the same terms, and the same order wherever ``ORDER BY`` fixes it. So:
+
+* terms are ordered as Oxigraph's ``ORDER BY`` compares them, which is only well defined inside one class
+  of values (IRIs by their string; plain and language-tagged strings by (value, datatype, language);
+  ``xsd:integer`` by value; ``xsd:dateTime`` by instant, all with a time zone or all without; ``xsd:date``,
+  ``xsd:gYearMonth`` and ``xsd:gYear`` without time zone). An order key whose values (those of its
+  predicate, or of its predicate on subjects that have another of the query's predicates) fall in more than
+  one class, or in none of them, is not answered here;
+* terms that compare equal (two spellings of one instant) share a *tie* number. Oxigraph sorts with an
+  unstable sort, so where rows with equal keys but different values meet the page's edges or lie inside it,
+  their order is the engine's accident: such a query is not answered here either
+  (:class:`Undetermined`), and it runs on the engine;
+* a query without ``ORDER BY`` is answered only when it has one row by definition (a count without
+  ``GROUP BY``): otherwise its order, and with ``LIMIT`` its rows, are the engine's accident too.
+
+``tests/test_sparql_shapes.py`` runs both on varied catalogues and compares them row by row.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Store
+
+from dfl_graph.index_files import writing_index
+from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, SKOS, XSD
+from dfl_graph.sparql.public_store import build_public_store, public_store_dir
+from dfl_graph.sparql.shapes import RDF_TYPE, Count, Iri, Shape, Var
+
+log = logging.getLogger(__name__)
+FILENAME = "sparql-shapes.sqlite"
+
+# What is indexed: every statement of these predicates in the public merge. rdf:type only for these classes
+# (all types of every contact point, checksum and period would double the index for no question asked).
+INDEXED_PREDICATES = (
+    DCT.title,
+    DCT.modified,
+    DCT.issued,
+    DCT.publisher,
+    DCAT.theme,
+    DCT.spatial,
+    DCAT.distribution,
+    DCT["format"],
+    DCAT.mediaType,
+    DCAT.byteSize,
+    DCT.license,
+    DCT.accessRights,
+    DCT.accrualPeriodicity,
+    SKOS.prefLabel,
+    SKOS.inScheme,
+    SKOS.notation,
+    FOAF.name,
+)
+INDEXED_TYPES = (DCAT.Dataset, DCAT.Distribution, DCAT.Catalog, SKOS.Concept, SKOS.ConceptScheme, FOAF.Agent)
+INDEXED = [p.value for p in INDEXED_PREDICATES] + [f"{RDF.type.value} {c.value}" for c in INDEXED_TYPES]
+
+# Classes of terms, each ordered as Oxigraph orders it; 0: no order this index can vouch for.
+UNORDERED, IRI, STRING, INTEGER, DATETIME_ZONED, DATETIME_LOCAL, DATE, YEAR_MONTH, YEAR = range(9)
+_UNCASED = {"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "Zs", "Nd"}
+NO_LOWER_CASE = -1  # in the classes table: some term at that position has no lower-case text here
+_STRINGS = {XSD.string.value, RDF.langString.value}
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_DATETIME = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+# dates, months and years without time zone, with 4-digit years: in value order and in lexical order alike
+# (the engine compares them by value, or by their text where it does not parse the type)
+_CALENDAR = {
+    XSD.date.value: (DATE, re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")),
+    XSD.gYearMonth.value: (YEAR_MONTH, re.compile(r"^[0-9]{4}-[0-9]{2}$")),
+    XSD.gYear.value: (YEAR, re.compile(r"^[0-9]{4}$")),
+}
+_ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
+_TSV_LITERAL = re.compile(r'^"(.*)"(?:@([A-Za-z0-9-]+)|\^\^<([^>]*)>)?$', re.DOTALL)
+_TSV_NUMBERS = (
+    (re.compile(r"^[+-]?[0-9]+$"), XSD.integer.value),
+    (re.compile(r"^[+-]?[0-9]*\.[0-9]+$"), XSD.decimal.value),
+    (re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"), XSD.double.value),
+)
+SQL_DEADLINE = 5.0  # seconds an answer may take here before the query goes to the engine instead
+FACET_VALUES = 10_000  # a predicate with at most this many objects gets its counts per object precomputed
+CHAIN_LINKS = (DCAT.distribution,)  # facets one link away are counted through these (formats of datasets)
+
+
+def shape_index_path(generation_dir: Path) -> Path:
+    return generation_dir / "indexes" / FILENAME
+
+
+# -- terms ----------------------------------------------------------------------------------------------
+def _unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        code = match.group(1) or match.group(2)
+        return chr(int(code, 16)) if code else _ESCAPES.get(match.group(3), match.group(0))
+
+    return _ESCAPE.sub(replace, text) if "\\" in text else text
+
+
+def read_term(text: str) -> NamedNode | BlankNode | Literal:
+    """A term as the engine writes it in SPARQL TSV results (N-Triples syntax, bare numbers and booleans)."""
+    if text.startswith("<"):
+        return NamedNode(_unescape(text[1:-1]))
+    if text.startswith("_:"):
+        return BlankNode(text[2:])
+    match = _TSV_LITERAL.match(text)
+    if match:
+        value, language, datatype = _unescape(match.group(1)), match.group(2), match.group(3)
+        if language:
+            return Literal(value, language=language)
+        return Literal(value, datatype=NamedNode(datatype) if datatype else None)
+    if text in ("true", "false"):
+        return Literal(text, datatype=XSD.boolean)
+    for pattern, datatype in _TSV_NUMBERS:
+        if pattern.match(text):
+            return Literal(text, datatype=NamedNode(datatype))
+    raise ValueError(f"not a term: {text[:80]!r}")
+
+
+def _lower(value: str) -> str | None:
+    """LCASE of a string as the engine computes it (Rust's to_lowercase), where Python's lower() certainly
+    agrees: Latin letters, whose case mappings have not changed across Unicode versions, and characters that
+    have no case at all (punctuation such as "–" and "’", currency signs, digits, spaces). None elsewhere."""
+    if value.isascii() or all(ord(c) < 0x250 or unicodedata.category(c) in _UNCASED for c in value):
+        return value.lower()
+    return None
+
+
+def _instant(value: str) -> tuple[int, str] | None:
+    """(class, sortable text) of an xsd:dateTime, or None if this index does not order it."""
+    match = _DATETIME.match(value)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    except ValueError:  # 24:00:00 and the like
+        return None
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        try:
+            moment -= sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        except OverflowError:
+            return None
+    digits = (fraction or ".")[1:].rstrip("0").ljust(24, "0")
+    return (DATETIME_ZONED if zone else DATETIME_LOCAL), f"{moment.isoformat()}.{digits}"
+
+
+def sort_key(term: NamedNode | BlankNode | Literal) -> tuple[int, object, str]:
+    """(class, key, secondary key): within one class, the engine's ORDER BY order; equal keys compare equal."""
+    if isinstance(term, NamedNode):
+        return IRI, term.value, ""
+    if isinstance(term, BlankNode):
+        return UNORDERED, term.value, ""
+    datatype = term.datatype.value
+    if datatype in _STRINGS:
+        return STRING, term.value, f"{datatype}\x00{term.language or ''}"
+    if datatype == XSD.integer.value and _INTEGER.match(term.value) and abs(int(term.value)) < 2**63:
+        return INTEGER, int(term.value), ""
+    if datatype == XSD.dateTime.value and (instant := _instant(term.value)) is not None:
+        return instant[0], instant[1], ""
+    calendar = _CALENDAR.get(datatype)
+    if calendar is not None and calendar[1].match(term.value):
+        return calendar[0], term.value, ""
+    return UNORDERED, term.value, datatype
+
+
+# -- building ---------------------------------------------------------------------------------------------
+SCHEMA = """
+CREATE TABLE predicates (code INTEGER PRIMARY KEY, iri TEXT NOT NULL, type TEXT, UNIQUE (iri, type));
+-- lc: LCASE(STR(term)), where Python's lower() is certainly the engine's (Latin scripts); NULL elsewhere
+CREATE TABLE terms (
+  id INTEGER PRIMARY KEY, text TEXT NOT NULL, class INTEGER NOT NULL, tie INTEGER NOT NULL, lc TEXT
+);
+-- t: the object's tie number, so that ORDER BY walks (p, t) in the engine's order, equal keys together
+CREATE TABLE triples (
+  p INTEGER NOT NULL, s INTEGER NOT NULL, o INTEGER NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (p, s, o)
+) WITHOUT ROWID;
+-- position "s" or "o"; class -1: some term there has no lc
+CREATE TABLE classes (p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL);
+-- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions)
+CREATE TABLE pair_classes (p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL);
+-- facets: how many subjects have (p, o), and how many of them also have the type coded q (0: any subject);
+-- for the predicates with at most FACET_VALUES objects (themes, publishers, boroughs, formats, licences...)
+CREATE TABLE facet_counts (
+  p INTEGER NOT NULL, q INTEGER NOT NULL, t INTEGER NOT NULL, o INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (p, q, t, o)
+) WITHOUT ROWID;
+-- facets one link away: per object o of p2, over the statements (s p1 x) (x p2 o): how many such pairs
+-- (links), distinct subjects s and distinct x (datasets per format: p1 dcat:distribution, p2 dct:format)
+CREATE TABLE chain_counts (
+  p1 INTEGER NOT NULL, p2 INTEGER NOT NULL, t INTEGER NOT NULL, o INTEGER NOT NULL,
+  links INTEGER NOT NULL, subjects INTEGER NOT NULL, objects INTEGER NOT NULL, PRIMARY KEY (p1, p2, t, o)
+) WITHOUT ROWID;
+-- the tie numbers of each class: contiguous, since ties are numbered by class first
+CREATE TABLE class_ties (class INTEGER PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+INDEXES = """
+CREATE UNIQUE INDEX terms_text ON terms (text);
+CREATE INDEX triples_pos ON triples (p, t, o, s);
+ANALYZE;
+"""
+
+
+def _statements(store: Store, spec: str, spool: Path) -> Iterator[tuple[str, str]]:
+    """(subject, object) term texts of one indexed predicate, read in Rust as SPARQL TSV (building Python term
+    objects for millions of statements costs several times more)."""
+    iri, _, rdf_type = spec.partition(" ")
+    query = f"SELECT ?s ?o WHERE {{ ?s <{iri}> ?o }}" if not rdf_type else f"SELECT ?s WHERE {{ ?s a <{rdf_type}> }}"
+    with spool.open("wb") as out:
+        store.query(query).serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
+    with spool.open("r", encoding="utf-8", newline="\n") as lines:
+        next(lines, None)  # the header
+        for line in lines:
+            line = line.rstrip("\n")
+            if rdf_type:
+                yield line, f"<{rdf_type}>"
+            elif line:
+                subject, _, obj = line.partition("\t")
+                yield subject, obj
+
+
+class _Numbering:
+    """Terms met while reading, numbered provisionally; then renumbered in the engine's order."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.texts: list[str] = []
+
+    def __call__(self, text: str) -> int:
+        number = self.numbers.get(text)
+        if number is None:
+            number = self.numbers[text] = len(self.texts)
+            self.texts.append(text)
+        return number
+
+    def ordered(self) -> tuple[array, array, array, list[str | None]]:
+        """(final id, tie, class, lower-case text) by provisional number."""
+        terms = [read_term(text) for text in self.texts]
+        keys = [sort_key(term) for term in terms]
+        lowered = [_lower(term.value) for term in terms]
+        del terms
+        order = sorted(range(len(keys)), key=lambda n: (keys[n], self.texts[n]))
+        final, tie, cls = (
+            array("q", bytes(8 * len(keys))),
+            array("q", bytes(8 * len(keys))),
+            array("b", bytes(len(keys))),
+        )
+        previous, rank = None, 0
+        for position, number in enumerate(order, start=1):
+            key = keys[number]
+            if key != previous:
+                rank, previous = rank + 1, key
+            final[number], tie[number], cls[number] = position, rank, key[0]
+        return final, tie, cls, lowered
+
+
+def _facet_counts(statements: list[array], final: array, tie: array, predicates_of: dict[int, int]) -> list[tuple]:
+    """(p, q, tie, object, subjects) rows of the facet_counts table (see the schema)."""
+    type_codes = [code for code, spec in enumerate(INDEXED, start=1) if " " in spec]
+    rows = []
+    for code, pairs in enumerate(statements, start=1):
+        objects = {pairs[i] for i in range(1, len(pairs), 2)}
+        if len(objects) > FACET_VALUES:
+            continue
+        counted: dict[tuple[int, int], int] = {}
+        for i in range(0, len(pairs), 2):
+            bits, obj = predicates_of[final[pairs[i]]], pairs[i + 1]
+            counted[(0, obj)] = counted.get((0, obj), 0) + 1
+            for q in type_codes:
+                if bits >> q & 1:
+                    counted[(q, obj)] = counted.get((q, obj), 0) + 1
+        rows.extend((code, q, tie[obj], final[obj], n) for (q, obj), n in counted.items())
+    return sorted(rows)
+
+
+def _chain_counts(statements: list[array], final: array, tie: array) -> list[tuple]:
+    """(p1, p2, tie, object, links, subjects, objects) rows of the chain_counts table, for p1 in
+    :data:`CHAIN_LINKS` and p2 with at most FACET_VALUES objects."""
+    codes = {spec: code for code, spec in enumerate(INDEXED, start=1)}
+    rows = []
+    for link in CHAIN_LINKS:
+        p1 = codes[link.value]
+        sources: dict[int, list[int]] = {}  # x -> the subjects linking to it
+        pairs = statements[p1 - 1]
+        for i in range(0, len(pairs), 2):
+            sources.setdefault(pairs[i + 1], []).append(pairs[i])
+        for p2, facet in enumerate(statements, start=1):
+            if len({facet[i] for i in range(1, len(facet), 2)}) > FACET_VALUES:
+                continue
+            links: dict[int, int] = {}
+            subjects: dict[int, set[int]] = {}
+            objects: dict[int, int] = {}
+            for i in range(0, len(facet), 2):
+                linked, obj = sources.get(facet[i]), facet[i + 1]
+                if linked:
+                    links[obj] = links.get(obj, 0) + len(linked)
+                    subjects.setdefault(obj, set()).update(linked)
+                    objects[obj] = objects.get(obj, 0) + 1
+            rows.extend((p1, p2, tie[obj], final[obj], links[obj], len(subjects[obj]), objects[obj]) for obj in links)
+    return sorted(rows)
+
+
+def build_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
+    """Index builder: the generation's shape index, from its public SPARQL store (rebuilt every time: it reads
+    the public merge the SPARQL store already made, so it must run after :func:`build_public_store`)."""
+    store_dir = public_store_dir(target)
+    path = shape_index_path(target)
+    if not store_dir.exists():  # no SPARQL store, no shape index: every query goes to the engine
+        return
+    store = Store.read_only(str(store_dir))
+    spool = path.with_name(FILENAME + ".tsv")
+    numbering = _Numbering()
+    statements: list[array] = []  # per predicate code - 1: subject, object, subject, object, ...
+    try:
+        for spec in INDEXED:
+            pairs = array("q")
+            for subject, obj in _statements(store, spec, spool):
+                pairs.append(numbering(subject))
+                pairs.append(numbering(obj))
+            statements.append(pairs)
+    finally:
+        spool.unlink(missing_ok=True)
+        del store
+    final, tie, cls, lowered = numbering.ordered()
+    texts = numbering.texts
+    numbering.numbers.clear()
+    with writing_index(path) as db:
+        db.executescript(SCHEMA)
+        db.executemany(
+            "INSERT INTO predicates VALUES (?,?,?)",
+            ((code, *spec.partition(" ")[::2]) for code, spec in enumerate(INDEXED, start=1)),
+        )
+        db.execute("UPDATE predicates SET type = NULL WHERE type = ''")
+        by_id = sorted(range(len(texts)), key=final.__getitem__)
+        db.executemany(
+            "INSERT INTO terms VALUES (?,?,?,?,?)", ((final[n], texts[n], cls[n], tie[n], lowered[n]) for n in by_id)
+        )
+        seen_classes: set[tuple[int, str, int]] = set()
+        predicates_of: dict[int, int] = {}  # subject (final id) -> bit set of its predicate codes
+        for code, pairs in enumerate(statements, start=1):
+            rows = sorted({(final[pairs[i]], final[pairs[i + 1]], tie[pairs[i + 1]]) for i in range(0, len(pairs), 2)})
+            db.executemany(f"INSERT INTO triples VALUES ({code},?,?,?)", rows)
+            for i in range(0, len(pairs), 2):
+                seen_classes.add((code, "s", cls[pairs[i]]))
+                seen_classes.add((code, "o", cls[pairs[i + 1]]))
+                for position, number in (("s", pairs[i]), ("o", pairs[i + 1])):
+                    if lowered[number] is None:
+                        seen_classes.add((code, position, NO_LOWER_CASE))
+                subject = final[pairs[i]]
+                predicates_of[subject] = predicates_of.get(subject, 0) | (1 << code)
+        db.executemany("INSERT INTO classes VALUES (?,?,?)", sorted(seen_classes))
+        objects = [(code, c) for code, position, c in seen_classes if position == "o" and c != NO_LOWER_CASE]
+        mixed = {code for code, _ in objects if sum(1 for other, _ in objects if other == code) > 1}
+        pair_classes: set[tuple[int, int, int]] = set()
+        for code in mixed:
+            pairs = statements[code - 1]
+            for i in range(0, len(pairs), 2):
+                bits, value_class = predicates_of[final[pairs[i]]], cls[pairs[i + 1]]
+                pair_classes.update((code, q, value_class) for q in range(1, len(INDEXED) + 1) if bits >> q & 1)
+        db.executemany("INSERT INTO pair_classes VALUES (?,?,?)", sorted(pair_classes))
+        db.executemany(
+            "INSERT INTO facet_counts VALUES (?,?,?,?,?)", _facet_counts(statements, final, tie, predicates_of)
+        )
+        db.executemany("INSERT INTO chain_counts VALUES (?,?,?,?,?,?,?)", _chain_counts(statements, final, tie))
+        db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
+        db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
+        db.executescript(INDEXES)
+
+
+def build_sparql_indexes(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
+    """Index builder: the generation's SPARQL store, then the shape index read from it (one builder, since the
+    second needs the first; both run alongside the other builders)."""
+    build_public_store(snapshot, target, previous, changed)
+    try:
+        build_shape_index(snapshot, target, previous, changed)
+    except Exception:  # the endpoint answers everything on the engine without it: publish all the same
+        log.exception("the SPARQL shape index of %s could not be built; queries will run on the engine", target)
+
+
+# -- answering --------------------------------------------------------------------------------------------
+class Undetermined(Exception):
+    """The shape index cannot vouch for this query's answer (an unindexed predicate, an order it cannot
+    reproduce, ties at the page's edges): the engine answers it."""
+
+
+@dataclass
+class Solutions:
+    variables: list[str]
+    rows: list[tuple]  # pyoxigraph terms (or None), in variables order
+    more: bool  # rows beyond those listed exist within the query's LIMIT (the row cap cut it)
+
+
+_COUNT_TYPE = XSD.integer
+
+
+class ShapeIndex:
+    """Read side of one generation's shape index: one read-only SQLite connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._codes: dict[tuple[str, str | None], int] | None = None
+        self._classes: dict[tuple[int, str], set[int]] | None = None
+        self.class_ties: dict[int, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+            self._local.db = db
+        return db
+
+    def _tables(self) -> tuple[dict[tuple[str, str | None], int], dict[tuple[int, str], set[int]]]:
+        with self._lock:
+            if self._codes is None or self._classes is None:
+                rows = self.db.execute("SELECT code, iri, type FROM predicates")
+                self._codes = {(iri, t): code for code, iri, t in rows}
+                classes: dict[tuple[int, str], set[int]] = {}
+                for p, position, cls in self.db.execute("SELECT p, position, class FROM classes"):
+                    classes.setdefault((p, position), set()).add(cls)
+                for p, q, cls in self.db.execute("SELECT p, q, class FROM pair_classes"):
+                    classes.setdefault((p, f"o/{q}"), set()).add(cls)
+                self.class_ties = {c: (lo, hi) for c, lo, hi in self.db.execute("SELECT * FROM class_ties")}
+                self._classes = classes
+            return self._codes, self._classes
+
+    def has_facet(self, code: int) -> bool:
+        return self.db.execute("SELECT 1 FROM facet_counts WHERE p = ? LIMIT 1", (code,)).fetchone() is not None
+
+    def has_chain(self, p1: int, p2: int) -> bool:
+        found = self.db.execute("SELECT 1 FROM chain_counts WHERE p1 = ? AND p2 = ? LIMIT 1", (p1, p2)).fetchone()
+        return found is not None
+
+    def _term(self, iri: str) -> tuple[int, int]:
+        """(id, tie) of an IRI; (-1, -1), matching nothing, if no indexed statement has it."""
+        row = self.db.execute("SELECT id, tie FROM terms WHERE text = ?", (f"<{iri}>",)).fetchone()
+        return (row[0], row[1]) if row else (-1, -1)
+
+    def answer(self, shape: Shape, max_rows: int, deadline: float = SQL_DEADLINE) -> Solutions:
+        """The query's solutions, exactly as the engine would give them (raises Undetermined otherwise)."""
+        started = time.monotonic()
+        db = self.db
+        db.set_progress_handler(lambda: int(time.monotonic() - started > deadline), 10_000)
+        try:
+            return _Plan(self, shape).run(max_rows)
+        except sqlite3.Error as error:  # interrupted at the deadline, or an index of an older layout
+            raise Undetermined(f"the shape index gave up: {error}") from None
+        finally:
+            db.set_progress_handler(None, 0)
+
+
+class _Plan:
+    """One recognised query as SQL over the shape index."""
+
+    def __init__(self, index: ShapeIndex, shape: Shape) -> None:
+        self.index, self.shape = index, shape
+        codes, classes = index._tables()
+        self.classes = classes
+        self.columns: dict[str, str] = {}  # variable -> the SQL column it is first bound to (a term id)
+        self.ties: dict[str, str] = {}  # variable -> the column of its tie number (an IRI subject's is its id)
+        # variable -> where it is bound: (predicate code, "s" or "o"), and (code, "o/q") when the same subject
+        # also has predicate q (whose values may fall in fewer classes)
+        self.positions: dict[str, list[tuple[int, str]]] = {}
+        tables, conditions, pattern_codes = [], [], []
+        self.precounted = _facet_core(shape, codes, index) or _chain_core(shape, codes, index)
+        if self.precounted is not None:  # counts per facet value, read rather than computed
+            counted = self.precounted
+            tables.append(counted.table)
+            conditions += counted.conditions
+            self.columns[counted.group], self.ties[counted.group] = "pc.o", "pc.t"
+            self.positions[counted.group] = [(counted.code, "o")]
+        for n, pattern in enumerate(shape.patterns):
+            alias = f"t{n}"
+            if self.precounted is not None and n in self.precounted.patterns:
+                pattern_codes.append(0)
+                continue
+            if pattern.predicate == RDF_TYPE:
+                if not isinstance(pattern.object, Iri) or (RDF_TYPE, pattern.object.value) not in codes:
+                    raise Undetermined("rdf:type of a class the shape index does not hold")
+                code = codes[(RDF_TYPE, pattern.object.value)]
+            elif (pattern.predicate, None) in codes:
+                code = codes[(pattern.predicate, None)]
+            else:
+                raise Undetermined(f"<{pattern.predicate}> is not in the shape index")
+            pattern_codes.append(code)
+            tables.append(f"triples {alias}")
+            conditions.append(f"{alias}.p = {code}")
+            for position, node in (("s", pattern.subject), ("o", pattern.object)):
+                column = f"{alias}.{position}"
+                if isinstance(node, Iri):
+                    term, tie = index._term(node.value)
+                    conditions.append(f"{column} = {term}")
+                    if position == "o":
+                        conditions.append(f"{alias}.t = {tie}")  # lets SQLite use (p, t, o, s)
+                elif node.name in self.columns:
+                    conditions.append(f"{column} = {self.columns[node.name]}")
+                else:
+                    self.columns[node.name] = column
+                    self.ties[node.name] = f"{alias}.t" if position == "o" else column
+                if isinstance(node, Var):
+                    self.positions.setdefault(node.name, []).append((code, position))
+        _require_connected(shape)
+        self.params: list[str] = []
+        for n, text_filter in enumerate(shape.filters):
+            found = self.classes_of(text_filter.var)
+            if NO_LOWER_CASE in found:
+                raise Undetermined(f"?{text_filter.var} has values whose lower case this index does not hold")
+            alias = f"f{n}"
+            tables.append(f"terms {alias}")
+            conditions.append(f"{alias}.id = {self.columns[text_filter.var]}")
+            conditions.append(f"instr({alias}.lc, ?) > 0")
+            if not text_filter.through_str:  # LCASE of anything but a string is an error: no solution
+                conditions.append(f"{alias}.class = {STRING}")
+            self.params.append(text_filter.text)
+        for pattern, code in zip(shape.patterns, pattern_codes, strict=True):
+            if isinstance(pattern.object, Var) and code:
+                for other, other_code in zip(shape.patterns, pattern_codes, strict=True):
+                    if other is not pattern and other.subject == pattern.subject:
+                        self.positions[pattern.object.name].append((code, f"o/{other_code}"))
+        if not shape.order_by and (shape.group_by or not shape.aggregated):
+            raise Undetermined("no ORDER BY: the engine's order is its own")
+        for name, _ in shape.order_by:
+            if name not in self.columns:
+                continue
+            cls = self._order_class(name)
+            if cls is None:
+                raise Undetermined(f"?{name} takes values the shape index cannot order as the engine does")
+            if cls in index.class_ties and self.ties[name].endswith(".t"):
+                # every value is of this class: say so, and an ordered walk starts where its values start
+                low, high = index.class_ties[cls]
+                conditions.append(f"{self.ties[name]} BETWEEN {low} AND {high}")
+        first = self._driving_table(tables)
+        if first is not None:  # walk the first order key's index in order: LIMIT 20 reads about 20 entries
+            tables.insert(0, tables.pop(first))
+            joined = " CROSS JOIN ".join(tables)
+        else:
+            joined = ", ".join(tables)
+        self.from_sql = "FROM " + joined + " WHERE " + " AND ".join(conditions)
+        if shape.distinct and any(v not in shape.variables for v, _ in shape.order_by):
+            raise Undetermined("DISTINCT ordered by a variable it does not project")
+
+    def _driving_table(self, tables: list[str]) -> int | None:
+        """Where SQLite must start when a plain (ungrouped) query is ordered: at the table of the first order
+        key, so that it reads the key's index in order and stops at the LIMIT (left to itself it joins
+        everything first and sorts, which costs the whole catalogue whatever the LIMIT)."""
+        shape = self.shape
+        if shape.aggregated or not shape.order_by:
+            return None
+        alias = self.ties[shape.order_by[0][0]].split(".")[0]
+        return tables.index(f"triples {alias}")
+
+    def classes_of(self, name: str) -> set[int]:
+        """The classes of the values ``name`` takes at its first binding."""
+        return self.classes.get(self.positions[name][0], set())
+
+    def _order_class(self, name: str) -> int | None:
+        """The one class of values ``name`` can take (IRI for none at all: there is nothing to order)."""
+        for key in self.positions.get(name, []):
+            found = self.classes.get(key, set()) - {NO_LOWER_CASE}
+            if not found:
+                return IRI
+            if len(found) == 1 and UNORDERED not in found:
+                return next(iter(found))
+        return None
+
+    def _inner(self) -> tuple[str, list[str], list[str]]:
+        """SQL for the solutions before slicing (columns v0.. projected, c0.. the order keys' tie numbers), the
+        ORDER BY terms, and the tie columns."""
+        shape = self.shape
+        projected: list[str] = []
+        counts: dict[str, str] = {}
+        for item in shape.projection:
+            if isinstance(item, Count):
+                if self.precounted is not None:  # a row stands for its count, repeated by any join
+                    counts[item.alias] = self.precounted.counts[item.alias]
+                elif item.var is None:
+                    counts[item.alias] = "COUNT(*)"
+                else:
+                    counts[item.alias] = f"COUNT({'DISTINCT ' if item.distinct else ''}{self.columns[item.var]})"
+                projected.append(counts[item.alias])
+            else:
+                projected.append(self.columns[item])
+        order, ties = [], []
+        for i, (name, descending) in enumerate(shape.order_by):
+            # tie numbers follow the engine's order, equal for terms it compares equal
+            ties.append(counts[name] if name in counts else self.ties[name])
+            order.append(f"c{i}{' DESC' if descending else ''}")
+        select = [f"{c} AS v{i}" for i, c in enumerate(projected)] + [f"{t} AS c{i}" for i, t in enumerate(ties)]
+        sql = f"SELECT {'DISTINCT ' if shape.distinct else ''}{', '.join(select)} {self.from_sql}"
+        if shape.group_by:  # by tie and term, the order of the (p, t, o, s) index: groups come one after another
+            groups = [(self.ties[g], self.columns[g]) for g in shape.group_by]
+            sql += " GROUP BY " + ", ".join(dict.fromkeys(c for pair in groups for c in pair))
+        return sql, order, [f"c{i}" for i in range(len(ties))]
+
+    def run(self, max_rows: int) -> Solutions:
+        shape = self.shape
+        sql, order, ties = self._inner()
+        width = len(shape.projection)
+        ordered = f"{sql} ORDER BY {', '.join(order)}" if order else sql
+        wanted = max_rows if shape.limit is None else min(shape.limit, max_rows)
+        start = max(0, shape.offset - 1)
+        before = shape.offset - start  # 1 if a row before the page is read too
+        rows = self.index.db.execute(
+            f"{ordered} LIMIT ? OFFSET ?", (*self.params, wanted + before + 1, start)
+        ).fetchall()
+        page = rows[before : before + wanted]
+        after = rows[before + wanted] if len(rows) > before + wanted else None
+        if order:
+            self._check_determined(sql, rows[:before], page, [after] if after is not None else [], width, ties)
+        more = after is not None and (shape.limit is None or wanted < shape.limit)
+        return Solutions(shape.variables, self._terms(page, width), more)
+
+    def _check_determined(self, sql: str, before: list, page: list, after: list, width: int, ties: list[str]) -> None:
+        """Rows with equal order keys come in the engine's accidental order: refuse where that shows."""
+
+        def tie(row) -> tuple:
+            return tuple(row[width:])
+
+        for first, second in itertools.pairwise(page):
+            if tie(first) == tie(second) and first[:width] != second[:width]:
+                raise Undetermined("rows with equal order keys inside the page")
+        for edge, outside in ((page[:1], before), (page[-1:], after)):
+            if edge and outside and tie(edge[0]) == tie(outside[0]):
+                # the tied rows run past the page's edge: all of them must be one and the same row
+                condition = " AND ".join(f"{c} = ?" for c in ties)
+                distinct = ", ".join(f"v{i}" for i in range(width))
+                found = self.index.db.execute(
+                    f"SELECT DISTINCT {distinct} FROM ({sql}) WHERE {condition} LIMIT 2", (*self.params, *tie(edge[0]))
+                ).fetchall()
+                if len(found) > 1:
+                    raise Undetermined("rows with equal order keys across the page's edge")
+
+    def _terms(self, page: list, width: int) -> list[tuple]:
+        counted = [isinstance(item, Count) for item in self.shape.projection]
+        wanted = {row[i] for row in page for i in range(width) if not counted[i]}
+        texts: dict[int, str] = {}
+        ids = list(wanted)
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            texts.update(self.index.db.execute(f"SELECT id, text FROM terms WHERE id IN ({marks})", part))
+        cache = {i: read_term(text) for i, text in texts.items()}
+        return [
+            tuple(Literal(str(row[i]), datatype=_COUNT_TYPE) if counted[i] else cache[row[i]] for i in range(width))
+            for row in page
+        ]
+
+
+@dataclass(frozen=True)
+class _Precounted:
+    """Patterns of a query whose counts per group were counted when the index was built: the table to read
+    them from (as ``pc``), the patterns it replaces, the group variable and its predicate, and the SQL of each
+    count (a SUM where the count is of rows, which other patterns' joins repeat; a MAX where it is distinct)."""
+
+    table: str
+    conditions: list[str]
+    patterns: frozenset[int]
+    group: str
+    code: int
+    counts: dict[str, str]
+
+
+def _counted_only_here(shape: Shape, names: set[str], patterns: list[int]) -> bool:
+    """Whether the variables ``names`` occur only in these patterns and inside counts."""
+    for n, pattern in enumerate(shape.patterns):
+        if n not in patterns and any(Var(name) in (pattern.subject, pattern.object) for name in names):
+            return False
+    used = set(shape.group_by) | {v for v, _ in shape.order_by} | set(shape.variables) | {f.var for f in shape.filters}
+    return not names & used
+
+
+def _counts(shape: Shape) -> list[Count] | None:
+    counts = [item for item in shape.projection if isinstance(item, Count)]
+    return counts if shape.group_by and counts and not shape.filters else None
+
+
+def _facet_core(shape: Shape, codes: dict, index: ShapeIndex) -> _Precounted | None:
+    """The query counts, per value of a facet, the subjects that have it (``?d a dcat:Dataset ; dcat:theme
+    ?theme`` ... ``GROUP BY ?theme``, ``COUNT(?d)``), the subject appearing nowhere else."""
+    counts = _counts(shape)
+    if counts is None or len({c.var for c in counts} - {None}) > 1:
+        return None
+    for name in sorted({p.subject.name for p in shape.patterns if isinstance(p.subject, Var)}):
+        own = [n for n, p in enumerate(shape.patterns) if p.subject == Var(name)]
+        types = [n for n in own if shape.patterns[n].predicate == RDF_TYPE]
+        values = [n for n in own if shape.patterns[n].predicate != RDF_TYPE]
+        if len(values) != 1 or len(types) > 1 or not _counted_only_here(shape, {name}, own):
+            continue
+        group = shape.patterns[values[0]].object
+        if not isinstance(group, Var) or group.name not in shape.group_by or group.name == name:
+            continue
+        if any(c.var not in (None, name) for c in counts):
+            continue
+        code = codes.get((shape.patterns[values[0]].predicate, None))
+        type_code = 0
+        if types:
+            kind = shape.patterns[types[0]].object
+            if not isinstance(kind, Iri) or (RDF_TYPE, kind.value) not in codes:
+                return None
+            type_code = codes[(RDF_TYPE, kind.value)]
+        if code is None or not index.has_facet(code):
+            return None
+        return _Precounted(
+            "facet_counts pc",
+            [f"pc.p = {code}", f"pc.q = {type_code}"],
+            frozenset(own),
+            group.name,
+            code,
+            {c.alias: "MAX(pc.n)" if c.distinct else "SUM(pc.n)" for c in counts},
+        )
+    return None
+
+
+def _chain_core(shape: Shape, codes: dict, index: ShapeIndex) -> _Precounted | None:
+    """The query counts, per value of a facet of what its subjects link to, the links, subjects or linked
+    resources (``?d dcat:distribution ?x . ?x dct:format ?f`` ... ``GROUP BY ?f``, ``COUNT(DISTINCT ?d)``)."""
+    counts = _counts(shape)
+    if counts is None:
+        return None
+    for n, link in enumerate(shape.patterns):
+        p1 = codes.get((link.predicate, None))
+        if p1 is None or link.predicate not in {c.value for c in CHAIN_LINKS}:
+            continue
+        if not isinstance(link.subject, Var) or not isinstance(link.object, Var):
+            continue
+        subject, linked = link.subject.name, link.object.name
+        facets = [m for m, p in enumerate(shape.patterns) if p.subject == Var(linked)]
+        if subject == linked or len(facets) != 1:
+            continue
+        facet = shape.patterns[facets[0]]
+        p2 = codes.get((facet.predicate, None))
+        if p2 is None or not isinstance(facet.object, Var) or facet.object.name not in shape.group_by:
+            continue
+        if facet.object.name in (subject, linked) or not _counted_only_here(shape, {subject, linked}, [n, *facets]):
+            continue
+        sql = {}
+        for c in counts:
+            if not c.distinct:
+                sql[c.alias] = "SUM(pc.links)"  # rows: one per (subject, linked) pair
+            elif c.var == subject:
+                sql[c.alias] = "MAX(pc.subjects)"
+            elif c.var == linked:
+                sql[c.alias] = "MAX(pc.objects)"
+            else:
+                return None
+        if any(c.var not in (None, subject, linked) for c in counts) or not index.has_chain(p1, p2):
+            return None
+        return _Precounted(
+            "chain_counts pc", [f"pc.p1 = {p1}", f"pc.p2 = {p2}"], frozenset((n, *facets)), facet.object.name, p2, sql
+        )
+    return None
+
+
+def _require_connected(shape: Shape) -> None:
+    """Patterns that share no variable multiply each other's rows: such a query is left to the engine (and its
+    time limit) rather than run unbounded in the web process."""
+    groups: list[set[str]] = []
+    for pattern in shape.patterns:
+        names = {n.name for n in (pattern.subject, pattern.object) if isinstance(n, Var)}
+        if not names:
+            raise Undetermined("a pattern without variables")
+        joined = [g for g in groups if g & names]
+        merged = names.union(*joined)
+        groups = [g for g in groups if not g & names] + [merged]
+    if len(groups) > 1:
+        raise Undetermined("patterns that share no variable")
+
+
+_indexes: dict[Path, ShapeIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def shape_index_of(generation_dir: Path) -> ShapeIndex | None:
+    """The generation's shape index (opened once per process), or None if it has none."""
+    path = shape_index_path(generation_dir)
+    with _indexes_lock:
+        found = _indexes.get(path)
+        if found is None:
+            if not path.exists():
+                return None
+            found = _indexes[path] = ShapeIndex(path)
+            for stale in [p for p in _indexes if p != path and not p.exists()]:
+                del _indexes[stale]
+        return found
+
+
+__all__ = [
+    "FILENAME",
+    "ShapeIndex",
+    "Solutions",
+    "Undetermined",
+    "build_shape_index",
+    "build_sparql_indexes",
+    "shape_index_of",
+]
