@@ -150,7 +150,7 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
         def quads(public: bool):
             for path in chunks:
                 loader = DataPressLoader(vocabularies)
-                for record in loader.records(path):
+                for record in loader.read_all(path):
                     if record.is_public == public:
                         yield from writer.quads(record, graphs[public])
 

@@ -1,11 +1,8 @@
 """Fetched items -> records, through the existing loaders, and the content hashes that make harvests incremental.
 
-The loaders read files, so items to map are written to one temporary file in the shape the loader reads
-(a JSON array, or a data.json catalogue) and the loader runs over it unchanged. To know which item each
-record came from, each item carries its position in a key no loader reads, and a thin subclass of the
-loader notes the position when the loader's per-item method (``_record``) is called: so the loader keeps
-its own rules (skipped states, duplicate names) and problems, and the harvest still knows which items were
-rejected.
+Items are mapped with the loader's item-level API (``Loader.records_from``): one result per item, a record
+or a rejection with its reasons, so the loader keeps its own rules (skipped states, duplicate names) and
+problems, and the harvest knows which items were rejected.
 
 Content hashes: a JSON item's hash covers its canonical JSON (sorted keys) and a *mapping salt* -- the code
 and vocabularies that turn it into triples, and the source's URL -- so unchanged items are recognised
@@ -25,11 +22,10 @@ from typing import Any
 
 from dfl_graph.harvest.config import SourceConfig
 from dfl_graph.ingest import vocabulary_digest
-from dfl_graph.records import DatasetRecord, Problem
+from dfl_graph.records import DatasetRecord, Problem, Rejection
 from dfl_graph.vocabularies import Vocabularies
 from loaders import loader_class
 
-POSITION_KEY = "__dfl_harvest_position__"
 MAPPING_VERSION = "1"  # bump when the harvest's own mapping (catalogue records, origins) changes
 LOADER_OF_TYPE = {"datapress": "datapress", "ckan": "ckan", "datajson": "datajson", "dcat": "dcat"}
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -69,58 +65,16 @@ class Mapped:
     problems: list[Problem] = field(default_factory=list)  # every problem the loader reported
 
 
-def _tracking(cls: type) -> type:
-    if not callable(getattr(cls, "_record", None)):
-        raise RuntimeError(f"{cls.__name__} has no per-item _record method: the harvest cannot map it item by item")
-
-    class Tracking(cls):  # type: ignore[misc, valid-type]
-        position: int | None = None
-
-        def _record(self, item, *args, **kwargs):
-            self.position = item.get(POSITION_KEY) if isinstance(item, dict) else None
-            return super()._record(item, *args, **kwargs)
-
-    Tracking.__name__ = f"Tracking{cls.__name__}"
-    return Tracking
-
-
-def _label(item: Any, position: int) -> str:
-    if isinstance(item, dict):
-        for key in ("name", "id", "identifier"):
-            value = item.get(key)
-            if isinstance(value, str | int) and str(value).strip():
-                return str(value).strip()
-    return f"#{position}"
-
-
 def map_items(source_type: str, vocabularies: Vocabularies, items: list[Any], workdir: Path) -> Mapped:
     """Map JSON items with the source type's loader; positions are indexes into ``items``."""
     mapped = Mapped()
-    if not items:
-        return mapped
-    loader = _tracking(loader_class(LOADER_OF_TYPE[source_type]))(vocabularies)
-    marked = [{**item, POSITION_KEY: n} if isinstance(item, dict) else item for n, item in enumerate(items)]
-    document: Any = {"dataset": marked} if source_type == "datajson" else marked
-    path = workdir / f"batch-{source_type}.json"
-    path.write_text(json.dumps(document, ensure_ascii=False, default=str), encoding="utf-8")
-    produced: set[int] = set()
-    for record in loader.records(path):
-        position = loader.position
-        record = loader.fit_to_profile(record)
-        if position is None or position in produced:
-            continue
-        produced.add(position)
-        mapped.records.append((position, record))
-    path.unlink(missing_ok=True)
+    loader = loader_class(LOADER_OF_TYPE[source_type])(vocabularies)
+    for position, result in enumerate(loader.records_from(items)):
+        if isinstance(result, Rejection):
+            mapped.rejected.append((position, result.record, [f"{p.field}: {p.what}" for p in result.problems]))
+        else:
+            mapped.records.append((position, result))
     mapped.problems = list(loader.problems)
-    by_label: dict[str, list[str]] = {}
-    for problem in loader.problems:
-        by_label.setdefault(problem.record, []).append(f"{problem.field}: {problem.message}")
-    for position, item in enumerate(items):
-        if position not in produced:
-            label = _label(item, position)
-            reasons = by_label.get(label) or by_label.get(f"#{position}") or ["the loader skipped it"]
-            mapped.rejected.append((position, label, reasons))
     return mapped
 
 
@@ -128,8 +82,8 @@ def map_rdf(vocabularies: Vocabularies, path: Path) -> Mapped:
     """Map a merged N-Triples file of a DCAT source with the DCAT loader (positions: record order)."""
     loader = loader_class("dcat")(vocabularies)
     mapped = Mapped()
-    for position, record in enumerate(loader.records(path)):
-        mapped.records.append((position, loader.fit_to_profile(record)))
+    records = (r for r in loader.records_from(loader.items(path)) if isinstance(r, DatasetRecord))
+    mapped.records = list(enumerate(records))
     mapped.problems = list(loader.problems)
     return mapped
 
