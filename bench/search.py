@@ -118,8 +118,8 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
 
     from dfl_graph.dcat import DcatApWriter
     from dfl_graph.generate import iter_datasets
+    from dfl_graph.indexes.registry import open_writer
     from dfl_graph.ingest import ensure_vocabularies
-    from dfl_graph.store import CatalogueStore
     from dfl_graph.uris import Uris
     from dfl_graph.vocabularies import Vocabularies
     from loaders.datapress import DataPressLoader
@@ -140,7 +140,7 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
     import dfl_graph.indexes
 
     dfl_graph.indexes.CONCURRENT_BUILDERS.clear()
-    with CatalogueStore(store_dir, uris) as store:
+    with open_writer(store_dir, uris) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(uris)
         writer = DcatApWriter(uris, vocabularies)

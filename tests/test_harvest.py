@@ -22,10 +22,12 @@ from dfl_graph.harvest import ConfigError, FetchError, HttpClient, HttpPolicy, h
 from dfl_graph.harvest import report as report_module
 from dfl_graph.harvest.config import parse_config
 from dfl_graph.harvest.fetchers import next_page
-from dfl_graph.harvest.state import state_records
 from dfl_graph.indexes.catalogue import build_catalogue_index
-from dfl_graph.ingest import ensure_vocabularies, scan_stored_records, stored_records
+from dfl_graph.indexes.registry import open_writer
+from dfl_graph.indexes.source_records import state_records
+from dfl_graph.ingest import ensure_vocabularies
 from dfl_graph.namespaces import DCAT, DCT, FOAF, HYDRA, PROV, RDF, XSD
+from dfl_graph.plan import scan_stored_records, stored_records
 from dfl_graph.store import CatalogueReader, CatalogueStore, read_changes
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
@@ -67,7 +69,7 @@ def totals(report) -> dict[str, int]:
 
 
 def open_store(path: Path, uris: Uris = URIS) -> CatalogueStore:
-    store = CatalogueStore(path, uris)
+    store = open_writer(path, uris)
     ensure_vocabularies(store)
     return store
 
@@ -705,7 +707,7 @@ def test_withdrawn_datasets_answer_410_and_harvest_page(tmp_path: Path, server: 
     state = {"items": items}
     url = server.route("/export.json", lambda _request: Reply.json(state["items"]))
     data_dir = tmp_path / "catalogue"
-    with CatalogueStore(data_dir, uris) as store:
+    with open_writer(data_dir, uris) as store:
         ensure_vocabularies(store)
         vocab = Vocabularies(uris)
         harvest_source(store, vocab, source("lds", "datapress", url))
@@ -778,8 +780,9 @@ def test_harvested_records_conform_to_dcat_ap_and_our_profile(tmp_path: Path, se
 
 
 def test_a_dfl_load_over_a_harvested_source(tmp_path: Path, server: PortalServer, vocabularies):
-    """`dfl load` replaces a harvested source wholesale: its records carry no hashes, the harvest-state index
-    stops covering the source, and the next harvest rewrites each record once."""
+    """`dfl load` is planned like a harvest: a load of the same records over a harvested source updates them
+    in place (same identifiers, so same IRIs; the load's own content hashes), withdraws nothing, and the
+    source-records index keeps covering the source; the next harvest rewrites each record once."""
     from dfl_graph.ingest import load_file
 
     items = exported(6, seed=41)
@@ -788,9 +791,13 @@ def test_a_dfl_load_over_a_harvested_source(tmp_path: Path, server: PortalServer
     export.write_text(json.dumps(items))
     with open_store(tmp_path / "store") as store:
         assert harvest_source(store, vocabularies, source("lds", "datapress", url)).total("new") == 6
-        load_file(store, vocabularies, "datapress", export, "lds")
-        assert state_records(store.data_dir, store.generation, "lds") is None
-        assert {r.content_hash for r in stored_records(store, "lds").values()} == {None}
+        harvested = stored_records(store, "lds")
+        report = load_file(store, vocabularies, "datapress", export, "lds")
+        assert (report.updated, report.new, report.withdrawn, report.mode) == (6, 0, 0, "in place")
+        loaded = stored_records(store, "lds")
+        assert {k: r.iri for k, r in loaded.items()} == {k: r.iri for k, r in harvested.items()}
+        assert all(loaded[k].content_hash not in (None, harvested[k].content_hash) for k in loaded)
+        assert loaded == scan_stored_records(store, "lds")
         again = harvest_source(store, vocabularies, source("lds", "datapress", url))
         assert (again.total("updated"), again.total("new"), again.total("withdrawn")) == (6, 0, 0)
         assert stored_records(store, "lds") == scan_stored_records(store, "lds")

@@ -12,48 +12,22 @@ hashed after mapping (a dataset's triples are not separable before), over the re
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
+from dfl_graph.content_hash import item_hash, mapping_salt, record_hash
 from dfl_graph.harvest.config import SourceConfig
-from dfl_graph.ingest import vocabulary_digest
 from dfl_graph.records import DatasetRecord, Problem, Rejection
 from dfl_graph.vocabularies import Vocabularies
 from loaders import loader_class
 
-MAPPING_VERSION = "1"  # bump when the harvest's own mapping (catalogue records, origins) changes
 LOADER_OF_TYPE = {"datapress": "datapress", "ckan": "ckan", "datajson": "datajson", "dcat": "dcat"}
-ROOT = Path(__file__).resolve().parent.parent.parent
-SALTED_FILES = ("dfl_graph/dcat.py", "dfl_graph/records.py", "loaders/base.py", "loaders/formats.py")
-
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
-@cache
-def _file_digest(path: str) -> str:
-    return hashlib.sha256((ROOT / path).read_bytes()).hexdigest()
-
-
-def mapping_salt(source: SourceConfig) -> str:
-    """What, besides the item itself, decides the triples an item becomes."""
-    loader = loader_class(LOADER_OF_TYPE[source.type])
-    module = loader.__module__.replace(".", "/") + ".py"
-    parts = [MAPPING_VERSION, source.type, source.url, vocabulary_digest(), _file_digest(module)]
-    parts += [_file_digest(p) for p in SALTED_FILES]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def item_hash(salt: str, item: Any) -> str:
-    return hashlib.sha256(salt.encode() + _canonical(item).encode()).hexdigest()
-
-
-def record_hash(salt: str, record: DatasetRecord) -> str:
-    return hashlib.sha256(salt.encode() + _canonical(dataclasses.asdict(record)).encode()).hexdigest()
+def source_salt(source: SourceConfig) -> str:
+    """The mapping salt of a harvested source: its loader's, and the source's type and URL."""
+    return mapping_salt(LOADER_OF_TYPE[source.type], "harvest", source.type, source.url)
 
 
 @dataclass
@@ -65,7 +39,7 @@ class Mapped:
     problems: list[Problem] = field(default_factory=list)  # every problem the loader reported
 
 
-def map_items(source_type: str, vocabularies: Vocabularies, items: list[Any], workdir: Path) -> Mapped:
+def map_items(source_type: str, vocabularies: Vocabularies, items: list[Any]) -> Mapped:
     """Map JSON items with the source type's loader; positions are indexes into ``items``."""
     mapped = Mapped()
     loader = loader_class(LOADER_OF_TYPE[source_type])(vocabularies)
@@ -88,4 +62,4 @@ def map_rdf(vocabularies: Vocabularies, path: Path) -> Mapped:
     return mapped
 
 
-__all__ = ["Mapped", "item_hash", "map_items", "map_rdf", "mapping_salt", "record_hash"]
+__all__ = ["Mapped", "item_hash", "map_items", "map_rdf", "record_hash", "source_salt"]

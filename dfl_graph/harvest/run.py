@@ -17,18 +17,15 @@ from collections.abc import Callable
 
 from pyoxigraph import NamedNode
 
+from dfl_graph.crash_points import crash_point
 from dfl_graph.harvest.config import HarvestConfig, SourceConfig
 from dfl_graph.harvest.fetchers import fetch
 from dfl_graph.harvest.http import FetchError, HttpClient
-from dfl_graph.harvest.mapping import Mapped, item_hash, map_items, map_rdf, mapping_salt, record_hash
+from dfl_graph.harvest.mapping import Mapped, item_hash, map_items, map_rdf, record_hash, source_salt
 from dfl_graph.harvest.report import SourceReport, now, run_iri, run_quads, stale_run_quads
-from dfl_graph.ingest import (
-    IncomingRecord,
-    apply_incremental,
-    check_source_name,
-    plan_incremental,
-    stored_records,
-)
+from dfl_graph.ingest import write_plan
+from dfl_graph.plan import IncomingRecord, check_source_name, plan_write, stored_records
+from dfl_graph.publish import SECONDS_FILE
 from dfl_graph.store import CatalogueStore, StoreError, generation_dir
 from dfl_graph.vocabularies import Vocabularies
 from loaders import LoadError
@@ -74,7 +71,7 @@ def _failed(report: SourceReport, message: str, say) -> None:
 
 def _write(store, vocabularies, source, fetched, client, report: SourceReport, say) -> None:
     clock = time.perf_counter()
-    salt = mapping_salt(source)
+    salt = source_salt(source)
     stored = stored_records(store, source.name)
     report.timings["state"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
@@ -106,7 +103,7 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
         for first in range(0, len(todo), MAP_BATCH):  # in batches: memory stays bounded on a first harvest
             say(f"mapping {len(todo):,} new or changed records" + (f" ({first:,} done)" if first else ""))
             batch = todo[first : first + MAP_BATCH]
-            part = map_items(source.type, vocabularies, [fetched.items[p] for p in batch], client.workdir)
+            part = map_items(source.type, vocabularies, [fetched.items[p] for p in batch])
             for position, record in part.records:
                 original = batch[position]
                 incoming.append(IncomingRecord(record, hashes[original], fetched.origins[original]))
@@ -118,7 +115,7 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     report.warnings = sum(1 for problem in mapped.problems if problem.record not in rejected)
     report.timings["map"] = round(time.perf_counter() - clock, 3)
 
-    plan = plan_incremental(stored, incoming, unchanged)
+    plan = plan_write(stored, incoming, unchanged, complete=True)
     for item in plan.duplicates:
         report.rejections.append((item.record.id, "a second record with this identifier in the source: skipped"))
     if stored and plan.withdrawn:
@@ -151,12 +148,13 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     report.ended = now()
     public_graph = NamedNode(store.uris.source_graph(source.name, True))
     restricted_graph = NamedNode(store.uris.source_graph(source.name, False))
-    result = apply_incremental(
+    crash_point("harvest-fetched")
+    result = write_plan(
         store,
         vocabularies,
         source.name,
         plan,
-        now=report.ended,
+        when=report.ended,
         run=report.run,
         extra_additions=run_quads(store.uris, report, public_graph, restricted_graph),
         extra_removals=stale_run_quads(store.store, store.uris, public_graph, restricted_graph),
@@ -166,7 +164,7 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     report.links = len(result.links)
     report.generation = result.generation
     with contextlib.suppress(OSError, ValueError):
-        built = json.loads((generation_dir(store.data_dir, result.generation) / "build-seconds.json").read_text())
+        built = json.loads((generation_dir(store.data_dir, result.generation) / SECONDS_FILE).read_text())
         report.timings.update({f"index:{name}": value for name, value in built.items()})
 
 
