@@ -198,7 +198,9 @@ def hydra_triples(page: FeedPage, catalog: str) -> list[Triple]:
     for predicate, target in ((HYDRA.next, page.next), (HYDRA.previous, page.previous), (HYDRA.last, page.last)):
         if target:
             triples.append(Triple(view, predicate, NamedNode(target)))
-    triples += [Triple(NamedNode(catalog), DCAT.dataset, NamedNode(item["iri"])) for item in page.items]
+    for item in page.items:  # dcat:dataset for DCAT harvesters, hydra:member for generic Hydra clients
+        triples.append(Triple(NamedNode(catalog), DCAT.dataset, NamedNode(item["iri"])))
+        triples.append(Triple(collection, HYDRA.member, NamedNode(item["iri"])))
     return triples
 
 
