@@ -5,6 +5,7 @@ harvest changes nothing"."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import sqlite3
 import subprocess
@@ -693,6 +694,16 @@ options = {{ enabled = false }}
     assert "the source is unchanged" in " ".join(failed.stderr.split())
     unknown = subprocess.run([*command, "--source", "nope"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert unknown.returncode == 1 and "no source named 'nope'" in " ".join(unknown.stderr.split())
+    # without --config, the harvest.toml of the current directory is read (and named)
+    here = subprocess.run(
+        [*command[: command.index("--config")], "--store", str(store), "--source", "apur"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert here.returncode == 0, here.stderr
+    assert f"reading the sources to harvest from {config}" in " ".join(here.stderr.split())
 
 
 # -- over HTTP: the withdrawn dataset answers 410, /harvest shows the runs -----------------------------------
@@ -704,6 +715,7 @@ def test_withdrawn_datasets_answer_410_and_harvest_page(tmp_path: Path, server: 
     port = free_port()
     uris = Uris(f"http://127.0.0.1:{port}")
     items = exported(8, seed=23)
+    items[2]["description"] = ""  # a mapping problem: published with a note saying the source gave none
     state = {"items": items}
     url = server.route("/export.json", lambda _request: Reply.json(state["items"]))
     data_dir = tmp_path / "catalogue"
@@ -716,18 +728,27 @@ def test_withdrawn_datasets_answer_410_and_harvest_page(tmp_path: Path, server: 
         state["items"] = items[1:]
         assert harvest_source(store, vocab, source("lds", "datapress", url)).total("withdrawn") == 1
         after = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph)}
+        state["items"] = "not an export"
+        failed = harvest_source(store, vocab, source("lds", "datapress", url))
+        assert failed.status == "failed"
+        after_failure = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph)}
+        assert after_failure == after  # the failed run is recorded; nothing else of the source changed
     (gone,) = before - after
     with live_server(data_dir, port) as live:
         assert live.get(gone[len(live.url) :]).status_code == 410
         assert live.get(next(iter(after))[len(live.url) :]).status_code == 200
         page = live.get("/harvest")
         assert page.status_code == 200 and "Harvested portals" in page.text and "lds" in page.text
+        assert "failed" in page.text and failed.error in html.unescape(page.text)
         data = live.get("/harvest.json").json()
         (lds,) = data["sources"]
-        assert lds["latest"]["counts"]["withdrawn"] == 1 and len(lds["runs"]) == 2
-        run = live.get(lds["latest"]["path"])
+        latest, previous = lds["runs"][0], lds["runs"][1]
+        assert (latest["status"], latest["error"], latest["started"]) == ("failed", failed.error, failed.started)
+        assert previous["status"] == "ok" and previous["counts"]["withdrawn"] == 1 and len(lds["runs"]) == 3
+        assert lds["runs"][2]["problems"] >= 1 and "Problems" in page.text  # the first run mapped items[2]
+        run = live.get(previous["path"])
         assert run.status_code == 200 and "Withdrawn" in run.text
-        assert live.get(lds["latest"]["path"] + ".json").json()["iri"] == lds["latest"]["iri"]
+        assert live.get(previous["path"] + ".json").json()["iri"] == previous["iri"]
         assert live.get("/harvest/lds/19990101T000000Z").status_code == 404
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -57,16 +58,32 @@ def harvest_source(
             report.timings["fetch"] = round(time.perf_counter() - clock, 3)
             _write(store, vocabularies, source, fetched, client, report, say)
     except (FetchError, HarvestError, LoadError, StoreError, OSError) as error:
-        _failed(report, str(error), say)
+        _failed(store, report, str(error), say)
+    except RecursionError:
+        _failed(store, report, "a response nested too deeply to read (~1,000 levels of arrays or objects)", say)
     except Exception as error:  # a bug or a source nobody foresaw: this source fails, the others still run
-        _failed(report, f"unexpected {type(error).__name__}: {error}", say)
+        _failed(store, report, f"unexpected {type(error).__name__}: {error}", say)
     report.timings["total"] = round(time.perf_counter() - clock, 3)
     return report
 
 
-def _failed(report: SourceReport, message: str, say) -> None:
+def _failed(store: CatalogueStore, report: SourceReport, message: str, say) -> None:
+    """Report the failure, and keep it in the catalogue (``/harvest`` lists failed runs too): a write of the run's
+    report alone, with nothing else of the source touched. If even that cannot be written (the store is the
+    problem), the run is only reported."""
     report.status, report.error, report.ended = "failed", message, now()
     say(f"failed: {message}")
+    public = NamedNode(store.uris.source_graph(report.source, True))
+    restricted = NamedNode(store.uris.source_graph(report.source, False))
+    with contextlib.suppress(StoreError, OSError, sqlite3.Error):
+        store.update_source(
+            report.source,
+            {public.value: True},
+            stale_run_quads(store.store, store.uris, public, restricted),
+            run_quads(store.uris, report, public, restricted),
+            notes={"harvest": {"source": report.source, "run": report.run, "failed": True}},
+        )
+        report.generation = store.generation
 
 
 def _write(store, vocabularies, source, fetched, client, report: SourceReport, say) -> None:
@@ -112,6 +129,7 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
             mapped.problems += part.problems
         fetched.items.clear()
     rejected = {label for label, _why in report.rejections}
+    report.problems = len(mapped.problems)
     report.warnings = sum(1 for problem in mapped.problems if problem.record not in rejected)
     report.timings["map"] = round(time.perf_counter() - clock, 3)
 
