@@ -264,7 +264,8 @@ def test_ckan_server_that_ignores_start_is_a_loop(tmp_path: Path, server: Portal
     with open_store(tmp_path) as store:
         report = harvest_source(store, vocabularies, source("loop", "ckan", server.url, rows=3))
         assert report.status == "failed" and "ignore `start`" in report.error
-        assert store.generation == 1  # only the vocabularies: nothing was written
+        # the vocabularies, then the failed run's report alone: no record was written
+        assert store.generation == 2 and public_titles(store, "loop") == {}
 
 
 def test_datajson_arcgis_hub_and_dcat_us(tmp_path: Path, server: PortalServer, vocabularies):
@@ -374,7 +375,7 @@ def test_hydra_page_loops_and_page_caps_fail_and_change_nothing(tmp_path: Path, 
         assert report.status == "failed" and "page loop" in report.error
         capped = harvest_source(store, vocabularies, source("feed", "dcat", url, max_pages=2))
         assert capped.status == "failed" and "more than 2 pages" in capped.error
-        assert store.generation == 1
+        assert store.generation == 3  # the vocabularies, then each failed run's report alone
         assert public_titles(store, "feed") == {}
 
 
@@ -532,8 +533,11 @@ def test_a_failed_or_partial_harvest_changes_nothing(tmp_path: Path, server: Por
         state["fail_from"] = 4  # page 1 answers, page 2 never does
         report = harvest_source(store, vocabularies, spec)
         assert report.status == "failed" and "HTTP 502" in report.error and "gave up after 3 attempts" in report.error
-        assert store.generation == generation and public_titles(store, "birmingham") == titles
-    assert CatalogueReader(tmp_path).snapshot().generation == generation
+        # the failed run is kept (its report alone, for /harvest); the source's records are as they were
+        assert store.generation == generation + 1 and public_titles(store, "birmingham") == titles
+    snapshot = CatalogueReader(tmp_path).snapshot()
+    assert snapshot.generation == generation + 1
+    assert read_changes(snapshot.directory)["datasets"] == []
 
 
 def test_a_run_that_would_withdraw_most_records_is_refused(tmp_path: Path, server: PortalServer, vocabularies):

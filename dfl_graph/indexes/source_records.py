@@ -84,7 +84,8 @@ def _apply_delta(snapshot: Snapshot, db: sqlite3.Connection, target: Path, chang
         if not path.exists() or not path.stat().st_size:
             continue
         with path.open("rb") as handle:
-            quads = list(parse(handle, RdfFormat.N_QUADS))
+            wanted = (DCT.identifier, content_hash)
+            quads = [q for q in parse(handle, RdfFormat.N_QUADS) if q.predicate in wanted]
         for quad in quads:
             graph = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""
             if graph not in graphs:
