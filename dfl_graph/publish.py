@@ -31,9 +31,9 @@ from dfl_graph.generations import (
     generation_dir,
     now,
 )
-from dfl_graph.indexes import IndexBuilder
 
 if TYPE_CHECKING:
+    from dfl_graph.indexes import IndexBuilder
     from dfl_graph.store import CatalogueStore
 
 KEEP_GENERATIONS = 3

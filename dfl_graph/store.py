@@ -30,7 +30,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
@@ -51,11 +51,13 @@ from dfl_graph.generations import (
     now,
     read_changes,
 )
-from dfl_graph.indexes import IndexBuilder
 from dfl_graph.namespaces import DCT, XSD
 from dfl_graph.publish import Publisher, collect_garbage
 from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
+
+if TYPE_CHECKING:
+    from dfl_graph.indexes import IndexBuilder
 
 T = TypeVar("T")
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Variable
 
+from dfl_graph.generations import Snapshot, read_changes
 from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
-from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "catalogue.sqlite"
 # facet name -> index column holding a JSON list of IRIs (or a single value)
