@@ -133,3 +133,11 @@ def test_json_nested_too_deep(tmp_path: Path) -> None:
     deep.write_text("[" * 200_000 + "]" * 200_000)
     result = dfl("load", "datapress", str(deep), "--source", "deep", "--store", str(tmp_path / "store"), check=False)
     refused(result, "nested too deeply", str(deep))
+    with PortalServer() as portal:
+        url = portal.route("/export.json", Reply(deep.read_bytes(), 200, "application/json"))
+        config = tmp_path / "harvest.toml"
+        config.write_text(f'[[source]]\nname = "deep"\ntype = "datapress"\nurl = "{url}"\n')
+        harvested = dfl("harvest", "--config", str(config), "--store", str(tmp_path / "store"), check=False)
+    output = harvested.stdout + harvested.stderr
+    assert harvested.returncode == 1 and "Traceback" not in output, output
+    assert "nested too deeply" in " ".join(output.split()), output
