@@ -356,8 +356,8 @@ def write_plan(
             yield Quad(node, DCT.issued, first, graph)
             yield Quad(node, DCT.modified, last_written.get(old.iri, stamp) if old else stamp, graph)
             yield Quad(node, store.dfl.contentHash, Literal(item.content_hash), graph)
-            yield Quad(node, store.dfl.recordSource, Literal(source), graph)
-            yield Quad(node, store.dfl.recordGeneration, generation, graph)
+            yield Quad(node, uris.vocab.recordSource, Literal(source), graph)
+            yield Quad(node, uris.vocab.recordGeneration, generation, graph)
             if record.is_public:
                 yield Quad(catalog, DCAT.record, node, graph)
             if item.origin:

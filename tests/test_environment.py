@@ -122,7 +122,8 @@ def test_a_store_from_a_newer_version(tmp_path: Path, small_export: Path) -> Non
         dfl("load", "datapress", str(small_export), "--source", "two", "--store", str(store), check=False),
         "newer version",
     )
-    manifest = next((store / "generations").glob("*/manifest.json"))
+    current = int((store / "CURRENT").read_text())
+    manifest = store / "generations" / f"{current:08d}" / "manifest.json"
     data = json.loads(manifest.read_text())
     manifest.write_text(json.dumps({**data, "format": 99}))
     refused(dfl("stats", "--store", str(store), check=False), "newer version")
