@@ -110,7 +110,10 @@ def load_file(
     incoming = [IncomingRecord(r, record_hash(salt, r), r.source_url or r.original_iri) for r in records]
     plan = plan_write(stored_records(store, source), incoming, complete=True)
     crash_point("load-mapped")
-    result = write_plan(store, vocabularies, source, plan, when=now())
+    if plan.changes:
+        result = write_plan(store, vocabularies, source, plan, when=now())
+    else:  # the file says what the catalogue already holds: nothing to write, no generation to publish
+        result = WriteResult(plan, generation=store.generation, mode="nothing to write")
     report = LoadReport(source, str(path), counts=dict(loader.counts), problems=list(loader.problems))
     report.datasets = len(records) - len(plan.duplicates)
     report.public = sum(r.is_public for r in records) - sum(d.record.is_public for d in plan.duplicates)
