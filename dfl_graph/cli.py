@@ -122,6 +122,9 @@ def load_into(ctx: Context, format_name: str, path: Path, source: str) -> None:
         f" {len(report.problems)} problems",
         highlight=False,
     )
+    if report.counts:  # the loader's counters (docs/loaders.md): what went in and what came out
+        counted = ", ".join(f"{name} {value:,}" for name, value in report.counts.items())
+        console.print(f"read: {counted}", highlight=False)
 
 
 @main.command()
