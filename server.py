@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, Response, current_app, jsonify, redirect, request
+from werkzeug.exceptions import HTTPException
 
 from dfl_graph.config import Settings
 from dfl_graph.sparql.activity import Activity
@@ -64,4 +65,40 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify(status="ok", generation=current.generation, published_at=current.manifest.published_at)
 
     register_blueprints(app)
+    app.before_request(drop_trailing_slash)
+    app.after_request(answer_preflight)
     return app
+
+
+PREFLIGHT_HEADERS = "Accept, Accept-Language, Content-Type, If-Match, If-None-Match, If-Modified-Since, Range"
+
+
+def drop_trailing_slash() -> Response | None:
+    """``/dataset/x/`` -> 308 to ``/dataset/x`` when only the form without the slash names something (a client or
+    a hand-typed link adding a slash must not get a 404)."""
+    path = request.path
+    if len(path) < 2 or not path.endswith("/") or request.url_rule is not None:
+        return None
+    adapter = current_app.url_map.bind("", url_scheme=request.scheme)
+    try:
+        adapter.match(path.rstrip("/"), method="GET")
+    except HTTPException:  # no such resource either (or one that redirects elsewhere): leave the 404 alone
+        return None
+    query = request.query_string.decode("latin-1")
+    return redirect(request.script_root + path.rstrip("/") + (f"?{query}" if query else ""), code=308)
+
+
+def answer_preflight(response: Response) -> Response:
+    """CORS preflight (``OPTIONS`` with ``Access-Control-Request-Method``) on every URI: any origin may read
+    (the data is public and no request carries credentials), with the methods the URI answers (its ``Allow``,
+    which lists only those) and the request headers a linked-data or SPARQL client sends."""
+    if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+        return response
+    if response.status_code >= 400:
+        return response
+    allowed = response.headers.get("Allow", "GET, HEAD, OPTIONS")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.setdefault("Access-Control-Allow-Methods", allowed)
+    response.headers.setdefault("Access-Control-Allow-Headers", PREFLIGHT_HEADERS)
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response

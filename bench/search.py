@@ -118,8 +118,9 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
 
     from dfl_graph.dcat import DcatApWriter
     from dfl_graph.generate import iter_datasets
-    from dfl_graph.ingest import ensure_vocabularies
+    from dfl_graph.indexes.registry import BUILDERS
     from dfl_graph.store import CatalogueStore
+    from dfl_graph.ingest import ensure_vocabularies
     from dfl_graph.uris import Uris
     from dfl_graph.vocabularies import Vocabularies
     from loaders.datapress import DataPressLoader
@@ -137,10 +138,8 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
         del batch
     # The public SPARQL store (issue 4's index builder) needs many GB more at a million datasets, more
     # than this shared disk can spare: without it, the SPARQL scan below runs on the main store instead.
-    import dfl_graph.indexes
-
-    dfl_graph.indexes.CONCURRENT_BUILDERS.clear()
-    with CatalogueStore(store_dir, uris) as store:
+    builders = [builder for builder in BUILDERS if not builder.concurrent]
+    with CatalogueStore(store_dir, uris, builders) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(uris)
         writer = DcatApWriter(uris, vocabularies)
@@ -150,7 +149,7 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
         def quads(public: bool):
             for path in chunks:
                 loader = DataPressLoader(vocabularies)
-                for record in loader.records(path):
+                for record in loader.read_all(path):
                     if record.is_public == public:
                         yield from writer.quads(record, graphs[public])
 

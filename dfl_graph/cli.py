@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +25,9 @@ class Context:
         self.settings = Settings.from_env(data_dir=data_dir, base=base)
 
     def writer(self) -> CatalogueStore:
-        return CatalogueStore(self.settings.data_dir, self.settings.uris)
+        from dfl_graph.indexes.registry import open_writer
+
+        return open_writer(self.settings.data_dir, self.settings.uris)
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -34,7 +38,39 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group()
+def environment_problem(error: OSError | sqlite3.Error) -> str:
+    """What an operating-system or disk problem means, in one sentence (never a traceback)."""
+    if isinstance(error, sqlite3.Error):
+        text = str(error)
+        if "full" in text:
+            return f"no space left on the device holding the store ({text})"
+        return f"an index file could not be written ({text})"
+    where = error.filename or ""
+    code = error.errno
+    text = str(error)
+    if code == errno.ENOSPC or "No space left" in text:
+        return f"no space left on the device{f' holding {where}' if where else ''}"
+    if code == errno.EROFS or "Read-only file system" in text:
+        return f"{where or 'the store'} is on a read-only file system"
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return f"permission denied: {where or text}"
+    return f"{error.strerror or text}{f': {where}' if where else ''}"
+
+
+class Cli(click.Group):
+    """The ``dfl`` group: an environment problem (permissions, a full or read-only disk) in any command is one
+    clear error line, never a traceback; a write that met it published nothing."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (OSError, sqlite3.Error) as error:
+            fail(f"{environment_problem(error)}\nnothing was published: the catalogue is as it was")
+        except StoreError as error:
+            fail(str(error))
+
+
+@click.group(cls=Cli)
 @click.option("--store", "data_dir", type=click.Path(file_okay=False, path_type=Path), help="Data directory.")
 @click.option("--base", help="Base URL every IRI is minted under (default http://localhost:8000).")
 @click.pass_context
@@ -80,9 +116,15 @@ def load_into(ctx: Context, format_name: str, path: Path, source: str) -> None:
         console.print(f"... and {len(report.problems) - 50} more problems")
     console.print(
         f"[green]loaded[/] {report.datasets} datasets ({report.public} public, {report.restricted} not public), "
-        f"{report.distributions} distributions, {report.quads} quads into source {source!r}; "
-        f"generation {report.generation}; {len(report.problems)} problems"
+        f"{report.distributions} distributions into source {source!r}: {report.new} new, {report.updated} updated,"
+        f" {report.unchanged} unchanged, {report.withdrawn} withdrawn, {report.rejected} rejected"
+        f" ({report.mode}, +{report.quads_added}/-{report.quads_removed} quads); generation {report.generation};"
+        f" {len(report.problems)} problems",
+        highlight=False,
     )
+    if report.counts:  # the loader's counters (docs/loaders.md): what went in and what came out
+        counted = ", ".join(f"{name} {value:,}" for name, value in report.counts.items())
+        console.print(f"read: {counted}", highlight=False)
 
 
 @main.command()
@@ -198,19 +240,22 @@ def restore(ctx: Context, path: Path, public: bool) -> None:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=PROJECT_DIR / "harvest.toml",
-    show_default="harvest.toml",
-    help="The sources to harvest.",
+    help="The sources to harvest (default: ./harvest.toml if there is one, else the project's harvest.toml).",
 )
 @click.option("--source", "names", multiple=True, help="Harvest only this source (repeatable; default: all enabled).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON on stdout.")
 @store_option
 @pass_context
-def harvest(ctx: Context, config_path: Path, names: tuple[str, ...], as_json: bool) -> None:
+def harvest(ctx: Context, config_path: Path | None, names: tuple[str, ...], as_json: bool) -> None:
     """Harvest the portals of harvest.toml into the catalogue, incrementally; exit 1 if any source failed."""
     from dfl_graph.harvest import ConfigError, harvest_source, read_config
     from dfl_graph.ingest import ensure_vocabularies
     from dfl_graph.vocabularies import Vocabularies
+
+    if config_path is None:
+        here = Path.cwd() / "harvest.toml"
+        config_path = here if here.is_file() else PROJECT_DIR / "harvest.toml"
+        console.print(f"reading the sources to harvest from {config_path}", highlight=False)
 
     try:
         config = read_config(config_path)

@@ -124,6 +124,7 @@ class DatasetRecord:
     status: Status = Status.CURRENT
     replaced_by: str | None = None  # IRI of the superseding dataset
     original_iri: str | None = None  # the IRI the source itself gave the dataset, if any
+    source_url: str | None = None  # the URL of the source's own metadata record for this dataset, if any
     distributions: list[DistributionRecord] = field(default_factory=list)
 
     @property
@@ -133,11 +134,25 @@ class DatasetRecord:
 
 @dataclass(frozen=True)
 class Problem:
-    """A per-record problem a loader met: reported, not fatal."""
+    """A per-record problem a loader met: reported, not fatal.
+
+    Said so a publisher can act on it: which record (its id, IRI or ``#position`` in the source), which
+    field (the source's own name for it), what is wrong or was done, and the value concerned (as text).
+    """
 
     record: str
     field: str
-    message: str
+    what: str
+    value: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.record}: {self.field}: {self.message}"
+        shown = f" ({self.value})" if self.value is not None and self.value not in self.what else ""
+        return f"{self.record}: {self.field}: {self.what}{shown}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An item the loader could not turn into a record: not published, reported with its reasons."""
+
+    record: str  # the item's name in the source: its id, IRI, or "#<position>"
+    problems: tuple[Problem, ...]  # why (at least one)

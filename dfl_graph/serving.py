@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
@@ -40,6 +42,16 @@ def exit_worker(server, worker) -> None:
     os._exit(0)
 
 
+def control_socket(host: str, port: int) -> Path:
+    """The gunicorn control socket of the server bound to ``host:port``: one per instance. gunicorn's default is
+    one path per user (``$XDG_RUNTIME_DIR/gunicorn.ctl``), so a second ``dfl serve`` on the host took over the
+    first's socket, and ``gunicornc`` then talked to the wrong server."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    directory = Path(runtime) if runtime and os.path.isdir(runtime) else Path(tempfile.gettempdir())
+    name = f"dfl-gunicorn-{host.strip('[]').replace(':', '_')}-{port}.ctl"
+    return directory / name
+
+
 def run(settings: Settings, host: str, port: int, workers: int, dev: bool = False) -> None:
     if dev:
         from server import create_app
@@ -58,5 +70,6 @@ def run(settings: Settings, host: str, port: int, workers: int, dev: bool = Fals
             "accesslog": "-",
             "limit_request_line": 8190,
             "worker_exit": exit_worker,
+            "control_socket": str(control_socket(host, port)),
         },
     ).run()

@@ -1,227 +1,78 @@
-"""The catalogue's on-disk Oxigraph store, written by one writer and published in generations.
+"""The writer's side of the catalogue's on-disk Oxigraph store: one writer, writes that publish or change nothing.
 
-Layout of a data directory::
+The data directory's layout, and the readers' side, are in :mod:`dfl_graph.generations`. Why generations:
+pyoxigraph has no user transactions over "drop a graph and add a million quads", and opening a store
+read-only while another process writes it is undefined behaviour. So readers only ever open immutable
+checkpoints: they see the previous catalogue or the next, never a mix, and a failed write never publishes.
 
-    primary/                  the writer's read-write Oxigraph store (source of truth)
-    generations/00000042/     one published generation:
-        store/                  a RocksDB checkpoint of primary (hard links: cheap), opened read-only
-        indexes/                indexes derived from that same store (search, list orders, ...)
-        manifest.json           generation number, time, public graphs
-    CURRENT                   the published generation's number, swapped by atomic rename
-    writer.lock               flock held by the one writer
+This module writes and checkpoints; :class:`dfl_graph.publish.Publisher` turns a checkpoint into a generation
+with its indexes, running the builders the writer was opened with (:mod:`dfl_graph.indexes.registry`).
 
-Why generations: pyoxigraph has no user transactions over "drop a graph and add a million quads",
-and opening a store read-only while another process writes it is undefined behaviour. So readers
-(web workers, SPARQL worker processes) only ever open immutable checkpoints: they see the previous
-catalogue or the next, never a mix, and a failed load never publishes. If a write fails half-way,
-the primary is restored from the last published checkpoint before anything else happens.
+Crash safety: every write runs with a ``DIRTY`` marker in the data directory. If a write fails, or the
+process dies at any moment (``kill -9``, a full disk, a power cut), the marker stays and the primary is
+rebuilt from the published generation's checkpoint (hard links: cheap) -- at once after a failure, or by
+the next writer to open the directory after a death. Whatever was half-published (a generation directory
+newer than ``CURRENT``, a staged ``CURRENT``) is removed. :mod:`dfl_graph.crash_points` names the moments
+the crash tests kill a write at.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import itertools
 import json
 import os
 import shutil
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
+from dfl_graph.crash_points import crash_point
+from dfl_graph.generations import (
+    CHANGES_FILE,
+    FORMAT_FILE,
+    FORMAT_VERSION,
+    FRESH_TRIPLES,
+    CatalogueReader,
+    Delta,
+    Manifest,
+    Snapshot,
+    StoreError,
+    check_format,
+    fresh_triples,
+    generation_dir,
+    now,
+    read_changes,
+)
 from dfl_graph.namespaces import DCT, XSD
+from dfl_graph.publish import Publisher, collect_garbage
 from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
 
-KEEP_GENERATIONS = 3
-# The public triples a bulk write wrote, one N-Triples file per (whole) graph, listed in its index.json:
-# published with the generation so index builders need not read them back out of the store.
-FRESH_TRIPLES = "fresh-public"
+if TYPE_CHECKING:
+    from dfl_graph.indexes import IndexBuilder
 
-# Called while publishing with (snapshot, generation directory, previous generation directory or
-# None, names of changed sources): see dfl_graph.indexes.
-IndexBuilder = Callable[["Snapshot", Path, "Path | None", "frozenset[str]"], None]
-
-
-class StoreError(Exception):
-    """A store operation could not be done; the published catalogue is unchanged."""
-
-
-CHANGES_FILE = "changes.json"
-
-
-@dataclass
-class Delta:
-    """What an in-place write (:meth:`CatalogueStore.update_source`) changed, quad by quad.
-
-    Published with the generation as ``changes.json`` (+ ``changes-removed.nq`` / ``changes-added.nq``)
-    so that index builders can update the previous generation's index instead of rebuilding it: the
-    quads are exactly those removed from and added to the store, and ``datasets`` the IRIs of every
-    dataset added, changed or removed. A generation without ``changes.json`` may differ in anything.
-    """
-
-    datasets: set[str] = field(default_factory=set)
-    removed: list[Quad] = field(default_factory=list)
-    added: list[Quad] = field(default_factory=list)
-    notes: dict = field(default_factory=dict)  # extra, builder-specific facts (JSON)
-
-    def per_graph(self) -> dict[str, int]:
-        """Quads added minus quads removed, per graph."""
-        counts: dict[str, int] = {}
-        for sign, quads in ((-1, self.removed), (1, self.added)):
-            for quad in quads:
-                key = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""
-                counts[key] = counts.get(key, 0) + sign
-        return counts
-
-    def write(self, target: Path, sources: frozenset[str]) -> None:
-        for name, quads in (("removed", self.removed), ("added", self.added)):
-            with (target / f"changes-{name}.nq").open("wb") as out:
-                if quads:
-                    out.write(serialize(quads, format=RdfFormat.N_QUADS))
-        (target / CHANGES_FILE).write_text(
-            json.dumps(
-                {
-                    "sources": sorted(sources),
-                    "datasets": sorted(self.datasets),
-                    "removed": "changes-removed.nq",
-                    "added": "changes-added.nq",
-                    "notes": self.notes,
-                },
-                indent=1,
-            )
-        )
-
-
-def fresh_triples(generation_directory: Path) -> dict[str, Path]:
-    """Graph IRI -> an N-Triples file of all its triples, for the public graphs a bulk write replaced in this
-    generation (while its indexes are built; see :meth:`CatalogueStore._bulk_write`). Empty if none."""
-    directory = generation_directory / FRESH_TRIPLES
-    try:
-        files = json.loads((directory / "index.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return {graph: directory / name for graph, name in files.items()}
-
-
-def read_changes(generation_directory: Path) -> dict | None:
-    """The ``changes.json`` of a generation (see :class:`Delta`), or None: anything may have changed."""
-    try:
-        return json.loads((generation_directory / CHANGES_FILE).read_text())
-    except FileNotFoundError:
-        return None
-
-
-@dataclass(frozen=True)
-class Manifest:
-    generation: int
-    published_at: str
-    public_graphs: tuple[str, ...]
-    graphs: dict[str, dict] = field(default_factory=dict)  # graph IRI -> {"source", "public", "quads"}
-    base: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "base": self.base,
-                "generation": self.generation,
-                "published_at": self.published_at,
-                "public_graphs": list(self.public_graphs),
-                "graphs": self.graphs,
-            },
-            indent=1,
-        )
-
-    @classmethod
-    def from_file(cls, path: Path) -> Manifest:
-        data = json.loads(path.read_text())
-        return cls(data["generation"], data["published_at"], tuple(data["public_graphs"]), data["graphs"], data["base"])
-
-
-@dataclass
-class Snapshot:
-    """One published generation, opened read-only: what every reader works on."""
-
-    directory: Path
-    manifest: Manifest
-    store: Store
-
-    @property
-    def generation(self) -> int:
-        return self.manifest.generation
-
-    @property
-    def public_graphs(self) -> list[NamedNode]:
-        return [NamedNode(g) for g in self.manifest.public_graphs]
-
-    @property
-    def uris(self) -> Uris:
-        return Uris(self.manifest.base)
-
-    @property
-    def index_dir(self) -> Path:
-        return self.directory / "indexes"
-
-    @classmethod
-    def open(cls, directory: Path) -> Snapshot:
-        return cls(
-            directory, Manifest.from_file(directory / "manifest.json"), Store.read_only(str(directory / "store"))
-        )
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-class CatalogueReader:
-    """Opens the published generation and reopens when a newer one is published."""
-
-    def __init__(self, data_dir: Path | str) -> None:
-        self.data_dir = Path(data_dir)
-        self._snapshot: Snapshot | None = None
-        self._seen: tuple[int, int] | None = None
-        self._lock = threading.Lock()
-
-    def current_generation(self) -> int | None:
-        try:
-            return int((self.data_dir / "CURRENT").read_text().strip())
-        except FileNotFoundError:
-            return None
-
-    def snapshot(self) -> Snapshot:
-        """The newest published snapshot (a cheap stat when nothing changed)."""
-        current = self.data_dir / "CURRENT"
-        try:
-            st = current.stat()
-        except FileNotFoundError:
-            raise StoreError(f"no catalogue has been published in {self.data_dir} yet (run `dfl load`)") from None
-        key = (st.st_mtime_ns, st.st_ino)
-        with self._lock:
-            if self._snapshot is None or key != self._seen:
-                generation = int(current.read_text().strip())
-                self._snapshot = Snapshot.open(generation_dir(self.data_dir, generation))
-                self._seen = key
-            return self._snapshot
-
-
-def generation_dir(data_dir: Path, generation: int) -> Path:
-    return data_dir / "generations" / f"{generation:08d}"
+T = TypeVar("T")
 
 
 class CatalogueStore:
-    """The writer's handle on a data directory. Only one may be open at a time (flock)."""
+    """The writer's handle on a data directory. Only one may be open at a time (flock).
 
-    def __init__(self, data_dir: Path | str, uris: Uris) -> None:
+    ``builders`` are the index builders each publish runs (:data:`dfl_graph.indexes.registry.BUILDERS` for the
+    product; none gives generations without indexes, which only store-level tests want).
+    """
+
+    def __init__(self, data_dir: Path | str, uris: Uris, builders: Sequence[IndexBuilder] = ()) -> None:
         self.data_dir = Path(data_dir)
         self.uris = uris
+        self.builders = tuple(builders)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = (self.data_dir / "writer.lock").open("w")
         try:
@@ -229,11 +80,25 @@ class CatalogueStore:
         except BlockingIOError:
             self._lock_file.close()
             raise StoreError(f"another `dfl` process is writing {self.data_dir}; try again when it ends") from None
+        try:
+            check_format(self.data_dir)
+        except StoreError:
+            self._lock_file.close()
+            raise
         self.system_graph = NamedNode(uris.system_graph())
         self.dfl = uris.vocab
         if (self.data_dir / "DIRTY").exists():
-            self._recover()
-        self.store = Store(str(self.data_dir / "primary"))
+            self._recover()  # the last writer died (or failed to recover): rebuild the primary first
+        else:
+            self.store = Store(str(self.data_dir / "primary"))
+        self._write_format()
+
+    def _write_format(self) -> None:
+        path = self.data_dir / FORMAT_FILE
+        if not path.exists():
+            tmp = path.with_name(FORMAT_FILE + ".part")
+            tmp.write_text(f"dfl store format {FORMAT_VERSION}\n")
+            tmp.replace(path)
 
     def close(self) -> None:
         with contextlib.suppress(AttributeError):
@@ -269,27 +134,32 @@ class CatalogueStore:
         return sorted(g for g, info in self.graphs().items() if info["public"])
 
     # -- writing ----------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def _writing(self, changed: Iterable[str], delta: Delta | None = None) -> Iterator[None]:
-        """Marks the primary dirty for the length of a write; publishes on success, recovers on failure."""
+    def _write(self, changed: Iterable[str], work: Callable[[], T], delta: Delta | None = None) -> T:
+        """Run ``work`` (which writes the primary) as one published step: publish on success; on any error
+        restore the primary from the published generation and re-raise. See the module docstring."""
         marker = self.data_dir / "DIRTY"
-        marker.write_text(_now())
+        marker.write_text(now())
+        crash_point("write-started")
         try:
-            yield
+            result = work()
             self._bump_generation()
             self.store.flush()
-            self.publish(frozenset(changed), delta)
-        except BaseException:
-            self._recover()
+            Publisher(self, self.builders).publish(frozenset(changed), delta)
+        except BaseException as error:
+            # the frames ``work`` unwound may hold the primary (a local, a generator): let them go, so the
+            # store closes and can be rebuilt under the same path in this process
+            traceback.clear_frames(error.__traceback__)
+            self._recover_after_failure()
             raise
         marker.unlink()
+        return result
 
     def _register_graph(self, graph: str, source: str, public: bool) -> list[Quad]:
         g = NamedNode(graph)
         return [
             Quad(g, self.dfl.visibility, self.dfl.Public if public else self.dfl.Restricted, self.system_graph),
             Quad(g, self.dfl.sourceName, Literal(source), self.system_graph),
-            Quad(g, DCT.modified, Literal(_now(), datatype=XSD.dateTime), self.system_graph),
+            Quad(g, DCT.modified, Literal(now(), datatype=XSD.dateTime), self.system_graph),
         ]
 
     def _clear_graph(self, graph: str) -> None:
@@ -309,16 +179,20 @@ class CatalogueStore:
         The quads are consumed while writing, so a generator keeps memory flat; if it raises (a
         malformed record half-way through a file), the previous catalogue stays published.
         """
-        with self._writing([source]):
+
+        def work() -> int:
             for graph in graphs:
                 self._clear_graph(graph)
             public_graphs = frozenset(g for g, (public, _) in graphs.items() if public)
             written = self._bulk_write([(g, quads) for g, (_, quads) in graphs.items()], public_graphs)
             for graph, (public, _) in graphs.items():
                 self.store.extend(self._register_graph(graph, source, public))
+            crash_point("registered")
             if vocabulary_digest is not None:
                 self._set_system(self.dfl.vocabularyDigest, Literal(vocabulary_digest))
-        return written
+            return written
+
+        return self._write([source], work)
 
     def _bulk_write(
         self, segments: Iterable[tuple[str | None, Iterable[Quad]]], fresh_public: frozenset[str] = frozenset()
@@ -328,7 +202,7 @@ class CatalogueStore:
         pyoxigraph's ``bulk_load`` from a path releases the GIL, ``bulk_extend`` does not. So this
         thread maps and serialises batches into a pipe while a second thread bulk-loads from it:
         the load costs about what the bulk loader alone costs. If the producer raises, the pipe is
-        closed, the partial load is discarded by :meth:`_writing`'s recovery, and the error goes up.
+        closed, the partial load is discarded by :meth:`_write`'s recovery, and the error goes up.
 
         ``segments`` are (graph IRI, its quads), or (None, quads of any graphs). The segments of the graphs
         ``fresh_public`` (whole public graphs being replaced) are also written as N-Triples to
@@ -349,9 +223,11 @@ class CatalogueStore:
             return (fresh / files[graph]).open("wb")
 
         written = self._pipe_to_bulk_loader(segments, tee_for)
+        crash_point("bulk-loaded")
         if files:
             (fresh / "index.json").write_text(json.dumps(files))
         self.store.optimize()
+        crash_point("compacted")
         return written
 
     def _pipe_to_bulk_loader(
@@ -385,6 +261,7 @@ class CatalogueStore:
                                 text = serialize(batch, format=RdfFormat.N_QUADS)
                                 pipe.write(text)
                                 written += len(batch)
+                                crash_point("bulk-batch")
                                 if tee is not None:
                                     tee.write(text.replace(graph_end, b" .\n"))
                         finally:
@@ -431,13 +308,15 @@ class CatalogueStore:
         """
         delta = Delta(set(datasets), notes=dict(notes or {}))
         tracked = not bulk
-        with self._writing([source], delta if tracked else None):
+
+        def work() -> Delta:
             store = self.store
             for quad in removals:
                 if quad in store:
                     store.remove(quad)
                     if tracked:
                         delta.removed.append(quad)
+            crash_point("removed")
             if bulk:
                 self._bulk_write([(None, additions)])
             else:
@@ -445,6 +324,7 @@ class CatalogueStore:
                     fresh = list(dict.fromkeys(q for q in batch if q not in store))
                     store.extend(fresh)
                     delta.added.extend(fresh)
+                    crash_point("added")
             if cleanup is not None:
                 for quad in list(cleanup(store)):
                     if quad in store:
@@ -454,12 +334,17 @@ class CatalogueStore:
             for graph, public in graphs.items():
                 self._unregister_graph(graph)
                 store.extend(self._register_graph(graph, source, public))
-        return delta
+            crash_point("registered")
+            return delta
+
+        return self._write([source], work, delta if tracked else None)
 
     def drop_source(self, source: str) -> None:
-        with self._writing([source]):
+        def work() -> None:
             for graph in (self.uris.source_graph(source, True), self.uris.source_graph(source, False)):
                 self._clear_graph(graph)
+
+        self._write([source], work)
 
     def restore(self, path: Path, public: bool = False) -> int:
         """Load an N-Quads dump keeping its graph names (replacing those graphs), in one step.
@@ -473,8 +358,10 @@ class CatalogueStore:
                 by_graph.setdefault(key, []).append(quad)
         system = by_graph.pop(self.system_graph.value, [])
         registered = {q.subject.value: q for q in system if q.predicate == self.dfl.visibility}
-        written = 0
-        with self._writing(["restore"]):
+        crash_point("restore-parsed")
+
+        def work() -> int:
+            written = 0
             for graph, quads in by_graph.items():
                 if graph:
                     self._clear_graph(graph)
@@ -485,7 +372,10 @@ class CatalogueStore:
                 for graph in registered:
                     self._unregister_graph(graph)
                 self.store.extend(q for q in system if q.predicate != self.dfl.generation)
-        return written
+            crash_point("registered")
+            return written
+
+        return self._write(["restore"], work)
 
     def dump(self, path: Path) -> int:
         """Write every quad of the store (all graphs, the system graph too) as N-Quads, sorted."""
@@ -516,60 +406,17 @@ class CatalogueStore:
     def _bump_generation(self) -> None:
         self._set_system(self.dfl.generation, Literal(str(self.generation + 1), datatype=XSD.integer))
 
-    def publish(self, changed: frozenset[str] = frozenset(), delta: Delta | None = None) -> int:
-        """Checkpoint the primary as the next generation, build its indexes, then swap CURRENT.
-
-        With a ``delta`` (an in-place write), it is published as ``changes.json`` for the index builders,
-        and the quad counts are the previous generation's plus the delta's (no count over the store).
-        """
-        previous = self.generation
-        generation = previous + 1
-        target = generation_dir(self.data_dir, generation)
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        self.store.backup(str(target / "store"))
+    def checkpoint(self, target: Path, delta: Delta | None, previous: int) -> dict[str, dict]:
+        """Checkpoint the primary into ``target`` (RocksDB hard links); returns the registered graphs with
+        their quad counts: the previous generation's plus the delta's after an in-place write, else counted."""
+        self.store.backup(str(target))
         graphs = self.graphs()
         counts = self._counts_after(delta, previous)
         if counts is None:
             counts = {row["g"].value: int(row["n"].value) for row in self.store.query(query_text("quads-per-graph"))}
-        if delta is not None:
-            delta.write(target, changed)
-        self._stage_fresh_triples(target)
         for g, info in graphs.items():
             info["quads"] = counts.get(g, 0)
-        public = tuple(sorted(g for g, i in graphs.items() if i["public"]))
-        manifest = Manifest(generation, _now(), public, graphs, self.uris.base)
-        (target / "manifest.json").write_text(manifest.to_json())
-        snapshot = Snapshot(target, manifest, Store.read_only(str(target / "store")))
-        previous_dir = generation_dir(self.data_dir, previous) if previous else None
-        (target / "indexes").mkdir()
-        from dfl_graph.indexes import BUILDERS, CONCURRENT_BUILDERS
-
-        seconds: dict[str, float] = {}
-
-        def build(builder: IndexBuilder, snapshot: Snapshot) -> None:
-            started = time.perf_counter()
-            builder(snapshot, target, previous_dir, changed)
-            seconds[builder.__name__] = round(time.perf_counter() - started, 3)  # type: ignore[attr-defined]
-
-        all_started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=max(1, len(CONCURRENT_BUILDERS)), thread_name_prefix="dfl-index") as pool:
-            alongside = [pool.submit(build, builder, snapshot) for builder in CONCURRENT_BUILDERS]
-            for builder in BUILDERS:
-                build(builder, snapshot)
-            for future in alongside:
-                future.result()  # its error, if any, fails the publish
-        seconds["all_indexes"] = round(time.perf_counter() - all_started, 3)  # wall time, builders overlapping
-        shutil.rmtree(target / FRESH_TRIPLES, ignore_errors=True)  # large, and of no use once the indexes exist
-        (target / "build-seconds.json").write_text(json.dumps(seconds))  # what each index cost (benchmarks)
-        del snapshot
-        fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".CURRENT")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{generation}\n")
-        os.replace(tmp, self.data_dir / "CURRENT")
-        self._collect_garbage(generation)
-        return generation
+        return graphs
 
     def _counts_after(self, delta: Delta | None, previous: int) -> dict[str, int] | None:
         """Quads per graph from the previous manifest and a delta; None when they must be counted."""
@@ -588,34 +435,36 @@ class CatalogueStore:
             counts[graph] = counts.get(graph, 0) + change
         return counts
 
-    def _stage_fresh_triples(self, target: Path | None) -> None:
-        """Move the fresh public triples of this write into the generation (or drop them)."""
+    def stage_fresh_triples(self, target: Path | None) -> None:
+        """Move the fresh public triples of this write into the generation ``target`` (or drop them)."""
         path = self.data_dir / FRESH_TRIPLES
         if target is not None and path.exists():
             path.replace(target / FRESH_TRIPLES)
         shutil.rmtree(path, ignore_errors=True)
 
-    def _collect_garbage(self, current: int) -> None:
-        """Keep the last few generations: readers that opened an older one finish their request on it."""
-        root = self.data_dir / "generations"
-        for child in sorted(root.iterdir()):
-            with contextlib.suppress(ValueError):
-                if int(child.name) <= current - KEEP_GENERATIONS:
-                    shutil.rmtree(child, ignore_errors=True)
+    def _recover_after_failure(self) -> None:
+        """:meth:`_recover` after a failed write in this process. If the primary cannot be reopened here (a
+        caller still holds it), the ``DIRTY`` marker stays and the next writer recovers."""
+        gc.collect()
+        try:
+            self._recover()
+        except OSError:
+            with contextlib.suppress(AttributeError):
+                del self.store
 
     def _recover(self) -> None:
-        """Restore the primary from the last published checkpoint (or empty it if none)."""
+        """Rebuild the primary from the published generation's checkpoint (or empty it if none), and remove
+        whatever a dead write left half-published. Idempotent: a recovery that dies is redone by the next."""
         with contextlib.suppress(AttributeError):
             del self.store
         primary = self.data_dir / "primary"
         shutil.rmtree(primary, ignore_errors=True)
-        self._stage_fresh_triples(None)
-        for stale in (self.data_dir / "generations").glob("*") if (self.data_dir / "generations").exists() else ():
-            with contextlib.suppress(ValueError):
-                if int(stale.name) > self.generation:
-                    shutil.rmtree(stale, ignore_errors=True)
-        if self.generation:
-            Store.read_only(str(generation_dir(self.data_dir, self.generation) / "store")).backup(str(primary))
+        crash_point("recovery-started")
+        self.stage_fresh_triples(None)
+        current = self.generation
+        collect_garbage(self.data_dir, current)
+        if current:
+            Store.read_only(str(generation_dir(self.data_dir, current) / "store")).backup(str(primary))
         self.store = Store(str(primary))
         (self.data_dir / "DIRTY").unlink(missing_ok=True)
 
@@ -631,3 +480,18 @@ def _parse_nquads(handle, path: Path) -> Iterator[Quad]:
         yield from parse(handle, RdfFormat.N_QUADS)
     except SyntaxError as error:
         raise StoreError(f"{path}: not valid N-Quads: {error}") from None
+
+
+__all__ = [
+    "CHANGES_FILE",
+    "FRESH_TRIPLES",
+    "CatalogueReader",
+    "CatalogueStore",
+    "Delta",
+    "Manifest",
+    "Snapshot",
+    "StoreError",
+    "fresh_triples",
+    "generation_dir",
+    "read_changes",
+]

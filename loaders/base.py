@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from dfl_graph.records import DatasetRecord, Problem
+from dfl_graph.records import DatasetRecord, Problem, Rejection
 from dfl_graph.vocabularies import Vocabularies
+from loaders.formats import no_cyclic_gc
 
 UNCLASSIFIED = "unclassified"  # ontology/themes.ttl: for records whose source gives no topic
 NO_DESCRIPTION = "The source of this dataset gives no description."
@@ -26,25 +27,54 @@ class LoadError(Exception):
 
 
 class Loader(ABC):
-    """Reads one source file into records; per-record problems are collected, not raised.
+    """Maps one source format to records, item by item; per-item problems are collected, not raised.
 
-    Subclasses set ``name`` and implement :meth:`records`. A loader is created per load, so
-    ``problems`` belongs to one file.
+    The API every caller uses (``dfl load`` through :meth:`read_all`, the harvester through
+    :meth:`records_from`):
+
+    * :meth:`items` -- the source file's items (for JSON sources one JSON object each; see each loader);
+    * :meth:`map` -- one item to a :class:`DatasetRecord` fitted to the profile, or a :class:`Rejection`
+      saying why it cannot be published; it never raises for bad item content;
+    * :meth:`records_from` -- every item mapped, with the rules that span items (a second item with an id
+      already read is rejected), one result per item in item order;
+    * ``problems`` -- every problem of the run, in order; ``counts`` -- named counters of what went in and
+      came out (docs/loaders.md lists them).
+
+    Subclasses set ``name`` and ``description`` and implement :meth:`items` and :meth:`_map`. A loader is
+    created per run, so ``problems`` and ``counts`` belong to one run.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
+    kind: ClassVar[str] = "dataset"  # what the source calls one item, for problems
+    unique_by: ClassVar[str | None] = None  # the source field that names a record, if it must be unique
 
     def __init__(self, vocabularies: Vocabularies) -> None:
         self.vocabularies = vocabularies
         self.problems: list[Problem] = []
+        self.counts: dict[str, int] = {}
+        self._bind_vocabularies()
 
     @abstractmethod
-    def records(self, path: Path) -> Iterator[DatasetRecord]:
-        """Yield the records of the file; raise :class:`LoadError` if the file is unreadable as a whole."""
+    def items(self, path: Path) -> Iterator[Any]:
+        """The items of the file; raise :class:`LoadError` if the file is unreadable as a whole."""
 
-    def problem(self, record: str, field: str, message: str) -> None:
-        self.problems.append(Problem(record, field, message))
+    @abstractmethod
+    def _map(self, item: Any, label: str) -> DatasetRecord | None:
+        """One item as a record (before profile fitting); None when it cannot be one, with problems saying why."""
+
+    def item_name(self, item: Any) -> str | None:
+        """The item's name in the source (its id), for problems; None if it has none."""
+        if isinstance(item, dict):
+            value = item.get("id")
+            return str(value) if value not in (None, "") else None
+        return None
+
+    def problem(self, record: str, field: str, what: str, value: object = None) -> None:
+        self.problems.append(Problem(record, field, what, None if value is None else str(value)))
+
+    def count(self, name: str, amount: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + amount
 
     def _bind_vocabularies(self) -> None:
         """Short names for the vocabulary lookups the mappers use on every record."""
@@ -56,39 +86,56 @@ class Loader(ABC):
         self._boroughs = vocab.boroughs
         self._borough_by_name = vocab.borough_by_name
 
-    def _each_record(
-        self,
-        items: Iterable[Any],
-        kind: str,
-        identify: Callable[[dict], str | None],
-        read: Callable[[dict, str], DatasetRecord | None],
-        unique_by: str | None = None,
-    ) -> Iterator[DatasetRecord]:
-        """The records of a JSON source's items (``kind``: what the source calls one), as JSON loaders read them.
+    def map(self, item: Any) -> DatasetRecord | Rejection:
+        """One item, fitted to the profile, or the reasons it cannot be published."""
+        return self._counted(self._map_at(item, None))
 
-        An item that is not an object, or that ``read`` cannot map (it raises), is reported and skipped; so,
-        with ``unique_by`` (the field that names a record), is a second record with an id already read.
-        ``identify`` gives the item's name for problems (``#index`` when it has none).
-        """
+    def records_from(self, items: Iterable[Any]) -> Iterator[DatasetRecord | Rejection]:
+        """Every item mapped, in order, with the rules that span items (ids unique by ``unique_by``)."""
         seen: set[str] = set()
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                self.problem(f"#{index}", kind, f"item {index} is a {type(item).__name__}, not a {kind} object")
-                continue
-            label = identify(item) or f"#{index}"
-            try:
-                record = read(item, label)
-            except (TypeError, AttributeError, ValueError) as error:
-                self.problem(label, kind, f"skipped: unreadable {kind} ({error})")
-                continue
-            if record is None:
-                continue
-            if unique_by is not None:
-                if record.id in seen:
-                    self.problem(record.id, unique_by, f"skipped: a second {kind} with this {unique_by}")
-                    continue
-                seen.add(record.id)
-            yield record
+        for position, item in enumerate(items):
+            result = self._map_at(item, position)
+            if isinstance(result, DatasetRecord) and self.unique_by is not None:
+                if result.id in seen:
+                    what = f"skipped: a second {self.kind} with this {self.unique_by}"
+                    result = self._reject(result.id, len(self.problems), self.unique_by, what)
+                seen.add(result.record if isinstance(result, Rejection) else result.id)
+            yield self._counted(result)
+
+    def _counted(self, result: DatasetRecord | Rejection) -> DatasetRecord | Rejection:
+        self.count("items")
+        if isinstance(result, Rejection):
+            self.count("rejected")
+        else:
+            self.count("records")
+            self.count("distributions_kept", len(result.distributions))
+        return result
+
+    def _map_at(self, item: Any, position: int | None) -> DatasetRecord | Rejection:
+        first_problem = len(self.problems)
+        where = f"#{position}" if position is not None else "#?"
+        if not self.is_item(item):
+            self.problem(where, self.kind, f"not a {self.kind} object", type(item).__name__)
+            return self._reject(where, first_problem)
+        label = self.item_name(item) or where
+        try:
+            record = self._map(item, label)
+        except (TypeError, AttributeError, ValueError) as error:
+            self.problem(label, self.kind, f"skipped: unreadable {self.kind} ({error})")
+            record = None
+        if record is None:
+            return self._reject(label, first_problem)
+        return self.fit_to_profile(record)
+
+    def is_item(self, item: Any) -> bool:
+        """True if the item has the shape this loader maps (JSON loaders: an object)."""
+        return isinstance(item, dict)
+
+    def _reject(self, label: str, first_problem: int, field: str | None = None, what: str | None = None) -> Rejection:
+        if what is not None:
+            self.problem(label, field or self.kind, what)
+        reasons = tuple(self.problems[first_problem:]) or (Problem(label, self.kind, f"skipped: not a {self.kind}"),)
+        return Rejection(label, reasons)
 
     def read_all(self, path: Path) -> list[DatasetRecord]:
         """All records, or LoadError: nothing is written before the whole file has been read."""
@@ -97,7 +144,8 @@ class Loader(ABC):
             raise LoadError(path, "no such file")
         if path.stat().st_size == 0:
             raise LoadError(path, "the file is empty")
-        records = [self.fit_to_profile(record) for record in self.records(path)]
+        with no_cyclic_gc():
+            records = [r for r in self.records_from(self.items(path)) if isinstance(r, DatasetRecord)]
         if not records:
             raise LoadError(path, f"no datasets found: is this a {self.name} file?")
         return records

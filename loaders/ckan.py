@@ -30,7 +30,6 @@ from loaders.formats import (
     html_to_text,
     is_no_licence,
     licence_iri,
-    no_cyclic_gc,
     parse_checksum,
     parse_flag,
     parse_size,
@@ -78,16 +77,18 @@ class CkanLoader(Loader):
     name: ClassVar[str] = "ckan"
     description: ClassVar[str] = "CKAN action API JSON: package_search or package_show response, or a list of packages"
 
-    def records(self, path: Path) -> Iterator[DatasetRecord]:
-        with no_cyclic_gc():
-            yield from self._records(path)
+    kind: ClassVar[str] = "package"
+    unique_by: ClassVar[str | None] = "name"
 
-    def _records(self, path: Path) -> Iterator[DatasetRecord]:
-        packages = _packages(path, read_json(path))
-        self._bind_vocabularies()
-        yield from self._each_record(packages, "package", _package_name, self._record, unique_by="name")
+    def items(self, path: Path) -> Iterator[Any]:
+        """The packages of the response, as the API returns them."""
+        yield from _packages(path, read_json(path))
 
-    def _record(self, package: dict[str, Any], label: str) -> DatasetRecord | None:
+    def item_name(self, item: Any) -> str | None:
+        name = item.get("name") or item.get("id")
+        return str(name) if name else None
+
+    def _map(self, package: dict[str, Any], label: str) -> DatasetRecord | None:
         problem = self.problem
         state = package.get("state")
         if state in SKIPPED_STATES:
@@ -137,7 +138,9 @@ class CkanLoader(Loader):
         if extras:
             self._extras(record, extras)
         seen: set[str] = set()
-        for position, resource in enumerate(package.get("resources") or [], start=1):
+        resources = package.get("resources") or []
+        self.count("distributions_read", len(resources))
+        for position, resource in enumerate(resources, start=1):
             if not isinstance(resource, dict) or resource.get("state") == "deleted":
                 continue
             dist = self._distribution(record, resource, position)
@@ -280,8 +283,3 @@ class CkanLoader(Loader):
         dist.issued = self._when(record.id, f"{where}.created", resource.get("created"))
         dist.modified = self._when(record.id, f"{where}.last_modified", resource.get("last_modified"))
         return dist
-
-
-def _package_name(package: dict[str, Any]) -> str | None:
-    name = package.get("name") or package.get("id")
-    return str(name) if name else None

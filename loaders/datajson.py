@@ -101,17 +101,17 @@ class DataJsonLoader(Loader):
     name: ClassVar[str] = "datajson"
     description: ClassVar[str] = "DCAT-US 1.1 data.json (Project Open Data): Socrata, ArcGIS Hub and others"
 
-    def records(self, path: Path) -> Iterator[DatasetRecord]:
-        yield from self.records_from_data(read_json(path), path)
+    unique_by: ClassVar[str | None] = "identifier"
 
-    def records_from_data(self, data: Any, path: Path | str = "data.json") -> Iterator[DatasetRecord]:
-        """The records of an already parsed data.json document (``path`` only names it in errors)."""
-        items = _datasets(Path(path), data)
-        self._bind_vocabularies()
-        yield from self._each_record(items, "dataset", _identifier, self._record, unique_by="identifier")
+    def items(self, path: Path) -> Iterator[Any]:
+        """The datasets of the catalogue's ``dataset`` array (or of a bare array)."""
+        yield from _datasets(path, read_json(path))
+
+    def item_name(self, item: Any) -> str | None:
+        return str(item["identifier"]) if item.get("identifier") else None
 
     # -- one dataset --------------------------------------------------------------------------------
-    def _record(self, item: dict[str, Any], label: str) -> DatasetRecord | None:
+    def _map(self, item: dict[str, Any], label: str) -> DatasetRecord | None:
         problem = self.problem
         identifier = clean_text(item.get("identifier"))
         if identifier is None:
@@ -251,6 +251,7 @@ class DataJsonLoader(Loader):
 
     # -- distributions ------------------------------------------------------------------------------
     def _distributions(self, record: DatasetRecord, items: list) -> None:
+        self.count("distributions_read", len(items))
         ids: set[str] = set()
         for position, item in enumerate(items, start=1):
             if not isinstance(item, dict):
@@ -299,7 +300,3 @@ def _last_segment(url: str) -> str | None:
 
 
 __all__ = ["DataJsonLoader"]
-
-
-def _identifier(item: dict[str, Any]) -> str | None:
-    return str(item["identifier"]) if item.get("identifier") else None

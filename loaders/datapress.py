@@ -35,7 +35,6 @@ from loaders.formats import (
     html_to_text,
     is_no_licence,
     licence_iri,
-    no_cyclic_gc,
     parse_checksum,
     parse_flag,
     parse_size,
@@ -77,11 +76,8 @@ class DataPressLoader(Loader):
         "DataPress (London Datastore) JSON: the v3 export (/api/v3/datasets/export.json) or one /api/dataset/{id}"
     )
 
-    def records(self, path: Path) -> Iterator[DatasetRecord]:
-        with no_cyclic_gc():
-            yield from self._records(path)
-
-    def _records(self, path: Path) -> Iterator[DatasetRecord]:
+    def items(self, path: Path) -> Iterator[Any]:
+        """The datasets of an export (a JSON array), or the one dataset of ``/api/dataset/{id}``."""
         data = read_json(path)
         if isinstance(data, list):
             items = data
@@ -95,11 +91,10 @@ class DataPressLoader(Loader):
                 f" or one dataset object (/api/dataset/{{id}}), got {kind}",
                 "1:1",
             )
-        self._bind_vocabularies()
-        yield from self._each_record(items, "dataset", _dataset_id, self._record)
+        yield from items
 
     # -- one dataset --------------------------------------------------------------------------------
-    def _record(self, item: dict[str, Any], label: str) -> DatasetRecord | None:
+    def _map(self, item: dict[str, Any], label: str) -> DatasetRecord | None:
         problem = self.problem
         webpage = item.get("webpage")
         landing_page = clean_iri(webpage) if isinstance(webpage, str) else None
@@ -314,6 +309,7 @@ class DataPressLoader(Loader):
         else:
             self.problem(record.id, "resources", f"unreadable resources {type(resources).__name__}")
             return
+        self.count("distributions_read", len(entries))
         starts: list[When] = []
         ends: list[When] = []
         seen: set[str] = set()
@@ -373,8 +369,3 @@ class DataPressLoader(Loader):
         if end:
             ends.append(end)
         return dist
-
-
-def _dataset_id(item: dict[str, Any]) -> str | None:
-    record_id = item.get("id")
-    return str(record_id) if record_id not in (None, "") else None

@@ -19,6 +19,7 @@ import json
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -26,7 +27,16 @@ from urllib.parse import unquote, urlsplit
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
 
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
-from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
+from dfl_graph.records import (
+    AccessLevel,
+    Checksum,
+    Contact,
+    DatasetRecord,
+    DistributionRecord,
+    Rejection,
+    Status,
+    When,
+)
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError
 from loaders.formats import (
@@ -245,31 +255,67 @@ def _byte_size(term: Any) -> int | None:
         raise
 
 
+class SourceGraph:
+    """A parsed source graph indexed by subject: subject -> predicate IRI -> objects (a dict as an ordered
+    set, since quads may repeat a triple)."""
+
+    def __init__(self) -> None:
+        self.index: Index = defaultdict(lambda: defaultdict(dict))
+
+
+@dataclass(frozen=True)
+class SourceDataset:
+    """The item the DCAT loader maps: one dataset node of a parsed source graph."""
+
+    graph: SourceGraph
+    node: NamedNode | BlankNode
+
+
 class DcatRdfLoader(Loader):
     name: ClassVar[str] = "dcat"
     description: ClassVar[str] = "DCAT RDF: Turtle, RDF/XML, JSON-LD, N-Triples, N-Quads or TriG (by file extension)"
 
-    def records(self, path: Path) -> Iterator[DatasetRecord]:
+    def items(self, path: Path) -> Iterator[Any]:
+        """The datasets of the file, each a :class:`SourceDataset` of the one parsed graph."""
         rdf_format = FORMATS.get(path.suffix.lower())
         if rdf_format is None:
             raise LoadError(
                 path,
                 f"unknown RDF file extension {path.suffix or '(none)'!r}; expected one of {', '.join(sorted(FORMATS))}",
             )
-        # subject -> predicate IRI -> objects (a dict as an ordered set: quads may repeat a triple)
-        index: Index = defaultdict(lambda: defaultdict(dict))
-        for statement in _read_triples(path, rdf_format):
-            index[statement[0]][statement[1].value][statement[2]] = None
-        self.index = index
-        self.uris = self.vocabularies.uris
-        self._bind_vocabularies()
+        yield from self.items_from_triples(_read_triples(path, rdf_format))
 
-        datasets = self._dataset_nodes()
-        records = [self._record(node) for node in datasets]
-        self._unique_ids(records, datasets)
-        self._unique_slugs(records, datasets)
-        self.index = {}  # the parsed file is no longer needed
-        yield from records
+    def items_from_triples(self, statements: Iterable) -> list[SourceDataset]:
+        """The datasets of a set of triples or quads (graph names ignored), as items to map.
+
+        The harvester hands it the merged statements of a run; :meth:`items` those of a file.
+        """
+        graph = SourceGraph()
+        for statement in statements:
+            graph.index[statement[0]][statement[1].value][statement[2]] = None
+        self.index = graph.index
+        return [SourceDataset(graph, node) for node in self._dataset_nodes()]
+
+    def is_item(self, item: Any) -> bool:
+        return isinstance(item, SourceDataset)
+
+    def item_name(self, item: Any) -> str | None:
+        node = item.node
+        return node.value if isinstance(node, NamedNode) else None
+
+    def records_from(self, items: Iterable[Any]) -> Iterator[DatasetRecord | Rejection]:
+        """Every dataset mapped; ids and slugs are then made unique across the graph (whatever its order)."""
+        items = list(items)
+        results = [self._map_at(item, position) for position, item in enumerate(items)]
+        mapped = [(r, item) for r, item in zip(results, items, strict=True) if isinstance(r, DatasetRecord)]
+        if mapped:
+            self.index = mapped[0][1].graph.index
+            records, nodes = [r for r, _ in mapped], [item.node for _, item in mapped]
+            self._unique_ids(records, nodes)
+            self._unique_slugs(records, nodes)
+        self.index = {}  # the parsed graph is no longer needed
+        for result in results:
+            yield self._counted(result)
 
     # -- finding datasets ---------------------------------------------------------------------------
     def _dataset_nodes(self) -> list:
@@ -375,7 +421,10 @@ class DcatRdfLoader(Loader):
         return None
 
     # -- one dataset --------------------------------------------------------------------------------
-    def _record(self, node: Any) -> DatasetRecord:
+    def _map(self, item: SourceDataset, label: str) -> DatasetRecord | None:
+        self.index = item.graph.index
+        self.uris = self.vocabularies.uris
+        node = item.node
         problem = self.problem
         iri = node.value if isinstance(node, NamedNode) else None
         identifier = self._text(node, DCT.identifier.value)
@@ -588,6 +637,7 @@ class DcatRdfLoader(Loader):
     # -- distributions ------------------------------------------------------------------------------
     def _distributions(self, record: DatasetRecord, label: str, node: Any) -> None:
         nodes = [d for d in self._values(node, DCAT.distribution.value) if not isinstance(d, Literal)]
+        self.count("distributions_read", len(nodes))
         nodes.sort(key=lambda n: n.value if isinstance(n, NamedNode) else "~" + self._node_hash(n))
         dists = []
         for dist_node in nodes:

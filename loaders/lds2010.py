@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dfl_graph.records import DatasetRecord, When
 from loaders.base import Loader, LoadError
@@ -26,7 +26,8 @@ class Lds2010Loader(Loader):
         "London Datastore A-Z listing of 2010 (CSV: node_id,path,title,date,categories,description)"
     )
 
-    def records(self, path: Path) -> Iterator[DatasetRecord]:
+    def items(self, path: Path) -> Iterator[Any]:
+        """The listing's rows, each with its line number (``(line, row)``)."""
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -40,9 +41,16 @@ class Lds2010Loader(Loader):
         for line, row in enumerate(reader, start=2):
             if None in row or any(v is None for v in row.values()):
                 raise LoadError(path, "wrong number of fields", str(line))
-            yield self._record(row, line)
+            yield line, row
 
-    def _record(self, row: dict[str, str], line: int) -> DatasetRecord:
+    def is_item(self, item: Any) -> bool:
+        return isinstance(item, tuple)
+
+    def item_name(self, item: Any) -> str | None:
+        return item[1]["path"].rstrip("/").rsplit("/", 1)[-1].strip() or item[1]["node_id"].strip() or None
+
+    def _map(self, item: tuple[int, dict[str, str]], label: str) -> DatasetRecord:
+        line, row = item
         package = row["path"].rstrip("/").rsplit("/", 1)[-1].strip()
         record_id = package or row["node_id"].strip()
         record = DatasetRecord(

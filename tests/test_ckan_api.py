@@ -17,9 +17,9 @@ from pyoxigraph import NamedNode
 from dfl_graph.generate import iter_datasets
 from dfl_graph.harvest import harvest_source
 from dfl_graph.harvest.config import parse_config
+from dfl_graph.indexes.registry import open_writer
 from dfl_graph.ingest import ensure_vocabularies
 from dfl_graph.namespaces import DCAT, RDF
-from dfl_graph.store import CatalogueStore
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
 
@@ -45,7 +45,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     items = list(iter_datasets(PUBLIC_DATAPRESS + 1, 31))
     for n, item in enumerate(items):
         item["sharing"] = "restricted" if n == 0 else "public"
-    with PortalServer() as portal, CatalogueStore(data_dir, uris) as store:
+    with PortalServer() as portal, open_writer(data_dir, uris) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(uris)
         portal.route(
@@ -172,7 +172,7 @@ def test_ckan_json_shapes_over_plain_http(catalogue: LiveServer):
 def test_our_harvester_federates_our_own_api(catalogue: LiveServer, tmp_path: Path):
     """Being harvested: a second catalogue harvests this one's CKAN API and gets every public dataset."""
     uris = Uris("http://mirror.test")
-    with CatalogueStore(tmp_path, uris) as store:
+    with open_writer(tmp_path, uris) as store:
         ensure_vocabularies(store)
         report = harvest_source(store, Vocabularies(uris), source("dfl", "ckan", catalogue.url, rows=25))
         assert report.status == "ok", report.error

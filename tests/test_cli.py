@@ -102,6 +102,15 @@ def test_malformed_input_is_refused_clearly_and_changes_nothing(catalogue: Path,
     assert after["datasets"] == 249
 
 
+def test_loading_the_same_file_again_writes_nothing(catalogue: Path) -> None:
+    """A load is planned against the store: the same file again is 249 unchanged records, and no generation."""
+    before = stats(catalogue)
+    result = dfl("load", "lds2010", str(DEFAULT_CSV), "--source", SOURCE, "--store", str(catalogue))
+    message = " ".join(result.stderr.split())
+    assert "0 new, 0 updated, 249 unchanged, 0 withdrawn" in message and "nothing to write" in message, message
+    assert stats(catalogue)["generation"] == before["generation"]
+
+
 def test_bad_source_name_and_unknown_format_are_refused(catalogue: Path) -> None:
     result = dfl("load", "lds2010", str(DEFAULT_CSV), "--source", "Bad Name!", "--store", str(catalogue), check=False)
     assert result.returncode == 1 and "source name" in result.stderr

@@ -5,6 +5,7 @@ harvest changes nothing"."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import sqlite3
 import subprocess
@@ -22,10 +23,12 @@ from dfl_graph.harvest import ConfigError, FetchError, HttpClient, HttpPolicy, h
 from dfl_graph.harvest import report as report_module
 from dfl_graph.harvest.config import parse_config
 from dfl_graph.harvest.fetchers import next_page
-from dfl_graph.harvest.state import state_records
 from dfl_graph.indexes.catalogue import build_catalogue_index
-from dfl_graph.ingest import ensure_vocabularies, scan_stored_records, stored_records
+from dfl_graph.indexes.registry import open_writer
+from dfl_graph.indexes.source_records import state_records
+from dfl_graph.ingest import ensure_vocabularies
 from dfl_graph.namespaces import DCAT, DCT, FOAF, HYDRA, PROV, RDF, XSD
+from dfl_graph.plan import scan_stored_records, stored_records
 from dfl_graph.store import CatalogueReader, CatalogueStore, read_changes
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
@@ -67,7 +70,7 @@ def totals(report) -> dict[str, int]:
 
 
 def open_store(path: Path, uris: Uris = URIS) -> CatalogueStore:
-    store = CatalogueStore(path, uris)
+    store = open_writer(path, uris)
     ensure_vocabularies(store)
     return store
 
@@ -261,7 +264,8 @@ def test_ckan_server_that_ignores_start_is_a_loop(tmp_path: Path, server: Portal
     with open_store(tmp_path) as store:
         report = harvest_source(store, vocabularies, source("loop", "ckan", server.url, rows=3))
         assert report.status == "failed" and "ignore `start`" in report.error
-        assert store.generation == 1  # only the vocabularies: nothing was written
+        # the vocabularies, then the failed run's report alone: no record was written
+        assert store.generation == 2 and public_titles(store, "loop") == {}
 
 
 def test_datajson_arcgis_hub_and_dcat_us(tmp_path: Path, server: PortalServer, vocabularies):
@@ -371,7 +375,7 @@ def test_hydra_page_loops_and_page_caps_fail_and_change_nothing(tmp_path: Path, 
         assert report.status == "failed" and "page loop" in report.error
         capped = harvest_source(store, vocabularies, source("feed", "dcat", url, max_pages=2))
         assert capped.status == "failed" and "more than 2 pages" in capped.error
-        assert store.generation == 1
+        assert store.generation == 3  # the vocabularies, then each failed run's report alone
         assert public_titles(store, "feed") == {}
 
 
@@ -529,8 +533,11 @@ def test_a_failed_or_partial_harvest_changes_nothing(tmp_path: Path, server: Por
         state["fail_from"] = 4  # page 1 answers, page 2 never does
         report = harvest_source(store, vocabularies, spec)
         assert report.status == "failed" and "HTTP 502" in report.error and "gave up after 3 attempts" in report.error
-        assert store.generation == generation and public_titles(store, "birmingham") == titles
-    assert CatalogueReader(tmp_path).snapshot().generation == generation
+        # the failed run is kept (its report alone, for /harvest); the source's records are as they were
+        assert store.generation == generation + 1 and public_titles(store, "birmingham") == titles
+    snapshot = CatalogueReader(tmp_path).snapshot()
+    assert snapshot.generation == generation + 1
+    assert read_changes(snapshot.directory)["datasets"] == []
 
 
 def test_a_run_that_would_withdraw_most_records_is_refused(tmp_path: Path, server: PortalServer, vocabularies):
@@ -691,6 +698,16 @@ options = {{ enabled = false }}
     assert "the source is unchanged" in " ".join(failed.stderr.split())
     unknown = subprocess.run([*command, "--source", "nope"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert unknown.returncode == 1 and "no source named 'nope'" in " ".join(unknown.stderr.split())
+    # without --config, the harvest.toml of the current directory is read (and named)
+    here = subprocess.run(
+        [*command[: command.index("--config")], "--store", str(store), "--source", "apur"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert here.returncode == 0, here.stderr
+    assert f"reading the sources to harvest from {config}" in " ".join(here.stderr.split())
 
 
 # -- over HTTP: the withdrawn dataset answers 410, /harvest shows the runs -----------------------------------
@@ -702,10 +719,11 @@ def test_withdrawn_datasets_answer_410_and_harvest_page(tmp_path: Path, server: 
     port = free_port()
     uris = Uris(f"http://127.0.0.1:{port}")
     items = exported(8, seed=23)
+    items[2]["description"] = ""  # a mapping problem: published with a note saying the source gave none
     state = {"items": items}
     url = server.route("/export.json", lambda _request: Reply.json(state["items"]))
     data_dir = tmp_path / "catalogue"
-    with CatalogueStore(data_dir, uris) as store:
+    with open_writer(data_dir, uris) as store:
         ensure_vocabularies(store)
         vocab = Vocabularies(uris)
         harvest_source(store, vocab, source("lds", "datapress", url))
@@ -714,18 +732,27 @@ def test_withdrawn_datasets_answer_410_and_harvest_page(tmp_path: Path, server: 
         state["items"] = items[1:]
         assert harvest_source(store, vocab, source("lds", "datapress", url)).total("withdrawn") == 1
         after = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph)}
+        state["items"] = "not an export"
+        failed = harvest_source(store, vocab, source("lds", "datapress", url))
+        assert failed.status == "failed"
+        after_failure = {q.subject.value for q in store.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph)}
+        assert after_failure == after  # the failed run is recorded; nothing else of the source changed
     (gone,) = before - after
     with live_server(data_dir, port) as live:
         assert live.get(gone[len(live.url) :]).status_code == 410
         assert live.get(next(iter(after))[len(live.url) :]).status_code == 200
         page = live.get("/harvest")
         assert page.status_code == 200 and "Harvested portals" in page.text and "lds" in page.text
+        assert "failed" in page.text and failed.error in html.unescape(page.text)
         data = live.get("/harvest.json").json()
         (lds,) = data["sources"]
-        assert lds["latest"]["counts"]["withdrawn"] == 1 and len(lds["runs"]) == 2
-        run = live.get(lds["latest"]["path"])
+        latest, previous = lds["runs"][0], lds["runs"][1]
+        assert (latest["status"], latest["error"], latest["started"]) == ("failed", failed.error, failed.started)
+        assert previous["status"] == "ok" and previous["counts"]["withdrawn"] == 1 and len(lds["runs"]) == 3
+        assert lds["runs"][2]["problems"] >= 1 and "Problems" in page.text  # the first run mapped items[2]
+        run = live.get(previous["path"])
         assert run.status_code == 200 and "Withdrawn" in run.text
-        assert live.get(lds["latest"]["path"] + ".json").json()["iri"] == lds["latest"]["iri"]
+        assert live.get(previous["path"] + ".json").json()["iri"] == previous["iri"]
         assert live.get("/harvest/lds/19990101T000000Z").status_code == 404
 
 
@@ -778,8 +805,9 @@ def test_harvested_records_conform_to_dcat_ap_and_our_profile(tmp_path: Path, se
 
 
 def test_a_dfl_load_over_a_harvested_source(tmp_path: Path, server: PortalServer, vocabularies):
-    """`dfl load` replaces a harvested source wholesale: its records carry no hashes, the harvest-state index
-    stops covering the source, and the next harvest rewrites each record once."""
+    """`dfl load` is planned like a harvest: a load of the same records over a harvested source updates them
+    in place (same identifiers, so same IRIs; the load's own content hashes), withdraws nothing, and the
+    source-records index keeps covering the source; the next harvest rewrites each record once."""
     from dfl_graph.ingest import load_file
 
     items = exported(6, seed=41)
@@ -788,9 +816,13 @@ def test_a_dfl_load_over_a_harvested_source(tmp_path: Path, server: PortalServer
     export.write_text(json.dumps(items))
     with open_store(tmp_path / "store") as store:
         assert harvest_source(store, vocabularies, source("lds", "datapress", url)).total("new") == 6
-        load_file(store, vocabularies, "datapress", export, "lds")
-        assert state_records(store.data_dir, store.generation, "lds") is None
-        assert {r.content_hash for r in stored_records(store, "lds").values()} == {None}
+        harvested = stored_records(store, "lds")
+        report = load_file(store, vocabularies, "datapress", export, "lds")
+        assert (report.updated, report.new, report.withdrawn, report.mode) == (6, 0, 0, "in place")
+        loaded = stored_records(store, "lds")
+        assert {k: r.iri for k, r in loaded.items()} == {k: r.iri for k, r in harvested.items()}
+        assert all(loaded[k].content_hash not in (None, harvested[k].content_hash) for k in loaded)
+        assert loaded == scan_stored_records(store, "lds")
         again = harvest_source(store, vocabularies, source("lds", "datapress", url))
         assert (again.total("updated"), again.total("new"), again.total("withdrawn")) == (6, 0, 0)
         assert stored_records(store, "lds") == scan_stored_records(store, "lds")

@@ -269,7 +269,8 @@ def test_nothing_acceptable_is_a_406_and_head_works(default_server: LiveServer) 
     import requests
 
     assert requests.head(default_server.url + "/search?q=crime", timeout=30).status_code == head.status_code == 200
-    assert default_server.get("/index.ttl").status_code == 404
+    assert default_server.get("/index.exe").status_code == 404
+    assert default_server.get("/index.ttl").headers["Content-Type"].startswith("text/turtle")  # the catalogue, in RDF
 
 
 def test_conditional_requests_get_304_until_the_catalogue_changes(default_server: LiveServer) -> None:

@@ -145,11 +145,10 @@ def test_links_etags_and_conditional_requests(default_server):
     assert alternates == {media: f"{dataset}.{suffix}" for suffix, media in MEDIA.items()}
     assert any(link["rel"] == "canonical" and link["url"] == dataset for link in links)
     etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
-    assert etag.startswith('"g') and modified.endswith("GMT")
-    # the ETag names the generation, the resource and the format
+    assert etag.startswith('"') and modified.endswith("GMT")
+    # the ETag is a digest of the representation: another format, another tag
     other = requests.get(dataset, headers={"Accept": "application/ld+json"}, timeout=30)
     assert other.headers["ETag"] != etag
-    assert etag.split("-")[0] == other.headers["ETag"].split("-")[0]
     for conditional in ({"If-None-Match": etag}, {"If-Modified-Since": modified}, {"If-None-Match": f'"nope", {etag}'}):
         again = requests.get(dataset, headers={"Accept": "text/turtle", **conditional}, timeout=30)
         assert again.status_code == 304, conditional

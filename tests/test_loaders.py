@@ -12,7 +12,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 
 from dfl_graph.dcat import DcatApWriter
 from dfl_graph.namespaces import DCAT, RDF
-from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, Status, When
+from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, Rejection, Status, When
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
 from loaders import LoadError, loader_class
@@ -431,11 +431,11 @@ def test_dcat_random_catalogue(vocabularies):
     assert {f.rsplit(".", 1)[-1] for f in fields(problems)} == {"dct:title", "dcat:mediaType"}
     assert all(r.title == "" for r in records)
     links = [t for t in parse(path=str(DCAT_RANDOM), format=RdfFormat.TURTLE) if t.predicate == DCAT.distribution]
-    mapped = list(DcatRdfLoader(vocabularies).records(DCAT_RANDOM))  # before fitting to the profile
-    assert sum(len(r.distributions) for r in mapped) == len(links) == 906
-    assert sum(d.byte_size is not None for r in mapped for d in r.distributions) == 906
+    loader = DcatRdfLoader(vocabularies)
+    loader.read_all(DCAT_RANDOM)
+    assert loader.counts["distributions_read"] == len(links) == 906
     # none of them has an access or download URL (nor their datasets a landing page): left out
-    assert sum(len(r.distributions) for r in records) == 0
+    assert sum(len(r.distributions) for r in records) == 0 == loader.counts["distributions_kept"]
     assert write_quads(vocabularies, records)
 
 
@@ -831,3 +831,47 @@ def test_fit_to_profile_says_what_it_did_and_invents_no_subject(vocabularies, tm
     reported = {(p.record.rsplit("/", 1)[-1], p.field) for p in loader.problems}
     assert {("a", "description"), ("a", "distribution"), ("b", "theme")} <= reported
     assert ("a", "theme") not in reported
+
+
+# -- the item-level API ---------------------------------------------------------------------------------
+
+
+def test_records_from_gives_one_result_per_item_in_order_with_reasons(vocabularies):
+    loader = CkanLoader(vocabularies)
+    items = [
+        {"name": "a", "title": "A", "notes": "first"},
+        "not a package",
+        {"name": "gone", "title": "Gone", "state": "deleted"},
+        {"name": "a", "title": "A again"},
+        {"name": "b", "title": "B", "resources": [{"id": "r", "url": "https://example.org/b.csv"}]},
+    ]
+    results = list(loader.records_from(items))
+    assert [type(r).__name__ for r in results] == [
+        "DatasetRecord",
+        "Rejection",
+        "Rejection",
+        "Rejection",
+        "DatasetRecord",
+    ]
+    assert [r.record for r in results if isinstance(r, Rejection)] == ["#1", "gone", "a"]
+    assert [p.field for r in results if isinstance(r, Rejection) for p in r.problems] == ["package", "state", "name"]
+    assert all(p in loader.problems for r in results if isinstance(r, Rejection) for p in r.problems)
+    assert loader.counts == {"items": 5, "records": 2, "rejected": 3, "distributions_read": 1, "distributions_kept": 1}
+
+
+def test_map_maps_one_item_and_never_raises_for_bad_content(vocabularies):
+    loader = DataPressLoader(vocabularies)
+    record = loader.map(datapress_dataset())
+    assert isinstance(record, DatasetRecord) and record.id == "abc12"
+    rejection = loader.map({"title": "no id", "webpage": 42})
+    assert isinstance(rejection, Rejection) and rejection.problems
+    assert isinstance(loader.map(["a", "list"]), Rejection)
+
+
+def test_dcat_items_are_the_datasets_of_the_parsed_graph(vocabularies):
+    loader = DcatRdfLoader(vocabularies)
+    items = list(loader.items(GSS))
+    results = list(loader.records_from(items))
+    assert len(results) == len(items) == loader.counts["items"]
+    assert all(isinstance(r, DatasetRecord) for r in results)
+    assert [r.original_iri for r in results] == [item.node.value for item in items]

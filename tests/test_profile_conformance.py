@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from pyoxigraph import NamedNode, RdfFormat, parse
 
+from dfl_graph.indexes.registry import open_writer
 from dfl_graph.ingest import ensure_vocabularies, load_file
-from dfl_graph.store import CatalogueReader, CatalogueStore
+from dfl_graph.store import CatalogueReader
 from dfl_graph.uris import Uris
 from dfl_graph.validation import validate_store
 from dfl_graph.vocabularies import Vocabularies
@@ -40,7 +41,7 @@ def w3c_examples_with_datasets() -> list[Path]:
 @pytest.fixture(scope="module")
 def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("conformance")
-    with CatalogueStore(data_dir, URIS) as store:
+    with open_writer(data_dir, URIS) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(URIS)
         for format_name, paths in SOURCES.items():

@@ -596,11 +596,12 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
     from pyoxigraph import NamedNode, Quad
 
     from dfl_graph.dcat import DcatApWriter
+    from dfl_graph.indexes.registry import open_writer
     from dfl_graph.records import DatasetRecord
     from dfl_graph.search import SearchRequest
     from dfl_graph.search.build import build_search_index
     from dfl_graph.search.index import SearchIndex
-    from dfl_graph.store import CatalogueReader, CatalogueStore
+    from dfl_graph.store import CatalogueReader
     from dfl_graph.uris import Uris
     from dfl_graph.vocabularies import Vocabularies
 
@@ -616,7 +617,7 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
     pelican, counts = (
         next(h.iri for h in before.search(SearchRequest(q=q)).hits) for q in ("pelican", '"counts 2015"')
     )
-    with CatalogueStore(data_dir, uris) as store:
+    with open_writer(data_dir, uris) as store:
         gone = [
             q
             for q in store.store.quads_for_pattern(None, None, None, graph)

@@ -530,8 +530,9 @@ def test_the_sparql_store_follows_in_place_writes(tmp_path: Path) -> None:
     result is what a full rebuild gives: the public triples, merged, and nothing restricted."""
     from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, Store
 
+    from dfl_graph.indexes.registry import open_writer
     from dfl_graph.sparql.public_store import public_store_dir
-    from dfl_graph.store import CatalogueReader, CatalogueStore
+    from dfl_graph.store import CatalogueReader
     from dfl_graph.uris import Uris
 
     uris = Uris("http://127.0.0.1:1")
@@ -540,7 +541,7 @@ def test_the_sparql_store_follows_in_place_writes(tmp_path: Path) -> None:
     def q(s: str, o: str, g: NamedNode) -> Quad:
         return Quad(NamedNode(EX + s), NamedNode(EX + "p"), Literal(o), g)
 
-    with CatalogueStore(tmp_path / "catalogue", uris) as store:
+    with open_writer(tmp_path / "catalogue", uris) as store:
         store.replace_graphs("s", {public.value: (True, [q("a", "1", public), q("b", "2", public)])})
         store.replace_graphs("t", {other.value: (True, [q("b", "2", other)])})
         store.replace_graphs("s", {secret.value: (False, [q("c", SECRET, secret)])})

@@ -131,3 +131,22 @@ def test_only_one_writer(tmp_path: Path) -> None:
 def test_reader_before_any_publish_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="dfl load"):
         CatalogueReader(tmp_path).snapshot()
+
+
+def test_the_store_knows_no_index_and_ingest_no_harvest() -> None:
+    """The write side's layering: the store writes and checkpoints (its builders are handed to it), and the
+    pipeline that loads and harvests share imports nothing of the harvester."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, importlib; importlib.import_module(sys.argv[1]); "
+        "print(' '.join(m for m in sys.modules if m.startswith(tuple(sys.argv[2:]))))"
+    )
+    for module, forbidden in (
+        ("dfl_graph.store", ["dfl_graph.indexes.", "dfl_graph.search", "dfl_graph.sparql", "dfl_graph.harvest"]),
+        ("dfl_graph.ingest", ["dfl_graph.harvest"]),
+    ):
+        found = subprocess.run([sys.executable, "-c", probe, module, *forbidden], capture_output=True, text=True)
+        assert found.returncode == 0, found.stderr
+        assert found.stdout.strip() == "", f"{module} imports {found.stdout.strip()}"

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dfl_graph.harvest.http import HttpPolicy
-from dfl_graph.ingest import check_source_name
+from dfl_graph.plan import check_source_name
 
 SOURCE_TYPES = ("datapress", "ckan", "datajson", "dcat")
 # options every source accepts, and those of each type, with their defaults

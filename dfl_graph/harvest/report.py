@@ -8,11 +8,13 @@ One run of one source is a ``prov:Activity`` (and ``dfl:HarvestRun``) ``{base}/h
         prov:used <https://data.london.gov.uk/api/v3/datasets/export.json> ;
         prov:startedAtTime ..., prov:endedAtTime ... ;
         dfl:recordsFetched 1203 ; dfl:recordsNew 2 ; dfl:recordsUpdated 5 ; dfl:recordsUnchanged 1190 ;
-        dfl:recordsWithdrawn 1 ; dfl:recordsRejected 5 ;
+        dfl:recordsWithdrawn 1 ; dfl:recordsRejected 5 ; dfl:mappingProblems 12 ;
         dfl:rejection <run#rejection-1> .
     <run#rejection-1> dct:identifier "abc12" ; rdfs:comment "id: skipped: the dataset has no id" .
 
-It lives in the source's public graph and counts public records only (plus the rejected ones, which the
+A run that failed (the portal did not answer, a page was malformed, ...) wrote no record, but is kept too, with
+``dfl:failure`` saying why, so ``/harvest`` shows failed runs as well as successful ones. It lives in the
+source's public graph and counts public records only (plus the rejected ones, which the
 portal itself shows); the counts of the source's restricted records go to ``<run#restricted>`` in the
 source's restricted graph, so nothing public reveals them. Each written record's ``dcat:CatalogRecord``
 points at the run that wrote it (``prov:wasGeneratedBy``). The last :data:`KEEP_RUNS` runs are kept.
@@ -68,7 +70,8 @@ class SourceReport:
     public: Counts = field(default_factory=Counts)
     restricted: Counts = field(default_factory=Counts)
     rejections: list[tuple[str, str]] = field(default_factory=list)  # (record label, reason)
-    warnings: int = 0
+    warnings: int = 0  # problems of records that were published anyway
+    problems: int = 0  # every problem the mapping reported (docs/loaders.md), rejected records' included
     pages: int = 0
     requests: int = 0
     retries: int = 0
@@ -98,6 +101,7 @@ def _time(value: str) -> Literal:
 
 
 def run_quads(uris: Uris, report: SourceReport, public_graph: NamedNode, restricted_graph: NamedNode) -> list[Quad]:
+    """The run's report as RDF (see the module docstring)."""
     dfl = uris.vocab
     run = NamedNode(report.run)
     g = public_graph
@@ -111,8 +115,12 @@ def run_quads(uris: Uris, report: SourceReport, public_graph: NamedNode, restric
         Quad(run, PROV.startedAtTime, _time(report.started), g),
         Quad(run, PROV.endedAtTime, _time(report.ended), g),
     ]
+    if report.status != "ok":
+        quads.append(Quad(run, dfl.failure, Literal(report.error or "failed"), g))
+        return quads
     for name in COUNTS:
         quads.append(Quad(run, dfl["records" + name.capitalize()], _integer(getattr(report.public, name)), g))
+    quads.append(Quad(run, dfl.mappingProblems, _integer(report.problems), g))
     for number, (label, reason) in enumerate(report.rejections[:MAX_REJECTIONS], start=1):
         node = NamedNode(f"{report.run}#rejection-{number}")
         quads += [
@@ -166,13 +174,24 @@ def read_runs(store: Store, uris: Uris, graphs: list[NamedNode], source: str | N
     runs: list[dict] = []
     for graph in graphs:
         for typed in store.quads_for_pattern(None, RDF.type, dfl.HarvestRun, graph):
-            run = {"iri": typed.subject.value, "counts": {}, "rejections": []}
+            run = {
+                "iri": typed.subject.value,
+                "status": "ok",
+                "error": None,
+                "problems": 0,
+                "counts": {},
+                "rejections": [],
+            }
             for quad in store.quads_for_pattern(typed.subject, None, None, graph):
                 key = quad.predicate.value
                 if key in names:
                     run[names[key]] = quad.object.value
                 elif key in counts:
                     run["counts"][counts[key]] = int(quad.object.value)
+                elif key == dfl.mappingProblems.value:
+                    run["problems"] = int(quad.object.value)
+                elif key == dfl.failure.value:
+                    run["status"], run["error"] = "failed", quad.object.value
                 elif key == dfl.rejection.value:
                     node = quad.object
                     ident = next(store.quads_for_pattern(node, DCT.identifier, None, graph), None)

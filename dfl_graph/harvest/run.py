@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 
 from pyoxigraph import NamedNode
 
+from dfl_graph.crash_points import crash_point
 from dfl_graph.harvest.config import HarvestConfig, SourceConfig
 from dfl_graph.harvest.fetchers import fetch
 from dfl_graph.harvest.http import FetchError, HttpClient
-from dfl_graph.harvest.mapping import Mapped, item_hash, map_items, map_rdf, mapping_salt, record_hash
+from dfl_graph.harvest.mapping import Mapped, item_hash, map_items, map_rdf, record_hash, source_salt
 from dfl_graph.harvest.report import SourceReport, now, run_iri, run_quads, stale_run_quads
-from dfl_graph.ingest import (
-    IncomingRecord,
-    apply_incremental,
-    check_source_name,
-    plan_incremental,
-    stored_records,
-)
+from dfl_graph.ingest import write_plan
+from dfl_graph.plan import IncomingRecord, check_source_name, plan_write, stored_records
+from dfl_graph.publish import SECONDS_FILE
 from dfl_graph.store import CatalogueStore, StoreError, generation_dir
 from dfl_graph.vocabularies import Vocabularies
 from loaders import LoadError
@@ -60,21 +58,37 @@ def harvest_source(
             report.timings["fetch"] = round(time.perf_counter() - clock, 3)
             _write(store, vocabularies, source, fetched, client, report, say)
     except (FetchError, HarvestError, LoadError, StoreError, OSError) as error:
-        _failed(report, str(error), say)
+        _failed(store, report, str(error), say)
+    except RecursionError:
+        _failed(store, report, "a response nested too deeply to read (~1,000 levels of arrays or objects)", say)
     except Exception as error:  # a bug or a source nobody foresaw: this source fails, the others still run
-        _failed(report, f"unexpected {type(error).__name__}: {error}", say)
+        _failed(store, report, f"unexpected {type(error).__name__}: {error}", say)
     report.timings["total"] = round(time.perf_counter() - clock, 3)
     return report
 
 
-def _failed(report: SourceReport, message: str, say) -> None:
+def _failed(store: CatalogueStore, report: SourceReport, message: str, say) -> None:
+    """Report the failure, and keep it in the catalogue (``/harvest`` lists failed runs too): a write of the run's
+    report alone, with nothing else of the source touched. If even that cannot be written (the store is the
+    problem), the run is only reported."""
     report.status, report.error, report.ended = "failed", message, now()
     say(f"failed: {message}")
+    public = NamedNode(store.uris.source_graph(report.source, True))
+    restricted = NamedNode(store.uris.source_graph(report.source, False))
+    with contextlib.suppress(StoreError, OSError, sqlite3.Error):
+        store.update_source(
+            report.source,
+            {public.value: True},
+            stale_run_quads(store.store, store.uris, public, restricted),
+            run_quads(store.uris, report, public, restricted),
+            notes={"harvest": {"source": report.source, "run": report.run, "failed": True}},
+        )
+        report.generation = store.generation
 
 
 def _write(store, vocabularies, source, fetched, client, report: SourceReport, say) -> None:
     clock = time.perf_counter()
-    salt = mapping_salt(source)
+    salt = source_salt(source)
     stored = stored_records(store, source.name)
     report.timings["state"] = round(time.perf_counter() - clock, 3)
     clock = time.perf_counter()
@@ -106,7 +120,7 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
         for first in range(0, len(todo), MAP_BATCH):  # in batches: memory stays bounded on a first harvest
             say(f"mapping {len(todo):,} new or changed records" + (f" ({first:,} done)" if first else ""))
             batch = todo[first : first + MAP_BATCH]
-            part = map_items(source.type, vocabularies, [fetched.items[p] for p in batch], client.workdir)
+            part = map_items(source.type, vocabularies, [fetched.items[p] for p in batch])
             for position, record in part.records:
                 original = batch[position]
                 incoming.append(IncomingRecord(record, hashes[original], fetched.origins[original]))
@@ -115,10 +129,11 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
             mapped.problems += part.problems
         fetched.items.clear()
     rejected = {label for label, _why in report.rejections}
+    report.problems = len(mapped.problems)
     report.warnings = sum(1 for problem in mapped.problems if problem.record not in rejected)
     report.timings["map"] = round(time.perf_counter() - clock, 3)
 
-    plan = plan_incremental(stored, incoming, unchanged)
+    plan = plan_write(stored, incoming, unchanged, complete=True)
     for item in plan.duplicates:
         report.rejections.append((item.record.id, "a second record with this identifier in the source: skipped"))
     if stored and plan.withdrawn:
@@ -151,12 +166,13 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     report.ended = now()
     public_graph = NamedNode(store.uris.source_graph(source.name, True))
     restricted_graph = NamedNode(store.uris.source_graph(source.name, False))
-    result = apply_incremental(
+    crash_point("harvest-fetched")
+    result = write_plan(
         store,
         vocabularies,
         source.name,
         plan,
-        now=report.ended,
+        when=report.ended,
         run=report.run,
         extra_additions=run_quads(store.uris, report, public_graph, restricted_graph),
         extra_removals=stale_run_quads(store.store, store.uris, public_graph, restricted_graph),
@@ -166,7 +182,7 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     report.links = len(result.links)
     report.generation = result.generation
     with contextlib.suppress(OSError, ValueError):
-        built = json.loads((generation_dir(store.data_dir, result.generation) / "build-seconds.json").read_text())
+        built = json.loads((generation_dir(store.data_dir, result.generation) / SECONDS_FILE).read_text())
         report.timings.update({f"index:{name}": value for name, value in built.items()})
 
 

@@ -77,7 +77,7 @@ CREATE UNIQUE INDEX docs_iri ON docs(iri);
 CREATE INDEX docs_updated ON docs(updated DESC, rowid);
 CREATE INDEX docs_title ON docs(title_key, rowid);
 """
-ORDERS = {"updated": "updated DESC, rowid", "title": "title_key, rowid"}
+ORDERS = {"updated": "updated DESC, iri", "title": "title_key, iri"}  # ties by IRI: an update orders as a rebuild
 DOC_COLUMNS = 5 + len(INDEXED) + len(TEXT_COLUMNS)
 
 

@@ -18,9 +18,10 @@ pyoxigraph's ``default_graph`` / ``named_graphs`` set to public graphs only (see
 Those triples come from the write itself when it can give them: a bulk write of whole public graphs
 leaves them as N-Triples in the generation (:func:`dfl_graph.store.fresh_triples`), and only the other
 public graphs are dumped from the store (reading quads back out of RocksDB costs several microseconds
-each, more than loading them). A generation written in place (an incremental harvest, with
-``changes.json``: see :class:`dfl_graph.store.Delta`) with the same public graphs as the previous one is
-made from the previous generation's SPARQL store instead, with just the changed quads applied: a triple
+each, more than loading them). A generation written in place (a load or harvest with ``changes.json``: see
+:class:`dfl_graph.store.Delta`) whose public graphs differ from the previous one's only by graphs of the
+sources it wrote (a new source: all its quads are in the delta) is made from the previous generation's
+SPARQL store instead, with just the changed quads applied: a triple
 leaves the default graph only when no public graph states it any more.
 """
 
@@ -54,7 +55,7 @@ def build_public_store(snapshot, target: Path, previous_dir: Path | None, change
 
 def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bool:
     """The previous generation's SPARQL store with this generation's changes applied; False if it cannot
-    be done that way (no previous store, no record of the changes, or other public graphs)."""
+    be done that way (no previous store, no record of the changes, or public graphs the write did not make)."""
     changes = read_changes(target)
     if changes is None or previous_dir is None or not public_store_dir(previous_dir).exists():
         return False
@@ -63,8 +64,9 @@ def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bo
     except (OSError, KeyError, ValueError):
         return False
     public = set(snapshot.manifest.public_graphs)
-    if set(previous_public) != public:
-        return False
+    written = {g for g, info in snapshot.manifest.graphs.items() if info.get("source") in changes.get("sources", ())}
+    if not (set(previous_public) ^ public) <= written:
+        return False  # public graphs came or went without the write: their quads are not in the delta
     Store.read_only(str(public_store_dir(previous_dir))).backup(str(work))
     store = Store(str(work))
     default = DefaultGraph()

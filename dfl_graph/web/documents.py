@@ -93,8 +93,20 @@ class Document:
         return self.iris(RDF.type, subject)
 
 
+# What a worker keeps of documents, in bytes as :func:`triples_size` counts them (docs/linked-data.md lists every
+# cache of a web worker and its budget): bounded in bytes, not only in entries, since one catalogue page's
+# document holds a hundred datasets' triples. Keys carry the generation: a publish needs no invalidation.
+DOCUMENT_TRIPLES_BYTES = 48_000_000
+LABEL_TRIPLES_BYTES = 16_000_000
+TRIPLE_OVERHEAD = 300  # bytes of a pyoxigraph Triple and its three terms, besides their text
+
+
+def triples_size(_key: object, triples: tuple[Triple, ...]) -> int:
+    return sum(TRIPLE_OVERHEAD + len(t.subject.value) + len(t.predicate.value) + len(t.object.value) for t in triples)
+
+
 # document triples keyed by (generation, kind, IRI), shared by a worker's threads
-_cache: MemoryCache[tuple[Triple, ...]] = MemoryCache(max_entries=20_000)
+_cache: MemoryCache[tuple[Triple, ...]] = MemoryCache(20_000, DOCUMENT_TRIPLES_BYTES, triples_size)
 
 
 def construct(
@@ -130,7 +142,7 @@ UNDESCRIBED_LINKS = frozenset(
     }
 )
 
-_labels: MemoryCache[tuple[Triple, ...]] = MemoryCache(max_entries=50_000)
+_labels: MemoryCache[tuple[Triple, ...]] = MemoryCache(50_000, LABEL_TRIPLES_BYTES, triples_size)
 
 
 def linked_labels(snapshot: Snapshot, iri: str) -> tuple[Triple, ...]:

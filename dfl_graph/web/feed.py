@@ -32,7 +32,7 @@ from dfl_graph.namespaces import DCAT, HYDRA, RDF, XSD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import Document, catalog_document, dataset_document, merge
-from dfl_graph.web.negotiation import N_QUADS, N_TRIPLES, RESOURCE_FORMATS
+from dfl_graph.web.negotiation import HTML, JSON, N_QUADS, N_TRIPLES, RDF_FORMATS, RESOURCE_FORMATS, Format
 from dfl_graph.web.representations import (
     MACHINE_HEADERS,
     Resource,
@@ -198,7 +198,9 @@ def hydra_triples(page: FeedPage, catalog: str) -> list[Triple]:
     for predicate, target in ((HYDRA.next, page.next), (HYDRA.previous, page.previous), (HYDRA.last, page.last)):
         if target:
             triples.append(Triple(view, predicate, NamedNode(target)))
-    triples += [Triple(NamedNode(catalog), DCAT.dataset, NamedNode(item["iri"])) for item in page.items]
+    for item in page.items:  # dcat:dataset for DCAT harvesters, hydra:member for generic Hydra clients
+        triples.append(Triple(NamedNode(catalog), DCAT.dataset, NamedNode(item["iri"])))
+        triples.append(Triple(collection, HYDRA.member, NamedNode(item["iri"])))
     return triples
 
 
@@ -291,3 +293,22 @@ def catalog(suffix: str | None) -> Response:
 
 
 __all__ = ["DEFAULT_PER_PAGE", "FeedRequest", "blueprint", "feed_page", "parse_feed_request"]
+
+
+def site_root(fmt: Format, negotiated: bool) -> Response:
+    """The site root ``/`` in RDF: the catalogue's description (the root is its ``foaf:homepage``), for linked-data
+    clients that dereference it. Browsers and JSON clients get the Library's home page (``web/library.py``)."""
+    current = snapshot()
+    return respond(
+        Resource(
+            iri=settings().base + "/",
+            path="/index",
+            document=lambda: catalog_document(current),
+            html=lambda _document: "",
+            json=lambda _document: {},
+            formats=(HTML, JSON, *RDF_FORMATS),
+            key="site-root",
+        ),
+        fmt,
+        negotiated,
+    )

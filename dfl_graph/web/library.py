@@ -32,13 +32,14 @@ from dfl_graph.search.index import MAX_PAGE, MAX_PER_PAGE, SORTS, FacetValue, Hi
 from dfl_graph.search.query import MAX_QUERY_CHARS
 from dfl_graph.web.access import settings, snapshot
 from dfl_graph.web.charts import Bar, bar_chart, column_chart
-from dfl_graph.web.negotiation import HTML, JSON, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format, choose
+from dfl_graph.web.feed import site_root
+from dfl_graph.web.negotiation import HTML, JSON, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE, Format, choose
 from dfl_graph.web.rdf_documents import serializer_for
 
 blueprint = Blueprint("library", __name__)
 
 SEARCH_FORMATS: tuple[Format, ...] = (HTML, JSON, TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
-HOME_FORMATS: tuple[Format, ...] = (HTML, JSON)
+HOME_FORMATS: tuple[Format, ...] = (HTML, JSON, *RDF_FORMATS)  # RDF: the catalogue's description (feed.site_root)
 MACHINE_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Location, ETag, Last-Modified, Link",
@@ -271,9 +272,12 @@ def _home_model(index: SearchIndex) -> dict:
 @blueprint.get("/")
 @blueprint.get("/index.<suffix>")
 def home(suffix: str | None = None) -> Response:
-    if suffix is not None and suffix not in ("json", "html"):
-        raise NotFound(f"there is no {suffix[:40]!r} representation of the home page; available: .json")
+    if suffix is not None and suffix not in {f.name for f in HOME_FORMATS}:
+        available = ", ".join(f".{f.name}" for f in HOME_FORMATS)
+        raise NotFound(f"there is no {suffix[:40]!r} representation of the home page; available: {available}")
     fmt, negotiated = _choose(suffix, HOME_FORMATS)
+    if fmt.rdf:
+        return site_root(fmt, negotiated)
     index = search_index(snapshot())
     model = _home_model(index)
     alternates = {HTML: absolute("/"), JSON: absolute("/index.json")}

@@ -35,15 +35,27 @@ class Format:
 HTML = Format("html", "text/html", "HTML", False, ("application/xhtml+xml",))
 TURTLE = Format("ttl", "text/turtle", "Turtle", True, ("application/x-turtle",), ("turtle",))
 JSON_LD = Format("jsonld", "application/ld+json", "JSON-LD", True, (), ("json-ld",))
-RDF_XML = Format("rdf", "application/rdf+xml", "RDF/XML", True, (), ("rdfxml", "xml"))
+RDF_XML = Format("rdf", "application/rdf+xml", "RDF/XML", True, ("application/xml", "text/xml"), ("rdfxml", "xml"))
 N_TRIPLES = Format("nt", "application/n-triples", "N-Triples", True, (), ("ntriples", "n-triples"))
 JSON = Format("json", "application/json", "JSON", False)
 N_QUADS = Format("nq", "application/n-quads", "N-Quads", True, (), ("nquads", "n-quads"))
+# Formats a document's triples are also valid in (its default graph, for the quad formats): for clients that
+# only ask for these. Not advertised as alternates: the four above say the same.
+TRIG = Format("trig", "application/trig", "TriG", True)
+N3 = Format("n3", "text/n3", "N3", True, ("text/rdf+n3",))
 
 # The order matters: it breaks ties (``*/*`` gets HTML, ``application/*`` JSON-LD).
 RESOURCE_FORMATS: tuple[Format, ...] = (HTML, TURTLE, JSON_LD, RDF_XML, N_TRIPLES, JSON)
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
-ALL_FORMATS: dict[str, Format] = {f.name: f for f in (*RESOURCE_FORMATS, N_QUADS)}
+# what a document answers: the advertised formats, then the others its triples can be written in
+DOCUMENT_FORMATS: tuple[Format, ...] = (*RESOURCE_FORMATS, N_QUADS, TRIG, N3)
+ALL_FORMATS: dict[str, Format] = {f.name: f for f in DOCUMENT_FORMATS}
+
+JSON_LD_PROFILES = {
+    "http://www.w3.org/ns/json-ld#expanded": "expanded",
+    "http://www.w3.org/ns/json-ld#compacted": "compacted",
+    "http://www.w3.org/ns/json-ld#flattened": "flattened",
+}
 
 _MEDIA_RANGE = re.compile(r"^(\*/\*|[A-Za-z0-9][\w!#$&^.+-]*/(\*|[A-Za-z0-9][\w!#$&^.+-]*))$")
 
@@ -82,6 +94,25 @@ def parse_accept(header: str | None) -> MIMEAccept | None:
             '"text/turtle", "application/ld+json;q=0.9" or "*/*"'
         )
     return MIMEAccept(ranges)
+
+
+def jsonld_profile(accept_header: str | None) -> str:
+    """The JSON-LD form a client asks for with ``profile`` on ``application/ld+json`` (``expanded``, ``compacted``
+    or ``flattened``; the first known one of the best-rated range), else ``compacted``, ours by default."""
+    if not accept_header:
+        return "compacted"
+    ranges = parse_accept_header(accept_header)
+    for value, _quality in sorted(ranges, key=lambda r: -r[1]):
+        media, _, parameters = value.partition(";")
+        if media.strip().lower() != JSON_LD.media_type:
+            continue
+        for parameter in parameters.split(";"):
+            name, _, raw = parameter.partition("=")
+            if name.strip().lower() == "profile":
+                for iri in raw.strip().strip('"').split():
+                    if iri in JSON_LD_PROFILES:
+                        return JSON_LD_PROFILES[iri]
+    return "compacted"
 
 
 def negotiate(accept_header: str | None, available: tuple[Format, ...] = RESOURCE_FORMATS) -> Format:
@@ -124,18 +155,23 @@ def choose(
 
 __all__ = [
     "ALL_FORMATS",
+    "DOCUMENT_FORMATS",
     "HTML",
     "JSON",
     "JSON_LD",
+    "JSON_LD_PROFILES",
+    "N3",
     "N_QUADS",
     "N_TRIPLES",
     "RDF_FORMATS",
     "RDF_XML",
     "RESOURCE_FORMATS",
+    "TRIG",
     "TURTLE",
     "Format",
     "by_name",
     "choose",
+    "jsonld_profile",
     "negotiate",
     "parse_accept",
     "split_suffix",

@@ -1,4 +1,5 @@
-"""RDF documents as bytes: Turtle, N-Triples and RDF/XML by pyoxigraph, compact JSON-LD by rdflib, and a
+"""RDF documents as bytes: Turtle, N-Triples, RDF/XML, N-Quads, TriG and N3 by pyoxigraph, JSON-LD (compacted,
+or the expanded or flattened form a client asks for with ``profile``) by our compactor or rdflib, and a
 bounded cache of finished documents.
 
 JSON-LD is compacted with the published context (``ontology/context.jsonld`` plus ``dfl`` and ``@base``
@@ -27,14 +28,18 @@ from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import PREFIXES
 from dfl_graph.vocabularies import ONTOLOGY_DIR
 from dfl_graph.web.jsonld_compaction import Compactor
-from dfl_graph.web.negotiation import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from dfl_graph.web.negotiation import JSON_LD, N3, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, Format
 
 CONTEXT_FILE = ONTOLOGY_DIR / "context.jsonld"
 PYOXIGRAPH_FORMATS = {
     TURTLE.name: RdfFormat.TURTLE,
     N_TRIPLES.name: RdfFormat.N_TRIPLES,
     RDF_XML.name: RdfFormat.RDF_XML,
+    N_QUADS.name: RdfFormat.N_QUADS,
+    TRIG.name: RdfFormat.TRIG,
+    N3.name: RdfFormat.N3,
 }
+PREFIXED = (RdfFormat.TURTLE, RdfFormat.RDF_XML, RdfFormat.TRIG, RdfFormat.N3)
 
 
 @cache
@@ -114,27 +119,39 @@ class RdfSerializer:
                     iris.add(term.datatype.value)
         return {p: ns for p, ns in self.prefixes.items() if any(i.startswith(ns) for i in iris)}
 
-    def serialize(self, triples: Iterable[Triple], fmt: Format, primary: str | None = None) -> bytes:
-        """One document in one RDF format."""
+    def serialize(
+        self, triples: Iterable[Triple], fmt: Format, primary: str | None = None, profile: str = "compacted"
+    ) -> bytes:
+        """One document in one RDF format (for JSON-LD, in the form ``profile`` names: see :meth:`jsonld`)."""
         items = ordered(triples, primary)
         if fmt.name == JSON_LD.name:
-            return self.jsonld(items)
-        if fmt.name == N_TRIPLES.name:
-            return serialize(items, format=RdfFormat.N_TRIPLES)
-        if fmt.name not in PYOXIGRAPH_FORMATS:
+            return self.jsonld(items, profile)
+        rdf_format = PYOXIGRAPH_FORMATS.get(fmt.name)
+        if rdf_format is None:
             raise ValueError(f"{fmt.name} is not an RDF format")
-        return serialize(items, format=PYOXIGRAPH_FORMATS[fmt.name], prefixes=self.used_prefixes(items))
+        if rdf_format not in PREFIXED:
+            return serialize(items, format=rdf_format)
+        return serialize(items, format=rdf_format, prefixes=self.used_prefixes(items))
 
-    def jsonld(self, triples: Sequence[Triple]) -> bytes:
-        """Compact JSON-LD (a ``@graph`` of node objects, sorted by id) with the published context inline."""
-        nodes = self.compactor.compact(triples)
+    def jsonld(self, triples: Sequence[Triple], profile: str = "compacted") -> bytes:
+        """JSON-LD in one of the forms of the JSON-LD 1.1 ``profile`` parameter.
+
+        ``compacted`` (ours by default): a ``@graph`` of node objects, sorted by id, with the published
+        context inline; ``flattened``: the same compacted, every node at the top level and referred to by
+        id; ``expanded``: no context, full IRIs, every value an object (what a processor without our context
+        reads the same way).
+        """
+        if profile == "expanded":
+            return (json.dumps(expanded(triples), ensure_ascii=False, indent=1) + "\n").encode()
+        nodes = self.compactor.compact(triples) if profile == "compacted" else None
         if nodes is None:
             nodes = self.jsonld_by_rdflib(triples)
         graph = json.dumps(nodes, ensure_ascii=False, indent=1, default=str)
         return f'{{\n"@context": {self._context_json},\n"@graph": {graph}\n}}\n'.encode()
 
     def jsonld_by_rdflib(self, triples: Sequence[Triple]) -> list[dict]:
-        """The general compaction algorithm (rdflib), for documents the one-pass compactor does not handle."""
+        """The general compaction algorithm (rdflib): flattened (no node embedded in another), for documents the
+        one-pass compactor does not handle and for clients that ask for the flattened form."""
         compacted = from_rdf(to_rdflib_graph(triples), self._jsonld_context, auto_compact=True)
         if isinstance(compacted, dict) and "@graph" not in compacted:
             compacted.pop("@context", None)
@@ -145,6 +162,36 @@ class RdfSerializer:
             nodes = compacted
         nodes.sort(key=lambda node: str(node.get("id", node.get("@id", ""))))
         return nodes
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _expanded_term(term: NamedNode | BlankNode | Literal) -> dict:
+    if isinstance(term, NamedNode):
+        return {"@id": term.value}
+    if isinstance(term, BlankNode):
+        return {"@id": f"_:{term.value}"}
+    if term.language:
+        return {"@value": term.value, "@language": term.language}
+    if term.datatype.value == XSD_STRING:
+        return {"@value": term.value}
+    return {"@value": term.value, "@type": term.datatype.value}
+
+
+def expanded(triples: Iterable[Triple]) -> list[dict]:
+    """JSON-LD expanded form (JSON-LD 1.1 Processing, "Serialize RDF as JSON-LD" without compaction): one node
+    object per subject, full IRIs, every value an object; in the order of ``triples`` (see :func:`ordered`)."""
+    nodes: dict[str, dict] = {}
+    for t in triples:
+        subject = _expanded_term(t.subject)["@id"]
+        node = nodes.setdefault(subject, {"@id": subject})
+        if t.predicate.value == RDF_TYPE and isinstance(t.object, NamedNode):
+            node.setdefault("@type", []).append(t.object.value)
+        else:
+            node.setdefault(t.predicate.value, []).append(_expanded_term(t.object))
+    return list(nodes.values())
 
 
 @cache

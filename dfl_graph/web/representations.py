@@ -1,10 +1,14 @@
 """Turning one resource into the HTTP response for the representation a request chose.
 
 Every negotiated resource answers the same way: the body from the document cache (built once per
-generation), ``ETag`` (generation + resource + format) and ``Last-Modified`` (the generation's
-publication time) with 304 on conditional requests, ``Vary: Accept`` when the format came from
-``Accept``, ``Content-Location`` of the chosen representation, a ``Link: rel="alternate"`` for every
-representation, and ``Access-Control-Allow-Origin: *`` on machine formats.
+generation), a strong ``ETag`` that is a digest of those bytes, so it changes only when the document does
+(a new generation that leaves a document as it was keeps its ETag, and a crawler's conditional request
+gets 304: re-loading one source does not make crawlers fetch the whole catalogue again), ``Last-Modified``
+where the view knows when the document last changed (a dataset: when the write pipeline last wrote its
+catalogue record, or the vocabularies it cites were last loaded, whichever is later), ``Vary: Accept``
+when the format came from ``Accept``, ``Content-Location`` of the chosen representation, a
+``Link: rel="alternate"`` for every advertised representation, and ``Access-Control-Allow-Origin: *`` on
+machine formats. JSON-LD honours the ``profile`` parameter of ``Accept`` (expanded, compacted, flattened).
 """
 
 from __future__ import annotations
@@ -17,13 +21,24 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask import Response, current_app, g, render_template, request
+from pyoxigraph import NamedNode
 from werkzeug.http import is_resource_modified
 
 from dfl_graph.memory_cache import MemoryCache
+from dfl_graph.namespaces import DCT
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import settings, snapshot
 from dfl_graph.web.documents import Document
-from dfl_graph.web.negotiation import HTML, JSON, RESOURCE_FORMATS, Format, choose
+from dfl_graph.web.negotiation import (
+    DOCUMENT_FORMATS,
+    HTML,
+    JSON,
+    JSON_LD,
+    RESOURCE_FORMATS,
+    Format,
+    choose,
+    jsonld_profile,
+)
 from dfl_graph.web.rdf_documents import body_cache, serializer_for
 
 MACHINE_HEADERS = {
@@ -46,6 +61,7 @@ class Resource:
     status: int = 200
     key: str = ""  # cache key; defaults to path + query
     extra_headers: dict[str, str] = field(default_factory=dict)
+    modified: Callable[[], datetime | None] | None = None  # when the document last changed, if the view knows
 
     def url(self, fmt: Format | None = None) -> str:
         base = settings().base
@@ -60,7 +76,7 @@ def document_cache() -> MemoryCache[bytes]:
     return cache
 
 
-def requested_format(suffix: str | None, formats: tuple[Format, ...] = RESOURCE_FORMATS) -> tuple[Format, bool]:
+def requested_format(suffix: str | None, formats: tuple[Format, ...] = DOCUMENT_FORMATS) -> tuple[Format, bool]:
     """The format of this request (suffix > ?format= > Accept); remembered for error pages."""
     g.dfl_formats = formats
     fmt, negotiated = choose(suffix, request.args.get("format"), request.headers.get("Accept"), formats)
@@ -72,6 +88,50 @@ def last_modified(current: Snapshot) -> datetime:
     return datetime.fromisoformat(current.manifest.published_at.replace("Z", "+00:00")).astimezone(UTC)
 
 
+def _instant(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+_vocabulary_times: dict[str, datetime | None] = {}  # generation directory -> time (a few generations)
+
+
+def _vocabularies_loaded(current: Snapshot) -> datetime | None:
+    """When the generation's vocabularies were last loaded (their graphs' registration in the system graph)."""
+    key = str(current.directory)
+    if key in _vocabulary_times:
+        return _vocabulary_times[key]
+    system = NamedNode(current.uris.system_graph())
+    times = [
+        _instant(q.object.value)
+        for graph, info in current.manifest.graphs.items()
+        if info.get("source") == "vocab"
+        for q in current.store.quads_for_pattern(NamedNode(graph), DCT.modified, None, system)
+    ]
+    if len(_vocabulary_times) > 8:
+        _vocabulary_times.clear()
+    found = _vocabulary_times[key] = max((t for t in times if t is not None), default=None)
+    return found
+
+
+def dataset_modified(current: Snapshot, iri: str) -> datetime | None:
+    """When a dataset's document last changed: the later of when the write pipeline last wrote its catalogue
+    record (``{iri}#record dct:modified``) and when the vocabularies its labels come from were loaded. None for a
+    dataset written without a catalogue record."""
+    public = set(current.manifest.public_graphs)
+    written = [
+        _instant(q.object.value)
+        for q in current.store.quads_for_pattern(NamedNode(iri + "#record"), DCT.modified, None, None)
+        if q.graph_name.value in public  # type: ignore[union-attr]
+    ]
+    if not written or written[0] is None:
+        return None
+    vocabularies = _vocabularies_loaded(current)
+    return max(written[0], vocabularies) if vocabularies else written[0]
+
+
 def link_header(resource: Resource) -> str:
     links = [f'<{quote(resource.iri, safe=":/?#[]@!$&()*+,;=%~")}>; rel="canonical"']
     for fmt in resource.formats:
@@ -79,12 +139,13 @@ def link_header(resource: Resource) -> str:
     return ", ".join(links)
 
 
-def entity_tag(current: Snapshot, resource: Resource, fmt: Format) -> str:
-    digest = hashlib.sha1(f"{resource.key or resource.url()}|{fmt.name}|{resource.status}".encode()).hexdigest()
-    return f"g{current.generation}-{digest[:20]}"
+def content_tag(body: bytes) -> str:
+    """A strong entity tag that is a digest of the bytes: the same document has the same tag in every generation
+    and every worker (documents are serialised in a stable order)."""
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
-def body_for(resource: Resource, fmt: Format) -> tuple[bytes, bool]:
+def body_for(resource: Resource, fmt: Format, profile: str = "compacted") -> tuple[bytes, bool]:
     """The bytes of one representation (cached per generation), and whether they came from the cache."""
     current = snapshot()
 
@@ -94,9 +155,10 @@ def body_for(resource: Resource, fmt: Format) -> tuple[bytes, bool]:
             return resource.html(document).encode()
         if fmt == JSON:
             return json.dumps(resource.json(document), ensure_ascii=False, indent=1).encode()
-        return serializer_for(current.uris.base).serialize(document.triples, fmt, primary=resource.iri)
+        return serializer_for(current.uris.base).serialize(document.triples, fmt, resource.iri, profile)
 
-    key = (current.generation, current.manifest.published_at, resource.key or resource.url(), fmt.name, resource.status)
+    form = f"{fmt.name}:{profile}" if fmt == JSON_LD else fmt.name
+    key = (current.generation, current.manifest.published_at, resource.key or resource.url(), form, resource.status)
     cache = document_cache()
     body = cache.get(key)
     if body is not None:
@@ -108,7 +170,6 @@ def body_for(resource: Resource, fmt: Format) -> tuple[bytes, bool]:
 
 def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
     """The response for one representation of a resource, conditional requests answered with 304."""
-    current = snapshot()
     headers = {
         "Content-Location": resource.url(fmt),
         "Link": link_header(resource),
@@ -118,17 +179,19 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
         headers["Vary"] = "Accept"
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
-    etag = entity_tag(current, resource, fmt)
-    modified = last_modified(current)
+    profile = jsonld_profile(request.headers.get("Accept")) if fmt == JSON_LD else "compacted"
+    body, cached = body_for(resource, fmt, profile)
+    etag = content_tag(body)
+    modified = resource.modified() if resource.modified is not None else None
     if resource.status == 200 and not is_resource_modified(request.environ, etag=etag, last_modified=modified):
         response = Response(status=304, headers=headers)
     else:
-        body, cached = body_for(resource, fmt)
         response = Response(body, status=resource.status, headers=headers)
         response.content_type = fmt.content_type
         response.headers["X-Cache"] = "hit" if cached else "miss"  # this worker's document cache
     response.set_etag(etag)
-    response.last_modified = modified
+    if modified is not None:
+        response.last_modified = modified
     response.cache_control.public = True
     response.cache_control.max_age = 60
     return response
@@ -138,16 +201,15 @@ def respond_fixed(key: str, content_type: str, make: Callable[[], bytes], machin
     """A resource with a single representation (sitemaps, robots.txt, the JSON-LD context): cached per
     generation, with ETag / Last-Modified and 304."""
     current = snapshot()
-    etag = f"g{current.generation}-{hashlib.sha1(key.encode()).hexdigest()[:20]}"
-    modified = last_modified(current)
+    cache_key = (current.generation, current.manifest.published_at, key, "fixed", 200)
+    body = document_cache().get_or_make(cache_key, make)
+    etag = content_tag(body)
     headers = dict(MACHINE_HEADERS) if machine else {}
-    if not is_resource_modified(request.environ, etag=etag, last_modified=modified):
+    if not is_resource_modified(request.environ, etag=etag):
         response = Response(status=304, headers=headers)
     else:
-        cache_key = (current.generation, current.manifest.published_at, key, "fixed", 200)
-        response = Response(document_cache().get_or_make(cache_key, make), headers=headers, content_type=content_type)
+        response = Response(body, headers=headers, content_type=content_type)
     response.set_etag(etag)
-    response.last_modified = modified
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
@@ -158,4 +220,4 @@ def render_page(template: str, **context) -> str:
     return render_template(template, **context)
 
 
-__all__ = ["Resource", "body_for", "document_cache", "render_page", "requested_format", "respond"]
+__all__ = ["Resource", "body_for", "dataset_modified", "document_cache", "render_page", "requested_format", "respond"]

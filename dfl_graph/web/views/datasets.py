@@ -19,7 +19,7 @@ from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import Document, dataset_document, distribution_document
 from dfl_graph.web.negotiation import RESOURCE_FORMATS
-from dfl_graph.web.representations import Resource, render_page, requested_format, respond
+from dfl_graph.web.representations import Resource, dataset_modified, render_page, requested_format, respond
 from dfl_graph.web.views.paths import check_length, resolve
 
 blueprint = Blueprint("datasets", __name__)
@@ -255,6 +255,7 @@ def dataset(name: str) -> Response:
             document=lambda: dataset_document(current, iri),
             html=lambda document: dataset_html(dataset_model(document, record)),
             json=lambda document: dataset_model(document, record),
+            modified=lambda: dataset_modified(current, iri),
         ),
         fmt,
         negotiated,

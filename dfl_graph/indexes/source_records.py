@@ -1,12 +1,14 @@
-"""``indexes/harvest-state.sqlite``: each harvested source's records (identifier, IRI, public, content hash).
+"""``indexes/source-records.sqlite``: each source's records (identifier, IRI, public, content hash).
 
-A re-harvest must know what the store holds for a source before it can tell what changed. Reading that from
+A write of a source (a ``dfl load`` or a harvest: both are planned against what the store holds, see
+:mod:`dfl_graph.plan`) must know what the store holds for a source before it can tell what changed. Reading that from
 the store is two pattern scans over the source's graphs (a second or more per 10,000 records, mostly random
 reads of the string dictionary); this index answers the same in milliseconds. It is derived like every index,
 in the publish step, and kept exact cheaply: a generation written in place is the previous generation's state
 with its ``changes.json`` delta applied (the ``dct:identifier`` and ``dfl:contentHash`` quads removed and
-added); any other generation re-reads the harvested sources it changed from the store. Sources never harvested
-(no ``dfl:contentHash`` at all: ``dfl load``) are not covered, and readers fall back to the scan.
+added); any other generation re-reads the sources it changed from the store. Sources whose records carry no
+``dfl:contentHash`` at all (restored from a dump, or written before loads recorded hashes) are not covered,
+and readers fall back to the scan.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, RdfFormat, parse
 
+from dfl_graph.generations import Snapshot, generation_dir, read_changes
 from dfl_graph.index_files import FAST_WRITES
 from dfl_graph.namespaces import DCT
-from dfl_graph.store import Snapshot, generation_dir, read_changes
 
-FILENAME = "harvest-state.sqlite"
+FILENAME = "source-records.sqlite"
 RECORD_SUFFIX = "#record"
 SCHEMA = """
 CREATE TABLE records (
@@ -47,7 +49,7 @@ def _source_graphs(snapshot: Snapshot) -> dict[str, tuple[str, bool]]:
 
 
 def _scan(snapshot: Snapshot, db: sqlite3.Connection, source: str) -> None:
-    """Re-read one source's records from the store (only if it was harvested)."""
+    """Re-read one source's records from the store (only if they carry content hashes)."""
     store, uris = snapshot.store, snapshot.uris
     content_hash = uris.vocab.contentHash
     graphs = [(NamedNode(uris.source_graph(source, public)), public) for public in (True, False)]
@@ -82,7 +84,8 @@ def _apply_delta(snapshot: Snapshot, db: sqlite3.Connection, target: Path, chang
         if not path.exists() or not path.stat().st_size:
             continue
         with path.open("rb") as handle:
-            quads = list(parse(handle, RdfFormat.N_QUADS))
+            wanted = (DCT.identifier, content_hash)
+            quads = [q for q in parse(handle, RdfFormat.N_QUADS) if q.predicate in wanted]
         for quad in quads:
             graph = quad.graph_name.value if isinstance(quad.graph_name, NamedNode) else ""
             if graph not in graphs:
@@ -111,7 +114,7 @@ def _apply_delta(snapshot: Snapshot, db: sqlite3.Connection, target: Path, chang
                     db.execute("UPDATE records SET hash = ? WHERE iri = ?", (value, iri))
 
 
-def build_harvest_state(snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
+def build_source_records(snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
     """Index builder (see the module docstring). Never fails a publish: on any error it writes no index,
     and readers scan the store instead."""
     path = target / "indexes" / FILENAME
@@ -143,7 +146,7 @@ def build_harvest_state(snapshot: Snapshot, target: Path, previous: Path | None,
 
 
 def state_records(data_dir: Path, generation: int, source: str) -> list[tuple[str, str, bool, str | None]] | None:
-    """(id, IRI, public, hash) of a harvested source's records in a published generation, or None when the
+    """(id, IRI, public, hash) of a source's records in a published generation, or None when the
     index does not cover the source (then the store must be scanned)."""
     path = generation_dir(Path(data_dir), generation) / "indexes" / FILENAME
     if not generation or not path.exists():
@@ -159,4 +162,4 @@ def state_records(data_dir: Path, generation: int, source: str) -> list[tuple[st
     return [(ident, iri, bool(public), digest) for ident, iri, public, digest in rows]
 
 
-__all__ = ["FILENAME", "build_harvest_state", "state_records"]
+__all__ = ["FILENAME", "build_source_records", "state_records"]
