@@ -119,8 +119,8 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
     from dfl_graph.dcat import DcatApWriter
     from dfl_graph.generate import iter_datasets
     from dfl_graph.indexes.registry import BUILDERS
-    from dfl_graph.store import CatalogueStore
     from dfl_graph.ingest import ensure_vocabularies
+    from dfl_graph.store import CatalogueStore
     from dfl_graph.uris import Uris
     from dfl_graph.vocabularies import Vocabularies
     from loaders.datapress import DataPressLoader
