@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 from dfl_graph.records import DatasetRecord, Problem, Rejection
 from dfl_graph.vocabularies import Vocabularies
-from loaders.formats import no_cyclic_gc
 
 UNCLASSIFIED = "unclassified"  # ontology/themes.ttl: for records whose source gives no topic
 NO_DESCRIPTION = "The source of this dataset gives no description."
@@ -176,6 +177,24 @@ class Loader(ABC):
                     self.problem(record.id, "distribution", f"{dropped.id}: no access or download URL: left out")
             record.distributions = kept
         return record
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large export is parsed and mapped.
+
+    JSON documents and records are acyclic (reference counting frees them), but creating millions of
+    container objects triggers full collections that re-scan everything already built: on a 100k-dataset
+    DataPress export that roughly doubles the loading time. The collector's previous state is restored
+    on exit (for a generator: when it is exhausted or closed).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_json(path: Path) -> Any:

@@ -15,27 +15,14 @@ from typing import Any, ClassVar
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
-from loaders.formats import (
-    ARCHIVED_KEYS,
-    BOROUGH_KEYS,
-    FREQUENCY_KEYS,
-    PERSONAL_KEYS,
-    borough_code,
-    clean_email,
-    clean_iri,
-    clean_text,
-    field_key,
-    file_format,
-    frequency_code,
-    html_to_text,
-    is_no_licence,
-    licence_iri,
-    parse_checksum,
-    parse_flag,
-    parse_size,
-    parse_when,
-    split_names,
-)
+from loaders.dates import parse_when
+from loaders.file_formats import file_format, parse_checksum, parse_size
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import is_no_licence, licence_iri
+from loaders.places import borough_code, split_names
+from loaders.source_fields import ARCHIVED_KEYS, BOROUGH_KEYS, FREQUENCY_KEYS, PERSONAL_KEYS, field_key, parse_flag
+from loaders.text import clean_text, html_to_text
 
 # File types that name a web page or a service rather than a downloadable file.
 NOT_DOWNLOADS = frozenset({"HTML", "XHTML", "WMS_SRVC", "WFS_SRVC", "WCS_SRVC", "REST", "MAP_SRVC"})

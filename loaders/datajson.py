@@ -30,18 +30,13 @@ from typing import Any, ClassVar
 from dfl_graph.records import AccessLevel, Contact, DatasetRecord, DistributionRecord, When
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
-from loaders.formats import (
-    borough_code,
-    clean_email,
-    clean_iri,
-    clean_text,
-    file_format,
-    frequency_code,
-    html_to_text,
-    is_no_licence,
-    licence_iri,
-    parse_when,
-)
+from loaders.dates import parse_when
+from loaders.file_formats import file_format
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import is_no_licence, licence_iri
+from loaders.places import borough_code
+from loaders.text import clean_text, html_to_text
 
 ACCESS_LEVELS = {
     "public": AccessLevel.PUBLIC,

@@ -6,8 +6,9 @@ Two shapes are read (see docs/loaders.md for the field mapping):
 * ``/api/dataset/{id}`` -- one dataset object whose ``resources`` is an object keyed by resource id.
 
 Exports run to hundreds of thousands of datasets, so the mapping is a straight pass over plain dicts:
-vocabulary lookups are bound once per load, value normalisers in :mod:`loaders.formats` are table-driven,
-and the cyclic garbage collector is paused while the file is read (:func:`loaders.formats.no_cyclic_gc`).
+vocabulary lookups are bound once per load, the value normalisers (:mod:`loaders.file_formats`,
+:mod:`loaders.licences` ...) are table-driven, and the cyclic garbage collector is paused while the file is
+read and mapped (:func:`loaders.base.no_cyclic_gc`).
 """
 
 from __future__ import annotations
@@ -19,28 +20,22 @@ from typing import Any, ClassVar
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
-from loaders.formats import (
+from loaders.dates import parse_when
+from loaders.file_formats import file_format, parse_checksum, parse_size
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import is_no_licence, licence_iri
+from loaders.places import borough_code, split_names
+from loaders.source_fields import (
     ARCHIVED_KEYS,
     BOROUGH_KEYS,
     FREQUENCY_KEYS,
     PERSONAL_KEYS,
     STATUS_KEYS,
-    borough_code,
-    clean_email,
-    clean_iri,
-    clean_text,
     field_key,
-    file_format,
-    frequency_code,
-    html_to_text,
-    is_no_licence,
-    licence_iri,
-    parse_checksum,
     parse_flag,
-    parse_size,
-    parse_when,
-    split_names,
 )
+from loaders.text import clean_text, html_to_text
 
 SHARING = {
     "public": AccessLevel.PUBLIC,

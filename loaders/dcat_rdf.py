@@ -9,14 +9,13 @@ normalised, and how, is listed in docs/loaders.md ("DCAT RDF"); in short:
   fragment, so it is stable across reloads; clashes within the file get a short hash of the IRI;
 * blank-node datasets get a slug and id from a hash of their own statements (nested blank nodes followed);
 * a dataset without ``dct:accessRights`` is public; an access right we cannot read is non-public;
-* licences, formats, media types and frequencies go through :mod:`loaders.formats`.
+* licences, formats, media types and frequencies go through the value normalisers of :mod:`loaders`
+  (:mod:`loaders.licences`, :mod:`loaders.file_formats`, :mod:`loaders.frequencies` ...).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat
 
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
 from dfl_graph.records import (
@@ -38,22 +37,16 @@ from dfl_graph.records import (
     When,
 )
 from dfl_graph.uris import slugify
+from loaders.access_rights import access_level
 from loaders.base import Loader, LoadError
-from loaders.formats import (
-    EU_DATA_THEME,
-    access_level,
-    borough_code,
-    clean_email,
-    clean_iri,
-    format_from_name,
-    format_from_path,
-    frequency_code,
-    html_to_text,
-    licence_iri,
-    parse_checksum,
-    parse_size,
-    parse_when,
-)
+from loaders.dates import parse_when
+from loaders.file_formats import format_from_name, format_from_path, parse_checksum, parse_size
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import licence_iri
+from loaders.places import borough_code
+from loaders.rdf_reading import RdfReadError, read_rdf
+from loaders.text import html_to_text
 
 FORMATS: dict[str, RdfFormat] = {
     ".ttl": RdfFormat.TURTLE,
@@ -89,6 +82,7 @@ EU_THEME_CODES = frozenset(
         "TRAN",
     }
 )
+EU_DATA_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 EU_DATASET_STATUS = "http://publications.europa.eu/resource/authority/dataset-status/"
 SCHEMA_HTTP = "http://schema.org/"
 SCHEMA_HTTPS = "https://schema.org/"
@@ -163,79 +157,10 @@ def _read_triples(path: Path, rdf_format: RdfFormat) -> Iterable:
     except UnicodeDecodeError as error:
         if rdf_format is not RdfFormat.RDF_XML:  # RDF/XML may declare another encoding
             raise LoadError(path, f"not UTF-8 ({error.reason} at byte {error.start})") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    base = path.resolve().as_uri()
     try:
-        return list(parse(raw, rdf_format, base_iri=base))
-    except SyntaxError as error:
-        if rdf_format is RdfFormat.JSON_LD:
-            return _read_json_ld_fallback(path, raw, error)
-        raise _syntax_error(path, rdf_format, error) from None
-
-
-def _syntax_error(path: Path, rdf_format: RdfFormat, error: SyntaxError) -> LoadError:
-    message = str(error.args[0]) if error.args else str(error)
-    position = f"{error.lineno}:{error.offset}" if error.lineno else None
-    return LoadError(path, f"malformed {rdf_format.name}: {message}", position)
-
-
-def _read_json_ld_fallback(path: Path, raw: bytes, error: SyntaxError) -> list:
-    """JSON-LD pyoxigraph refuses: bad JSON is reported with its position; remote contexts are not
-    fetched (a loader never dereferences URLs); anything else is retried with rdflib."""
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except json.JSONDecodeError as json_error:
-        raise LoadError(path, f"malformed JSON: {json_error.msg}", f"{json_error.lineno}:{json_error.colno}") from None
-    message = str(error.args[0]) if error.args else str(error)
-    if "remote context" in message.lower() or "LoadDocumentCallback" in message or _remote_context(document):
-        raise LoadError(path, "JSON-LD with a remote @context: loaders do not fetch URLs; inline the context") from None
-    try:
-        import rdflib
-
-        graph = rdflib.Graph()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's own use of ConjunctiveGraph
-            graph.parse(data=raw.decode("utf-8"), format="json-ld", publicID=path.resolve().as_uri())
-    except Exception as rdflib_error:  # rdflib raises many kinds; all mean "unreadable"
-        raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {rdflib_error})") from None
-    try:
-        return [_from_rdflib(t) for t in graph]
-    except ValueError as term_error:  # a term rdflib let through that is no valid RDF term
-        raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {term_error})") from None
-
-
-def _remote_context(node: Any) -> bool:
-    """True if any @context in the document names a context by URL (which rdflib would fetch)."""
-    if isinstance(node, list):
-        return any(_remote_context(item) for item in node)
-    if not isinstance(node, dict):
-        return False
-    for key, value in node.items():
-        if key == "@context":
-            contexts = value if isinstance(value, list) else [value]
-            if any(isinstance(c, str) for c in contexts) or any(_remote_context(c) for c in contexts):
-                return True
-        elif _remote_context(value):
-            return True
-    return False
-
-
-def _from_rdflib(triple: tuple) -> tuple:
-    import rdflib
-
-    def term(value: Any) -> Term:
-        if isinstance(value, rdflib.URIRef):
-            return NamedNode(str(value))
-        if isinstance(value, rdflib.BNode):
-            return BlankNode(str(value))
-        if value.language:
-            return Literal(str(value), language=value.language)
-        if value.datatype:
-            return Literal(str(value), datatype=NamedNode(str(value.datatype)))
-        return Literal(str(value))
-
-    return tuple(term(t) for t in triple)
+        return read_rdf(raw, rdf_format, path.resolve().as_uri())
+    except RdfReadError as error:
+        raise LoadError(path, error.message, error.position) from None
 
 
 def _byte_size(term: Any) -> int | None:

@@ -19,14 +19,11 @@ from loaders import LoadError, loader_class
 from loaders.ckan import CkanLoader
 from loaders.datapress import DataPressLoader
 from loaders.dcat_rdf import FORMATS, DcatRdfLoader
-from loaders.formats import (
-    _TextExtractor,
-    _tidy,
-    file_format,
-    frequency_code,
-    html_to_text,
-    licence_iri,
-)
+from loaders.file_formats import file_format
+from loaders.frequencies import frequency_code
+from loaders.licences import licence_iri
+from loaders.rdf_reading import _json_ld_fallback
+from loaders.text import _TextExtractor, _tidy, html_to_text
 
 DATA = Path(__file__).resolve().parent / "data"
 DATAPRESS_EXPORT = DATA / "datapress-export-shape" / "api" / "v3" / "datasets" / "export.json"
@@ -659,18 +656,27 @@ def test_bad_rdf_xml_and_json_ld(vocabularies, tmp_path):
     assert_refused(DcatRdfLoader, vocabularies, remote, "remote @context")
 
 
+def test_rdf_xml_errors_name_line_and_column(vocabularies, tmp_path):
+    rdf = (
+        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        ' xmlns:ex="http://ex.org/">\n  <rdf:Description rdf:about="http://x">\n    <ex:p rdf:resource="http://y">text<ex:q/></ex:p>\n'
+        "  </rdf:Description>\n</rdf:RDF>\n"
+    )
+    error = assert_refused(DcatRdfLoader, vocabularies, write(tmp_path, "bad.rdf", rdf), "malformed RDF/XML")
+    assert error.position is not None and error.position.startswith("4:")
+    unclosed = write(tmp_path, "unclosed.rdf", rdf.replace("</ex:p>", ""))
+    assert assert_refused(DcatRdfLoader, vocabularies, unclosed, "RDF/XML").position.startswith("4:")
+
+
 def test_json_ld_fallback_to_rdflib(tmp_path):
     """JSON-LD pyoxigraph refuses for a reason other than bad JSON or a remote context is retried with rdflib."""
-    from loaders.dcat_rdf import _read_json_ld_fallback
-
     doc = {
         "@context": {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"},
         "@id": "http://example.org/ds",
         "@type": "dcat:Dataset",
         "dct:title": {"@value": "Fallback", "@language": "en"},
     }
-    path = write(tmp_path, "doc.jsonld", json.dumps(doc))
-    triples = _read_json_ld_fallback(path, path.read_bytes(), SyntaxError("some parser limitation"))
+    triples = _json_ld_fallback(json.dumps(doc).encode(), tmp_path.as_uri(), "some parser limitation")
     assert {(t[1].value, t[2].value) for t in triples} == {
         (RDF.type.value, DCAT.Dataset.value),
         ("http://purl.org/dc/terms/title", "Fallback"),

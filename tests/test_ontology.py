@@ -22,6 +22,7 @@ from dfl_graph.namespaces import DCAT, DCT, EU_THEME, FOAF, OWL, RDF, RDFS, SKOS
 from dfl_graph.records import Status
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import VOCABULARY_FILES, Vocabularies, read_vocabulary
+from loaders import file_formats, licences
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
@@ -313,14 +314,13 @@ def test_iana_media_types(vocab_triples, vocab: Vocabularies):
 
 def test_every_format_the_loaders_map_to_is_described(vocab: Vocabularies, vocab_triples):
     """dct:format and dcat:mediaType values the loaders emit carry the class DCAT-AP's ranges ask for."""
-    formats = pytest.importorskip("loaders.formats")
     typed = {t.subject.value for t in vocab_triples if t.predicate == RDF.type}
-    for code in formats.EU_FILE_TYPES:
+    for code in file_formats.EU_FILE_TYPES:
         assert f"http://publications.europa.eu/resource/authority/file-type/{code}" in typed, code
     common = ("csv", "tsv", "xls", "xlsx", "ods", "json", "geojson", "xml", "html", "pdf", "zip", "gz", "kml")
     common += ("kmz", "gml", "gpkg", "shp", "rdf", "ttl", "nt", "docx", "txt", "png")
     for name in common:
-        found = formats.format_from_name(name)
+        found = file_formats.format_from_name(name)
         assert found is not None, name
         media, code = found
         assert f"http://publications.europa.eu/resource/authority/file-type/{code}" in typed, name
@@ -332,13 +332,12 @@ def test_every_format_the_loaders_map_to_is_described(vocab: Vocabularies, vocab
 def test_every_licence_the_loaders_map_to_is_described():
     """Every EU licence IRI the loaders can mint has an English skos:prefLabel and dct:title (and the
     dct:LicenseDocument type) in the shipped eu-vocabularies.ttl, so no dataset shows a bare licence IRI."""
-    formats = pytest.importorskip("loaders.formats")
-    assert {"OGL_3_0", "OGL_2_0", "OGL_NC", "CC_BYSA_4_0"} <= formats.LICENCE_CODES
+    assert {"OGL_3_0", "OGL_2_0", "OGL_NC", "CC_BYSA_4_0"} <= licences.LICENCE_CODES
     with (ONTOLOGY / "eu-vocabularies.ttl").open("rb") as handle:
         triples = list(parse(handle, RdfFormat.TURTLE, base_iri=URIS.base + "/"))
-    for code in sorted(formats.LICENCE_CODES):
-        concept = NamedNode(formats.EU_LICENCE + code)
-        assert formats.licence_iri(code) == concept.value, code
+    for code in sorted(licences.LICENCE_CODES):
+        concept = NamedNode(licences.EU_LICENCE + code)
+        assert licences.licence_iri(code) == concept.value, code
         assert DCT.LicenseDocument in objects(triples, concept, RDF.type), code
         for predicate in (SKOS.prefLabel, DCT.title):
             labels = objects(triples, concept, predicate)

@@ -24,12 +24,17 @@ from dfl_graph.harvest.config import SourceConfig
 from dfl_graph.ingest import vocabulary_digest
 from dfl_graph.records import DatasetRecord, Problem, Rejection
 from dfl_graph.vocabularies import Vocabularies
-from loaders import loader_class
+from loaders import VALUE_MODULES, loader_class
 
 MAPPING_VERSION = "1"  # bump when the harvest's own mapping (catalogue records, origins) changes
 LOADER_OF_TYPE = {"datapress": "datapress", "ckan": "ckan", "datajson": "datajson", "dcat": "dcat"}
 ROOT = Path(__file__).resolve().parent.parent.parent
-SALTED_FILES = ("dfl_graph/dcat.py", "dfl_graph/records.py", "loaders/base.py", "loaders/formats.py")
+SALTED_FILES = (
+    "dfl_graph/dcat.py",
+    "dfl_graph/records.py",
+    "loaders/base.py",
+    *(f"loaders/{n}.py" for n in VALUE_MODULES),
+)
 
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 
