@@ -37,6 +37,7 @@ class LoadReport:
     generation: int = 0
     withdrawn: int = 0
     problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # the loader's counters (docs/loaders.md)
 
 
 def check_source_name(source: str) -> str:
@@ -124,7 +125,7 @@ def load_file(
             if record.is_public == public:
                 yield from writer.quads(record, graph)
 
-    report = LoadReport(source, str(path), problems=loader.problems)
+    report = LoadReport(source, str(path), problems=loader.problems, counts=loader.counts)
     minted = {writer.dataset_iri(r).value for r in records}
     tombstones = withdrawn_datasets(store, source, minted)
     report.withdrawn = sum(1 for q in tombstones if q.predicate == RDF.type) - previous_tombstones(store, source)

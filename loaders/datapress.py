@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
@@ -35,7 +36,7 @@ from loaders.source_fields import (
     field_key,
     parse_flag,
 )
-from loaders.text import clean_text, html_to_text
+from loaders.text import clean_text, html_to_text, shown_value
 
 SHARING = {
     "public": AccessLevel.PUBLIC,
@@ -65,8 +66,16 @@ def last_segment(url: str) -> str | None:
     return segment or None
 
 
+# Dataset fields the mapper reads (any other is reported once per run, with a count).
+MAPPED_FIELDS = frozenset(
+    {"id", "webpage", "title", "description", "createdAt", "updatedAt", "sharing", "masthead", "team", "topics"}
+    | {"tags", "licence", "license", "contact", "archived", "custom", "resources"}
+)
+
+
 class DataPressLoader(Loader):
     name: ClassVar[str] = "datapress"
+    mapped_fields: ClassVar[frozenset[str] | None] = MAPPED_FIELDS
     description: ClassVar[str] = (
         "DataPress (London Datastore) JSON: the v3 export (/api/v3/datasets/export.json) or one /api/dataset/{id}"
     )
@@ -107,10 +116,12 @@ class DataPressLoader(Loader):
         slug = (last_segment(landing_page) if landing_page else None) or record_id
 
         title = clean_text(item.get("title"))
-        if title is None:
-            problem(record_id, "title", "the dataset has no title")
+        site = self.origin
+        if site is None and landing_page and "/dataset/" in landing_page:  # the portal the dataset page is on
+            site = landing_page.split("/dataset/", 1)[0]
         record = DatasetRecord(
             id=record_id,
+            source_url=f"{site}/api/dataset/{quote(record_id, safe='')}" if site else None,
             title=title or "",
             slug=slug,
             description=html_to_text(item["description"]) if isinstance(item.get("description"), str) else None,
@@ -124,6 +135,8 @@ class DataPressLoader(Loader):
         if level is None:
             level = AccessLevel.NON_PUBLIC
             problem(record_id, "sharing", f"unknown sharing value {sharing!r}: treated as non-public")
+            if sharing in (None, ""):
+                record.assumed.append("dct:accessRights")
         record.access = level
 
         self._publisher(record, item.get("masthead"), item.get("team"))
@@ -214,7 +227,7 @@ class DataPressLoader(Loader):
             if iri:
                 return iri
         if texts and not any(is_no_licence(t) for t in texts):
-            self.problem(record_id, "licence", f"unknown licence {texts[0]!r}")
+            self.problem(record_id, "licence", "unknown licence", shown_value(texts[0]))
         return None
 
     def _contact(self, record_id: str, contact: Any) -> Contact | None:
@@ -311,8 +324,10 @@ class DataPressLoader(Loader):
         for position, (key, resource) in enumerate(entries, start=1):
             dist = self._distribution(record.id, key, resource, position, starts, ends)
             if dist.id in seen:
-                self.problem(record.id, "resources", f"duplicate resource id {dist.id!r}: skipped")
-                continue
+                minted = f"{dist.id}-{position}"
+                what = f"a second resource with this id: published as {minted!r}"
+                self.problem(record.id, f"resources[{dist.id}]", what)
+                dist.id = minted
             seen.add(dist.id)
             record.distributions.append(dist)
         if starts:

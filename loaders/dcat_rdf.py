@@ -28,15 +28,18 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
 from dfl_graph.records import (
     AccessLevel,
+    Anchor,
     Checksum,
     Contact,
     DatasetRecord,
     DistributionRecord,
     Rejection,
+    Statement,
     Status,
     When,
 )
 from dfl_graph.uris import slugify
+from dfl_graph.vocabularies import iri_key
 from loaders.access_rights import access_level
 from loaders.base import Loader, LoadError
 from loaders.dates import parse_when
@@ -46,7 +49,8 @@ from loaders.iris import clean_email, clean_iri
 from loaders.licences import licence_iri
 from loaders.places import borough_code
 from loaders.rdf_reading import RdfReadError, read_rdf
-from loaders.text import html_to_text
+from loaders.source_statements import SourceDescription, field_name, sort_statements
+from loaders.text import html_to_text, shown_value
 
 FORMATS: dict[str, RdfFormat] = {
     ".ttl": RdfFormat.TURTLE,
@@ -62,8 +66,10 @@ FORMATS: dict[str, RdfFormat] = {
 }
 
 # DCAT 3 defines dcat:DatasetSeries as a subclass of dcat:Dataset; classes the file itself declares
-# rdfs:subClassOf dcat:Dataset (transitively) are added per file.
-DATASET_CLASSES = frozenset({DCAT.Dataset.value, DCAT.DatasetSeries.value})
+# rdfs:subClassOf dcat:Dataset (transitively) are added per file. Application profiles that specialise
+# dcat:Dataset in a vocabulary their files do not include are listed here: PublishMyData's pmdcat:Dataset
+# (the UK GSS catalogue types 100 of its datasets with it alone).
+DATASET_CLASSES = frozenset({DCAT.Dataset.value, DCAT.DatasetSeries.value, "http://publishmydata.com/pmdcat#Dataset"})
 EU_THEME_CODES = frozenset(
     {
         "AGRI",
@@ -99,7 +105,15 @@ FILE_SUFFIXES = (".csv", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".html", ".
 P_TYPE = RDF.type.value
 P_TITLE = DCT.title.value
 P_DESCRIPTION = DCT.description.value
-P_LABEL_PROPS = (RDFS.label.value, SKOS.prefLabel.value, f"{SCHEMA_HTTP}name", f"{SCHEMA_HTTPS}name")
+DC_ELEMENTS = "http://purl.org/dc/elements/1.1/"
+# a dataset's title when it has no dct:title: Dublin Core elements (older DCAT files), then labels and names
+P_LABEL_PROPS = (
+    f"{DC_ELEMENTS}title",
+    RDFS.label.value,
+    SKOS.prefLabel.value,
+    f"{SCHEMA_HTTP}name",
+    f"{SCHEMA_HTTPS}name",
+)
 NAME_PROPS = (
     FOAF.name.value,
     SKOS.prefLabel.value,
@@ -186,6 +200,7 @@ class SourceGraph:
 
     def __init__(self) -> None:
         self.index: Index = defaultdict(lambda: defaultdict(dict))
+        self.description: SourceDescription | None = None  # set once the datasets are known
 
 
 @dataclass(frozen=True)
@@ -198,6 +213,7 @@ class SourceDataset:
 
 class DcatRdfLoader(Loader):
     name: ClassVar[str] = "dcat"
+    title_field: ClassVar[str] = "dct:title"
     description: ClassVar[str] = "DCAT RDF: Turtle, RDF/XML, JSON-LD, N-Triples, N-Quads or TriG (by file extension)"
 
     def items(self, path: Path) -> Iterator[Any]:
@@ -219,7 +235,9 @@ class DcatRdfLoader(Loader):
         for statement in statements:
             graph.index[statement[0]][statement[1].value][statement[2]] = None
         self.index = graph.index
-        return [SourceDataset(graph, node) for node in self._dataset_nodes()]
+        nodes = self._dataset_nodes()
+        graph.description = SourceDescription(graph.index, self._node_hash, set(nodes))
+        return [SourceDataset(graph, node) for node in nodes]
 
     def is_item(self, item: Any) -> bool:
         return isinstance(item, SourceDataset)
@@ -238,9 +256,25 @@ class DcatRdfLoader(Loader):
             records, nodes = [r for r, _ in mapped], [item.node for _, item in mapped]
             self._unique_ids(records, nodes)
             self._unique_slugs(records, nodes)
+        if items:
+            self._report_undescribed(items[0].graph, {item.node for item in items})
         self.index = {}  # the parsed graph is no longer needed
         for result in results:
             yield self._counted(result)
+
+    def _report_undescribed(self, graph: SourceGraph, datasets: set) -> None:
+        """Resources of the file that no dataset's description reaches (catalogues, catalogue records, code
+        lists, services no distribution links to ...): not kept, and reported, one problem per type."""
+        described = graph.description.described if graph.description else set()
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for subject, props in graph.index.items():
+            if subject in described or subject in datasets:
+                continue
+            types = sorted(t.value for t in props.get(P_TYPE, ()) if isinstance(t, NamedNode)) or ["(no rdf:type)"]
+            by_type[types[0]].append(subject.value if isinstance(subject, NamedNode) else "a blank node")
+        for rdf_type, subjects in sorted(by_type.items()):
+            what = f"{len(subjects)} resources typed {rdf_type} are about no dataset of the file: not kept"
+            self.problem(f"({len(subjects)} resources)", "rdf:type", what, subjects[0])
 
     # -- finding datasets ---------------------------------------------------------------------------
     def _dataset_nodes(self) -> list:
@@ -369,15 +403,14 @@ class DcatRdfLoader(Loader):
         label = iri or record_id
 
         title = self._text(node, P_TITLE) or self._text(node, *P_LABEL_PROPS)
-        if title is None:
-            problem(label, "dct:title", "the dataset has no title")
-        description = self._text(node, P_DESCRIPTION) or self._text(node, RDFS.comment.value)
+        description = self._text(node, P_DESCRIPTION, f"{DC_ELEMENTS}description", RDFS.comment.value)
         record = DatasetRecord(
             id=record_id,
             title=" ".join(title.split()) if title else "",
             slug=slug,
             description=html_to_text(description) if description else None,
             original_iri=original,
+            source_url=iri,
         )
         keywords = [v for v in self._values(node, DCAT.keyword.value) if isinstance(v, Literal) and v.value.strip()]
         preferred = [k for k in keywords if not k.language or k.language.lower().startswith("en")]
@@ -387,6 +420,8 @@ class DcatRdfLoader(Loader):
         self._publisher(record, label, self._values(node, DCT.publisher.value))
         record.licence = self._licence(label, node)
         record.access = self._access(label, self._values(node, DCT.accessRights.value))
+        if not self._values(node, DCT.accessRights.value):
+            record.assumed.append("dct:accessRights")
         record.issued = self._first_when(label, node, DCT.issued.value, "dct:issued")
         record.modified = self._first_when(label, node, DCT.modified.value, "dct:modified")
         for page in self._values(node, DCAT.landingPage.value, FOAF.homepage.value)[:1]:
@@ -411,12 +446,23 @@ class DcatRdfLoader(Loader):
             if isinstance(replacement, NamedNode) and clean_iri(replacement.value):
                 record.replaced_by = replacement.value
                 record.status = Status.SUPERSEDED
-        self._distributions(record, label, node)
+        distribution_ids = self._distributions(record, label, node)
         if record.licence is None and record.distributions:
             licences = {d.licence for d in record.distributions}
             if len(licences) == 1 and None not in licences:
                 record.licence = licences.pop()  # every distribution under one licence: the dataset's
+        if item.graph.description is not None:
+            self._keep(record, label, item.graph.description.statements(node, distribution_ids))
         return record
+
+    def _keep(self, record: DatasetRecord, label: str, statements: list[Statement]) -> None:
+        """The source's own statements, kept as given beside the normalised record (loaders/source_statements.py)."""
+        sorted_statements = sort_statements(statements, self.vocabularies.labels.__contains__)
+        record.statements = sorted_statements.kept
+        record.replaced = sorted_statements.replaced
+        for statement, reason in sorted_statements.dropped:
+            shown = statement.object.value if not isinstance(statement.object, Anchor) else statement.object.key
+            self.problem(label, field_name(statement), reason, shown)
 
     def _theme(self, record: DatasetRecord, label: str, theme: Any) -> None:
         value = theme.value if isinstance(theme, NamedNode) else None
@@ -440,7 +486,7 @@ class DcatRdfLoader(Loader):
             found = local if local in self._themes else self._theme_by_label.get(local.replace("-", " ").lower())
         if found is None:
             shown = value or self._label(theme) or "a blank node"
-            self.problem(label, "dcat:theme", f"not a London or EU data theme: {shown}")
+            self.problem(label, "dcat:theme", "not a London or EU data theme to browse by", shown)
         elif found not in record.themes:
             record.themes.append(found)
 
@@ -453,6 +499,11 @@ class DcatRdfLoader(Loader):
             if own is not None and own.kind == "publisher":
                 record.publisher = own.key
                 return
+            record.publisher_source_iri = agent.value
+            known = self.vocabularies.publisher_by_iri.get(iri_key(agent.value))
+            if known:  # the organisation's web address (or another IRI of it) is one the vocabulary knows
+                record.publisher = known
+                return
         name = self._label(agent)
         if name:
             known = self._publisher_by_name.get(name.lower())
@@ -460,14 +511,16 @@ class DcatRdfLoader(Loader):
                 record.publisher = known
             else:
                 record.publisher, record.publisher_name = slugify(name), name
-        elif isinstance(agent, NamedNode):
-            slug = iri_slug(agent.value)
-            known = slug if slug in self._publishers else self._publisher_by_name.get(slug.replace("-", " "))
-            record.publisher = known or slug
-            if known is None:
-                self.problem(label, "dct:publisher", f"publisher {agent.value} has no name in the file")
+            return
+        slug = iri_slug(agent.value) if isinstance(agent, NamedNode) else ""
+        known = slug if slug in self._publishers else self._publisher_by_name.get(slug.replace("-", " "))
+        if known:  # gov.uk/government/organisations/office-for-national-statistics names ONS by its path
+            record.publisher = known
         else:
-            self.problem(label, "dct:publisher", "a publisher without IRI or name: ignored")
+            shown = agent.value if isinstance(agent, NamedNode) else "a blank node"
+            what = "a publisher without a name (foaf:name, skos:prefLabel ...): not kept"
+            self.problem(label, "dct:publisher", what, shown)
+            record.publisher_source_iri = None
 
     def _licence(self, label: str, node: Any) -> str | None:
         licences = self._values(node, DCT.license.value)
@@ -485,7 +538,7 @@ class DcatRdfLoader(Loader):
                     return iri
         if licences:
             shown = licences[0].value if isinstance(licences[0], NamedNode | Literal) else self._label(licences[0])
-            self.problem(label, "dct:license", f"unknown licence {shown!r}")
+            self.problem(label, "dct:license", "unknown licence", shown_value(shown))
         return None
 
     def _access(self, label: str, values: list) -> AccessLevel:
@@ -517,10 +570,7 @@ class DcatRdfLoader(Loader):
         if gss is None:
             name = place.value if isinstance(place, Literal) else self._text(place, *PLACE_NAME_PROPS)
             gss = borough_code(name, self._boroughs, self._borough_by_name) if name else None
-        if gss is None:
-            shown = place.value if isinstance(place, NamedNode | Literal) else "a geometry or unnamed place"
-            self.problem(label, "dct:spatial", f"not a London borough, not kept: {shown}")
-        elif gss not in record.boroughs:
+        if gss is not None and gss not in record.boroughs:  # other places are kept as the source gives them
             record.boroughs.append(gss)
 
     def _temporal(self, record: DatasetRecord, label: str, periods: list) -> None:
@@ -560,7 +610,8 @@ class DcatRdfLoader(Loader):
         return Contact(name=name, email=email, url=url) if (name or email or url) else None
 
     # -- distributions ------------------------------------------------------------------------------
-    def _distributions(self, record: DatasetRecord, label: str, node: Any) -> None:
+    def _distributions(self, record: DatasetRecord, label: str, node: Any) -> dict[Any, str]:
+        """The dataset's distributions as records; returns each distribution node's minted id."""
         nodes = [d for d in self._values(node, DCAT.distribution.value) if not isinstance(d, Literal)]
         self.count("distributions_read", len(nodes))
         nodes.sort(key=lambda n: n.value if isinstance(n, NamedNode) else "~" + self._node_hash(n))
@@ -576,10 +627,13 @@ class DcatRdfLoader(Loader):
         counts: dict[str, int] = defaultdict(int)
         for dist_id, _, _ in dists:
             counts[dist_id] += 1
+        ids: dict[Any, str] = {}
         for dist_id, key, dist_node in dists:
             if counts[dist_id] > 1:
                 dist_id = f"{dist_id}-{_digest(key, 8)}"
+            ids[dist_node] = dist_id
             record.distributions.append(self._distribution(label, dist_id, dist_node))
+        return ids
 
     def _distribution(self, label: str, dist_id: str, node: Any) -> DistributionRecord:
         where = f"distribution[{dist_id}]"
@@ -622,7 +676,7 @@ class DcatRdfLoader(Loader):
             text = licence.value if isinstance(licence, NamedNode | Literal) else self._label(licence)
             dist.licence = licence_iri(text) if text else None
             if dist.licence is None:
-                self.problem(label, f"{where}.dct:license", f"unknown licence {text!r}")
+                self.problem(label, f"{where}.dct:license", "unknown licence", shown_value(text))
         return dist
 
     def _format_of(self, values: list) -> tuple[str | None, str | None] | None:

@@ -180,3 +180,16 @@ def clean_text(value: object) -> str | None:
         return None
     text = " ".join(str(value).split())
     return text or None
+
+
+def shown_value(value: object, limit: int = 200) -> str:
+    """A source value as a problem shows it: HTML reduced to its text, on one line, at most ``limit`` characters.
+
+    A licence given as ``<a href="...">Open Government Licence</a>`` is reported as "Open Government Licence",
+    which is what a publisher recognises, not as markup.
+    """
+    text = str(value)
+    if _HTML_HINT.search(text):
+        text = html_to_text(text) or text
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -20,6 +20,7 @@ from ld_client import RDF_FORMATS, crawl, fetch_all_formats, parse_both
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
 from loaders import loader_class
+from loaders.dcat_rdf import P_LABEL_PROPS
 
 ROOT = Path(__file__).resolve().parent.parent
 W3C_EXAMPLES = ROOT / "tests" / "data" / "w3c-dcat3-examples" / "examples"
@@ -388,21 +389,25 @@ def test_withdrawn_dataset_answers_410_in_the_requested_format(mixed_server):
 
 # -- the W3C DCAT 3 examples ------------------------------------------------------------------------------
 def example_files() -> list[Path]:
-    """The examples (Turtle and TriG) that describe at least one dcat:Dataset."""
+    """The examples (Turtle and TriG) that describe at least one titled dcat:Dataset (the loaders reject
+    untitled ones: a file of only those publishes nothing)."""
     dataset = pyoxigraph.NamedNode(str(DCAT.Dataset))
+    title_props = {str(DCT.title), *P_LABEL_PROPS}
     chosen = []
     for file in sorted(W3C_EXAMPLES.glob("*")):
         fmt = {".ttl": pyoxigraph.RdfFormat.TURTLE, ".trig": pyoxigraph.RdfFormat.TRIG}.get(file.suffix)
-        if fmt and any(
-            q.object == dataset for q in pyoxigraph.parse(path=str(file), format=fmt, base_iri="http://example.org/")
-        ):
+        if fmt is None:
+            continue
+        quads = list(pyoxigraph.parse(path=str(file), format=fmt, base_iri="http://example.org/"))
+        datasets = {q.subject for q in quads if q.object == dataset}
+        if any(q.subject in datasets and q.predicate.value in title_props for q in quads):
             chosen.append(file)
     return chosen
 
 
 def test_w3c_dcat_examples_come_back_dereferenceable(tmp_path):
     files = example_files()
-    assert len(files) >= 15
+    assert len(files) >= 7
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "catalogue"
