@@ -194,6 +194,8 @@ class DcatApWriter:
 
         yield q(d, DCAT.distribution, x)
         yield q(x, RDF.type, DCAT.Distribution)
+        if dist.original_iri:
+            yield q(x, PROV.wasDerivedFrom, NamedNode(dist.original_iri))
         if dist.title and ours(DCT.title):
             yield q(x, DCT.title, text(dist.title))
         if dist.description and ours(DCT.description):

@@ -120,6 +120,7 @@ class DistributionRecord:
     modified: When | None = None
     licence: str | None = None  # licence IRI
     assumed: list[str] = field(default_factory=list)  # properties the catalogue supplied (see DatasetRecord)
+    original_iri: str | None = None  # the IRI the source gave the distribution (prov:wasDerivedFrom)
 
 
 @dataclass

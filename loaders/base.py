@@ -146,7 +146,7 @@ class Loader(ABC):
             self.problem(label, self.kind, f"skipped: unreadable {self.kind} ({error})")
             record = None
         if record is not None and not record.title.strip():
-            self.problem(record.id, self.title_field, "no title: not published (a dataset needs a title)")
+            self.problem(label, self.title_field, "no title: not published (a dataset needs a title)")
             return self._reject(label, first_problem, cause=self.problems[-1])
         if record is None:
             return self._reject(label, first_problem)

@@ -637,7 +637,7 @@ class DcatRdfLoader(Loader):
 
     def _distribution(self, label: str, dist_id: str, node: Any) -> DistributionRecord:
         where = f"distribution[{dist_id}]"
-        dist = DistributionRecord(id=dist_id)
+        dist = DistributionRecord(id=dist_id, original_iri=node.value if isinstance(node, NamedNode) else None)
         for value in self._values(node, DCAT.accessURL.value)[:1]:
             dist.access_url = self._iri(label, f"{where}.dcat:accessURL", value)
         for value in self._values(node, DCAT.downloadURL.value)[:1]:

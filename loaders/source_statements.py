@@ -342,9 +342,15 @@ def field_name(statement: Statement) -> str:
     return place + curie(statement.predicate)
 
 
+GEOSPARQL_WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+
+
 def _order(statement: Statement) -> tuple:
-    """A file-independent order, so "the first value" kept of a single-valued property is always the same."""
-    return (str(statement.subject), statement.predicate, str(statement.object))
+    """A file-independent order, so "the first value" kept of a single-valued property is always the same; of a
+    geometry given as both WKT and GML (GeoDCAT-AP allows both), the WKT one: what GeoSPARQL clients read."""
+    o = statement.object
+    wkt = isinstance(o, Literal) and o.datatype.value == GEOSPARQL_WKT
+    return (str(statement.subject), statement.predicate, not wkt, str(o))
 
 
 def _is_dataset(subject: Any) -> bool:
