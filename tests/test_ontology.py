@@ -129,6 +129,8 @@ def test_our_files_mint_only_known_iri_kinds(path: Path):
             continue
         if iri in (URIS.scheme("themes"), URIS.scheme("boroughs"), URIS.scheme("publishers")):
             continue
+        if iri in {f"{URIS.base}/sparql", f"{URIS.base}/api/3/action/"}:
+            continue  # the endpoints the catalogue's data services name (catalog.ttl)
         assert URIS.parse(iri) is not None, iri
 
 
@@ -282,6 +284,17 @@ def test_catalog(vocab_triples, vocab: Vocabularies):
     licence = objects(vocab_triples, catalog, DCT.license)
     assert licence == [NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")]
     assert DCT.LicenseDocument in objects(vocab_triples, licence[0], RDF.type)
+
+
+def test_the_catalogue_describes_its_endpoints_as_data_services(vocab_triples):
+    catalog = NamedNode(URIS.catalog())
+    services = objects(vocab_triples, catalog, DCAT.service)
+    endpoints = set()
+    for service in services:
+        assert DCAT.DataService in objects(vocab_triples, service, RDF.type)
+        assert objects(vocab_triples, service, DCT.title) and objects(vocab_triples, service, DCAT.endpointDescription)
+        endpoints |= {e.value for e in objects(vocab_triples, service, DCAT.endpointURL)}
+    assert endpoints == {f"{URIS.base}/sparql", f"{URIS.base}/api/3/action/", URIS.catalog()}
 
 
 @pytest.mark.parametrize(
@@ -491,10 +504,11 @@ def test_context_expands_a_compacted_document(context: dict):
     R = rdflib.URIRef
     expected = {
         (d, rdflib.RDF.type, R(DCAT_NS + "Dataset")),
-        (d, R(DCT.title.value), rdflib.Literal("Abandoned Vehicles", lang="en")),
-        (d, R(DCT.description.value), rdflib.Literal("Number of abandoned vehicles.", lang="en")),
-        (d, R(DCAT_NS + "keyword"), rdflib.Literal("cars", lang="en")),
-        (d, R(DCAT_NS + "keyword"), rdflib.Literal("waste", lang="en")),
+        # texts are plain strings unless tagged: the context invents no language
+        (d, R(DCT.title.value), rdflib.Literal("Abandoned Vehicles")),
+        (d, R(DCT.description.value), rdflib.Literal("Number of abandoned vehicles.")),
+        (d, R(DCAT_NS + "keyword"), rdflib.Literal("cars")),
+        (d, R(DCAT_NS + "keyword"), rdflib.Literal("waste")),
         (d, R(DCAT_NS + "theme"), R(base + "theme/environment")),
         (d, R(DCAT_NS + "theme"), R("http://publications.europa.eu/resource/authority/data-theme/ENVI")),
         (d, R(DCT.publisher.value), R(base + "publisher/camden")),
@@ -617,9 +631,9 @@ GOOD = """
 """
 
 BAD = """
-# two access rights; a plain (untagged) title; an issued date as a plain string
+# two access rights; an empty title; an issued date as a plain string
 <dataset/a> a dcat:Dataset ;
-    dct:title "Untagged title" ;
+    dct:title ""@en ;
     dct:accessRights <http://publications.europa.eu/resource/authority/access-right/PUBLIC>,
                      <http://publications.europa.eu/resource/authority/access-right/RESTRICTED> ;
     dcat:theme <theme/health> ;
@@ -630,7 +644,7 @@ BAD = """
     dcat:byteSize "12.5"^^xsd:decimal ;
     dct:modified "yesterday"@en .
 <dataset/a/distribution/2> a dcat:Distribution ;
-    dct:description "Plain description" ;
+    dct:description "" ;
     dcat:byteSize "-3"^^xsd:integer .
 
 # access right not from the EU list; only an EU theme (no London theme); an unknown borough

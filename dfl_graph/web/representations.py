@@ -114,8 +114,8 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
         "Link": link_header(resource),
         **resource.extra_headers,
     }
-    if negotiated:
-        headers["Vary"] = "Accept"
+    if negotiated:  # beside any Vary the view gives (Accept-Language on pages that show the reader's language)
+        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept") if v)
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
     etag = entity_tag(current, resource, fmt)
