@@ -19,6 +19,8 @@ from urllib.parse import quote
 from flask import Response, current_app, g, render_template, request
 from werkzeug.http import is_resource_modified
 
+from dfl_graph.dcat_ap2 import DCAT_AP_3, to_dcat_ap_2, wants_dcat_ap_2
+from dfl_graph.dcat_ap2 import PROFILE as DCAT_AP_2
 from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import settings, snapshot
@@ -79,13 +81,14 @@ def link_header(resource: Resource) -> str:
     return ", ".join(links)
 
 
-def entity_tag(current: Snapshot, resource: Resource, fmt: Format) -> str:
-    digest = hashlib.sha1(f"{resource.key or resource.url()}|{fmt.name}|{resource.status}".encode()).hexdigest()
-    return f"g{current.generation}-{digest[:20]}"
+def entity_tag(current: Snapshot, resource: Resource, fmt: Format, profile: str = DCAT_AP_3) -> str:
+    key = f"{resource.key or resource.url()}|{fmt.name}|{resource.status}|{profile}"
+    return f"g{current.generation}-{hashlib.sha1(key.encode()).hexdigest()[:20]}"
 
 
-def body_for(resource: Resource, fmt: Format) -> tuple[bytes, bool]:
-    """The bytes of one representation (cached per generation), and whether they came from the cache."""
+def body_for(resource: Resource, fmt: Format, profile: str = DCAT_AP_3) -> tuple[bytes, bool]:
+    """The bytes of one representation (cached per generation), and whether they came from the cache;
+    RDF in the DCAT-AP 2.1.1 view when ``profile`` is that profile (dfl_graph/dcat_ap2.py)."""
     current = snapshot()
 
     def make() -> bytes:
@@ -94,9 +97,11 @@ def body_for(resource: Resource, fmt: Format) -> tuple[bytes, bool]:
             return resource.html(document).encode()
         if fmt == JSON:
             return json.dumps(resource.json(document), ensure_ascii=False, indent=1).encode()
-        return serializer_for(current.uris.base).serialize(document.triples, fmt, primary=resource.iri)
+        triples = to_dcat_ap_2(document.triples) if profile == DCAT_AP_2 else document.triples
+        return serializer_for(current.uris.base).serialize(triples, fmt, primary=resource.iri)
 
     key = (current.generation, current.manifest.published_at, resource.key or resource.url(), fmt.name, resource.status)
+    key += (profile,)
     cache = document_cache()
     body = cache.get(key)
     if body is not None:
@@ -118,12 +123,18 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
         headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept") if v)
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
-    etag = entity_tag(current, resource, fmt)
+    profile = DCAT_AP_3
+    if fmt not in (HTML, JSON):  # RDF: DCAT-AP 3, or the DCAT-AP 2.1.1 view (conneg by profile)
+        if wants_dcat_ap_2(request.args.get("profile"), request.headers.get("Accept-Profile")):
+            profile = DCAT_AP_2
+        headers["Content-Profile"] = f"<{profile}>"
+        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept-Profile") if v)
+    etag = entity_tag(current, resource, fmt, profile)
     modified = last_modified(current)
     if resource.status == 200 and not is_resource_modified(request.environ, etag=etag, last_modified=modified):
         response = Response(status=304, headers=headers)
     else:
-        body, cached = body_for(resource, fmt)
+        body, cached = body_for(resource, fmt, profile)
         response = Response(body, status=resource.status, headers=headers)
         response.content_type = fmt.content_type
         response.headers["X-Cache"] = "hit" if cached else "miss"  # this worker's document cache
