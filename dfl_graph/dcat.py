@@ -93,8 +93,7 @@ class DcatApWriter:
             yield q(d, DCT.title, text(record.title))
         if record.description and ours(DCT.description):
             yield q(d, DCT.description, text(record.description))
-        if ours(DCT.identifier):
-            yield q(d, DCT.identifier, Literal(record.id))
+        yield q(d, DCT.identifier, Literal(record.id))  # how the catalogue knows the record (the source's own)
         identifier = NamedNode(d.value + "#identifier")
         yield q(d, ADMS.identifier, identifier)
         yield q(identifier, RDF.type, ADMS.Identifier)

@@ -27,6 +27,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat
 
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
 from dfl_graph.records import (
+    DATASET,
     AccessLevel,
     Anchor,
     Checksum,
@@ -256,6 +257,8 @@ class DcatRdfLoader(Loader):
             records, nodes = [r for r, _ in mapped], [item.node for _, item in mapped]
             self._unique_ids(records, nodes)
             self._unique_slugs(records, nodes)
+            for record in records:
+                _one_identifier(record)
         if items:
             self._report_undescribed(items[0].graph, {item.node for item in items})
         self.index = {}  # the parsed graph is no longer needed
@@ -715,8 +718,10 @@ class DcatRdfLoader(Loader):
             counts[record.id] += 1
         for record, node in zip(records, nodes, strict=True):
             if counts[record.id] > 1:
-                self.problem(record.id, "dct:identifier", "shared by several datasets in the file: using the IRI")
+                shared = record.id
                 record.id = node.value if isinstance(node, NamedNode) else f"{record.id}#{self._node_hash(node)}"
+                what = "shared by several datasets in the file: the dataset's IRI is its identifier"
+                self.problem(record.id, "dct:identifier", what, shared)
 
     def _unique_slugs(self, records: list[DatasetRecord], nodes: list) -> None:
         """Slugs that clash get a short hash of the dataset IRI (or id), whatever the file order.
@@ -739,3 +744,17 @@ class DcatRdfLoader(Loader):
                 number = seen[record.slug or ""]
                 record.slug = f"{record.slug}-{number}"
                 record.id = f"{record.id}-{number}"
+
+
+def _one_identifier(record: DatasetRecord) -> None:
+    """The catalogue knows a record by one ``dct:identifier``, its id: the source's other identifiers (one shared
+    by several datasets, a second one) are replaced by it, not published beside it."""
+    ours = Literal(record.id)
+    others = [
+        s
+        for s in record.statements
+        if s.subject == DATASET and s.predicate == DCT.identifier.value and s.object != ours
+    ]
+    if others:
+        record.statements = [s for s in record.statements if s not in others]
+        record.replaced += others

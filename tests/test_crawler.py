@@ -25,9 +25,8 @@ W3C_DATETIME = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z
 
 
 def home(base: str) -> frozenset[str]:
-    """The site root is the Library's home page (HTML and JSON, a foaf:Document), not an RDF resource; the
-    endpoints of the catalogue's data services (the SPARQL endpoint, the CKAN action API) are not documents."""
-    return frozenset({base + "/", base + "/api/3/action/", base + "/sparql"})
+    """The site root is the Library's home page (HTML and JSON, a foaf:Document), not an RDF resource."""
+    return frozenset({base + "/"})
 
 
 def catalogue_total(server) -> int:
