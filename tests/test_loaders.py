@@ -927,3 +927,22 @@ def test_a_licence_given_as_html_is_reported_by_its_text(vocabularies):
     assert isinstance(record, DatasetRecord) and record.licence is None
     [problem] = [p for p in loader.problems if p.field == "licence"]
     assert (problem.what, problem.value) == ("unknown licence", "See Our Own Terms of Use")
+
+
+def test_every_loader_says_where_each_record_came_from(vocabularies, tmp_path):
+    """source_url: the URL of the source's own metadata record (the write pipeline's catalogue record)."""
+    [birmingham, *_] = CkanLoader(vocabularies).read_all(BIRMINGHAM)
+    assert birmingham.source_url == (
+        f"https://data.birmingham.gov.uk/api/3/action/package_show?id={birmingham.id}"  # from its uploads' site
+    )
+    [datapress] = DataPressLoader(vocabularies).read_all(DATAPRESS_EXPORT)
+    assert datapress.source_url == "https://data.london.gov.uk/api/dataset/2xxx0"
+    [given] = DataPressLoader(vocabularies, origin="https://datastore.example/").read_all(DATAPRESS_EXPORT)
+    assert given.source_url == "https://datastore.example/api/dataset/2xxx0"
+    gss = DcatRdfLoader(vocabularies).read_all(GSS)
+    assert all(r.source_url == r.original_iri for r in gss if r.original_iri)
+    datajson = write(
+        tmp_path, "data.json", json.dumps({"dataset": [{"identifier": "https://x.example/d/1", "title": "T"}]})
+    )
+    [record] = loader_class("datajson")(vocabularies).read_all(datajson)
+    assert record.source_url == "https://x.example/d/1"
