@@ -113,9 +113,9 @@ class Loader(ABC):
                     result = self._reject(result.id, len(self.problems), self.unique_by, what)
                 seen.add(result.record if isinstance(result, Rejection) else result.id)
             yield self._counted(result)
-        self.report_unmapped_fields()
+        self._report_unmapped_fields()
 
-    def report_unmapped_fields(self) -> None:
+    def _report_unmapped_fields(self) -> None:
         """One problem per source field no mapper reads, naming it, how many items hold it and a value."""
         for name, (items, example) in sorted(self._unmapped.items()):
             what = f"not mapped: no DCAT-AP home in the catalogue ({items} {self.kind}s hold it)"
