@@ -84,7 +84,7 @@ class DcatApWriter:
             return Quad(s, p, o, graph)
 
         def ours(p: NamedNode, on: Anchor = DATASET) -> bool:
-            return (on, p.value) not in given
+            return not given or (on, p.value) not in given
 
         yield q(d, RDF.type, DCAT.Dataset)
         if record.is_public:
@@ -189,7 +189,7 @@ class DcatApWriter:
         anchor = Anchor(f"dist:{dist.id}")
 
         def ours(p: NamedNode) -> bool:
-            return (anchor, p.value) not in given
+            return not given or (anchor, p.value) not in given
 
         yield q(d, DCAT.distribution, x)
         yield q(x, RDF.type, DCAT.Distribution)

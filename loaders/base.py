@@ -153,9 +153,10 @@ class Loader(ABC):
         return self.fit_to_profile(record)
 
     def _note_unmapped(self, item: dict) -> None:
-        mapped, unmapped = self.mapped_fields, self._unmapped
-        for name, value in item.items():
-            if name not in mapped and value not in (None, "", [], {}):
+        unmapped = self._unmapped
+        for name in item.keys() - self.mapped_fields:  # a set difference: most items have no unmapped field
+            value = item[name]
+            if value not in (None, "", [], {}):
                 items, example = unmapped.get(name, (0, value))
                 unmapped[name] = (items + 1, example)
 
