@@ -6,7 +6,7 @@ import errno
 import json
 import sqlite3
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
@@ -102,18 +102,35 @@ def store_option(fn):
     return click.option("--base", expose_value=False, callback=set_base, help="Base URL every IRI is minted under.")(fn)
 
 
-def load_into(ctx: Context, format_name: str, path: Path, source: str) -> None:
+SHOWN_PROBLEMS = 50  # the terminal shows this many; --problems FILE has them all
+
+
+def load_into(
+    ctx: Context, format_name: str, path: Path, source: str, problems_file: Path | None, as_json: bool
+) -> None:
     from dfl_graph.ingest import ensure_vocabularies, load_file
+    from dfl_graph.problem_lines import problem_object, write_problem_lines
     from dfl_graph.vocabularies import Vocabularies
 
     with ctx.writer() as store, console.status(f"loading {path} as {format_name} into source {source!r}"):
-        if ensure_vocabularies(store):
+        if ensure_vocabularies(store) and not as_json:
             console.print("loaded the shipped vocabularies")
         report = load_file(store, Vocabularies(store.uris), format_name, path, source)
-    for problem in report.problems[:50]:
+    if problems_file is not None:
+        write_problem_lines(report.problems, problems_file)
+    if as_json:
+        summary = {k: v for k, v in asdict(report).items() if k != "problems"}
+        summary["problems"] = len(report.problems)
+        summary["problems_file"] = str(problems_file) if problems_file else None
+        summary["first_problems"] = [problem_object(p) for p in report.problems[:SHOWN_PROBLEMS]]
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    for problem in report.problems[:SHOWN_PROBLEMS]:
         console.print(f"[yellow]problem[/] {problem}", highlight=False)
-    if len(report.problems) > 50:
-        console.print(f"... and {len(report.problems) - 50} more problems")
+    if len(report.problems) > SHOWN_PROBLEMS:
+        rest = len(report.problems) - SHOWN_PROBLEMS
+        where = f"all {len(report.problems)} are in {problems_file}" if problems_file else "--problems FILE lists all"
+        console.print(f"... and {rest} more problems ({where})")
     console.print(
         f"[green]loaded[/] {report.datasets} datasets ({report.public} public, {report.restricted} not public), "
         f"{report.distributions} distributions into source {source!r}: {report.new} new, {report.updated} updated,"
@@ -131,12 +148,19 @@ def load_into(ctx: Context, format_name: str, path: Path, source: str) -> None:
 @click.argument("format_name", metavar="FORMAT", type=click.Choice(sorted(LOADERS)))
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--source", required=True, help="Source name: its records replace that source's graphs.")
+@click.option(
+    "--problems",
+    "problems_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write every problem to FILE as JSON lines (record, field, what, value).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the load report as JSON.")
 @store_option
 @pass_context
-def load(ctx: Context, format_name: str, path: Path, source: str) -> None:
+def load(ctx: Context, format_name: str, path: Path, source: str, problems_file: Path | None, as_json: bool) -> None:
     """Load a source file (replacing that source, atomically)."""
     try:
-        load_into(ctx, format_name, path, source)
+        load_into(ctx, format_name, path, source, problems_file, as_json)
     except (LoadError, StoreError, ValueError) as error:
         fail(f"{error}\nthe catalogue is unchanged")
 
@@ -329,7 +353,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, no_default: bool, de
     """Serve the catalogue (loading the embedded default London data on first run)."""
     if CatalogueReader(ctx.settings.data_dir).current_generation() is None and not no_default:
         console.print(f"first run: loading the embedded default catalogue into {ctx.settings.data_dir}")
-        load_into(ctx, "lds2010", DEFAULT_CATALOGUE, "london-datastore-2010")
+        load_into(ctx, "lds2010", DEFAULT_CATALOGUE, "london-datastore-2010", None, False)
     published_base = CatalogueReader(ctx.settings.data_dir).snapshot().manifest.base
     if published_base != ctx.settings.uris.base:
         fail(

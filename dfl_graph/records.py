@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pyoxigraph import Literal, NamedNode
+
 
 class AccessLevel(StrEnum):
     """DCAT-AP access rights (EU access-right authority list)."""
@@ -81,6 +83,28 @@ class Checksum:
     value: str
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """A resource of the source re-anchored under the IRIs we mint, resolved by the writer once the slug is final:
+    ``""`` the dataset, ``"dist:{id}"`` one of its distributions, ``"#{name}"`` a node under the dataset's IRI
+    (blank nodes of the source, named deterministically from their statements)."""
+
+    key: str
+
+
+DATASET = Anchor("")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of the source, as given (literals keep their language tag and datatype), with the source's
+    own dataset, distributions and blank nodes re-anchored (:class:`Anchor`); other IRIs are the source's."""
+
+    subject: Anchor | NamedNode
+    predicate: str  # IRI
+    object: Anchor | NamedNode | Literal
+
+
 @dataclass
 class DistributionRecord:
     id: str
@@ -95,6 +119,8 @@ class DistributionRecord:
     issued: When | None = None
     modified: When | None = None
     licence: str | None = None  # licence IRI
+    assumed: list[str] = field(default_factory=list)  # properties the catalogue supplied (see DatasetRecord)
+    original_iri: str | None = None  # the IRI the source gave the distribution (prov:wasDerivedFrom)
 
 
 @dataclass
@@ -110,6 +136,7 @@ class DatasetRecord:
     eu_themes: list[str] = field(default_factory=list)  # EU data-theme codes beyond the London mapping
     publisher: str | None = None  # publisher id (ontology/publishers.ttl) or a slug minted by the loader
     publisher_name: str | None = None  # for publishers the vocabulary does not know
+    publisher_source_iri: str | None = None  # the IRI the source gave the publisher (kept as owl:sameAs)
     licence: str | None = None  # licence IRI
     access: AccessLevel = AccessLevel.PUBLIC
     personal_data: bool | None = None
@@ -123,9 +150,19 @@ class DatasetRecord:
     contact: Contact | None = None
     status: Status = Status.CURRENT
     replaced_by: str | None = None  # IRI of the superseding dataset
+    version: str | None = None  # the source's version label (dcat:version)
     original_iri: str | None = None  # the IRI the source itself gave the dataset, if any
     source_url: str | None = None  # the URL of the source's own metadata record for this dataset, if any
+    # Properties (as CURIEs, e.g. "dct:accessRights") whose value the catalogue supplied because the source gave
+    # none and the profile needs one; the writer marks each with dfl:assumed so no consumer mistakes it for source data.
+    assumed: list[str] = field(default_factory=list)
     distributions: list[DistributionRecord] = field(default_factory=list)
+    # RDF sources: the source's statements about the dataset (its distributions, blank nodes, and the agents, places,
+    # services ... it links to), kept as given; the writer adds the normalised statements beside them.
+    statements: list[Statement] = field(default_factory=list)
+    # RDF sources: source statements whose value the catalogue publishes normalised instead (a licence URL as the EU
+    # licence IRI, a free-text publisher as our publisher ...): docs/loaders.md lists which, and why.
+    replaced: list[Statement] = field(default_factory=list)
 
     @property
     def is_public(self) -> bool:

@@ -14,13 +14,19 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
-from dfl_graph.namespaces import DCT, FOAF, RDF, SKOS
+from dfl_graph.namespaces import DCT, FOAF, OWL, RDF, SKOS
 from dfl_graph.uris import Uris
 
 ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
 
 # Files loaded as vocabulary graphs, each into {base}/graph/vocab/{stem}.
 VOCABULARY_FILES = ("dfl", "catalog", "themes", "boroughs", "publishers", "eu-vocabularies")
+
+
+def iri_key(iri: str) -> str:
+    """An IRI compared the way people write web addresses: no scheme, no "www.", no trailing slash, lower case."""
+    text = iri.strip().lower().split("://", 1)[-1].removeprefix("www.")
+    return text.rstrip("/")
 
 
 def read_vocabulary(uris: Uris, stem: str, ontology_dir: Path = ONTOLOGY_DIR) -> Iterator[Quad]:
@@ -103,6 +109,17 @@ class Vocabularies:
                 if t.subject == iri and t.predicate in (FOAF.name, SKOS.altLabel, SKOS.prefLabel):
                     names[t.object.value.lower()] = pub_id
         return names
+
+    @cached_property
+    def publisher_by_iri(self) -> dict[str, str]:
+        """An organisation's web address or other IRI (foaf:homepage, owl:sameAs), as :func:`iri_key` normalises
+        it -> publisher id: so ``https://www.ons.gov.uk/`` in a source is our ONS."""
+        found: dict[str, str] = {}
+        for pub_id, iri in self.publishers.items():
+            for t in self._triples:
+                if t.subject == iri and t.predicate in (FOAF.homepage, OWL.sameAs) and isinstance(t.object, NamedNode):
+                    found[iri_key(t.object.value)] = pub_id
+        return found
 
     @cached_property
     def boroughs(self) -> dict[str, NamedNode]:

@@ -9,6 +9,19 @@ from importlib import import_module
 
 from loaders.base import Loader, LoadError
 
+# The value normalisers every mapper shares, one module per kind of value (loaders/<name>.py).
+VALUE_MODULES = (
+    "access_rights",
+    "dates",
+    "file_formats",
+    "frequencies",
+    "iris",
+    "licences",
+    "places",
+    "source_fields",
+    "text",
+)
+
 # format name -> "module:Class"; imported on use so one broken mapper never breaks the others.
 LOADERS: dict[str, str] = {
     "lds2010": "loaders.lds2010:Lds2010Loader",
@@ -28,4 +41,4 @@ def loader_class(name: str) -> type[Loader]:
     return getattr(import_module(module), cls)
 
 
-__all__ = ["LOADERS", "LoadError", "Loader", "loader_class"]
+__all__ = ["LOADERS", "VALUE_MODULES", "LoadError", "Loader", "loader_class"]

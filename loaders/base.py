@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 from dfl_graph.records import DatasetRecord, Problem, Rejection
 from dfl_graph.vocabularies import Vocabularies
-from loaders.formats import no_cyclic_gc
 
 UNCLASSIFIED = "unclassified"  # ontology/themes.ttl: for records whose source gives no topic
 NO_DESCRIPTION = "The source of this dataset gives no description."
+
+
+# The counters every loader keeps (docs/loaders.md "The loader API"); a loader may add its own.
+COUNTS = ("items", "records", "rejected", "distributions_read", "distributions_kept")
 
 
 class LoadError(Exception):
@@ -48,11 +53,18 @@ class Loader(ABC):
     description: ClassVar[str]
     kind: ClassVar[str] = "dataset"  # what the source calls one item, for problems
     unique_by: ClassVar[str | None] = None  # the source field that names a record, if it must be unique
+    # JSON sources: the item fields the mapper reads; any other field is reported (once per run, with a count)
+    mapped_fields: ClassVar[frozenset[str] | None] = None
+    title_field: ClassVar[str] = "title"  # the source's name for a dataset's title, for problems
 
-    def __init__(self, vocabularies: Vocabularies) -> None:
+    def __init__(self, vocabularies: Vocabularies, origin: str | None = None) -> None:
+        """``origin``: the site the items were read from (``https://data.london.gov.uk``), when the caller
+        knows it; loaders use it for the URL of each dataset's own metadata record (``source_url``)."""
         self.vocabularies = vocabularies
+        self.origin = origin.rstrip("/") if origin else None
         self.problems: list[Problem] = []
-        self.counts: dict[str, int] = {}
+        self.counts: dict[str, int] = dict.fromkeys(COUNTS, 0)
+        self._unmapped: dict[str, tuple[int, object]] = {}  # field -> (items holding it, first value)
         self._bind_vocabularies()
 
     @abstractmethod
@@ -101,6 +113,14 @@ class Loader(ABC):
                     result = self._reject(result.id, len(self.problems), self.unique_by, what)
                 seen.add(result.record if isinstance(result, Rejection) else result.id)
             yield self._counted(result)
+        self._report_unmapped_fields()
+
+    def _report_unmapped_fields(self) -> None:
+        """One problem per source field no mapper reads, naming it, how many items hold it and a value."""
+        for name, (items, example) in sorted(self._unmapped.items()):
+            what = f"not mapped: no DCAT-AP home in the catalogue ({items} {self.kind}s hold it)"
+            self.problem(f"({items} {self.kind}s)", name, what, json.dumps(example, default=str)[:200])
+        self._unmapped.clear()
 
     def _counted(self, result: DatasetRecord | Rejection) -> DatasetRecord | Rejection:
         self.count("items")
@@ -118,24 +138,48 @@ class Loader(ABC):
             self.problem(where, self.kind, f"not a {self.kind} object", type(item).__name__)
             return self._reject(where, first_problem)
         label = self.item_name(item) or where
+        if self.mapped_fields is not None:
+            self._note_unmapped(item)
         try:
             record = self._map(item, label)
         except (TypeError, AttributeError, ValueError) as error:
             self.problem(label, self.kind, f"skipped: unreadable {self.kind} ({error})")
             record = None
+        if record is not None and not record.title.strip():
+            self.problem(label, self.title_field, "no title: not published (a dataset needs a title)")
+            return self._reject(label, first_problem, cause=self.problems[-1])
         if record is None:
             return self._reject(label, first_problem)
         return self.fit_to_profile(record)
+
+    def _note_unmapped(self, item: dict) -> None:
+        unmapped = self._unmapped
+        for name in item.keys() - self.mapped_fields:  # a set difference: most items have no unmapped field
+            value = item[name]
+            if value not in (None, "", [], {}):
+                items, example = unmapped.get(name, (0, value))
+                unmapped[name] = (items + 1, example)
 
     def is_item(self, item: Any) -> bool:
         """True if the item has the shape this loader maps (JSON loaders: an object)."""
         return isinstance(item, dict)
 
-    def _reject(self, label: str, first_problem: int, field: str | None = None, what: str | None = None) -> Rejection:
+    def _reject(
+        self,
+        label: str,
+        first_problem: int,
+        field: str | None = None,
+        what: str | None = None,
+        cause: Problem | None = None,
+    ) -> Rejection:
+        """The item's problems since ``first_problem``, the one that rejects it first."""
         if what is not None:
             self.problem(label, field or self.kind, what)
-        reasons = tuple(self.problems[first_problem:]) or (Problem(label, self.kind, f"skipped: not a {self.kind}"),)
-        return Rejection(label, reasons)
+            cause = self.problems[-1]
+        reasons = self.problems[first_problem:]
+        if cause is not None:
+            reasons = [cause] + [p for p in reasons if p is not cause]
+        return Rejection(label, tuple(reasons) or (Problem(label, self.kind, f"skipped: not a {self.kind}"),))
 
     def read_all(self, path: Path) -> list[DatasetRecord]:
         """All records, or LoadError: nothing is written before the whole file has been read."""
@@ -145,9 +189,13 @@ class Loader(ABC):
         if path.stat().st_size == 0:
             raise LoadError(path, "the file is empty")
         with no_cyclic_gc():
-            records = [r for r in self.records_from(self.items(path)) if isinstance(r, DatasetRecord)]
-        if not records:
+            results = list(self.records_from(self.items(path)))
+        records = [r for r in results if isinstance(r, DatasetRecord)]
+        if not results:
             raise LoadError(path, f"no datasets found: is this a {self.name} file?")
+        if not records:
+            first = next(r for r in results if isinstance(r, Rejection)).problems[0]
+            raise LoadError(path, f"none of the {len(results)} datasets can be published (the first: {first})")
         return records
 
     def fit_to_profile(self, record: DatasetRecord) -> DatasetRecord:
@@ -156,9 +204,13 @@ class Loader(ABC):
 
         - a theme: London themes that are an exact match of the record's EU themes, else
           "Unclassified" (never a guessed subject);
-        - a description (DCAT-AP mandatory): a sentence saying the source gave none;
-        - distributions need an access URL (DCAT-AP mandatory): one with no URL at all, and no
-          landing page to fall back on, gives no access to anything and is left out.
+        - a description (DCAT-AP mandatory): a sentence saying the source gave none, marked
+          ``dfl:assumed dct:description``;
+        - distributions need an access URL (DCAT-AP mandatory): one with none gets the dataset's landing
+          page, else the dataset's own page, marked ``dfl:assumed dcat:accessURL`` (the distribution is
+          kept: its other statements are the source's).
+
+        A record without a title never gets here: it is rejected (:meth:`_map_at`).
         """
         if not record.themes:
             exact = self.vocabularies.themes_by_eu_exact_match
@@ -168,14 +220,33 @@ class Loader(ABC):
                 self.problem(record.id, "theme", "no London theme: filed under 'Unclassified'")
         if not record.description:
             record.description = NO_DESCRIPTION
-            self.problem(record.id, "description", "no description: published with a note saying so")
-        if not record.landing_page:
-            kept = [d for d in record.distributions if d.access_url or d.download_url]
-            for dropped in record.distributions:
-                if dropped not in kept:
-                    self.problem(record.id, "distribution", f"{dropped.id}: no access or download URL: left out")
-            record.distributions = kept
+            record.assumed.append("dct:description")
+            self.problem(record.id, "description", "no description: published with a note saying so (dfl:assumed)")
+        for dist in record.distributions:
+            if not (dist.access_url or dist.download_url):
+                dist.assumed.append("dcat:accessURL")
+                stand_in = "the dataset's landing page" if record.landing_page else "the dataset's own page"
+                what = f"no access or download URL: {stand_in} stands in (dfl:assumed)"
+                self.problem(record.id, f"distribution[{dist.id}]", what)
         return record
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large export is parsed and mapped.
+
+    JSON documents and records are acyclic (reference counting frees them), but creating millions of
+    container objects triggers full collections that re-scan everything already built: on a 100k-dataset
+    DataPress export that roughly doubles the loading time. The collector's previous state is restored
+    on exit (for a generator: when it is exhausted or closed).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_json(path: Path) -> Any:

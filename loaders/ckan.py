@@ -11,30 +11,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
-from loaders.formats import (
-    ARCHIVED_KEYS,
-    BOROUGH_KEYS,
-    FREQUENCY_KEYS,
-    PERSONAL_KEYS,
-    borough_code,
-    clean_email,
-    clean_iri,
-    clean_text,
-    field_key,
-    file_format,
-    frequency_code,
-    html_to_text,
-    is_no_licence,
-    licence_iri,
-    parse_checksum,
-    parse_flag,
-    parse_size,
-    parse_when,
-    split_names,
+from loaders.dates import parse_when
+from loaders.file_formats import file_format, parse_checksum, parse_size
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import is_no_licence, licence_iri
+from loaders.places import borough_code, split_names
+from loaders.source_fields import ARCHIVED_KEYS, BOROUGH_KEYS, FREQUENCY_KEYS, PERSONAL_KEYS, field_key, parse_flag
+from loaders.text import clean_text, html_to_text, shown_value
+
+# Package fields the mapper reads; BOOKKEEPING are CKAN's own bookkeeping (derived counts, internal ids, revision
+# and relationship lists, the licence's openness flag): not about the dataset, not kept, documented in docs/loaders.md.
+MAPPED_FIELDS = frozenset(
+    {"name", "id", "title", "notes", "private", "state", "type", "metadata_created", "metadata_modified", "url"}
+    | {"organization", "groups", "tags", "license_url", "license_id", "license_title", "maintainer", "author"}
+    | {"maintainer_email", "author_email", "extras", "resources", "version"}
+)
+BOOKKEEPING = frozenset(
+    {"num_tags", "num_resources", "owner_org", "creator_user_id", "revision_id", "isopen"}
+    | {"relationships_as_object", "relationships_as_subject"}
 )
 
 # File types that name a web page or a service rather than a downloadable file.
@@ -79,6 +79,7 @@ class CkanLoader(Loader):
 
     kind: ClassVar[str] = "package"
     unique_by: ClassVar[str | None] = "name"
+    mapped_fields: ClassVar[frozenset[str] | None] = MAPPED_FIELDS | BOOKKEEPING
 
     def items(self, path: Path) -> Iterator[Any]:
         """The packages of the response, as the API returns them."""
@@ -103,8 +104,6 @@ class CkanLoader(Loader):
             return None
         record_id = name.strip()
         title = clean_text(package.get("title"))
-        if title is None:
-            problem(record_id, "title", "the package has no title")
         notes = package.get("notes")
         record = DatasetRecord(
             id=record_id,
@@ -112,7 +111,11 @@ class CkanLoader(Loader):
             slug=record_id,
             description=html_to_text(notes, markdown=True) if isinstance(notes, str) else None,
             access=AccessLevel.NON_PUBLIC if package.get("private") is True else AccessLevel.PUBLIC,
+            version=clean_text(package.get("version")),
+            source_url=self._package_url(package, record_id),
         )
+        if not isinstance(package.get("private"), bool):
+            record.assumed.append("dct:accessRights")  # CKAN says private or not; this package does not
         record.issued = self._when(record_id, "metadata_created", package.get("metadata_created"))
         record.modified = self._when(record_id, "metadata_modified", package.get("metadata_modified"))
         url = package.get("url")
@@ -145,11 +148,24 @@ class CkanLoader(Loader):
                 continue
             dist = self._distribution(record, resource, position)
             if dist.id in seen:
-                problem(record_id, "resources", f"duplicate resource id {dist.id!r}: skipped")
-                continue
+                minted = f"{dist.id}-{position}"
+                problem(record_id, f"resources[{dist.id}]", f"a second resource with this id: published as {minted!r}")
+                dist.id = minted
             seen.add(dist.id)
             record.distributions.append(dist)
         return record
+
+    def _package_url(self, package: dict, name: str) -> str | None:
+        """The package_show URL of the package on its portal: the portal is the loader's ``origin``, else the
+        site its uploaded resources live on (``{site}/dataset/{id}/resource/...``); None if neither is known."""
+        site = self.origin
+        if site is None:
+            for resource in package.get("resources") or []:
+                url = resource.get("url") if isinstance(resource, dict) else None
+                if isinstance(url, str) and "/dataset/" in url and "/resource/" in url:
+                    site = url.split("/dataset/", 1)[0]
+                    break
+        return f"{site}/api/3/action/package_show?id={quote(name, safe='')}" if site and clean_iri(site) else None
 
     def _when(self, record_id: str, field: str, value: Any) -> When | None:
         try:
@@ -195,7 +211,7 @@ class CkanLoader(Loader):
                 record.licence = iri
                 return
         if texts and not any(is_no_licence(t) for t in texts):
-            self.problem(record.id, "license_id", f"unknown licence {texts[0]!r}")
+            self.problem(record.id, "license_id", "unknown licence", shown_value(texts[0]))
 
     def _contact(self, record_id: str, package: dict) -> Contact | None:
         for role in ("maintainer", "author"):

@@ -30,18 +30,13 @@ from typing import Any, ClassVar
 from dfl_graph.records import AccessLevel, Contact, DatasetRecord, DistributionRecord, When
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
-from loaders.formats import (
-    borough_code,
-    clean_email,
-    clean_iri,
-    clean_text,
-    file_format,
-    frequency_code,
-    html_to_text,
-    is_no_licence,
-    licence_iri,
-    parse_when,
-)
+from loaders.dates import parse_when
+from loaders.file_formats import file_format
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import is_no_licence, licence_iri
+from loaders.places import borough_code
+from loaders.text import clean_text, html_to_text, shown_value
 
 ACCESS_LEVELS = {
     "public": AccessLevel.PUBLIC,
@@ -97,8 +92,17 @@ def _datasets(path: Path, data: Any) -> list:
     )
 
 
+# Dataset fields the mapper reads ("@type" only says it is a dcat:Dataset); any other DCAT-US field (rights,
+# language, bureauCode, conformsTo, references ...) is reported once per run, with a count.
+MAPPED_FIELDS = frozenset(
+    {"@type", "identifier", "title", "description", "keyword", "issued", "modified", "landingPage", "accessLevel"}
+    | {"publisher", "contactPoint", "license", "accrualPeriodicity", "temporal", "spatial", "theme", "distribution"}
+)
+
+
 class DataJsonLoader(Loader):
     name: ClassVar[str] = "datajson"
+    mapped_fields: ClassVar[frozenset[str] | None] = MAPPED_FIELDS
     description: ClassVar[str] = "DCAT-US 1.1 data.json (Project Open Data): Socrata, ArcGIS Hub and others"
 
     unique_by: ClassVar[str | None] = "identifier"
@@ -120,8 +124,6 @@ class DataJsonLoader(Loader):
         original = clean_iri(identifier)
         slug = _last_segment(original) if original else None
         title = clean_text(item.get("title"))
-        if title is None:
-            problem(identifier, "title", "the dataset has no title")
         description = item.get("description")
         record = DatasetRecord(
             id=identifier,
@@ -129,6 +131,7 @@ class DataJsonLoader(Loader):
             slug=slugify(slug or identifier),
             description=html_to_text(description) if isinstance(description, str) else None,
             original_iri=original,
+            source_url=original,
         )
         keywords = item.get("keyword")
         if isinstance(keywords, str):
@@ -143,6 +146,8 @@ class DataJsonLoader(Loader):
             if record.landing_page is None:
                 problem(identifier, "landingPage", f"not an http(s) URL: {page.strip()!r}")
         record.access = self._access(identifier, item.get("accessLevel"))
+        if item.get("accessLevel") in (None, ""):
+            record.assumed.append("dct:accessRights")
         self._publisher(record, item.get("publisher"))
         record.contact = self._contact(identifier, item.get("contactPoint"))
         record.licence = self._licence(identifier, item.get("license"))
@@ -206,7 +211,7 @@ class DataJsonLoader(Loader):
             return None
         iri = licence_iri(value)
         if iri is None and not is_no_licence(value):
-            self.problem(record_id, "license", f"unknown licence {value.strip()!r}")
+            self.problem(record_id, "license", "unknown licence", shown_value(value))
         return iri
 
     def _frequency(self, record: DatasetRecord, value: Any) -> None:

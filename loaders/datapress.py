@@ -6,8 +6,9 @@ Two shapes are read (see docs/loaders.md for the field mapping):
 * ``/api/dataset/{id}`` -- one dataset object whose ``resources`` is an object keyed by resource id.
 
 Exports run to hundreds of thousands of datasets, so the mapping is a straight pass over plain dicts:
-vocabulary lookups are bound once per load, value normalisers in :mod:`loaders.formats` are table-driven,
-and the cyclic garbage collector is paused while the file is read (:func:`loaders.formats.no_cyclic_gc`).
+vocabulary lookups are bound once per load, the value normalisers (:mod:`loaders.file_formats`,
+:mod:`loaders.licences` ...) are table-driven, and the cyclic garbage collector is paused while the file is
+read and mapped (:func:`loaders.base.no_cyclic_gc`).
 """
 
 from __future__ import annotations
@@ -15,32 +16,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
 from loaders.base import Loader, LoadError, read_json
-from loaders.formats import (
+from loaders.dates import parse_when
+from loaders.file_formats import file_format, parse_checksum, parse_size
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import is_no_licence, licence_iri
+from loaders.places import borough_code, split_names
+from loaders.source_fields import (
     ARCHIVED_KEYS,
     BOROUGH_KEYS,
     FREQUENCY_KEYS,
     PERSONAL_KEYS,
     STATUS_KEYS,
-    borough_code,
-    clean_email,
-    clean_iri,
-    clean_text,
     field_key,
-    file_format,
-    frequency_code,
-    html_to_text,
-    is_no_licence,
-    licence_iri,
-    parse_checksum,
     parse_flag,
-    parse_size,
-    parse_when,
-    split_names,
 )
+from loaders.text import clean_text, html_to_text, shown_value
 
 SHARING = {
     "public": AccessLevel.PUBLIC,
@@ -70,8 +66,16 @@ def last_segment(url: str) -> str | None:
     return segment or None
 
 
+# Dataset fields the mapper reads (any other is reported once per run, with a count).
+MAPPED_FIELDS = frozenset(
+    {"id", "webpage", "title", "description", "createdAt", "updatedAt", "sharing", "masthead", "team", "topics"}
+    | {"tags", "licence", "license", "contact", "archived", "custom", "resources"}
+)
+
+
 class DataPressLoader(Loader):
     name: ClassVar[str] = "datapress"
+    mapped_fields: ClassVar[frozenset[str] | None] = MAPPED_FIELDS
     description: ClassVar[str] = (
         "DataPress (London Datastore) JSON: the v3 export (/api/v3/datasets/export.json) or one /api/dataset/{id}"
     )
@@ -112,10 +116,12 @@ class DataPressLoader(Loader):
         slug = (last_segment(landing_page) if landing_page else None) or record_id
 
         title = clean_text(item.get("title"))
-        if title is None:
-            problem(record_id, "title", "the dataset has no title")
+        site = self.origin
+        if site is None and landing_page and "/dataset/" in landing_page:  # the portal the dataset page is on
+            site = landing_page.split("/dataset/", 1)[0]
         record = DatasetRecord(
             id=record_id,
+            source_url=f"{site}/api/dataset/{quote(record_id, safe='')}" if site else None,
             title=title or "",
             slug=slug,
             description=html_to_text(item["description"]) if isinstance(item.get("description"), str) else None,
@@ -129,6 +135,8 @@ class DataPressLoader(Loader):
         if level is None:
             level = AccessLevel.NON_PUBLIC
             problem(record_id, "sharing", f"unknown sharing value {sharing!r}: treated as non-public")
+            if sharing in (None, ""):
+                record.assumed.append("dct:accessRights")
         record.access = level
 
         self._publisher(record, item.get("masthead"), item.get("team"))
@@ -219,7 +227,7 @@ class DataPressLoader(Loader):
             if iri:
                 return iri
         if texts and not any(is_no_licence(t) for t in texts):
-            self.problem(record_id, "licence", f"unknown licence {texts[0]!r}")
+            self.problem(record_id, "licence", "unknown licence", shown_value(texts[0]))
         return None
 
     def _contact(self, record_id: str, contact: Any) -> Contact | None:
@@ -316,8 +324,10 @@ class DataPressLoader(Loader):
         for position, (key, resource) in enumerate(entries, start=1):
             dist = self._distribution(record.id, key, resource, position, starts, ends)
             if dist.id in seen:
-                self.problem(record.id, "resources", f"duplicate resource id {dist.id!r}: skipped")
-                continue
+                minted = f"{dist.id}-{position}"
+                what = f"a second resource with this id: published as {minted!r}"
+                self.problem(record.id, f"resources[{dist.id}]", what)
+                dist.id = minted
             seen.add(dist.id)
             record.distributions.append(dist)
         if starts:

@@ -9,14 +9,13 @@ normalised, and how, is listed in docs/loaders.md ("DCAT RDF"); in short:
   fragment, so it is stable across reloads; clashes within the file get a short hash of the IRI;
 * blank-node datasets get a slug and id from a hash of their own statements (nested blank nodes followed);
 * a dataset without ``dct:accessRights`` is public; an access right we cannot read is non-public;
-* licences, formats, media types and frequencies go through :mod:`loaders.formats`.
+* licences, formats, media types and frequencies go through the value normalisers of :mod:`loaders`
+  (:mod:`loaders.licences`, :mod:`loaders.file_formats`, :mod:`loaders.frequencies` ...).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -24,36 +23,35 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat
 
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
 from dfl_graph.records import (
+    DATASET,
     AccessLevel,
+    Anchor,
     Checksum,
     Contact,
     DatasetRecord,
     DistributionRecord,
     Rejection,
+    Statement,
     Status,
     When,
 )
 from dfl_graph.uris import slugify
+from dfl_graph.vocabularies import iri_key
+from loaders.access_rights import access_level
 from loaders.base import Loader, LoadError
-from loaders.formats import (
-    EU_DATA_THEME,
-    access_level,
-    borough_code,
-    clean_email,
-    clean_iri,
-    format_from_name,
-    format_from_path,
-    frequency_code,
-    html_to_text,
-    licence_iri,
-    parse_checksum,
-    parse_size,
-    parse_when,
-)
+from loaders.dates import parse_when
+from loaders.file_formats import format_from_name, format_from_path, parse_checksum, parse_size
+from loaders.frequencies import frequency_code
+from loaders.iris import clean_email, clean_iri
+from loaders.licences import licence_iri
+from loaders.places import borough_code
+from loaders.rdf_reading import RdfReadError, read_rdf
+from loaders.source_statements import SourceDescription, field_name, sort_statements
+from loaders.text import html_to_text, shown_value
 
 FORMATS: dict[str, RdfFormat] = {
     ".ttl": RdfFormat.TURTLE,
@@ -69,8 +67,10 @@ FORMATS: dict[str, RdfFormat] = {
 }
 
 # DCAT 3 defines dcat:DatasetSeries as a subclass of dcat:Dataset; classes the file itself declares
-# rdfs:subClassOf dcat:Dataset (transitively) are added per file.
-DATASET_CLASSES = frozenset({DCAT.Dataset.value, DCAT.DatasetSeries.value})
+# rdfs:subClassOf dcat:Dataset (transitively) are added per file. Application profiles that specialise
+# dcat:Dataset in a vocabulary their files do not include are listed here: PublishMyData's pmdcat:Dataset
+# (the UK GSS catalogue types 100 of its datasets with it alone).
+DATASET_CLASSES = frozenset({DCAT.Dataset.value, DCAT.DatasetSeries.value, "http://publishmydata.com/pmdcat#Dataset"})
 EU_THEME_CODES = frozenset(
     {
         "AGRI",
@@ -89,6 +89,7 @@ EU_THEME_CODES = frozenset(
         "TRAN",
     }
 )
+EU_DATA_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 EU_DATASET_STATUS = "http://publications.europa.eu/resource/authority/dataset-status/"
 SCHEMA_HTTP = "http://schema.org/"
 SCHEMA_HTTPS = "https://schema.org/"
@@ -105,7 +106,15 @@ FILE_SUFFIXES = (".csv", ".json", ".jsonld", ".ttl", ".rdf", ".xml", ".html", ".
 P_TYPE = RDF.type.value
 P_TITLE = DCT.title.value
 P_DESCRIPTION = DCT.description.value
-P_LABEL_PROPS = (RDFS.label.value, SKOS.prefLabel.value, f"{SCHEMA_HTTP}name", f"{SCHEMA_HTTPS}name")
+DC_ELEMENTS = "http://purl.org/dc/elements/1.1/"
+# a dataset's title when it has no dct:title: Dublin Core elements (older DCAT files), then labels and names
+P_LABEL_PROPS = (
+    f"{DC_ELEMENTS}title",
+    RDFS.label.value,
+    SKOS.prefLabel.value,
+    f"{SCHEMA_HTTP}name",
+    f"{SCHEMA_HTTPS}name",
+)
 NAME_PROPS = (
     FOAF.name.value,
     SKOS.prefLabel.value,
@@ -163,79 +172,10 @@ def _read_triples(path: Path, rdf_format: RdfFormat) -> Iterable:
     except UnicodeDecodeError as error:
         if rdf_format is not RdfFormat.RDF_XML:  # RDF/XML may declare another encoding
             raise LoadError(path, f"not UTF-8 ({error.reason} at byte {error.start})") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    base = path.resolve().as_uri()
     try:
-        return list(parse(raw, rdf_format, base_iri=base))
-    except SyntaxError as error:
-        if rdf_format is RdfFormat.JSON_LD:
-            return _read_json_ld_fallback(path, raw, error)
-        raise _syntax_error(path, rdf_format, error) from None
-
-
-def _syntax_error(path: Path, rdf_format: RdfFormat, error: SyntaxError) -> LoadError:
-    message = str(error.args[0]) if error.args else str(error)
-    position = f"{error.lineno}:{error.offset}" if error.lineno else None
-    return LoadError(path, f"malformed {rdf_format.name}: {message}", position)
-
-
-def _read_json_ld_fallback(path: Path, raw: bytes, error: SyntaxError) -> list:
-    """JSON-LD pyoxigraph refuses: bad JSON is reported with its position; remote contexts are not
-    fetched (a loader never dereferences URLs); anything else is retried with rdflib."""
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except json.JSONDecodeError as json_error:
-        raise LoadError(path, f"malformed JSON: {json_error.msg}", f"{json_error.lineno}:{json_error.colno}") from None
-    message = str(error.args[0]) if error.args else str(error)
-    if "remote context" in message.lower() or "LoadDocumentCallback" in message or _remote_context(document):
-        raise LoadError(path, "JSON-LD with a remote @context: loaders do not fetch URLs; inline the context") from None
-    try:
-        import rdflib
-
-        graph = rdflib.Graph()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # rdflib's own use of ConjunctiveGraph
-            graph.parse(data=raw.decode("utf-8"), format="json-ld", publicID=path.resolve().as_uri())
-    except Exception as rdflib_error:  # rdflib raises many kinds; all mean "unreadable"
-        raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {rdflib_error})") from None
-    try:
-        return [_from_rdflib(t) for t in graph]
-    except ValueError as term_error:  # a term rdflib let through that is no valid RDF term
-        raise LoadError(path, f"malformed JSON-LD: {message} (rdflib: {term_error})") from None
-
-
-def _remote_context(node: Any) -> bool:
-    """True if any @context in the document names a context by URL (which rdflib would fetch)."""
-    if isinstance(node, list):
-        return any(_remote_context(item) for item in node)
-    if not isinstance(node, dict):
-        return False
-    for key, value in node.items():
-        if key == "@context":
-            contexts = value if isinstance(value, list) else [value]
-            if any(isinstance(c, str) for c in contexts) or any(_remote_context(c) for c in contexts):
-                return True
-        elif _remote_context(value):
-            return True
-    return False
-
-
-def _from_rdflib(triple: tuple) -> tuple:
-    import rdflib
-
-    def term(value: Any) -> Term:
-        if isinstance(value, rdflib.URIRef):
-            return NamedNode(str(value))
-        if isinstance(value, rdflib.BNode):
-            return BlankNode(str(value))
-        if value.language:
-            return Literal(str(value), language=value.language)
-        if value.datatype:
-            return Literal(str(value), datatype=NamedNode(str(value.datatype)))
-        return Literal(str(value))
-
-    return tuple(term(t) for t in triple)
+        return read_rdf(raw, rdf_format, path.resolve().as_uri())
+    except RdfReadError as error:
+        raise LoadError(path, error.message, error.position) from None
 
 
 def _byte_size(term: Any) -> int | None:
@@ -261,6 +201,7 @@ class SourceGraph:
 
     def __init__(self) -> None:
         self.index: Index = defaultdict(lambda: defaultdict(dict))
+        self.description: SourceDescription | None = None  # set once the datasets are known
 
 
 @dataclass(frozen=True)
@@ -273,6 +214,7 @@ class SourceDataset:
 
 class DcatRdfLoader(Loader):
     name: ClassVar[str] = "dcat"
+    title_field: ClassVar[str] = "dct:title"
     description: ClassVar[str] = "DCAT RDF: Turtle, RDF/XML, JSON-LD, N-Triples, N-Quads or TriG (by file extension)"
 
     def items(self, path: Path) -> Iterator[Any]:
@@ -294,7 +236,9 @@ class DcatRdfLoader(Loader):
         for statement in statements:
             graph.index[statement[0]][statement[1].value][statement[2]] = None
         self.index = graph.index
-        return [SourceDataset(graph, node) for node in self._dataset_nodes()]
+        nodes = self._dataset_nodes()
+        graph.description = SourceDescription(graph.index, self._node_hash, set(nodes))
+        return [SourceDataset(graph, node) for node in nodes]
 
     def is_item(self, item: Any) -> bool:
         return isinstance(item, SourceDataset)
@@ -313,9 +257,27 @@ class DcatRdfLoader(Loader):
             records, nodes = [r for r, _ in mapped], [item.node for _, item in mapped]
             self._unique_ids(records, nodes)
             self._unique_slugs(records, nodes)
+            for record in records:
+                _one_identifier(record)
+        if items:
+            self._report_undescribed(items[0].graph, {item.node for item in items})
         self.index = {}  # the parsed graph is no longer needed
         for result in results:
             yield self._counted(result)
+
+    def _report_undescribed(self, graph: SourceGraph, datasets: set) -> None:
+        """Resources of the file that no dataset's description reaches (catalogues, catalogue records, code
+        lists, services no distribution links to ...): not kept, and reported, one problem per type."""
+        described = graph.description.described if graph.description else set()
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for subject, props in graph.index.items():
+            if subject in described or subject in datasets:
+                continue
+            types = sorted(t.value for t in props.get(P_TYPE, ()) if isinstance(t, NamedNode)) or ["(no rdf:type)"]
+            by_type[types[0]].append(subject.value if isinstance(subject, NamedNode) else "a blank node")
+        for rdf_type, subjects in sorted(by_type.items()):
+            what = f"{len(subjects)} resources typed {rdf_type} are about no dataset of the file: not kept"
+            self.problem(f"({len(subjects)} resources)", "rdf:type", what, subjects[0])
 
     # -- finding datasets ---------------------------------------------------------------------------
     def _dataset_nodes(self) -> list:
@@ -444,15 +406,14 @@ class DcatRdfLoader(Loader):
         label = iri or record_id
 
         title = self._text(node, P_TITLE) or self._text(node, *P_LABEL_PROPS)
-        if title is None:
-            problem(label, "dct:title", "the dataset has no title")
-        description = self._text(node, P_DESCRIPTION) or self._text(node, RDFS.comment.value)
+        description = self._text(node, P_DESCRIPTION, f"{DC_ELEMENTS}description", RDFS.comment.value)
         record = DatasetRecord(
             id=record_id,
             title=" ".join(title.split()) if title else "",
             slug=slug,
             description=html_to_text(description) if description else None,
             original_iri=original,
+            source_url=iri,
         )
         keywords = [v for v in self._values(node, DCAT.keyword.value) if isinstance(v, Literal) and v.value.strip()]
         preferred = [k for k in keywords if not k.language or k.language.lower().startswith("en")]
@@ -462,6 +423,8 @@ class DcatRdfLoader(Loader):
         self._publisher(record, label, self._values(node, DCT.publisher.value))
         record.licence = self._licence(label, node)
         record.access = self._access(label, self._values(node, DCT.accessRights.value))
+        if not self._values(node, DCT.accessRights.value):
+            record.assumed.append("dct:accessRights")
         record.issued = self._first_when(label, node, DCT.issued.value, "dct:issued")
         record.modified = self._first_when(label, node, DCT.modified.value, "dct:modified")
         for page in self._values(node, DCAT.landingPage.value, FOAF.homepage.value)[:1]:
@@ -486,12 +449,23 @@ class DcatRdfLoader(Loader):
             if isinstance(replacement, NamedNode) and clean_iri(replacement.value):
                 record.replaced_by = replacement.value
                 record.status = Status.SUPERSEDED
-        self._distributions(record, label, node)
+        distribution_ids = self._distributions(record, label, node)
         if record.licence is None and record.distributions:
             licences = {d.licence for d in record.distributions}
             if len(licences) == 1 and None not in licences:
                 record.licence = licences.pop()  # every distribution under one licence: the dataset's
+        if item.graph.description is not None:
+            self._keep(record, label, item.graph.description.statements(node, distribution_ids))
         return record
+
+    def _keep(self, record: DatasetRecord, label: str, statements: list[Statement]) -> None:
+        """The source's own statements, kept as given beside the normalised record (loaders/source_statements.py)."""
+        sorted_statements = sort_statements(statements, self.vocabularies.labels.__contains__)
+        record.statements = sorted_statements.kept
+        record.replaced = sorted_statements.replaced
+        for statement, reason in sorted_statements.dropped:
+            shown = statement.object.value if not isinstance(statement.object, Anchor) else statement.object.key
+            self.problem(label, field_name(statement), reason, shown)
 
     def _theme(self, record: DatasetRecord, label: str, theme: Any) -> None:
         value = theme.value if isinstance(theme, NamedNode) else None
@@ -515,7 +489,7 @@ class DcatRdfLoader(Loader):
             found = local if local in self._themes else self._theme_by_label.get(local.replace("-", " ").lower())
         if found is None:
             shown = value or self._label(theme) or "a blank node"
-            self.problem(label, "dcat:theme", f"not a London or EU data theme: {shown}")
+            self.problem(label, "dcat:theme", "not a London or EU data theme to browse by", shown)
         elif found not in record.themes:
             record.themes.append(found)
 
@@ -528,6 +502,11 @@ class DcatRdfLoader(Loader):
             if own is not None and own.kind == "publisher":
                 record.publisher = own.key
                 return
+            record.publisher_source_iri = agent.value
+            known = self.vocabularies.publisher_by_iri.get(iri_key(agent.value))
+            if known:  # the organisation's web address (or another IRI of it) is one the vocabulary knows
+                record.publisher = known
+                return
         name = self._label(agent)
         if name:
             known = self._publisher_by_name.get(name.lower())
@@ -535,14 +514,16 @@ class DcatRdfLoader(Loader):
                 record.publisher = known
             else:
                 record.publisher, record.publisher_name = slugify(name), name
-        elif isinstance(agent, NamedNode):
-            slug = iri_slug(agent.value)
-            known = slug if slug in self._publishers else self._publisher_by_name.get(slug.replace("-", " "))
-            record.publisher = known or slug
-            if known is None:
-                self.problem(label, "dct:publisher", f"publisher {agent.value} has no name in the file")
+            return
+        slug = iri_slug(agent.value) if isinstance(agent, NamedNode) else ""
+        known = slug if slug in self._publishers else self._publisher_by_name.get(slug.replace("-", " "))
+        if known:  # gov.uk/government/organisations/office-for-national-statistics names ONS by its path
+            record.publisher = known
         else:
-            self.problem(label, "dct:publisher", "a publisher without IRI or name: ignored")
+            shown = agent.value if isinstance(agent, NamedNode) else "a blank node"
+            what = "a publisher without a name (foaf:name, skos:prefLabel ...): not kept"
+            self.problem(label, "dct:publisher", what, shown)
+            record.publisher_source_iri = None
 
     def _licence(self, label: str, node: Any) -> str | None:
         licences = self._values(node, DCT.license.value)
@@ -560,7 +541,7 @@ class DcatRdfLoader(Loader):
                     return iri
         if licences:
             shown = licences[0].value if isinstance(licences[0], NamedNode | Literal) else self._label(licences[0])
-            self.problem(label, "dct:license", f"unknown licence {shown!r}")
+            self.problem(label, "dct:license", "unknown licence", shown_value(shown))
         return None
 
     def _access(self, label: str, values: list) -> AccessLevel:
@@ -592,10 +573,7 @@ class DcatRdfLoader(Loader):
         if gss is None:
             name = place.value if isinstance(place, Literal) else self._text(place, *PLACE_NAME_PROPS)
             gss = borough_code(name, self._boroughs, self._borough_by_name) if name else None
-        if gss is None:
-            shown = place.value if isinstance(place, NamedNode | Literal) else "a geometry or unnamed place"
-            self.problem(label, "dct:spatial", f"not a London borough, not kept: {shown}")
-        elif gss not in record.boroughs:
+        if gss is not None and gss not in record.boroughs:  # other places are kept as the source gives them
             record.boroughs.append(gss)
 
     def _temporal(self, record: DatasetRecord, label: str, periods: list) -> None:
@@ -635,7 +613,8 @@ class DcatRdfLoader(Loader):
         return Contact(name=name, email=email, url=url) if (name or email or url) else None
 
     # -- distributions ------------------------------------------------------------------------------
-    def _distributions(self, record: DatasetRecord, label: str, node: Any) -> None:
+    def _distributions(self, record: DatasetRecord, label: str, node: Any) -> dict[Any, str]:
+        """The dataset's distributions as records; returns each distribution node's minted id."""
         nodes = [d for d in self._values(node, DCAT.distribution.value) if not isinstance(d, Literal)]
         self.count("distributions_read", len(nodes))
         nodes.sort(key=lambda n: n.value if isinstance(n, NamedNode) else "~" + self._node_hash(n))
@@ -651,14 +630,17 @@ class DcatRdfLoader(Loader):
         counts: dict[str, int] = defaultdict(int)
         for dist_id, _, _ in dists:
             counts[dist_id] += 1
+        ids: dict[Any, str] = {}
         for dist_id, key, dist_node in dists:
             if counts[dist_id] > 1:
                 dist_id = f"{dist_id}-{_digest(key, 8)}"
+            ids[dist_node] = dist_id
             record.distributions.append(self._distribution(label, dist_id, dist_node))
+        return ids
 
     def _distribution(self, label: str, dist_id: str, node: Any) -> DistributionRecord:
         where = f"distribution[{dist_id}]"
-        dist = DistributionRecord(id=dist_id)
+        dist = DistributionRecord(id=dist_id, original_iri=node.value if isinstance(node, NamedNode) else None)
         for value in self._values(node, DCAT.accessURL.value)[:1]:
             dist.access_url = self._iri(label, f"{where}.dcat:accessURL", value)
         for value in self._values(node, DCAT.downloadURL.value)[:1]:
@@ -697,7 +679,7 @@ class DcatRdfLoader(Loader):
             text = licence.value if isinstance(licence, NamedNode | Literal) else self._label(licence)
             dist.licence = licence_iri(text) if text else None
             if dist.licence is None:
-                self.problem(label, f"{where}.dct:license", f"unknown licence {text!r}")
+                self.problem(label, f"{where}.dct:license", "unknown licence", shown_value(text))
         return dist
 
     def _format_of(self, values: list) -> tuple[str | None, str | None] | None:
@@ -736,8 +718,10 @@ class DcatRdfLoader(Loader):
             counts[record.id] += 1
         for record, node in zip(records, nodes, strict=True):
             if counts[record.id] > 1:
-                self.problem(record.id, "dct:identifier", "shared by several datasets in the file: using the IRI")
+                shared = record.id
                 record.id = node.value if isinstance(node, NamedNode) else f"{record.id}#{self._node_hash(node)}"
+                what = "shared by several datasets in the file: the dataset's IRI is its identifier"
+                self.problem(record.id, "dct:identifier", what, shared)
 
     def _unique_slugs(self, records: list[DatasetRecord], nodes: list) -> None:
         """Slugs that clash get a short hash of the dataset IRI (or id), whatever the file order.
@@ -760,3 +744,17 @@ class DcatRdfLoader(Loader):
                 number = seen[record.slug or ""]
                 record.slug = f"{record.slug}-{number}"
                 record.id = f"{record.id}-{number}"
+
+
+def _one_identifier(record: DatasetRecord) -> None:
+    """The catalogue knows a record by one ``dct:identifier``, its id: the source's other identifiers (one shared
+    by several datasets, a second one) are replaced by it, not published beside it."""
+    ours = Literal(record.id)
+    others = [
+        s
+        for s in record.statements
+        if s.subject == DATASET and s.predicate == DCT.identifier.value and s.object != ours
+    ]
+    if others:
+        record.statements = [s for s in record.statements if s not in others]
+        record.replaced += others

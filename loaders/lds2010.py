@@ -27,7 +27,7 @@ class Lds2010Loader(Loader):
     )
 
     def items(self, path: Path) -> Iterator[Any]:
-        """The listing's rows, each with its line number (``(line, row)``)."""
+        """The listing's rows (a dict per row); a row with the wrong number of fields refuses the file."""
         try:
             text = path.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -41,27 +41,22 @@ class Lds2010Loader(Loader):
         for line, row in enumerate(reader, start=2):
             if None in row or any(v is None for v in row.values()):
                 raise LoadError(path, "wrong number of fields", str(line))
-            yield line, row
-
-    def is_item(self, item: Any) -> bool:
-        return isinstance(item, tuple)
+            yield row
 
     def item_name(self, item: Any) -> str | None:
-        return item[1]["path"].rstrip("/").rsplit("/", 1)[-1].strip() or item[1]["node_id"].strip() or None
+        return _row_id(item) or None
 
-    def _map(self, item: tuple[int, dict[str, str]], label: str) -> DatasetRecord:
-        line, row = item
-        package = row["path"].rstrip("/").rsplit("/", 1)[-1].strip()
-        record_id = package or row["node_id"].strip()
+    def _map(self, row: dict[str, str], label: str) -> DatasetRecord:
+        record_id = _row_id(row)
         record = DatasetRecord(
             id=record_id,
             slug=record_id,
             title=row["title"].strip(),
             description=row["description"].strip() or None,
             landing_page=DATASTORE_2010 + row["path"].strip() if row["path"].strip() else None,
+            assumed=["dct:accessRights"],  # the listing was public; it states no access rights
         )
-        if not record.title:
-            self.problem(record_id, "title", f"line {line}: empty title")
+        record.source_url = record.landing_page
         for category in filter(None, (c.strip() for c in row["categories"].split("|"))):
             theme = self.vocabularies.theme_by_label.get(category.lower())
             if theme:
@@ -75,3 +70,8 @@ class Lds2010Loader(Loader):
             except ValueError:
                 self.problem(record_id, "date", f"not a month and year: {row['date']!r}")
         return record
+
+
+def _row_id(row: dict[str, str]) -> str:
+    """The row's dataset id: the last segment of its path, else its Drupal node id."""
+    return row["path"].rstrip("/").rsplit("/", 1)[-1].strip() or row["node_id"].strip()

@@ -50,12 +50,17 @@ def fetch_all_formats(session: requests.Session, url: str) -> dict[str, rdflib.G
     return graphs
 
 
+ENDPOINT_URL = rdflib.URIRef("http://www.w3.org/ns/dcat#endpointURL")
+
+
 def iris_under(graph: rdflib.Graph, base: str) -> set[str]:
-    """Every IRI under the base the graph mentions (subjects, predicates, objects), fragment dropped."""
+    """Every IRI under the base the graph mentions (subjects, predicates, objects), fragment dropped; the
+    endpoints of data services (the SPARQL endpoint, the CKAN action API) are services, not documents."""
+    endpoints = {str(o) for o in graph.objects(None, ENDPOINT_URL)}
     found = set()
     for triple in graph:
         for term in triple:
-            if isinstance(term, rdflib.URIRef) and str(term).startswith(base + "/"):
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(base + "/") and str(term) not in endpoints:
                 found.add(str(term).split("#", 1)[0])
     return found
 

@@ -133,3 +133,24 @@ def test_validate_reports_violations_with_exit_code(tmp_path: Path) -> None:
     assert result.returncode == 1
     findings = json.loads(result.stdout)["findings"]
     assert any(f["path"] == "http://purl.org/dc/terms/description" and f["severity"] == "Violation" for f in findings)
+
+
+def test_load_writes_every_problem_as_json_lines_and_reports_counts(tmp_path: Path) -> None:
+    birmingham = Path(__file__).resolve().parent / "data" / "ckan-birmingham" / "package_search.json"
+    problems_file = tmp_path / "problems.jsonl"
+    store = str(tmp_path / "store")
+    result = dfl("load", "ckan", str(birmingham), "--source", "bh", "--problems", str(problems_file), "--store", store)
+    lines = [json.loads(line) for line in problems_file.read_text(encoding="utf-8").splitlines()]
+    assert lines and all(set(line) == {"record", "field", "what", "value"} for line in lines)
+    assert {"url", "groups"} <= {line["field"] for line in lines}  # team names in `url`, a non-London group
+    assert f"{len(lines)} problems" in result.stderr
+    assert "read 10 items: 10 records, 0 rejected; 54 distributions read, 54 kept" in result.stderr
+    report = json.loads(dfl("load", "ckan", str(birmingham), "--source", "bh", "--json", "--store", store).stdout)
+    assert report["counts"] == {
+        "items": 10,
+        "records": 10,
+        "rejected": 0,
+        "distributions_read": 54,
+        "distributions_kept": 54,
+    }
+    assert report["problems"] == len(lines) and report["first_problems"] == lines[:50]

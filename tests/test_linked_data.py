@@ -20,6 +20,7 @@ from ld_client import RDF_FORMATS, crawl, fetch_all_formats, parse_both
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
 from loaders import loader_class
+from loaders.dcat_rdf import P_LABEL_PROPS
 
 ROOT = Path(__file__).resolve().parent.parent
 W3C_EXAMPLES = ROOT / "tests" / "data" / "w3c-dcat3-examples" / "examples"
@@ -51,6 +52,10 @@ def format_of(response: requests.Response) -> str:
 
 
 # -- content negotiation --------------------------------------------------------------------------------
+def vary(response: requests.Response) -> list[str]:
+    return [name.strip() for name in response.headers.get("Vary", "").split(",") if name.strip()]
+
+
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
@@ -84,7 +89,7 @@ def test_accept_header_negotiation(default_server, accept, expected):
     response = requests.get(dataset, headers=headers, timeout=30)
     assert response.status_code == 200, response.text[:300]
     assert format_of(response) == expected
-    assert response.headers["Vary"] == "Accept"
+    assert "Accept" in vary(response)  # beside Accept-Language (pages) and Accept-Profile (RDF)
     assert response.headers["Content-Location"] == f"{dataset}.{expected}"
 
 
@@ -111,7 +116,7 @@ def test_suffix_overrides_accept(default_server, suffix):
     response = requests.get(f"{dataset}.{suffix}", headers={"Accept": "image/png"}, timeout=30)
     assert response.status_code == 200
     assert format_of(response) == suffix
-    assert "Vary" not in response.headers
+    assert "Accept" not in vary(response)
     assert response.headers["Content-Location"] == f"{dataset}.{suffix}"
 
 
@@ -387,21 +392,25 @@ def test_withdrawn_dataset_answers_410_in_the_requested_format(mixed_server):
 
 # -- the W3C DCAT 3 examples ------------------------------------------------------------------------------
 def example_files() -> list[Path]:
-    """The examples (Turtle and TriG) that describe at least one dcat:Dataset."""
+    """The examples (Turtle and TriG) that describe at least one titled dcat:Dataset (the loaders reject
+    untitled ones: a file of only those publishes nothing)."""
     dataset = pyoxigraph.NamedNode(str(DCAT.Dataset))
+    title_props = {str(DCT.title), *P_LABEL_PROPS}
     chosen = []
     for file in sorted(W3C_EXAMPLES.glob("*")):
         fmt = {".ttl": pyoxigraph.RdfFormat.TURTLE, ".trig": pyoxigraph.RdfFormat.TRIG}.get(file.suffix)
-        if fmt and any(
-            q.object == dataset for q in pyoxigraph.parse(path=str(file), format=fmt, base_iri="http://example.org/")
-        ):
+        if fmt is None:
+            continue
+        quads = list(pyoxigraph.parse(path=str(file), format=fmt, base_iri="http://example.org/"))
+        datasets = {q.subject for q in quads if q.object == dataset}
+        if any(q.subject in datasets and q.predicate.value in title_props for q in quads):
             chosen.append(file)
     return chosen
 
 
 def test_w3c_dcat_examples_come_back_dereferenceable(tmp_path):
     files = example_files()
-    assert len(files) >= 15
+    assert len(files) >= 7
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "catalogue"

@@ -11,22 +11,19 @@ import pytest
 from pyoxigraph import NamedNode, RdfFormat, parse
 
 from dfl_graph.dcat import DcatApWriter
-from dfl_graph.namespaces import DCAT, RDF
+from dfl_graph.namespaces import DCAT, DCT, RDF
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, Rejection, Status, When
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
 from loaders import LoadError, loader_class
 from loaders.ckan import CkanLoader
 from loaders.datapress import DataPressLoader
-from loaders.dcat_rdf import FORMATS, DcatRdfLoader
-from loaders.formats import (
-    _TextExtractor,
-    _tidy,
-    file_format,
-    frequency_code,
-    html_to_text,
-    licence_iri,
-)
+from loaders.dcat_rdf import FORMATS, P_LABEL_PROPS, DcatRdfLoader
+from loaders.file_formats import file_format
+from loaders.frequencies import frequency_code
+from loaders.licences import licence_iri
+from loaders.rdf_reading import _json_ld_fallback
+from loaders.text import _TextExtractor, _tidy, html_to_text
 
 DATA = Path(__file__).resolve().parent / "data"
 DATAPRESS_EXPORT = DATA / "datapress-export-shape" / "api" / "v3" / "datasets" / "export.json"
@@ -254,18 +251,22 @@ def test_datapress_record_problems_do_not_stop_the_load(vocabularies, tmp_path):
     bad = datapress_dataset(
         id="bad",
         webpage="https://data.london.gov.uk/dataset/bad",
-        title="",
+        title="Bad",
         createdAt="last Tuesday",
         licence="Some Licence",
         topics=[{"id": "nope", "title": "Not A Theme"}],
         custom={"update_frequency": "whenever", "borough": "Atlantis"},
         resources=[{"id": "r", "url": "not a url", "size": -5, "hash": "xyz"}],
     )
-    path = write(tmp_path, "export.json", json.dumps([bad, datapress_dataset(), "not an object"]))
-    records, problems = load(DataPressLoader, vocabularies, path)
-    assert [r.id for r in records] == ["bad", "abc12"]
-    assert records[0].title == "" and records[0].issued is None and records[0].licence is None
+    untitled = datapress_dataset(id="untitled", webpage="https://data.london.gov.uk/dataset/untitled", title="")
+    path = write(tmp_path, "export.json", json.dumps([bad, datapress_dataset(), "not an object", untitled]))
+    loader = DataPressLoader(vocabularies)
+    records = loader.read_all(path)
+    problems = [p for p in loader.problems if p.field not in PROFILE_FIELDS and not p.record.startswith("(")]
+    assert [r.id for r in records] == ["bad", "abc12"]  # the untitled one is rejected, not published with ""
+    assert records[0].issued is None and records[0].licence is None
     assert records[0].distributions[0].byte_size is None
+    assert (loader.counts["items"], loader.counts["records"], loader.counts["rejected"]) == (4, 2, 2)
     assert set(fields(problems)) >= {
         "title",
         "createdAt",
@@ -278,7 +279,7 @@ def test_datapress_record_problems_do_not_stop_the_load(vocabularies, tmp_path):
         "resources[r].hash",
         "dataset",
     }
-    assert all(p.record in ("bad", "#2") for p in problems)
+    assert all(p.record in ("bad", "#2", "untitled") for p in problems)
     assert write_quads(vocabularies, records)
 
 
@@ -287,7 +288,10 @@ def test_datapress_generated_export_maps_without_problems(vocabularies, tmp_path
     path = tmp_path / "export.json"
     generate.generate_export(300, path, seed=7)
     records, problems = load(DataPressLoader, vocabularies, path)
-    assert len(records) == 300 and problems == []
+    assert len(records) == 300
+    # the one field of the export the catalogue has no home for is reported once, with a count and an example
+    [unmapped] = problems
+    assert unmapped.field == "nextReviewDate" and unmapped.record.endswith(" datasets)") and unmapped.value
     assert {r.access for r in records} <= set(AccessLevel)
     assert any(r.frequency for r in records) and any(r.boroughs for r in records)
     assert all(r.publisher for r in records) and any(r.licence for r in records)
@@ -392,11 +396,14 @@ def test_ckan_mapping_of_groups_extras_private_and_deleted(vocabularies, tmp_pat
 
 def test_ckan_resource_problems(vocabularies, tmp_path):
     resource = {"id": "r1", "name": "x", "url": "https://e.org/x.csv", "format": "CSV", "size": -1, "hash": "nothex"}
-    path = write(tmp_path, "list.json", json.dumps([ckan_package(title=None, resources=[resource])]))
+    twin = {**resource, "size": 3, "hash": "", "url": "https://e.org/y.csv"}  # DataSud reuses resource ids
+    packages = [ckan_package(resources=[resource, twin]), ckan_package(name="untitled", title=None)]
+    path = write(tmp_path, "list.json", json.dumps(packages))
     [record], problems = load(CkanLoader, vocabularies, path)
-    assert record.title == ""
-    assert record.distributions[0].byte_size is None and record.distributions[0].file_type == "CSV"
-    assert {"title", "resources[r1].size", "resources[r1].hash"} <= set(fields(problems))
+    first, second = record.distributions
+    assert first.byte_size is None and first.file_type == "CSV"
+    assert (first.id, second.id, second.byte_size) == ("r1", "r1-2", 3)  # kept under a distinct id, reported
+    assert {"title", "resources[r1].size", "resources[r1].hash", "resources[r1]"} <= set(fields(problems))
 
 
 # -- DCAT RDF -----------------------------------------------------------------------------------------
@@ -404,8 +411,8 @@ def test_ckan_resource_problems(vocabularies, tmp_path):
 
 def test_dcat_uk_gss_catalogue(vocabularies):
     records, problems = load(DcatRdfLoader, vocabularies, GSS)
-    assert len(records) == 500  # the dcat:Dataset subjects (pmdcat-only catalogue entries are not)
-    assert len({r.slug for r in records}) == 500 and len({r.id for r in records}) == 500
+    assert len(records) == 600  # 500 dcat:Dataset, and 100 typed only pmdcat:Dataset (a dcat:Dataset subclass)
+    assert len({r.slug for r in records}) == 600 and len({r.id for r in records}) == 600
     topics = next(
         r for r in records if r.original_iri == "http://gss-data.org.uk/def/concept-scheme/ons-topics/dataset"
     )
@@ -418,43 +425,55 @@ def test_dcat_uk_gss_catalogue(vocabularies):
     assert topics.access is AccessLevel.PUBLIC  # no dct:accessRights
     assert sum(r.licence is not None for r in records) > 50
     assert problems  # unnamed publishers, ONS themes, shared identifiers: reported, not fatal
-    assert {p.field for p in problems} <= {"dct:identifier", "dct:publisher", "dcat:theme", "dcat:contactPoint"}
+    fields_reported = {p.field.split("[")[0] for p in problems}
+    assert fields_reported <= {
+        "dct:identifier",
+        "dct:creator",
+        "dct:publisher",
+        "dcat:theme",
+        "dct:description",
+        "rdf:type",
+        "distribution",
+    }
+    # catalogue records, the catalogue and its modules describe no dataset: not kept, reported by type
+    undescribed = {p.what.split(" are ")[0] for p in problems if p.field == "rdf:type"}
+    assert "76 resources typed http://www.w3.org/ns/dcat#CatalogRecord" in undescribed
     assert write_quads(vocabularies, records)
 
 
 def test_dcat_random_catalogue(vocabularies):
-    records, problems = load(DcatRdfLoader, vocabularies, DCAT_RANDOM)
-    assert len(records) == 107
-    assert {r.slug for r in records} == {f"dataset-{n}" for n in range(107)}
-    # the generated data has no titles, and its media types are opaque dct:MediaTypeOrExtent-n IRIs
-    assert fields(problems).count("dct:title") == 107
-    assert {f.rsplit(".", 1)[-1] for f in fields(problems)} == {"dct:title", "dcat:mediaType"}
-    assert all(r.title == "" for r in records)
-    links = [t for t in parse(path=str(DCAT_RANDOM), format=RdfFormat.TURTLE) if t.predicate == DCAT.distribution]
+    # the generated data has no titles: no dataset is published with an empty title, each is rejected saying so
+    assert_refused(DcatRdfLoader, vocabularies, DCAT_RANDOM, "none of the 107 datasets", "no title")
     loader = DcatRdfLoader(vocabularies)
-    loader.read_all(DCAT_RANDOM)
+    results = list(loader.records_from(loader.items(DCAT_RANDOM)))
+    assert len(results) == 107 and all(isinstance(r, Rejection) for r in results)
+    assert {r.problems[0].field for r in results} == {"dct:title"}
+    links = [t for t in parse(path=str(DCAT_RANDOM), format=RdfFormat.TURTLE) if t.predicate == DCAT.distribution]
     assert loader.counts["distributions_read"] == len(links) == 906
-    # none of them has an access or download URL (nor their datasets a landing page): left out
-    assert sum(len(r.distributions) for r in records) == 0 == loader.counts["distributions_kept"]
-    assert write_quads(vocabularies, records)
+    assert loader.counts == {**loader.counts, "items": 107, "records": 0, "rejected": 107, "distributions_kept": 0}
 
 
-def w3c_has_dataset(path: Path) -> bool:
-    fmt = FORMATS[path.suffix]
+def w3c_datasets(path: Path) -> tuple[int, int]:
+    """(datasets, titled datasets) of a W3C example, read directly from its triples."""
+    triples = list(parse(path=str(path), format=FORMATS[path.suffix]))
     dataset_types = {DCAT.Dataset, DCAT.DatasetSeries}
-    return any(t.predicate == RDF.type and t.object in dataset_types for t in parse(path=str(path), format=fmt))
+    datasets = {t.subject for t in triples if t.predicate == RDF.type and t.object in dataset_types}
+    title_props = {DCT.title.value, *P_LABEL_PROPS}
+    titled = {t.subject for t in triples if t.subject in datasets and t.predicate.value in title_props}
+    return len(datasets), len(titled)
 
 
 @pytest.mark.parametrize("path", W3C_FILES, ids=lambda p: str(p.relative_to(W3C)))
 def test_dcat_w3c_examples(vocabularies, path):
     loader = DcatRdfLoader(vocabularies)
-    if w3c_has_dataset(path):
+    datasets, titled = w3c_datasets(path)
+    if titled:
         records = loader.read_all(path)
-        assert records
+        assert len(records) == titled and loader.counts["rejected"] == datasets - titled
         assert len({r.slug for r in records}) == len(records)
         assert write_quads(vocabularies, records)
     else:
-        with pytest.raises(LoadError, match="no datasets found"):
+        with pytest.raises(LoadError, match="none of the" if datasets else "no datasets found"):
             loader.read_all(path)
 
 
@@ -480,7 +499,7 @@ def test_dcat_same_example_in_every_syntax_gives_the_same_records(vocabularies):
         )
 
     folder = W3C / "vocab-dcat-3"
-    for stem in ("basic-example", "csiro-stratchart", "threddsABC", "series-versions", "temporal-properties"):
+    for stem in ("basic-example", "csiro-stratchart", "threddsABC", "series-versions"):
         ttl = summary(folder / f"{stem}.ttl")
         assert ttl == summary(folder / f"{stem}.jsonld") == summary(folder / f"{stem}.rdf"), stem
 
@@ -490,7 +509,7 @@ def test_dcat_blank_node_datasets_get_stable_distinct_slugs(vocabularies):
     first = [(r.id, r.slug, [d.id for d in r.distributions]) for r in DcatRdfLoader(vocabularies).read_all(path)]
     again = [(r.id, r.slug, [d.id for d in r.distributions]) for r in DcatRdfLoader(vocabularies).read_all(path)]
     assert first == again
-    assert len({slug for _, slug, _ in first}) == len(first) == 9
+    assert len({slug for _, slug, _ in first}) == len(first) == w3c_datasets(path)[1] == 6  # 3 have no title
 
 
 DCAT_TTL = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
@@ -576,8 +595,10 @@ def test_dcat_our_own_iris_keep_their_slug(vocabularies, tmp_path):
 
 def test_dcat_slug_clashes_get_a_hash_of_the_iri(vocabularies, tmp_path):
     ttl = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
-    <http://a.example/x/data> a dcat:Dataset . <http://b.example/x/data> a dcat:Dataset .
-    <http://c.example/y> a dcat:Dataset ."""
+    @prefix dct: <http://purl.org/dc/terms/> .
+    <http://a.example/x/data> a dcat:Dataset ; dct:title "A" .
+    <http://b.example/x/data> a dcat:Dataset ; dct:title "B" .
+    <http://c.example/y> a dcat:Dataset ; dct:title "C" ."""
     records, _ = load(DcatRdfLoader, vocabularies, write(tmp_path, "clash.ttl", ttl))
     slugs = [r.slug for r in records]
     assert slugs[0].startswith("x-") and slugs[1].startswith("x-") and slugs[0] != slugs[1]
@@ -659,18 +680,27 @@ def test_bad_rdf_xml_and_json_ld(vocabularies, tmp_path):
     assert_refused(DcatRdfLoader, vocabularies, remote, "remote @context")
 
 
+def test_rdf_xml_errors_name_line_and_column(vocabularies, tmp_path):
+    rdf = (
+        '<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        ' xmlns:ex="http://ex.org/">\n  <rdf:Description rdf:about="http://x">\n    <ex:p rdf:resource="http://y">text<ex:q/></ex:p>\n'
+        "  </rdf:Description>\n</rdf:RDF>\n"
+    )
+    error = assert_refused(DcatRdfLoader, vocabularies, write(tmp_path, "bad.rdf", rdf), "malformed RDF/XML")
+    assert error.position is not None and error.position.startswith("4:")
+    unclosed = write(tmp_path, "unclosed.rdf", rdf.replace("</ex:p>", ""))
+    assert assert_refused(DcatRdfLoader, vocabularies, unclosed, "RDF/XML").position.startswith("4:")
+
+
 def test_json_ld_fallback_to_rdflib(tmp_path):
     """JSON-LD pyoxigraph refuses for a reason other than bad JSON or a remote context is retried with rdflib."""
-    from loaders.dcat_rdf import _read_json_ld_fallback
-
     doc = {
         "@context": {"dct": "http://purl.org/dc/terms/", "dcat": "http://www.w3.org/ns/dcat#"},
         "@id": "http://example.org/ds",
         "@type": "dcat:Dataset",
         "dct:title": {"@value": "Fallback", "@language": "en"},
     }
-    path = write(tmp_path, "doc.jsonld", json.dumps(doc))
-    triples = _read_json_ld_fallback(path, path.read_bytes(), SyntaxError("some parser limitation"))
+    triples = _json_ld_fallback(json.dumps(doc).encode(), tmp_path.as_uri(), "some parser limitation")
     assert {(t[1].value, t[2].value) for t in triples} == {
         (RDF.type.value, DCAT.Dataset.value),
         ("http://purl.org/dc/terms/title", "Fallback"),
@@ -826,11 +856,24 @@ def test_fit_to_profile_says_what_it_did_and_invents_no_subject(vocabularies, tm
     assert bus.themes == ["transport"]  # the London theme that is an exact match of EU TRAN
     assert mystery.themes == ["unclassified"]  # no subject given: not guessed
     assert bus.description == "The source of this dataset gives no description."
+    assert (bus.assumed, mystery.assumed) == (["dct:accessRights", "dct:description"], ["dct:accessRights"])
     assert mystery.description == "Something."
-    assert bus.distributions == []  # nothing to access: left out
+    [nowhere] = bus.distributions  # kept: its title is the source's; the dataset's page stands in, marked
+    assert (nowhere.title, nowhere.access_url, nowhere.assumed) == ("No URL at all", None, ["dcat:accessURL"])
     reported = {(p.record.rsplit("/", 1)[-1], p.field) for p in loader.problems}
-    assert {("a", "description"), ("a", "distribution"), ("b", "theme")} <= reported
+    assert {("a", "description"), ("a", "distribution[nowhere]"), ("b", "theme")} <= reported
     assert ("a", "theme") not in reported
+    quads = write_quads(vocabularies, [bus])
+    dist = next(q.object for q in quads if q.predicate == DCAT.distribution)
+    assert [q.object for q in quads if q.subject == dist and q.predicate == DCAT.accessURL] == [
+        NamedNode(vocabularies.uris.dataset(bus.slug))
+    ]
+    assumed = {(q.subject, q.object) for q in quads if q.predicate.value.endswith("#assumed")}
+    assert assumed == {
+        (NamedNode(vocabularies.uris.dataset(bus.slug)), DCT.accessRights),
+        (NamedNode(vocabularies.uris.dataset(bus.slug)), DCT.description),
+        (dist, DCAT.accessURL),
+    }
 
 
 # -- the item-level API ---------------------------------------------------------------------------------
@@ -875,3 +918,31 @@ def test_dcat_items_are_the_datasets_of_the_parsed_graph(vocabularies):
     assert len(results) == len(items) == loader.counts["items"]
     assert all(isinstance(r, DatasetRecord) for r in results)
     assert [r.original_iri for r in results] == [item.node.value for item in items]
+
+
+def test_a_licence_given_as_html_is_reported_by_its_text(vocabularies):
+    loader = DataPressLoader(vocabularies)
+    html = '<p>See <a href="https://example.org/terms">Our Own Terms of Use</a></p>'
+    record = loader.map(datapress_dataset(licence={"title": html}))
+    assert isinstance(record, DatasetRecord) and record.licence is None
+    [problem] = [p for p in loader.problems if p.field == "licence"]
+    assert (problem.what, problem.value) == ("unknown licence", "See Our Own Terms of Use")
+
+
+def test_every_loader_says_where_each_record_came_from(vocabularies, tmp_path):
+    """source_url: the URL of the source's own metadata record (the write pipeline's catalogue record)."""
+    [birmingham, *_] = CkanLoader(vocabularies).read_all(BIRMINGHAM)
+    assert birmingham.source_url == (
+        f"https://data.birmingham.gov.uk/api/3/action/package_show?id={birmingham.id}"  # from its uploads' site
+    )
+    [datapress] = DataPressLoader(vocabularies).read_all(DATAPRESS_EXPORT)
+    assert datapress.source_url == "https://data.london.gov.uk/api/dataset/2xxx0"
+    [given] = DataPressLoader(vocabularies, origin="https://datastore.example/").read_all(DATAPRESS_EXPORT)
+    assert given.source_url == "https://datastore.example/api/dataset/2xxx0"
+    gss = DcatRdfLoader(vocabularies).read_all(GSS)
+    assert all(r.source_url == r.original_iri for r in gss if r.original_iri)
+    datajson = write(
+        tmp_path, "data.json", json.dumps({"dataset": [{"identifier": "https://x.example/d/1", "title": "T"}]})
+    )
+    [record] = loader_class("datajson")(vocabularies).read_all(datajson)
+    assert record.source_url == "https://x.example/d/1"

@@ -22,6 +22,7 @@ from dfl_graph.namespaces import DCAT, DCT, EU_THEME, FOAF, OWL, RDF, RDFS, SKOS
 from dfl_graph.records import Status
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import VOCABULARY_FILES, Vocabularies, read_vocabulary
+from loaders import file_formats, licences
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
@@ -128,6 +129,8 @@ def test_our_files_mint_only_known_iri_kinds(path: Path):
             continue
         if iri in (URIS.scheme("themes"), URIS.scheme("boroughs"), URIS.scheme("publishers")):
             continue
+        if iri in {f"{URIS.base}/sparql", f"{URIS.base}/api/3/action/"}:
+            continue  # the endpoints the catalogue's data services name (catalog.ttl)
         assert URIS.parse(iri) is not None, iri
 
 
@@ -283,6 +286,17 @@ def test_catalog(vocab_triples, vocab: Vocabularies):
     assert DCT.LicenseDocument in objects(vocab_triples, licence[0], RDF.type)
 
 
+def test_the_catalogue_describes_its_endpoints_as_data_services(vocab_triples):
+    catalog = NamedNode(URIS.catalog())
+    services = objects(vocab_triples, catalog, DCAT.service)
+    endpoints = set()
+    for service in services:
+        assert DCAT.DataService in objects(vocab_triples, service, RDF.type)
+        assert objects(vocab_triples, service, DCT.title) and objects(vocab_triples, service, DCAT.endpointDescription)
+        endpoints |= {e.value for e in objects(vocab_triples, service, DCAT.endpointURL)}
+    assert endpoints == {f"{URIS.base}/sparql", f"{URIS.base}/api/3/action/", URIS.catalog()}
+
+
 @pytest.mark.parametrize(
     ("namespace", "codes", "rdf_class"),
     [
@@ -313,14 +327,13 @@ def test_iana_media_types(vocab_triples, vocab: Vocabularies):
 
 def test_every_format_the_loaders_map_to_is_described(vocab: Vocabularies, vocab_triples):
     """dct:format and dcat:mediaType values the loaders emit carry the class DCAT-AP's ranges ask for."""
-    formats = pytest.importorskip("loaders.formats")
     typed = {t.subject.value for t in vocab_triples if t.predicate == RDF.type}
-    for code in formats.EU_FILE_TYPES:
+    for code in file_formats.EU_FILE_TYPES:
         assert f"http://publications.europa.eu/resource/authority/file-type/{code}" in typed, code
     common = ("csv", "tsv", "xls", "xlsx", "ods", "json", "geojson", "xml", "html", "pdf", "zip", "gz", "kml")
     common += ("kmz", "gml", "gpkg", "shp", "rdf", "ttl", "nt", "docx", "txt", "png")
     for name in common:
-        found = formats.format_from_name(name)
+        found = file_formats.format_from_name(name)
         assert found is not None, name
         media, code = found
         assert f"http://publications.europa.eu/resource/authority/file-type/{code}" in typed, name
@@ -332,13 +345,12 @@ def test_every_format_the_loaders_map_to_is_described(vocab: Vocabularies, vocab
 def test_every_licence_the_loaders_map_to_is_described():
     """Every EU licence IRI the loaders can mint has an English skos:prefLabel and dct:title (and the
     dct:LicenseDocument type) in the shipped eu-vocabularies.ttl, so no dataset shows a bare licence IRI."""
-    formats = pytest.importorskip("loaders.formats")
-    assert {"OGL_3_0", "OGL_2_0", "OGL_NC", "CC_BYSA_4_0"} <= formats.LICENCE_CODES
+    assert {"OGL_3_0", "OGL_2_0", "OGL_NC", "CC_BYSA_4_0"} <= licences.LICENCE_CODES
     with (ONTOLOGY / "eu-vocabularies.ttl").open("rb") as handle:
         triples = list(parse(handle, RdfFormat.TURTLE, base_iri=URIS.base + "/"))
-    for code in sorted(formats.LICENCE_CODES):
-        concept = NamedNode(formats.EU_LICENCE + code)
-        assert formats.licence_iri(code) == concept.value, code
+    for code in sorted(licences.LICENCE_CODES):
+        concept = NamedNode(licences.EU_LICENCE + code)
+        assert licences.licence_iri(code) == concept.value, code
         assert DCT.LicenseDocument in objects(triples, concept, RDF.type), code
         for predicate in (SKOS.prefLabel, DCT.title):
             labels = objects(triples, concept, predicate)
@@ -494,10 +506,11 @@ def test_context_expands_a_compacted_document(context: dict):
     R = rdflib.URIRef
     expected = {
         (d, rdflib.RDF.type, R(DCAT_NS + "Dataset")),
-        (d, R(DCT.title.value), rdflib.Literal("Abandoned Vehicles", lang="en")),
-        (d, R(DCT.description.value), rdflib.Literal("Number of abandoned vehicles.", lang="en")),
-        (d, R(DCAT_NS + "keyword"), rdflib.Literal("cars", lang="en")),
-        (d, R(DCAT_NS + "keyword"), rdflib.Literal("waste", lang="en")),
+        # texts are plain strings unless tagged: the context invents no language
+        (d, R(DCT.title.value), rdflib.Literal("Abandoned Vehicles")),
+        (d, R(DCT.description.value), rdflib.Literal("Number of abandoned vehicles.")),
+        (d, R(DCAT_NS + "keyword"), rdflib.Literal("cars")),
+        (d, R(DCAT_NS + "keyword"), rdflib.Literal("waste")),
         (d, R(DCAT_NS + "theme"), R(base + "theme/environment")),
         (d, R(DCAT_NS + "theme"), R("http://publications.europa.eu/resource/authority/data-theme/ENVI")),
         (d, R(DCT.publisher.value), R(base + "publisher/camden")),
@@ -620,9 +633,9 @@ GOOD = """
 """
 
 BAD = """
-# two access rights; a plain (untagged) title; an issued date as a plain string
+# two access rights; an empty title; an issued date as a plain string
 <dataset/a> a dcat:Dataset ;
-    dct:title "Untagged title" ;
+    dct:title ""@en ;
     dct:accessRights <http://publications.europa.eu/resource/authority/access-right/PUBLIC>,
                      <http://publications.europa.eu/resource/authority/access-right/RESTRICTED> ;
     dcat:theme <theme/health> ;
@@ -633,7 +646,7 @@ BAD = """
     dcat:byteSize "12.5"^^xsd:decimal ;
     dct:modified "yesterday"@en .
 <dataset/a/distribution/2> a dcat:Distribution ;
-    dct:description "Plain description" ;
+    dct:description "" ;
     dcat:byteSize "-3"^^xsd:integer .
 
 # access right not from the EU list; only an EU theme (no London theme); an unknown borough

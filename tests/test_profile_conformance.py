@@ -14,6 +14,7 @@ from dfl_graph.store import CatalogueReader
 from dfl_graph.uris import Uris
 from dfl_graph.validation import validate_store
 from dfl_graph.vocabularies import Vocabularies
+from loaders.dcat_rdf import P_LABEL_PROPS
 
 DATA = Path(__file__).parent / "data"
 W3C = DATA / "w3c-dcat3-examples" / "examples"
@@ -23,19 +24,23 @@ SOURCES = {
         DATA / "datapress-export-shape/api/dataset/test-dataset.json",
     ],
     "ckan": [DATA / "ckan-birmingham/package_search.json"],
-    "dcat": [DATA / "dcat-ap-random/dcat-random.ttl", DATA / "uk-gss-catalogue/fixture-data.ttl"],
+    "dcat": [DATA / "uk-gss-catalogue/fixture-data.ttl"],
 }
 URIS = Uris("http://data.test")
 
 
 def w3c_examples_with_datasets() -> list[Path]:
-    """The Turtle forms of the W3C DCAT 3 examples that type at least one resource dcat:Dataset."""
+    """The Turtle forms of the W3C DCAT 3 examples with at least one titled dcat:Dataset (untitled ones are
+    rejected by the loaders: a file of only those publishes nothing)."""
     dataset = "http://www.w3.org/ns/dcat#Dataset"
-    return [
-        p
-        for p in sorted(W3C.glob("*.ttl"))
-        if any(t.object.value == dataset for t in parse(path=str(p), format=RdfFormat.TURTLE, base_iri="http://ex/"))
-    ]
+    title_props = {"http://purl.org/dc/terms/title", *P_LABEL_PROPS}
+    found = []
+    for path in sorted(W3C.glob("*.ttl")):
+        triples = list(parse(path=str(path), format=RdfFormat.TURTLE, base_iri="http://ex/"))
+        datasets = {t.subject for t in triples if t.object.value == dataset}
+        if any(t.subject in datasets and t.predicate.value in title_props for t in triples):
+            found.append(path)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +79,8 @@ def test_every_loaders_output_has_no_violations(catalogue: Path, shapes: str) ->
             g,
         )
     )
-    # 1+1 DataPress, 10 Birmingham, 107 random, 500 GSS, and the W3C examples' datasets
-    assert datasets >= 619 + len(w3c_examples_with_datasets())
+    # 1+1 DataPress, 10 Birmingham, 500 GSS, and the W3C examples' titled datasets
+    assert datasets >= 512 + len(w3c_examples_with_datasets())
 
 
 def test_validation_can_fail_on_what_the_store_would_publish(catalogue: Path) -> None:
@@ -85,7 +90,7 @@ def test_validation_can_fail_on_what_the_store_would_publish(catalogue: Path) ->
     from dfl_graph.validation import data_graph, validate_graph
 
     snapshot = CatalogueReader(catalogue).snapshot()
-    graph = data_graph(snapshot.store, source_graphs(catalogue)[:1])
+    graph = data_graph(snapshot.store, [g for g in source_graphs(catalogue) if g.value.endswith("/datapress-0")])
     dataset = next(graph.subjects(rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/dcat#Dataset")))
     graph.remove((dataset, rdflib.DCTERMS.title, None))
     report = validate_graph(graph, "dcat-ap", URIS.base)

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
 from dfl_graph.harvest.config import SourceConfig
 from dfl_graph.harvest.http import Body, FetchError, HttpClient
 from dfl_graph.namespaces import HYDRA, RDF
+from loaders.rdf_reading import RdfReadError, read_rdf
 
 Progress = Callable[[str], None]
 RDF_ACCEPT = (
@@ -259,16 +260,11 @@ def parse_page(body: Body, number: int) -> list[Triple]:
     """The triples of one page (graph names dropped), its blank nodes made unique to the page."""
     fmt = rdf_format(body)
     raw = body.read()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
     try:
-        quads = list(parse(raw, fmt, base_iri=body.final_url))
-    except SyntaxError as error:
-        if fmt is RdfFormat.JSON_LD:
-            return _json_ld_fallback(body, raw, number, error)
-        where = f" at line {error.lineno} column {error.offset}" if getattr(error, "lineno", None) else ""
-        message = str(error.args[0]) if error.args else str(error)
-        raise FetchError(body.url, f"page {number} is not valid {fmt.name}{where}: {message}") from None
+        quads = read_rdf(raw, fmt, body.final_url)
+    except RdfReadError as error:
+        where = f" at line {error.position.replace(':', ' column ')}" if error.position else ""
+        raise FetchError(body.url, f"page {number} is not valid {fmt.name}{where}: {error.reason}") from None
     renamed: dict[str, BlankNode] = {}
 
     def fresh(term):
@@ -277,26 +273,6 @@ def parse_page(body: Body, number: int) -> list[Triple]:
         return term
 
     return [Triple(fresh(q.subject), q.predicate, fresh(q.object)) for q in quads]
-
-
-def _json_ld_fallback(body: Body, raw: bytes, number: int, error: SyntaxError) -> list[Triple]:
-    """JSON-LD pyoxigraph refuses: remote @context documents are not fetched (say so); else rdflib."""
-    from loaders.dcat_rdf import _from_rdflib, _remote_context
-
-    try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as json_error:
-        raise FetchError(body.url, f"page {number} is not valid JSON-LD: {json_error}") from None
-    if _remote_context(document):
-        raise FetchError(body.url, f"page {number}: JSON-LD with a remote @context is not supported; inline it")
-    try:
-        import rdflib
-
-        graph = rdflib.Graph()
-        graph.parse(data=raw.decode("utf-8"), format="json-ld", publicID=body.final_url)
-        return [Triple(*_from_rdflib(t)) for t in graph]
-    except Exception as rdflib_error:  # rdflib raises many kinds; all mean "unreadable"
-        raise FetchError(body.url, f"page {number} is not valid JSON-LD: {error} ({rdflib_error})") from None
 
 
 def next_page(triples: list[Triple], page_url: str, asked_url: str) -> str | None:

@@ -56,8 +56,11 @@ def map_rdf(vocabularies: Vocabularies, path: Path) -> Mapped:
     """Map a merged N-Triples file of a DCAT source with the DCAT loader (positions: record order)."""
     loader = loader_class("dcat")(vocabularies)
     mapped = Mapped()
-    records = (r for r in loader.records_from(loader.items(path)) if isinstance(r, DatasetRecord))
-    mapped.records = list(enumerate(records))
+    for position, result in enumerate(loader.records_from(loader.items(path))):
+        if isinstance(result, Rejection):
+            mapped.rejected.append((position, result.record, [f"{p.field}: {p.what}" for p in result.problems]))
+        else:
+            mapped.records.append((position, result))
     mapped.problems = list(loader.problems)
     return mapped
 

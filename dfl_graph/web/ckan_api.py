@@ -40,7 +40,7 @@ ACTIONS = ("package_search", "package_show", "package_list", "organization_list"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 EU_LICENCE = "http://publications.europa.eu/resource/authority/licence/"
 IANA = "http://www.iana.org/assignments/media-types/"
-# Open Definition conformant licences among loaders.formats.LICENCE_CODES (the non-commercial and
+# Open Definition conformant licences among loaders.licences.LICENCE_CODES (the non-commercial and
 # no-derivatives ones, and OGL_NC, are not open)
 OPEN_LICENCES = frozenset(
     {

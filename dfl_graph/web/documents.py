@@ -13,13 +13,13 @@ from functools import cached_property
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from dfl_graph.datatypes import published
+from dfl_graph.languages import DEFAULT_LANGUAGES, best_literal, in_best_language
 from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, RDF, RDFS, SKOS, SPDX
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
 
 LABEL_PREDICATES = (SKOS.prefLabel.value, FOAF.name.value, DCT.title.value, RDFS.label.value)
-LANGUAGE = "en"
 
 Term = NamedNode | BlankNode | Literal
 
@@ -28,11 +28,12 @@ class Document:
     """A resource's document: its triples, with the lookups templates and JSON views need (indexed on
     first use: a catalogue page merges a hundred documents and only needs their triples)."""
 
-    __slots__ = ("__dict__", "iri", "triples")
+    __slots__ = ("__dict__", "iri", "languages", "triples")
 
     def __init__(self, iri: str, triples: tuple[Triple, ...]) -> None:
         self.iri = iri
         self.triples = triples
+        self.languages = DEFAULT_LANGUAGES  # the reader's languages, best first (dfl_graph.languages)
 
     def __repr__(self) -> str:
         return f"Document({self.iri!r}, {len(self.triples)} triples)"
@@ -68,25 +69,21 @@ class Document:
         return [v.value for v in self.values(predicate, subject) if isinstance(v, NamedNode)]
 
     def text(self, predicate: NamedNode, subject: str | None = None) -> str | None:
-        """One literal value, preferring English, then untagged, then any."""
-        literals = [v for v in self.values(predicate, subject) if isinstance(v, Literal)]
-        if not literals:
-            return None
-        literals.sort(key=lambda lit: (lit.language != LANGUAGE, lit.language is not None, lit.value))
-        return literals[0].value
+        """One literal value: the reader's language, then English, then untagged, then any."""
+        best = best_literal(self.values(predicate, subject), self.languages)
+        return best.value if best is not None else None
 
     def texts(self, predicate: NamedNode, subject: str | None = None) -> list[str]:
-        literals = [v for v in self.values(predicate, subject) if isinstance(v, Literal)]
-        return list(dict.fromkeys(lit.value for lit in literals if lit.language in (None, LANGUAGE)))
+        """The values of a many-valued text (keywords) in the reader's best language, with the untagged ones."""
+        return in_best_language(self.values(predicate, subject), self.languages)
 
     def label(self, iri: str) -> str | None:
         """The best label the document has for an IRI (preferred label, name, title, rdfs:label)."""
         properties = self._by_subject.get(iri, {})
         for predicate in LABEL_PREDICATES:
-            literals = [v for v in properties.get(predicate, []) if isinstance(v, Literal)]
-            if literals:
-                literals.sort(key=lambda lit: (lit.language != LANGUAGE, lit.language is not None, lit.value))
-                return literals[0].value
+            best = best_literal(properties.get(predicate, []), self.languages)
+            if best is not None:
+                return best.value
         return None
 
     def types(self, subject: str | None = None) -> list[str]:

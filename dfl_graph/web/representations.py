@@ -24,6 +24,8 @@ from flask import Response, current_app, g, render_template, request
 from pyoxigraph import NamedNode
 from werkzeug.http import is_resource_modified
 
+from dfl_graph.dcat_ap2 import DCAT_AP_3, to_dcat_ap_2, wants_dcat_ap_2
+from dfl_graph.dcat_ap2 import PROFILE as DCAT_AP_2
 from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import DCT
 from dfl_graph.store import Snapshot
@@ -145,8 +147,12 @@ def content_tag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=12).hexdigest()
 
 
-def body_for(resource: Resource, fmt: Format, profile: str = "compacted") -> tuple[bytes, bool]:
-    """The bytes of one representation (cached per generation), and whether they came from the cache."""
+def body_for(
+    resource: Resource, fmt: Format, jsonld_form: str = "compacted", profile: str = DCAT_AP_3
+) -> tuple[bytes, bool]:
+    """The bytes of one representation (cached per generation), and whether they came from the cache;
+    RDF in the DCAT-AP 2.1.1 view when ``profile`` is that profile (dfl_graph/dcat_ap2.py), JSON-LD in
+    ``jsonld_form`` (expanded, compacted or flattened)."""
     current = snapshot()
 
     def make() -> bytes:
@@ -155,10 +161,12 @@ def body_for(resource: Resource, fmt: Format, profile: str = "compacted") -> tup
             return resource.html(document).encode()
         if fmt == JSON:
             return json.dumps(resource.json(document), ensure_ascii=False, indent=1).encode()
-        return serializer_for(current.uris.base).serialize(document.triples, fmt, resource.iri, profile)
+        triples = to_dcat_ap_2(document.triples) if profile == DCAT_AP_2 else document.triples
+        return serializer_for(current.uris.base).serialize(triples, fmt, resource.iri, jsonld_form)
 
-    form = f"{fmt.name}:{profile}" if fmt == JSON_LD else fmt.name
+    form = f"{fmt.name}:{jsonld_form}" if fmt == JSON_LD else fmt.name
     key = (current.generation, current.manifest.published_at, resource.key or resource.url(), form, resource.status)
+    key += (profile,)
     cache = document_cache()
     body = cache.get(key)
     if body is not None:
@@ -175,12 +183,18 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
         "Link": link_header(resource),
         **resource.extra_headers,
     }
-    if negotiated:
-        headers["Vary"] = "Accept"
+    if negotiated:  # beside any Vary the view gives (Accept-Language on pages that show the reader's language)
+        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept") if v)
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
-    profile = jsonld_profile(request.headers.get("Accept")) if fmt == JSON_LD else "compacted"
-    body, cached = body_for(resource, fmt, profile)
+    profile = DCAT_AP_3
+    if fmt not in (HTML, JSON):  # RDF: DCAT-AP 3, or the DCAT-AP 2.1.1 view (conneg by profile)
+        if wants_dcat_ap_2(request.args.get("profile"), request.headers.get("Accept-Profile")):
+            profile = DCAT_AP_2
+        headers["Content-Profile"] = f"<{profile}>"
+        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept-Profile") if v)
+    jsonld_form = jsonld_profile(request.headers.get("Accept")) if fmt == JSON_LD else "compacted"
+    body, cached = body_for(resource, fmt, jsonld_form, profile)
     etag = content_tag(body)
     modified = resource.modified() if resource.modified is not None else None
     if resource.status == 200 and not is_resource_modified(request.environ, etag=etag, last_modified=modified):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, RdfFormat, Store
 
-from loaders.formats import LICENCE_CODES
+from loaders.licences import LICENCE_CODES
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent
@@ -95,7 +95,7 @@ MEDIA_TYPES = words(
 NOT_IN_EXTRACT = {"application/sparql-results+json", "application/yaml"}
 
 ACCESS_RIGHTS = ("PUBLIC", "RESTRICTED", "NON_PUBLIC")
-# Licences: every code the loaders can map a licence to (loaders.formats.LICENCE_CODES), so no licence IRI
+# Licences: every code the loaders can map a licence to (loaders.licences.LICENCE_CODES), so no licence IRI
 # they mint is left without a label.
 LICENCES = tuple(sorted(LICENCE_CODES))
 CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")

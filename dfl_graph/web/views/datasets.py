@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.exceptions import Gone, NotFound
 
+from dfl_graph.languages import preferred_languages
 from dfl_graph.namespaces import DCAT, DCT, DPV, PROV, RDF, SPDX, VCARD, XSD
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
@@ -248,18 +249,30 @@ def dataset(name: str) -> Response:
         if tombstone is not None:
             return respond(withdrawn_resource(current, iri, tombstone, path), fmt, negotiated)
         raise NotFound(f"There is no public dataset at {iri}.")
+    languages = preferred_languages(request.headers.get("Accept-Language"))
+
+    def model(document: Document) -> dict:
+        document.languages = languages
+        return dataset_model(document, record)
+
     return respond(
         Resource(
             iri=iri,
             path=path,
             document=lambda: dataset_document(current, iri),
-            html=lambda document: dataset_html(dataset_model(document, record)),
-            json=lambda document: dataset_model(document, record),
+            html=lambda document: dataset_html(model(document)),
+            json=model,
             modified=lambda: dataset_modified(current, iri),
+            **by_language(path, languages),
         ),
         fmt,
         negotiated,
     )
+
+
+def by_language(path: str, languages: tuple[str, ...]) -> dict:
+    """A page that shows texts in the reader's language: cached per language, and said to vary by it."""
+    return {"key": f"{path} {' '.join(languages)}", "extra_headers": {"Vary": "Accept-Language"}}
 
 
 def distribution_html(model: dict) -> str:
@@ -288,7 +301,10 @@ def distribution(slug: str, name: str) -> Response:
         raise NotFound(f"There is no public distribution at {iri}.")
     path = iri[len(uris.base) :]
 
+    languages = preferred_languages(request.headers.get("Accept-Language"))
+
     def model(document: Document) -> dict:
+        document.languages = languages
         result = distribution_model(document, iri)
         result["dataset"] = link(document, dataset_iri)
         result["representations"] = representations(path)
@@ -301,6 +317,7 @@ def distribution(slug: str, name: str) -> Response:
             document=lambda: distribution_document(current, iri),
             html=lambda document: distribution_html(model(document)),
             json=model,
+            **by_language(path, languages),
         ),
         fmt,
         negotiated,
