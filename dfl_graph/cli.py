@@ -139,9 +139,13 @@ def load_into(
         f" {len(report.problems)} problems",
         highlight=False,
     )
-    if report.counts:  # the loader's counters (docs/loaders.md): what went in and what came out
-        counted = ", ".join(f"{name} {value:,}" for name, value in report.counts.items())
-        console.print(f"read: {counted}", highlight=False)
+    counts = report.counts  # the loader's counters (docs/loaders.md): what went in and what came out
+    console.print(
+        f"read {counts.get('items', 0)} items: {counts.get('records', 0)} records,"
+        f" {counts.get('rejected', 0)} rejected; {counts.get('distributions_read', 0)} distributions read,"
+        f" {counts.get('distributions_kept', 0)} kept",
+        highlight=False,
+    )
 
 
 @main.command()
