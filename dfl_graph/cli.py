@@ -27,7 +27,10 @@ class Context:
     def writer(self) -> CatalogueStore:
         from dfl_graph.indexes.registry import open_writer
 
-        return open_writer(self.settings.data_dir, self.settings.uris)
+        return open_writer(self.settings.data_dir, self.settings.uris, self.settings.backend())
+
+    def reader(self) -> CatalogueReader:
+        return CatalogueReader(self.settings.data_dir, self.settings.backend())
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -180,7 +183,7 @@ def validate(ctx: Context, shapes: str, all_graphs: bool, as_json: bool) -> None
 
 def _snapshot(ctx: Context):
     try:
-        return CatalogueReader(ctx.settings.data_dir).snapshot()
+        return ctx.reader().snapshot()
     except StoreError as error:
         fail(str(error))
 
