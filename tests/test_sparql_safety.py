@@ -34,6 +34,8 @@ EX = "http://example.org/"
 SECRET = "SECRET-MARKER"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
+pytestmark = pytest.mark.both_backends
+
 
 def _write_graphs(directory: Path, base: str) -> tuple[Path, Path]:
     public, restricted = directory / "public.nq", directory / "restricted.nq"
@@ -50,7 +52,7 @@ def _write_graphs(directory: Path, base: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("sparql-safety")
     data_dir = root / "catalogue"
     port = free_port()

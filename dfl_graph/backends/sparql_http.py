@@ -207,23 +207,39 @@ def _sparql_term(term: NamedNode | BlankNode | Literal) -> str:
 
 
 def with_bindings(query: str, substitutions: dict[Variable, NamedNode | BlankNode | Literal]) -> str:
-    """``query`` with variables bound as pyoxigraph's ``substitutions`` bind them: a ``VALUES`` block at the start
-    of the WHERE clause (the first ``{`` after ``WHERE``, or the first ``{`` of a query without the keyword that
-    is not a CONSTRUCT template)."""
+    """``query`` with variables bound as pyoxigraph's ``substitutions`` bind them: each occurrence of a bound
+    variable is replaced by its term, and a bound variable a SELECT projects is projected as ``(term AS ?var)``.
+
+    (A ``VALUES`` block joined to the WHERE clause would be shorter, but Virtuoso evaluates a ``path?`` pattern
+    before that join, and then answers as if the variable were unbound.)
+    """
     if not substitutions:
         return query
-    toks = tokens(query)
-    words = [t for t in toks if t.kind == "word"]
-    where = next((t for t in words if t.text.upper() == "WHERE"), None)
-    start = where.offset if where is not None else 0
-    brace = next((t for t in toks if t.offset >= start and t.text == "{"), None)
-    if brace is None:
-        raise RemoteStoreError("cannot bind variables of a query without a WHERE clause")
-    names = list(substitutions)
-    values = " ".join(f"?{v.value}" for v in names)
-    row = " ".join(_sparql_term(substitutions[v]) for v in names)
-    end = brace.offset + 1
-    return f"{query[:end]} VALUES ({values}) {{ ({row}) }} {query[end:]}"
+    terms = {v.value: _sparql_term(t) for v, t in substitutions.items()}
+    pieces, position, depth, braces, zone = [], 0, 0, 0, ""
+    for token in tokens(query):
+        word = token.text.upper() if token.kind == "word" else ""
+        if word == "SELECT":
+            zone = "projection"
+        elif word == "WHERE" or token.text == "{":
+            zone = ""
+        elif word in ("GROUP", "ORDER", "HAVING") and braces == 0:
+            zone = "modifiers"  # a constant there must be bracketed: GROUP BY (<iri>)
+        depth += {"(": 1, ")": -1}.get(token.text, 0)
+        braces += {"{": 1, "}": -1}.get(token.text, 0)
+        if token.kind != "var" or token.text[1:] not in terms:
+            continue
+        term = terms[token.text[1:]]
+        pieces.append(query[position : token.offset])
+        if zone == "projection" and depth == 0:
+            pieces.append(f"({term} AS {token.text})")
+        elif zone == "modifiers":
+            pieces.append(f"({term})")
+        else:
+            pieces.append(term)
+        position = token.offset + len(token.text)
+    pieces.append(query[position:])
+    return "".join(pieces)
 
 
 def _graph_constants(query: str, stored: dict[str, str]) -> str:
