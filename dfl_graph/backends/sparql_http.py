@@ -70,11 +70,21 @@ DFL = "https://dataforlondon.uk/def/store#"  # the registry's own terms (not the
 
 
 class RemoteStoreError(StoreError):
-    """The remote store refused or failed a request; says which, without credentials."""
+    """The remote store refused or failed a request; says which, without credentials. ``status`` is what the public
+    endpoint answers: 400 when the store refused the query itself, 503 when the store failed or is unreachable."""
+
+    status = 503
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
 
 
 class RemoteTimeout(RemoteStoreError):
     """The remote store stopped a query at its time limit (or ours)."""
+
+    status = 504
 
 
 @dataclass(frozen=True)
@@ -137,8 +147,10 @@ class Client:
             self.writer_auth = None
 
     def _send(self, method: str, url: str, what: str, timeout: float | None = None, **kwargs) -> requests.Response:
+        """``timeout``: the query's own limit (the store was told it too; we wait a little longer for its answer)."""
+        wait = timeout + 5 if timeout is not None else self.endpoints.timeout
         try:
-            response = self.session.request(method, url, timeout=(10, timeout or self.endpoints.timeout), **kwargs)
+            response = self.session.request(method, url, timeout=(10, wait), **kwargs)
         except requests.Timeout:
             raise RemoteTimeout(
                 f"the SPARQL store at {self.endpoints.redacted()} did not answer {what} in time"
@@ -148,12 +160,15 @@ class Client:
                 f"the SPARQL store at {self.endpoints.redacted()} could not be reached for {what}: "
                 f"{type(error).__name__}"
             ) from None
-        if response.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso: an "anytime" answer cut at its time limit
+        if response.headers.get("X-SQL-State") == "S1TAT" or (
+            timeout is not None and response.status_code == 500 and "SR177" in response.text[:200]
+        ):  # Virtuoso: an "anytime" answer cut at its time limit, or (sorting, say) stopped there with SR177
             raise RemoteTimeout(f"the SPARQL store at {self.endpoints.redacted()} stopped {what} at its time limit")
         if response.status_code >= 400:
             raise RemoteStoreError(
                 f"the SPARQL store at {self.endpoints.redacted()} refused {what} ({response.status_code}): "
                 f"{response.text[:500].strip()}",
+                400 if response.status_code < 500 else 503,
             )
         return response
 
@@ -170,7 +185,7 @@ class Client:
             "POST",
             self.endpoints.query,
             "a query",
-            timeout=timeout and timeout + 5,
+            timeout=timeout,
             data=data,
             headers={"Accept": accept},
         )
@@ -242,8 +257,21 @@ def with_bindings(query: str, substitutions: dict[Variable, NamedNode | BlankNod
     return "".join(pieces)
 
 
+def with_base(query: str, base_iri: str) -> str:
+    """``query`` with relative IRIs resolving against ``base_iri``: a ``BASE`` before it, or, since Virtuoso takes
+    one ``BASE`` only, the query's own ``BASE`` resolved against it."""
+    toks = tokens(query)
+    for token, following in itertools.pairwise(toks):
+        if token.kind == "word" and token.text.upper() == "BASE" and following.kind == "iri":
+            end = following.offset + len(following.text)
+            return f"{query[: following.offset]}<{urljoin(base_iri, following.text[1:-1])}>{query[end:]}"
+    return f"BASE <{base_iri}>\n{query}"
+
+
 def _graph_constants(query: str, stored: dict[str, str]) -> str:
-    """``GRAPH <logical>`` in a query's text -> ``GRAPH <stored>`` (other IRIs are data and stay)."""
+    """``GRAPH <logical>`` in a query's text -> ``GRAPH <stored>`` for the graphs of the query's dataset (other IRIs
+    are data and stay). Virtuoso does not confine ``GRAPH <iri>`` to the protocol's named graphs: a graph left
+    under its logical name is simply not there."""
     pieces, position, after_graph = [], 0, False
     for token in tokens(query):
         if after_graph and token.kind == "iri" and token.text[1:-1] in stored:
@@ -298,17 +326,19 @@ class RemoteGraphStore:
         default_graph: Sequence[NamedNode | DefaultGraph] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
         substitutions: dict | None = None,
-    ) -> Solutions | QueryBoolean | Triples:
+    ) -> Solutions | QueryBoolean | bool | Triples:
         form = inspect(query, base_iri).form
-        text = _graph_constants(with_bindings(query, substitutions or {}), self.stored)
+        named = self._names(named_graphs, True)
+        allowed = {logical_name(name): name for name in named}  # GRAPH <iri> outside the dataset stays unknown
+        text = _graph_constants(with_bindings(query, substitutions or {}), allowed)
         if base_iri:
-            text = f"BASE <{base_iri}>\n{text}"
+            text = with_base(text, base_iri)
         graph_form = form in ("CONSTRUCT", "DESCRIBE")
         response = self.client.query(
             text,
             N_TRIPLES if graph_form else JSON_RESULTS,
             self._names(default_graph, False),
-            self._names(named_graphs, True),
+            named,
             self.timeout,
         )
         body = _unstored(response.content)
@@ -326,6 +356,8 @@ class RemoteGraphStore:
             ) from None
         if isinstance(parsed, QueryBoolean):
             return parsed
+        if form == "ASK":  # Virtuoso answers an ASK with a dataset as one solution binding __ASK_RETVAL to 1 or 0
+            return any(row[0] is not None and row[0].value not in ("0", "false") for row in parsed)
         return Solutions(parsed, truncated_at)
 
     def quads_for_pattern(

@@ -21,14 +21,15 @@ from dfl_graph.sparql.accelerated import answer_from_index, answer_lookup, slow_
 from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
-from dfl_graph.sparql.inspection import MAX_NESTING, QueryShape
+from dfl_graph.sparql.inspection import MAX_NESTING, QueryShape, unescape
 from dfl_graph.sparql.limits import Limits
-from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool
+from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool, time_limit_message
 from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.sparql.worker import SPOOL_IN_MEMORY, JobFailed, readable_syntax_error, run_job
 from dfl_graph.store import Snapshot
 from dfl_graph.uris import Uris
 
+REMOTE_NOT_INDEXED = "the catalogue is on a remote SPARQL store, which answers every query itself"
 TIMEOUT_MEMORY = 60.0  # seconds a query that ran out of time is answered 504 without running again
 SERVICE_REFUSED = (
     "SERVICE (federated query) is not allowed on this endpoint: it would make the server call other hosts. "
@@ -98,7 +99,6 @@ class QueryService:
         self.prefixes = self.uris.prefixes()
         self._timeouts: OrderedDict[str, float] = OrderedDict()
         self._lock = threading.Lock()
-        self._remote_slots = threading.BoundedSemaphore(self.limits.max_concurrent)
 
     def refusal(self, shape: QueryShape) -> QueryFailure | None:
         """Why a query is refused before it runs, if it is."""
@@ -172,7 +172,7 @@ class QueryService:
                 self.cache.put(key, CachedAnswer(header, data))
             return Answer(header, data, key, False, snapshot.generation)
         if snapshot.remote:
-            return self._run_remote(snapshot, key, job, indexed)
+            return self._run_remote(snapshot, key, job, REMOTE_NOT_INDEXED)
         try:
             self._refuse_recent_timeout(key)
             started = self.pool.run(job)
@@ -195,16 +195,22 @@ class QueryService:
         before, the dataset is the public graphs' stored names, the store's own time limit is set to ours and the
         request is cut at ours too, and the same caps and serializers write the answer. The query is parsed here
         first, so a syntax error reads as on the embedded store."""
-        from dfl_graph.backends.sparql_http import RemoteStoreError, RemoteTimeout
+        from dfl_graph.backends.sparql_http import STORED_MARK
 
+        if STORED_MARK in unescape(job["query"]):
+            raise QueryFailure(400, f"IRIs containing {STORED_MARK!r} are reserved for the catalogue's stored graphs")
         try:
             Store().query(job["query"], base_iri=job.get("base_iri"))  # parses (on an empty store: nothing runs)
         except SyntaxError as error:
             raise QueryFailure(400, readable_syntax_error(str(error), job["query"])) from None
         except Exception:  # the query is valid; evaluating it over nothing failed, which the store will tell
             pass
-        if not self._remote_slots.acquire(blocking=False):
-            raise QueryFailure(503, "the endpoint is answering as many queries as it can; try again", retry_after=1)
+        slot = self.pool.fresh.try_acquire()  # the same admission as the workers': across the server's processes
+        if slot is None:
+            raise self.pool.busy(
+                f"the endpoint is answering as many queries as it allows ({self.limits.max_concurrent}); "
+                "try again shortly"
+            )
         try:
             self._refuse_recent_timeout(key)
             store = snapshot.store.with_timeout(self.limits.timeout)  # type: ignore[attr-defined]
@@ -212,19 +218,14 @@ class QueryService:
                 header = run_job(store, job, spool)
                 spool.seek(0)
                 data = spool.read()
-        except RemoteTimeout:
-            self._timed_out(key)
-            raise QueryFailure(
-                504,
-                f"the query ran past the endpoint's {self.limits.timeout:g} second limit\n\n"
-                + slow_query_advice(job["query"], why_not_indexed, self.uris.base),
-            ) from None
-        except RemoteStoreError as error:
-            raise QueryFailure(502, f"the catalogue's SPARQL store failed: {error}") from None
         except JobFailed as failure:
-            raise QueryFailure(failure.status, failure.message) from None
+            if failure.status != 504:
+                raise QueryFailure(failure.status, failure.message) from None
+            self._timed_out(key)
+            advice = slow_query_advice(job["query"], why_not_indexed, self.uris.base)
+            raise QueryFailure(504, f"{time_limit_message(self.limits)}\n\n{advice}") from None
         finally:
-            self._remote_slots.release()
+            slot.release()
         header["answered_by"] = "engine"
         if self.cache.fits(len(data)):
             self.cache.put(key, CachedAnswer(header, data))

@@ -126,7 +126,7 @@ def _term(spec: list):
 
 
 def _kind(result) -> str:
-    if isinstance(result, QueryBoolean):
+    if isinstance(result, QueryBoolean | bool):
         return "boolean"
     if isinstance(result, QuerySolutions) or hasattr(result, "variables"):
         return "solutions"
@@ -156,8 +156,9 @@ def run_job(store, job: dict, spool) -> dict:
         raise JobFailed(400, readable_syntax_error(str(error), job["query"])) from None
     except OSError as error:
         raise JobFailed(400 if "HTTP" in str(error) or "SERVICE" in str(error).upper() else 503, str(error)) from None
-    except Exception as error:  # evaluation errors of the query itself
-        raise JobFailed(400, f"the query could not be evaluated: {error}") from None
+    except Exception as error:  # evaluation errors of the query itself (a remote store's carry their status)
+        status = getattr(error, "status", 400)
+        raise JobFailed(status, f"the query could not be evaluated: {error}" if status == 400 else str(error)) from None
     kind = _kind(result)
     fmt = BY_NAME[job["formats"][kind]] if kind in job["formats"] else None
     if fmt is None:
