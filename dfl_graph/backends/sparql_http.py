@@ -456,16 +456,17 @@ class SparqlBackend:
                 self.client.append_triples(name, serialize(triples, format=RdfFormat.N_TRIPLES))
 
     def switch(self, generation: int, stored: dict[str, str]) -> None:
-        """One DELETE/INSERT: the registry's current generation and its graph map change together."""
+        """One update request, run by the store as one transaction: the registry's current generation and its
+        graph map change together. (A single ``DELETE/INSERT ... WHERE { OPTIONAL {...} }`` would say the same in
+        one operation, but Virtuoso silently does nothing with it when there is no current generation yet.)"""
         node = f"{self.registry}#generation-{generation}"
         facts = " ".join(
             f"<{node}> <{DFL}graph> <{name}> . <{name}> <{DFL}storedFor> <{graph}> ." for graph, name in stored.items()
         )
         self.client.update(
-            f"DELETE {{ GRAPH <{self.registry}> {{ <{self.registry}> <{DFL}currentGeneration> ?old }} }}\n"
-            f"INSERT {{ GRAPH <{self.registry}> {{ <{self.registry}> <{DFL}currentGeneration> <{node}> . "
-            f"<{node}> <{DFL}number> {generation} . {facts} }} }}\n"
-            f"WHERE {{ OPTIONAL {{ GRAPH <{self.registry}> {{ <{self.registry}> <{DFL}currentGeneration> ?old }} }} }}"
+            f"DELETE WHERE {{ GRAPH <{self.registry}> {{ <{self.registry}> <{DFL}currentGeneration> ?old }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{self.registry}> {{ <{self.registry}> <{DFL}currentGeneration> <{node}> . "
+            f"<{node}> <{DFL}number> {generation} . {facts} }} }}"
         )
 
     def current(self) -> tuple[int, dict[str, str]] | None:
