@@ -86,10 +86,15 @@ class LiveServer:
 
 @contextlib.contextmanager
 def live_server(
-    data_dir: Path, port: int | None = None, workers: int = 2, env: dict[str, str] | None = None
+    data_dir: Path,
+    port: int | None = None,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    base: str | None = None,
 ) -> Iterator[LiveServer]:
     """`dfl serve` (gunicorn) on a loopback port, with the base set to that port's URL so every IRI
-    the catalogue mints dereferences on it (load the data for that same base)."""
+    the catalogue mints dereferences on it (load the data for that same base), or to ``base`` (a web node
+    behind a proxy)."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log = (data_dir.parent / f"server-{port}.log").open("w")
@@ -97,7 +102,7 @@ def live_server(
         [
             *DFL,
             "--base",
-            url,
+            base or url,
             "serve",
             "--store",
             str(data_dir),
