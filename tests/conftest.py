@@ -171,6 +171,21 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
         STORE_ENV.clear()
 
 
+@pytest.fixture(autouse=True)
+def _store_env_only_for_backend_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that does not take ``backend`` runs on the embedded store, even in a module whose ``backend`` is
+    Virtuoso at that moment (pytest keeps a module's fixtures while its other tests run)."""
+    if "backend" in request.fixturenames:
+        yield
+        return
+    saved = dict(STORE_ENV)
+    STORE_ENV.clear()
+    try:
+        yield
+    finally:
+        STORE_ENV.update(saved)
+
+
 @pytest.fixture(scope="session")
 def _default_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], LiveServer]]:
     """The default catalogue's server per backend, started the first time a module asks (kept for the session)."""

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 STORED_MARK = "#dfl-stored-"
 _STORED_SUFFIX = re.compile(rb"#dfl-stored-[0-9]+-[0-9a-f]+")
-EMPTY_GRAPH = "urn:dfl:no-graph"  # a graph name nothing is stored under: an empty dataset, explicitly
+EMPTY_GRAPH = "urn:x-empty-graph:data-for-london"  # a graph name nothing is stored under: an empty dataset, explicitly
 UPLOAD_BATCH = 50_000  # triples per Graph Store Protocol request
 JSON_RESULTS = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
