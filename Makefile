@@ -20,7 +20,7 @@ install: $(STAMP)
 serve: install
 	$(BIN)/dfl serve --host $(HOST) --port $(PORT)
 
-## system-deps: Debian packages the tests need (headless Chromium for browser tests)
+## system-deps: Debian packages the tests need (headless Chromium for browser tests, Virtuoso for the remote store)
 system-deps:
 	@bash scripts/install-system-deps
 

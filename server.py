@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         template_folder=str(WEB_DIR / "templates"),
     )
     app.extensions["dfl.settings"] = settings
-    app.extensions["dfl.reader"] = CatalogueReader(settings.data_dir)
+    app.extensions["dfl.reader"] = CatalogueReader(settings.data_dir, settings.backend())
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = 1_000_000  # request bodies (SPARQL POSTs): 413 beyond
     app.before_request(Activity(runtime_dir(settings.data_dir)).mark)  # long queries yield to requests

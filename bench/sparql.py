@@ -3,7 +3,7 @@
 The catalogue (``dfl generate N`` + ``dfl load datapress``) is served by ``dfl serve`` (gunicorn, the
 default 4 web processes); its public graphs are dumped as N-Quads and loaded into ``oxigraph serve-read-only
 --union-default-graph`` (PyPI ``oxigraph``, installed if missing) and into Virtuoso (Debian
-``virtuoso-opensource``, installed with apt-get if possible, its own instance bound to 127.0.0.1). Each
+``virtuoso-opensource``, installed by scripts/install-system-deps, its own instance bound to 127.0.0.1). Each
 endpoint gets the catalogue query mix (datasets by theme with counts, by publisher, recently modified,
 keyword filter, describe one dataset, counts by borough, distributions by format) from 4 concurrent
 clients, as the same query texts:
@@ -39,6 +39,7 @@ from pathlib import Path
 import requests
 
 from bench.common import DFL, ROOT, WORK, append_results, generated_export, markdown_table
+from dfl_graph.backends import local_virtuoso
 
 OURS_PORT = 8781
 OXIGRAPH_PORT = 8782
@@ -334,113 +335,25 @@ def prepare_oxigraph(public: Path) -> Path:
     return location
 
 
-VIRTUOSO_INI = """\
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-MaxCheckpointRemap = 200000
-
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-
-[Parameters]
-ServerPort = 127.0.0.1:{sql_port}
-DirsAllowed = ., {dir}, /usr/share/virtuoso-opensource-7/vad
-NumberOfBuffers = 170000
-MaxDirtyBuffers = 130000
-ThreadsPerQuery = 2
-MaxQueryMem = 1G
-VADInstallDir = /usr/share/virtuoso-opensource-7/vad
-
-[HTTPServer]
-ServerPort = 127.0.0.1:{http_port}
-ServerRoot = /var/lib/virtuoso-opensource-7/vsp
-ServerThreads = 8
-MaxKeepAlives = 16
-KeepAliveTimeout = 10
-
-[SPARQL]
-ResultSetMaxRows = 1000000
-MaxQueryExecutionTime = 60
-DefaultQuery = SELECT * WHERE {{ ?s ?p ?o }} LIMIT 1
-"""
-
-
-def virtuoso_binaries() -> tuple[str, str] | str:
-    """(virtuoso-t, isql) — installed with apt-get if missing — or why that was not possible."""
-
-    def found() -> tuple[str, str] | None:
-        server = shutil.which("virtuoso-t")
-        isql = shutil.which("isql-vt") or shutil.which("isql-v")
-        return (server, isql) if server and isql else None
-
-    if found():
-        return found()  # type: ignore[return-value]
-    if not shutil.which("apt-get"):
-        return "Virtuoso is not installed and apt-get is not available"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"}
-    # The package's own service must not start (it would listen on every interface): deny starts while
-    # installing, with a policy-rc.d that is removed afterwards.
-    policy = Path("/usr/sbin/policy-rc.d")
-    made_policy = False
-    try:
-        if os.access(policy.parent, os.W_OK) and not policy.exists():
-            policy.write_text("#!/bin/sh\nexit 101\n")
-            policy.chmod(0o755)
-            made_policy = True
-        for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "virtuoso-opensource"]):
-            result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-            if result.returncode != 0:
-                return f"Virtuoso could not be installed ({' '.join(cmd)}: {result.stderr.strip()[-300:]})"
-    finally:
-        if made_policy:
-            policy.unlink(missing_ok=True)
-    with contextlib.suppress(Exception):
-        subprocess.run(["service", "virtuoso-opensource-7", "stop"], capture_output=True, timeout=60)
-    return found() or "Virtuoso was installed but virtuoso-t / isql-vt were not found"
-
-
-def isql(binary: str, statement: str) -> str:
-    result = subprocess.run(
-        [binary, f"127.0.0.1:{VIRTUOSO_SQL_PORT}", "dba", "dba", f"exec={statement}"],
-        capture_output=True,
-        text=True,
-        timeout=7200,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"isql {statement!r} failed: {result.stdout}\n{result.stderr}")
-    return result.stdout
-
-
 @contextlib.contextmanager
-def virtuoso(public: Path, binaries: tuple[str, str]) -> Iterator[str]:
-    server, isql_binary = binaries
+def virtuoso(public: Path) -> Iterator[str]:
+    """Virtuoso (dfl_graph.backends.local_virtuoso: the same instance the tests use) with the public N-Quads
+    bulk-loaded once per file; its database is kept between runs."""
     directory = public.parent / "virtuoso"
     stamp = directory / ".loaded-from"
     fresh = not stamp.exists() or stamp.read_text() != str(public.stat().st_mtime_ns)
     if fresh:
         shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True, exist_ok=True)
-    ini = directory / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=directory, sql_port=VIRTUOSO_SQL_PORT, http_port=VIRTUOSO_HTTP_PORT))
-    with process([server, "+configfile", str(ini), "+foreground"], directory / "server.out") as proc:
-        url = f"http://127.0.0.1:{VIRTUOSO_HTTP_PORT}/sparql"
-        wait_for(url + "?query=ASK%7B%7D", 300)
-        if proc.poll() is not None:
-            raise RuntimeError((directory / "server.out").read_text())
+    with local_virtuoso.running(directory, VIRTUOSO_HTTP_PORT, VIRTUOSO_SQL_PORT) as instance:
         if fresh:
             data = directory / "data"
             data.mkdir(exist_ok=True)
             shutil.copy(public, data / "public.nq")
-            isql(isql_binary, f"ld_dir('{data}', 'public.nq', 'http://example.org/unused');")
-            isql(isql_binary, "rdf_loader_run();")
-            isql(isql_binary, "checkpoint;")
+            instance.isql(f"ld_dir('{data}', 'public.nq', 'http://example.org/unused');", timeout=7200)
+            instance.isql("rdf_loader_run();", timeout=7200)
+            instance.isql("checkpoint;", timeout=7200)
             stamp.write_text(str(public.stat().st_mtime_ns))
-        yield url
+        yield instance.url + "/sparql"
 
 
 # -- the run ---------------------------------------------------------------------------------------------
@@ -555,13 +468,12 @@ def endpoints(
             urls["oxigraph serve"] = f"http://127.0.0.1:{OXIGRAPH_PORT}/query"
             wait_for(urls["oxigraph serve"] + "?query=ASK%7B%7D")
         wait_for(base + "/healthz")
-        binaries = virtuoso_binaries() if peers and virtuoso_wanted else "skipped"
-        if isinstance(binaries, str):
-            virtuoso_note = binaries
+        if not (peers and virtuoso_wanted):
+            virtuoso_note = "skipped"
         else:
             try:
-                urls["Virtuoso"] = stack.enter_context(virtuoso(public, binaries))
-            except Exception as error:  # report it, keep the other results
+                urls["Virtuoso"] = stack.enter_context(virtuoso(public))
+            except (local_virtuoso.VirtuosoMissing, RuntimeError, subprocess.SubprocessError) as error:
                 virtuoso_note = f"Virtuoso failed: {str(error)[-400:]}"
         yield urls, virtuoso_note, load_seconds
 

@@ -1,4 +1,4 @@
-"""The ``dfl`` command: load, harvest, validate, stats, dump, restore, generate, serve."""
+"""The ``dfl`` command: load, harvest, validate, stats, dump, restore, generate, pull, serve."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ class Context:
     def writer(self) -> CatalogueStore:
         from dfl_graph.indexes.registry import open_writer
 
-        return open_writer(self.settings.data_dir, self.settings.uris)
+        return open_writer(self.settings.data_dir, self.settings.uris, self.settings.backend())
+
+    def reader(self) -> CatalogueReader:
+        return CatalogueReader(self.settings.data_dir, self.settings.backend())
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -208,7 +211,7 @@ def validate(ctx: Context, shapes: str, all_graphs: bool, as_json: bool) -> None
 
 def _snapshot(ctx: Context):
     try:
-        return CatalogueReader(ctx.settings.data_dir).snapshot()
+        return ctx.reader().snapshot()
     except StoreError as error:
         fail(str(error))
 
@@ -346,6 +349,32 @@ def generate(n: int, out: Path, seed: int) -> None:
 
 
 @main.command()
+@click.argument("source", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--every", type=click.FloatRange(min=0.5), help="Keep pulling, every this many seconds.")
+@store_option
+@pass_context
+def pull(ctx: Context, source: Path, every: float | None) -> None:
+    """Pull the generation SOURCE (the writer's data directory) has published into this web node's --store."""
+    import time
+
+    from dfl_graph.replication import pull as pull_generation
+
+    while True:
+        try:
+            generation, copied = pull_generation(source, ctx.settings.data_dir)
+        except StoreError as error:
+            if every is None:
+                raise
+            console.print(f"[yellow]not pulled:[/] {error}", highlight=False)
+        else:
+            if copied or every is None:
+                console.print(f"serving generation {generation} in {ctx.settings.data_dir}", highlight=False)
+        if every is None:
+            return
+        time.sleep(every)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=4, show_default=True, help="gunicorn worker processes.")
@@ -358,7 +387,7 @@ def serve(ctx: Context, host: str, port: int, workers: int, no_default: bool, de
     if CatalogueReader(ctx.settings.data_dir).current_generation() is None and not no_default:
         console.print(f"first run: loading the embedded default catalogue into {ctx.settings.data_dir}")
         load_into(ctx, "lds2010", DEFAULT_CATALOGUE, "london-datastore-2010", None, False)
-    published_base = CatalogueReader(ctx.settings.data_dir).snapshot().manifest.base
+    published_base = ctx.reader().snapshot().manifest.base
     if published_base != ctx.settings.uris.base:
         fail(
             f"the catalogue in {ctx.settings.data_dir} was minted for base {published_base}, not "

@@ -17,6 +17,9 @@ DEFAULT_CATALOGUE = PROJECT_DIR / "data" / "london-datastore-2010" / "london-dat
 class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     base: str = DEFAULT_BASE
+    # where the graphs are stored: "" for the embedded Oxigraph store, or a remote SPARQL store
+    # (sparql+http://user:password@host:port/sparql?update=...&gsp=...: docs/deployment.md)
+    store: str = field(default="", repr=False)
     # public SPARQL endpoint limits
     query_timeout: float = 10.0
     max_query_length: int = 20_000
@@ -44,6 +47,12 @@ class Settings:
     @property
     def uris(self) -> Uris:
         return Uris(self.base)
+
+    def backend(self):
+        """The store backend ``store`` names (:func:`dfl_graph.backends.backend_for`)."""
+        from dfl_graph.backends import backend_for
+
+        return backend_for(self.store, self.base)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -7,7 +7,8 @@ Layout of a data directory::
     generations/00000042/     one published generation:
         store/                  a RocksDB checkpoint of primary (hard links: cheap), opened read-only
         indexes/                indexes derived from that same store (search, list orders, ...)
-        manifest.json           generation number, time, public graphs
+        manifest.json           generation number, time, public graphs (and, on a remote store, the stored name
+                                of each graph: see :mod:`dfl_graph.backends`)
         changes.json            what an in-place write changed (see :class:`Delta`), if it was one
     CURRENT                   the published generation's number, swapped by atomic rename
     DIRTY                     present while a write is under way (or died): the primary is then rebuilt
@@ -25,10 +26,14 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, Store, serialize
 
 from dfl_graph.uris import Uris
+
+if TYPE_CHECKING:
+    from dfl_graph.backends import GraphStore, StoreBackend
 
 # The version of this layout and of what the store holds. A store written by a newer version is refused
 # (with a message saying so) rather than read wrongly; an older one is read and upgraded by the next write.
@@ -140,6 +145,8 @@ class Manifest:
     graphs: dict[str, dict] = field(default_factory=dict)  # graph IRI -> {"source", "public", "quads"}
     base: str = ""
     format: int = FORMAT_VERSION
+    stored: dict[str, str] = field(default_factory=dict)  # on a remote store: logical graph -> its stored name
+    backend: str = "embedded"
 
     def to_json(self) -> str:
         return json.dumps(
@@ -150,6 +157,8 @@ class Manifest:
                 "published_at": self.published_at,
                 "public_graphs": list(self.public_graphs),
                 "graphs": self.graphs,
+                "backend": self.backend,
+                "stored": self.stored,
             },
             indent=1,
         )
@@ -170,16 +179,22 @@ class Manifest:
             data["graphs"],
             data["base"],
             version,
+            data.get("stored", {}),
+            data.get("backend", "embedded"),
         )
 
 
 @dataclass
 class Snapshot:
-    """One published generation, opened read-only: what every reader works on."""
+    """One published generation, opened read-only: what every reader works on.
+
+    ``store`` is the generation's graphs, read through :class:`dfl_graph.backends.GraphStore` (the embedded
+    checkpoint, or the graphs the manifest names on a remote store).
+    """
 
     directory: Path
     manifest: Manifest
-    store: Store
+    store: GraphStore
 
     @property
     def generation(self) -> int:
@@ -197,18 +212,29 @@ class Snapshot:
     def index_dir(self) -> Path:
         return self.directory / "indexes"
 
+    @property
+    def remote(self) -> bool:
+        """True when the graphs are on a remote store (each read is a request, so readers batch them)."""
+        return self.manifest.backend != "embedded"
+
     @classmethod
-    def open(cls, directory: Path) -> Snapshot:
-        return cls(
-            directory, Manifest.from_file(directory / "manifest.json"), Store.read_only(str(directory / "store"))
-        )
+    def open(cls, directory: Path, backend: StoreBackend | None = None) -> Snapshot:
+        manifest = Manifest.from_file(directory / "manifest.json")
+        if backend is None:
+            return cls(directory, manifest, Store.read_only(str(directory / "store")))
+        return cls(directory, manifest, backend.open_generation(directory, manifest))
 
 
 class CatalogueReader:
-    """Opens the published generation and reopens when a newer one is published."""
+    """Opens the published generation and reopens when a newer one is published.
 
-    def __init__(self, data_dir: Path | str) -> None:
+    ``backend`` is where the generation's graphs are read (:func:`dfl_graph.backends.backend_for`); None: the
+    embedded checkpoint in the generation's directory.
+    """
+
+    def __init__(self, data_dir: Path | str, backend: StoreBackend | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.backend = backend
         self._snapshot: Snapshot | None = None
         self._seen: tuple[int, int] | None = None
         self._lock = threading.Lock()
@@ -230,6 +256,6 @@ class CatalogueReader:
         with self._lock:
             if self._snapshot is None or key != self._seen:
                 generation = int(current.read_text().strip())
-                self._snapshot = Snapshot.open(generation_dir(self.data_dir, generation))
+                self._snapshot = Snapshot.open(generation_dir(self.data_dir, generation), self.backend)
                 self._seen = key
             return self._snapshot

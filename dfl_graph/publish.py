@@ -67,23 +67,57 @@ class Publisher:
         if delta is not None:
             delta.write(target, changed)
         store.stage_fresh_triples(target)
+        checkpoint = Store.read_only(str(target / "store"))
+        previous_dir = generation_dir(data_dir, previous) if previous else None
+        stored = self._store_graphs(checkpoint, generation, graphs, previous_dir, changed)
         public = tuple(sorted(g for g, i in graphs.items() if i["public"]))
-        manifest = Manifest(generation, now(), public, graphs, store.uris.base)
+        manifest = Manifest(
+            generation, now(), public, graphs, store.uris.base, stored=stored, backend=store.backend.name
+        )
         (target / "manifest.json").write_text(manifest.to_json())
         crash_point("manifest-written")
-        previous_dir = generation_dir(data_dir, previous) if previous else None
         (target / "indexes").mkdir()
-        snapshot = Snapshot(target, manifest, Store.read_only(str(target / "store")))
+        snapshot = Snapshot(target, manifest, checkpoint)  # builders read the checkpoint: the same graphs, at hand
         seconds = self._build(snapshot, target, previous_dir, changed)
-        del snapshot
+        del snapshot, checkpoint
         shutil.rmtree(target / FRESH_TRIPLES, ignore_errors=True)  # large, and of no use once the indexes exist
         (target / SECONDS_FILE).write_text(json.dumps(seconds))
         crash_point("indexes-built")
+        store.backend.switch(generation, stored)
         swap_current(data_dir, generation)
         crash_point("current-swapped")
         collect_garbage(data_dir, generation)
+        store.backend.collect_garbage(kept_stored_graphs(data_dir))
         crash_point("garbage-collected")
         return generation
+
+    def _store_graphs(
+        self,
+        checkpoint: Store,
+        generation: int,
+        graphs: dict[str, dict],
+        previous: Path | None,
+        changed: frozenset[str],
+    ) -> dict[str, str]:
+        """Have the backend store the generation's graphs (on a remote store: those that changed, under new
+        names). A graph changed if its source did, if its quad count did, or if it is new; the system graph
+        changes with every write, and a restore may change any graph."""
+        before = Manifest.from_file(previous / "manifest.json") if previous else None
+        kept = before.stored if before is not None else {}
+        counts = before.graphs if before is not None else {}
+        system = self.store.uris.system_graph()
+        rewrite = [
+            graph
+            for graph, info in {**graphs, system: {"source": None}}.items()
+            if graph == system
+            or graph not in kept
+            or "restore" in changed
+            or info.get("source") in changed
+            or info.get("quads") != counts.get(graph, {}).get("quads")
+        ]
+        return self.store.backend.store_graphs(
+            checkpoint, generation, rewrite, {g: kept[g] for g in [*graphs, system] if g in kept and g not in rewrite}
+        )
 
     def _build(self, snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> dict:
         seconds: dict[str, float] = {}
@@ -119,6 +153,15 @@ def swap_current(data_dir: Path, generation: int) -> None:
         os.fsync(handle.fileno())
     crash_point("current-staged")
     os.replace(tmp, data_dir / "CURRENT")
+
+
+def kept_stored_graphs(data_dir: Path) -> list[dict[str, str]]:
+    """The stored-graph maps of the generations still kept (what a remote store must not drop)."""
+    maps = []
+    for manifest in sorted((data_dir / "generations").glob("*/manifest.json")):
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            maps.append(Manifest.from_file(manifest).stored)
+    return maps
 
 
 def collect_garbage(data_dir: Path, current: int) -> None:

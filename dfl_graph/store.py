@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
+from dfl_graph.backends.embedded import EmbeddedBackend
 from dfl_graph.crash_points import crash_point
 from dfl_graph.generations import (
     CHANGES_FILE,
@@ -57,6 +58,7 @@ from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
 
 if TYPE_CHECKING:
+    from dfl_graph.backends import StoreBackend
     from dfl_graph.indexes import IndexBuilder
 
 T = TypeVar("T")
@@ -66,13 +68,23 @@ class CatalogueStore:
     """The writer's handle on a data directory. Only one may be open at a time (flock).
 
     ``builders`` are the index builders each publish runs (:data:`dfl_graph.indexes.registry.BUILDERS` for the
-    product; none gives generations without indexes, which only store-level tests want).
+    product; none gives generations without indexes, which only store-level tests want). ``backend`` is where
+    each generation's graphs are published for readers (:mod:`dfl_graph.backends`; default: the embedded
+    checkpoint). The primary is embedded either way: it is the writer's working copy, which planning a write
+    reads thousands of times (a request each on a remote store).
     """
 
-    def __init__(self, data_dir: Path | str, uris: Uris, builders: Sequence[IndexBuilder] = ()) -> None:
+    def __init__(
+        self,
+        data_dir: Path | str,
+        uris: Uris,
+        builders: Sequence[IndexBuilder] = (),
+        backend: StoreBackend | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.uris = uris
         self.builders = tuple(builders)
+        self.backend: StoreBackend = backend or EmbeddedBackend()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = (self.data_dir / "writer.lock").open("w")
         try:

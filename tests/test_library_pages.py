@@ -77,6 +77,9 @@ class Page(HTMLParser):
         return " ".join(" ".join(self.text).split())
 
 
+pytestmark = pytest.mark.both_backends
+
+
 def csv_rows() -> list[dict]:
     with DEFAULT_CSV.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))

@@ -37,6 +37,8 @@ MEDIA = {
     "json": "application/json",
 }
 
+pytestmark = pytest.mark.both_backends
+
 
 def first_dataset(server) -> str:
     return server.get("/catalog.json?per_page=1").json()["items"][0]["iri"]
@@ -295,7 +297,7 @@ def slugify_publisher(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def mixed_server(tmp_path_factory):
+def mixed_server(tmp_path_factory, backend: str):
     root = tmp_path_factory.mktemp("mixed")
     data_dir, port = root / "catalogue", free_port()
     base = f"http://127.0.0.1:{port}"

@@ -113,8 +113,11 @@ QUERY_TESTS = [t for t in PROTOCOL_TESTS if not t.is_update]
 UPDATE_TESTS = [t for t in PROTOCOL_TESTS if t.is_update]
 
 
+pytestmark = pytest.mark.both_backends
+
+
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def endpoint(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[str]:
     """A server with the suite's graphs, public, under their kasei.us names (or DFL_PROTOCOL_SERVER)."""
     if os.environ.get("DFL_PROTOCOL_SERVER"):
         yield os.environ["DFL_PROTOCOL_SERVER"].rstrip("/")

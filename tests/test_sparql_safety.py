@@ -34,6 +34,8 @@ EX = "http://example.org/"
 SECRET = "SECRET-MARKER"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
+pytestmark = pytest.mark.both_backends
+
 
 def _write_graphs(directory: Path, base: str) -> tuple[Path, Path]:
     public, restricted = directory / "public.nq", directory / "restricted.nq"
@@ -50,7 +52,7 @@ def _write_graphs(directory: Path, base: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("sparql-safety")
     data_dir = root / "catalogue"
     port = free_port()
@@ -158,7 +160,11 @@ def test_no_way_into_a_restricted_graph(server: LiveServer, way: str, accept: st
     if graph:
         assert response.text.strip() == ""
     elif accept == "application/sparql-results+json":
-        assert response.json()["results"]["bindings"] == []
+        # a restricted graph answers as a graph that does not exist. (Virtuoso gets `BIND ... FILTER EXISTS {...}`
+        # wrong, true even for a graph that does not exist, so compare with that rather than with no rows.)
+        nowhere = query(server, text.replace(_secret_graph(server), "http://nowhere.invalid/graph"), accept=accept)
+        assert response.json()["results"]["bindings"] == nowhere.json()["results"]["bindings"]
+        assert way == "GRAPH in EXISTS" or response.json()["results"]["bindings"] == []
     # The same shape of query does find public data: the refusal is by graph, not by query.
     public = text.replace(LEAK, "").replace(_secret_graph(server), _public_graph(server))
     if way not in ("GRAPH <system>", "DESCRIBE a restricted subject"):
@@ -351,9 +357,12 @@ def test_queries_nested_too_deeply_are_refused_with_400(server: LiveServer, text
     assert len(bindings(query(server, f"SELECT * WHERE {{ <{EX}thing/1> ?p ?o }}"))) == 1
 
 
-def test_nesting_within_the_limit_runs(server: LiveServer) -> None:
+def test_nesting_within_the_limit_runs(server: LiveServer, backend: str) -> None:
     text = "SELECT (" + "(" * 100 + "1" + ")" * 100 + " AS ?one) WHERE " + "{" * 100 + "}" * 100
     response = query(server, text)
+    if backend == "virtuoso":  # Virtuoso's own parser allows less nesting: its refusal is a clear 400
+        assert response.status_code == 400 and "nested too deep" in response.text, response.text
+        return
     assert response.status_code == 200, response.text
     assert bindings(response)[0]["one"]["value"] == "1"
 
@@ -475,7 +484,7 @@ def test_a_query_that_ran_out_of_time_is_not_run_again(server: LiveServer) -> No
     assert second.status_code == 504 and "not run again" in second.text
 
 
-def test_a_timeout_says_what_was_slow_and_what_to_use_instead(server: LiveServer) -> None:
+def test_a_timeout_says_what_was_slow_and_what_to_use_instead(server: LiveServer, backend: str) -> None:
     text = (
         "PREFIX dct: <http://purl.org/dc/terms/> SELECT ?a ?m WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
         "OPTIONAL { ?a dct:modified ?m } "
@@ -484,7 +493,8 @@ def test_a_timeout_says_what_was_slow_and_what_to_use_instead(server: LiveServer
     response = query(server, text)
     assert response.status_code == 504, response.text
     assert "ORDER BY" in response.text and "no LIMIT" in response.text and "text filter" in response.text
-    assert "not one of the shapes the catalogue index answers" in response.text
+    why_not_indexed = {"embedded": "not one of the shapes the catalogue index answers", "virtuoso": "a remote SPARQL"}
+    assert why_not_indexed[backend] in response.text
     assert f"{server.url}/api/queries/latest-datasets" in response.text
     assert f"{server.url}/api/search" in response.text and f"{server.url}/catalog.nq" in response.text
 

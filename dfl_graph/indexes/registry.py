@@ -7,6 +7,7 @@ store (mostly a bulk load in Rust) and the SPARQL shape index read from it along
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dfl_graph.indexes import IndexBuilder
 from dfl_graph.indexes.catalogue import build_catalogue_index
@@ -16,6 +17,9 @@ from dfl_graph.sparql.shape_index import build_sparql_indexes
 from dfl_graph.store import CatalogueStore
 from dfl_graph.uris import Uris
 
+if TYPE_CHECKING:
+    from dfl_graph.backends import StoreBackend
+
 BUILDERS: tuple[IndexBuilder, ...] = (
     IndexBuilder("catalogue", build_catalogue_index),
     IndexBuilder("search", build_search_index),
@@ -24,9 +28,14 @@ BUILDERS: tuple[IndexBuilder, ...] = (
 )
 
 
-def open_writer(data_dir: Path | str, uris: Uris) -> CatalogueStore:
-    """The writer's handle on a data directory, publishing generations with every index the product reads."""
-    return CatalogueStore(data_dir, uris, BUILDERS)
+def open_writer(data_dir: Path | str, uris: Uris, backend: StoreBackend | None = None) -> CatalogueStore:
+    """The writer's handle on a data directory, publishing generations with every index the product reads.
+
+    On a remote store (``backend``) the public SPARQL endpoint sends queries to that store, so the embedded
+    SPARQL store and its shape index are not built."""
+    if backend is None or backend.name == "embedded":
+        return CatalogueStore(data_dir, uris, BUILDERS, backend)
+    return CatalogueStore(data_dir, uris, [b for b in BUILDERS if b.name != "sparql_store"], backend)
 
 
 __all__ = ["BUILDERS", "open_writer"]

@@ -65,6 +65,10 @@ class QueryFailure(Exception):
         self.retry_after = retry_after
 
 
+def time_limit_message(limits: Limits) -> str:
+    return f"the query was stopped after {limits.timeout:g} seconds, the endpoint's time limit"
+
+
 _context_lock = threading.Lock()
 _context: multiprocessing.context.ForkServerContext | None = None
 
@@ -282,10 +286,7 @@ class QueryPool:
                         kind, payload = worker.reader.read(min(deadline, demote_at))
                 except frames.Timeout:
                     if time.monotonic() >= deadline:
-                        raise QueryFailure(
-                            504,
-                            f"the query was stopped after {self.limits.timeout:g} seconds, the endpoint's time limit",
-                        ) from None
+                        raise QueryFailure(504, time_limit_message(self.limits)) from None
                     long_slot = self.long.try_acquire()
                     if long_slot is None:
                         raise self.busy(

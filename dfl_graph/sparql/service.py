@@ -6,13 +6,14 @@ both get the same safety (SERVICE refused, public graphs only, time limit, caps)
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from pyoxigraph import BlankNode, Literal, NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
 from dfl_graph.config import Settings
 from dfl_graph.memory_cache import MemoryCache
@@ -20,13 +21,15 @@ from dfl_graph.sparql.accelerated import answer_from_index, answer_lookup, slow_
 from dfl_graph.sparql.cache import CachedAnswer, cache_key, result_cache
 from dfl_graph.sparql.dataset import Dataset
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
-from dfl_graph.sparql.inspection import MAX_NESTING, QueryShape
+from dfl_graph.sparql.inspection import MAX_NESTING, QueryShape, unescape
 from dfl_graph.sparql.limits import Limits
-from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool
+from dfl_graph.sparql.pool import Body, QueryFailure, QueryPool, time_limit_message
 from dfl_graph.sparql.public_store import public_store_dir
+from dfl_graph.sparql.worker import SPOOL_IN_MEMORY, JobFailed, readable_syntax_error, run_job
 from dfl_graph.store import Snapshot
 from dfl_graph.uris import Uris
 
+REMOTE_NOT_INDEXED = "the catalogue is on a remote SPARQL store, which answers every query itself"
 TIMEOUT_MEMORY = 60.0  # seconds a query that ran out of time is answered 504 without running again
 SERVICE_REFUSED = (
     "SERVICE (federated query) is not allowed on this endpoint: it would make the server call other hosts. "
@@ -168,6 +171,8 @@ class QueryService:
             if self.cache.fits(len(data)):
                 self.cache.put(key, CachedAnswer(header, data))
             return Answer(header, data, key, False, snapshot.generation)
+        if snapshot.remote:
+            return self._run_remote(snapshot, key, job, REMOTE_NOT_INDEXED)
         try:
             self._refuse_recent_timeout(key)
             started = self.pool.run(job)
@@ -183,6 +188,48 @@ class QueryService:
         if self.cache.fits(int(header["length"])):
             body = _Collecting(started.body, self.cache, key, header)
         return Answer(header, body, key, False, snapshot.generation)
+
+    def _run_remote(self, snapshot: Snapshot, key: str, job: dict, why_not_indexed: str) -> Answer:
+        """Run a job on the remote store from this process: the store does the work, so no worker is needed (and
+        the workers may not open sockets). The same protections apply: the text was checked (SERVICE, updates)
+        before, the dataset is the public graphs' stored names, the store's own time limit is set to ours and the
+        request is cut at ours too, and the same caps and serializers write the answer. The query is parsed here
+        first, so a syntax error reads as on the embedded store."""
+        from dfl_graph.backends.sparql_http import STORED_MARK
+
+        if STORED_MARK in unescape(job["query"]):
+            raise QueryFailure(400, f"IRIs containing {STORED_MARK!r} are reserved for the catalogue's stored graphs")
+        try:
+            Store().query(job["query"], base_iri=job.get("base_iri"))  # parses (on an empty store: nothing runs)
+        except SyntaxError as error:
+            raise QueryFailure(400, readable_syntax_error(str(error), job["query"])) from None
+        except Exception:  # the query is valid; evaluating it over nothing failed, which the store will tell
+            pass
+        slot = self.pool.fresh.try_acquire()  # the same admission as the workers': across the server's processes
+        if slot is None:
+            raise self.pool.busy(
+                f"the endpoint is answering as many queries as it allows ({self.limits.max_concurrent}); "
+                "try again shortly"
+            )
+        try:
+            self._refuse_recent_timeout(key)
+            store = snapshot.store.with_timeout(self.limits.timeout)  # type: ignore[attr-defined]
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+                header = run_job(store, job, spool)
+                spool.seek(0)
+                data = spool.read()
+        except JobFailed as failure:
+            if failure.status != 504:
+                raise QueryFailure(failure.status, failure.message) from None
+            self._timed_out(key)
+            advice = slow_query_advice(job["query"], why_not_indexed, self.uris.base)
+            raise QueryFailure(504, f"{time_limit_message(self.limits)}\n\n{advice}") from None
+        finally:
+            slot.release()
+        header["answered_by"] = "engine"
+        if self.cache.fits(len(data)):
+            self.cache.put(key, CachedAnswer(header, data))
+        return Answer(header, data, key, False, snapshot.generation)
 
     def _timed_out(self, key: str) -> None:
         with self._lock:

@@ -33,7 +33,7 @@ from dfl_graph.sparql.formats import BY_NAME, RESULT_FORMATS
 SPOOL_IN_MEMORY = 4 << 20
 
 
-def _readable_syntax_error(message: str, query: str) -> str:
+def readable_syntax_error(message: str, query: str) -> str:
     """'error at 3:8: expected one of A, B, ...' -> a short message with the line and a caret."""
     match = re.match(r"error at (\d+):(\d+): (.*)", message, re.DOTALL)
     if not match:
@@ -68,17 +68,6 @@ class Worker:
             self.store_dir = directory
         return self.store
 
-    def term(self, spec: list):
-        kind = spec[0]
-        if kind == "iri":
-            return NamedNode(spec[1])
-        if kind == "bnode":
-            return BlankNode(spec[1])
-        value, datatype, language = spec[1], spec[2], spec[3]
-        if language:
-            return Literal(value, language=language)
-        return Literal(value, datatype=NamedNode(datatype) if datatype else None)
-
     def serve(self) -> None:
         while True:
             try:
@@ -97,81 +86,110 @@ class Worker:
         frames.write_frame(self.replies, frames.END)
 
     def run(self, job: dict) -> None:
-        started = time.monotonic()
         try:
             store = self.open_store(job["store"])
         except OSError as error:
             self.fail(503, f"the catalogue store could not be opened: {error}")
             return
-        try:
-            result = store.query(
-                job["query"],
-                base_iri=job.get("base_iri"),
-                default_graph=(
-                    [DefaultGraph()]
-                    if job.get("store_default_graph")
-                    else [NamedNode(g) for g in job["default_graphs"]]
-                ),
-                named_graphs=[NamedNode(g) for g in job["named_graphs"]],
-                substitutions={Variable(k): self.term(v) for k, v in job.get("substitutions", {}).items()},
-            )
-        except SyntaxError as error:
-            self.fail(400, _readable_syntax_error(str(error), job["query"]))
-            return
-        except OSError as error:
-            self.fail(400 if "HTTP" in str(error) or "SERVICE" in str(error).upper() else 503, str(error))
-            return
-        except Exception as error:  # evaluation errors of the query itself
-            self.fail(400, f"the query could not be evaluated: {error}")
-            return
-        if isinstance(result, QueryBoolean):
-            kind = "boolean"
-        elif isinstance(result, QuerySolutions):
-            kind = "solutions"
-        else:
-            kind = "graph"
-        fmt = BY_NAME[job["formats"][kind]] if kind in job["formats"] else None
-        if fmt is None:
-            available = ", ".join(f.media_type for f in RESULT_FORMATS[kind])
-            self.fail(406, f"none of the requested formats can hold {kind} results; they come as {available}")
-            return
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=self.spool_dir) as spool:
             try:
-                if kind == "boolean":
-                    written = serializers.write_boolean(bool(result), fmt, spool)
-                elif kind == "solutions":
-                    variables = [v.value for v in result.variables]
-                    written = serializers.write_solutions(
-                        variables, result, fmt, spool, job["max_rows"], job["max_bytes"]
-                    )
-                else:
-                    written = serializers.write_graph(
-                        result, fmt, spool, job["max_rows"], job["max_bytes"], job.get("prefixes") or {}
-                    )
-            except OSError as error:
-                self.fail(503, f"the query could not be completed: {error}")
+                header = run_job(store, job, spool)
+            except JobFailed as failure:
+                self.fail(failure.status, failure.message)
                 return
-            except Exception as error:
-                self.fail(400, f"the query could not be evaluated: {error}")
-                return
-            length = spool.tell()
-            frames.write_json(
-                self.replies,
-                frames.HEADER,
-                {
-                    "status": 200,
-                    "kind": kind,
-                    "format": fmt.name,
-                    "length": length,
-                    "rows": written.rows,
-                    "truncated": written.truncated,
-                    "seconds": round(time.monotonic() - started, 4),
-                },
-            )
+            frames.write_json(self.replies, frames.HEADER, header)
             spool.seek(0)
             while chunk := spool.read(frames.CHUNK):
                 frames.write_frame(self.replies, frames.DATA, chunk)
             frames.write_frame(self.replies, frames.END)
+
+
+class JobFailed(Exception):
+    """A job's query could not be answered: the HTTP status and the message for the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _term(spec: list):
+    kind = spec[0]
+    if kind == "iri":
+        return NamedNode(spec[1])
+    if kind == "bnode":
+        return BlankNode(spec[1])
+    value, datatype, language = spec[1], spec[2], spec[3]
+    if language:
+        return Literal(value, language=language)
+    return Literal(value, datatype=NamedNode(datatype) if datatype else None)
+
+
+def _kind(result) -> str:
+    if isinstance(result, QueryBoolean | bool):
+        return "boolean"
+    if isinstance(result, QuerySolutions) or hasattr(result, "variables"):
+        return "solutions"
+    return "graph"
+
+
+def run_job(store, job: dict, spool) -> dict:
+    """Run a query job on a store (a :class:`dfl_graph.backends.GraphStore`) and write its answer to ``spool``
+    within the job's caps; returns the answer's header. Raises :class:`JobFailed` with the status to answer.
+
+    A worker runs it on the generation's embedded store; the web process runs it on a remote store, where the
+    store itself does the work (see :meth:`dfl_graph.sparql.service.QueryService.run`). A remote store may cut a
+    result at its own row limit (``truncated_at``): that is flagged as a row cap too.
+    """
+    started = time.monotonic()
+    try:
+        result = store.query(
+            job["query"],
+            base_iri=job.get("base_iri"),
+            default_graph=(
+                [DefaultGraph()] if job.get("store_default_graph") else [NamedNode(g) for g in job["default_graphs"]]
+            ),
+            named_graphs=[NamedNode(g) for g in job["named_graphs"]],
+            substitutions={Variable(k): _term(v) for k, v in job.get("substitutions", {}).items()},
+        )
+    except SyntaxError as error:
+        raise JobFailed(400, readable_syntax_error(str(error), job["query"])) from None
+    except OSError as error:
+        raise JobFailed(400 if "HTTP" in str(error) or "SERVICE" in str(error).upper() else 503, str(error)) from None
+    except Exception as error:  # evaluation errors of the query itself (a remote store's carry their status)
+        status = getattr(error, "status", 400)
+        raise JobFailed(status, f"the query could not be evaluated: {error}" if status == 400 else str(error)) from None
+    kind = _kind(result)
+    fmt = BY_NAME[job["formats"][kind]] if kind in job["formats"] else None
+    if fmt is None:
+        available = ", ".join(f.media_type for f in RESULT_FORMATS[kind])
+        raise JobFailed(406, f"none of the requested formats can hold {kind} results; they come as {available}")
+    cut_by_store = getattr(result, "truncated_at", None)
+    max_rows = min(job["max_rows"], cut_by_store) if cut_by_store else job["max_rows"]
+    try:
+        if kind == "boolean":
+            written = serializers.write_boolean(bool(result), fmt, spool)
+        elif kind == "solutions":
+            variables = [v.value for v in result.variables]
+            written = serializers.write_solutions(variables, result, fmt, spool, max_rows, job["max_bytes"])
+        else:
+            written = serializers.write_graph(result, fmt, spool, max_rows, job["max_bytes"], job.get("prefixes") or {})
+    except OSError as error:
+        raise JobFailed(503, f"the query could not be completed: {error}") from None
+    except Exception as error:
+        raise JobFailed(400, f"the query could not be evaluated: {error}") from None
+    truncated = written.truncated
+    if cut_by_store and not truncated and written.rows >= cut_by_store:
+        truncated = "rows"
+    return {
+        "status": 200,
+        "kind": kind,
+        "format": fmt.name,
+        "length": spool.tell(),
+        "rows": written.rows,
+        "truncated": truncated,
+        "seconds": round(time.monotonic() - started, 4),
+    }
 
 
 def _let_the_fork_server_go() -> None:
