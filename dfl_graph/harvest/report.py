@@ -36,7 +36,10 @@ COUNTS = ("fetched", "new", "updated", "unchanged", "withdrawn", "rejected")
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """The current time to the microsecond, written as the store writes an xsd:dateTime back (no trailing zeros
+    in the fraction), so a report's time and the stored run's time compare equal."""
+    stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return stamp.rstrip("0").rstrip(".") + "Z"
 
 
 def run_iri(uris: Uris, source: str, started: str) -> str:
