@@ -27,6 +27,10 @@ class Settings:
     max_per_page: int = 500
     sitemap_max_urls: int = 50_000  # per sitemap file (the sitemaps.org limit); past it, a sitemap index
     document_cache_bytes: int = 64_000_000  # finished documents cached per web worker
+    # previews of distributions' first rows (dfl_graph/web/preview.py): the largest file fetched (0: none),
+    # and whether hosts on loopback or private networks may be fetched (1: yes; tests, intranets)
+    preview_max_bytes: int = 1_000_000
+    preview_local_hosts: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
