@@ -37,13 +37,15 @@ def series_id(publisher: str | None, title: str) -> str:
 
 
 def edition_key(title: str, updated: str) -> str:
-    """Sorts the editions of a series, oldest first: the latest year named in the title, then the last update."""
-    years = [int(m.group(1)) for m in _YEAR.finditer(title)]
-    for match in _YEAR.finditer(title):  # 2009/10 and 2009-2010 end in the later year
-        second = match.group(2)
-        if second and len(second) == 4 and second.startswith(("19", "20")):
-            years.append(int(second))
-    return f"{max(years) if years else 0:04d}|{updated}"
+    """Sorts the editions of a series, oldest first: the latest year named in the title (2009-2010 ends in
+    2010), then what follows it (a month: "2010-02"; a financial year's end: "2017/18"), then the last update."""
+    latest = (0, 0)
+    for match in _YEAR.finditer(title):
+        year, second = int(match.group(1)), match.group(2) or ""
+        if len(second) == 4 and second.startswith(("19", "20")):
+            year, second = int(second), ""
+        latest = max(latest, (year, int(second) if second else 0))
+    return f"{latest[0]:04d}|{latest[1]:04d}|{updated}"
 
 
 __all__ = ["edition_key", "series_id", "title_stem"]
