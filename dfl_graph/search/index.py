@@ -61,6 +61,7 @@ SHORT_COLUMNS = ("title", "keywords", "publisher", "themes", "boroughs")
 TIERS = ((("title",), ("keywords",)), (("title",),), (SHORT_COLUMNS,))
 CANDIDATES = 200
 MAX_CANDIDATES = 20_000  # how far grouping may look for enough distinct series to fill a deep page
+NEWER_EDITIONS_TRIED = 8  # newer editions of a shown one checked for a match, newest first
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 SNIPPET_TOKENS = 32
@@ -721,8 +722,9 @@ class SearchIndex:
         found = []
         for candidate in page:
             newer = self.db.execute(
-                "SELECT rowid, edition FROM docs WHERE series = ? AND edition > ? ORDER BY edition DESC, rowid",
-                (candidate.series, candidate.edition),
+                "SELECT rowid, edition FROM docs WHERE series = ? AND edition > ? ORDER BY edition DESC, rowid "
+                "LIMIT ?",
+                (candidate.series, candidate.edition, NEWER_EDITIONS_TRIED),
             ).fetchall()
             for rowid, edition in newer:
                 matches = "SELECT 1 FROM fts WHERE fts MATCH ? AND rowid = ?"
