@@ -722,8 +722,7 @@ class SearchIndex:
         found = []
         for candidate in page:
             newer = self.db.execute(
-                "SELECT rowid, edition FROM docs WHERE series = ? AND edition > ? ORDER BY edition DESC, rowid "
-                "LIMIT ?",
+                "SELECT rowid, edition FROM docs WHERE series = ? AND edition > ? ORDER BY edition DESC, rowid LIMIT ?",
                 (candidate.series, candidate.edition, NEWER_EDITIONS_TRIED),
             ).fetchall()
             for rowid, edition in newer:
