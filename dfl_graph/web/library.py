@@ -45,6 +45,13 @@ from dfl_graph.web.rdf_documents import serializer_for
 blueprint = Blueprint("library", __name__)
 blueprint.add_app_template_filter(paragraphs, "paragraphs")
 
+
+@blueprint.app_context_processor
+def site_feed_url() -> dict:
+    """The catalogue's Atom feed, absolute (every page's <head> links to it, as to its other alternates)."""
+    return {"site_feed": settings().base + "/feed.atom"}
+
+
 SEARCH_FORMATS: tuple[Format, ...] = (HTML, JSON, TURTLE, JSON_LD, RDF_XML, N_TRIPLES, ATOM)
 HOME_FORMATS: tuple[Format, ...] = (HTML, JSON)
 MACHINE_HEADERS = {
@@ -301,7 +308,7 @@ def dataset_list(
     wanted = SearchRequest(filters={facet: (value.key,)}, sort=sort, page=page, per_page=per_page, facets=facets)
     result = run_search(index, wanted)
     url = request.script_root + search_href([(facet, value.key)])
-    feed = request.script_root + search_href([(facet, value.key)], path="/search.atom")
+    feed = absolute(search_href([(facet, value.key)], path="/search.atom"))
     items = [present(h, index) for h in result.hits]
     return DatasetList(
         items, result.total, result.page, per_page, url, sort=sort, feed_url=feed, facets=result.facets, key=value.key
