@@ -49,6 +49,7 @@ from dfl_graph.file_formats import KINDS, kind_of, normalise_formats
 from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
 from dfl_graph.namespaces import DCT, DQV, FOAF, PROV, SKOS
 from dfl_graph.quality import DIMENSION_IDS, RATING_LABELS, RATINGS, from_measurements, rating_of
+from dfl_graph.queries import query_text
 from dfl_graph.search.facets import NOT_STATED, NOT_STATED_LABEL, dataset_themes, value_key
 from dfl_graph.search.query import TEXT_COLUMNS
 from dfl_graph.search.series import edition_key, series_id
@@ -197,22 +198,22 @@ def _quality(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str,
     """dataset IRI -> points per quality dimension, from the DQV measurements in the public graphs
     (``{dataset}#quality-{dimension}``, see :mod:`dfl_graph.quality`); datasets without them are absent."""
     store = snapshot.store
+    if only is None:  # one SPARQL scan of the public graphs: half the time of pattern scans per graph
+        rows = store.query(query_text("index-quality"), default_graph=snapshot.public_graphs)
+        measured = ((row[0].value, row[1].value) for row in rows)
+    else:
+        measured = (
+            (quad.subject.value, quad.object.value)
+            for graph in snapshot.public_graphs
+            for iri in only
+            for measurement in store.quads_for_pattern(None, DQV.computedOn, NamedNode(iri), graph)
+            for quad in store.quads_for_pattern(measurement.subject, DQV.value, None, graph)  # type: ignore[arg-type]
+        )
     values: dict[str, dict[str, int]] = {}
-
-    def add(subject: str, value: str) -> None:
-        dataset, _, fragment = subject.partition("#")
-        if fragment.startswith("quality-") and value.lstrip("-").isdigit():
+    for measurement, value in measured:  # a million datasets have six million: kept lean
+        dataset, _, fragment = measurement.partition("#")
+        if fragment[:8] == "quality-" and value.isdigit():
             values.setdefault(dataset, {})[fragment] = int(value)
-
-    for graph in snapshot.public_graphs:
-        if only is None:
-            for quad in store.quads_for_pattern(None, DQV.value, None, graph):
-                add(quad.subject.value, quad.object.value)
-            continue
-        for iri in only:
-            for measured in store.quads_for_pattern(None, DQV.computedOn, NamedNode(iri), graph):
-                for quad in store.quads_for_pattern(measured.subject, DQV.value, None, graph):  # type: ignore[arg-type]
-                    add(quad.subject.value, quad.object.value)
     found = {dataset: from_measurements(points) for dataset, points in values.items()}
     return {dataset: points for dataset, points in found.items() if points is not None}
 
