@@ -864,3 +864,25 @@ def test_spelling_and_series_parts() -> None:
     assert series_id("tfl", "Traffic flows, 2016") != series_id("gla", "Traffic flows, 2016")
     assert edition_key("TfL Business Plan 2009/10 to 2017/18", "") > edition_key("TfL Business Plan 2008/09", "")
     assert edition_key("Counts 2009-2010", "2011-01") > edition_key("Counts 2009-2010", "2010-06")
+
+
+def test_freshness_and_quality_boost_relevance_mildly() -> None:
+    from dfl_graph.search.ranking import FRESHNESS, QUALITY, Candidate, boost, collapse
+
+    newest = 2024.0
+    assert boost("2024-01-01", None, newest) == pytest.approx(1 + FRESHNESS)
+    assert boost("2022-01", None, newest) == pytest.approx(1 + FRESHNESS / 2)  # two years older: half the boost
+    assert boost("", 405, newest) == pytest.approx(1 + QUALITY)  # undated, fully described
+    assert boost("2024", 405, newest) == pytest.approx(1.3) and boost("", None, newest) == 1
+    assert boost("2024-06", 200, newest) > boost("2019-06", 200, newest) > boost("2019-06", 100, newest)
+    # a title match (weight 10) outscores a description-only one (weight 1) whatever the boosts
+    assert 10 * boost("", None, newest) > 1 * boost("2024", 405, newest) * 5
+
+    editions = [
+        Candidate(1, 9.0, False, "house-prices", "2016|0000|"),
+        Candidate(2, 8.0, False, "house-prices", "2018|0000|"),
+        Candidate(3, 8.5, False, "rents", "2018|0000|"),
+        Candidate(4, 7.0, True, "house-prices", "2019|0000|"),  # archived: not the series' face
+    ]
+    ranked = collapse(editions)
+    assert [(c.rowid, c.score) for c in ranked] == [(2, 9.0), (3, 8.5)]  # the latest current edition, first place
