@@ -12,8 +12,9 @@ recomputed. Anything else is a full rebuild (docs/benchmarks.md).
 Layout:
 
 * ``docs``: one row per dataset; its rowid is a *static rank* (current before archived or superseded,
-  then shorter titles first, then the most recently updated), so FTS5 can walk matches best-first and
-  stop early on huge result sets (see :mod:`dfl_graph.search.index`). Datasets added by an incremental
+  the latest edition of each series before earlier editions, then shorter titles first, then the most
+  recently updated), so FTS5 can walk matches best-first and stop early on huge result sets (see
+  :mod:`dfl_graph.search.index`), and the first matches are mostly distinct series. Datasets added by an incremental
   update are appended after the others. Besides the text it holds what ranking and grouping need: the
   metadata quality score (read from the dataset's DQV measurements, :mod:`dfl_graph.quality`), the
   series and edition (:mod:`dfl_graph.search.series`).
@@ -408,15 +409,23 @@ def _listed(catalogue: sqlite3.Connection) -> str:
 
 
 def _rank_order(catalogue: sqlite3.Connection) -> dict[str, int]:
-    """IRI -> static rank (1 = best) of the datasets search lists: current first, shorter titles, recently updated."""
-    keys = []
-    for iri, title, status, modified, issued in catalogue.execute(
-        f"SELECT iri, title, status, modified, issued FROM datasets WHERE {_listed(catalogue)}"
+    """IRI -> static rank (1 = best) of the datasets search lists: current first; the latest edition of each
+    series before the earlier editions (so the first matches FTS5 yields are mostly distinct series, which
+    grouped results need); then shorter titles, then the most recently updated."""
+    keys, latest = [], {}
+    for iri, title, status, modified, issued, publisher in catalogue.execute(
+        "SELECT iri, title, status, modified, issued, json_extract(record, '$.publisher') FROM datasets "
+        f"WHERE {_listed(catalogue)}"
     ):
-        keys.append((iri, status != "current", token_count(title), modified or issued or "", title.casefold()))
+        updated = modified or issued or ""
+        series, edition = series_id(publisher, title), edition_key(title, updated)
+        if (edition, iri) > latest.get(series, ("", "")):
+            latest[series] = (edition, iri)
+        keys.append((iri, status != "current", token_count(title), updated, title.casefold()))
+    heads = {iri for _edition, iri in latest.values()}
     keys.sort(key=lambda k: (k[4], k[0]))
     keys.sort(key=lambda k: k[3], reverse=True)
-    keys.sort(key=lambda k: (k[1], k[2]))
+    keys.sort(key=lambda k: (k[1], k[0] not in heads, k[2]))
     return {k[0]: rank for rank, k in enumerate(keys, start=1)}
 
 

@@ -60,7 +60,7 @@ SHORT_COLUMNS = ("title", "keywords", "publisher", "themes", "boroughs")
 # must all contain the whole query
 TIERS = ((("title",), ("keywords",)), (("title",),), (SHORT_COLUMNS,))
 CANDIDATES = 200
-MAX_CANDIDATES = 20_000  # how far grouping may look for enough distinct series to fill a deep page
+MAX_CANDIDATES = 3_200  # how far grouping may look for enough distinct series to fill a page
 NEWER_EDITIONS_TRIED = 8  # newer editions of a shown one checked for a match, newest first
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
