@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# axe-core for the browser tests, pinned in package.json / package-lock.json (npm ci)
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
@@ -16,6 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
 ## serve: install, load the embedded London catalogue on first run, serve it at http://localhost:8000
 serve: install
 	$(BIN)/dfl serve --host $(HOST) --port $(PORT)
@@ -24,8 +30,8 @@ serve: install
 system-deps:
 	@bash scripts/install-system-deps
 
-## test: install, lint, and run the whole suite (real store, real HTTP servers, real browser)
-test: install system-deps
+## test: install, lint, and run the whole suite (real store, real HTTP servers, real browser with axe-core)
+test: install system-deps $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2 --dist loadgroup
@@ -35,4 +41,4 @@ bench: install
 	bash scripts/bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules

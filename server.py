@@ -22,7 +22,19 @@ WEB_DIR = Path(__file__).resolve().parent / "dfl_graph" / "web"
 
 def register_blueprints(app: Flask) -> None:
     """Every view module of the application (import here, register below)."""
-    from dfl_graph.web import accounts, ckan_api, crawlers, errors, feed, harvest, library, named_queries, site, sparql
+    from dfl_graph.web import (
+        accounts,
+        ckan_api,
+        crawlers,
+        errors,
+        feed,
+        harvest,
+        library,
+        named_queries,
+        quality_report,
+        site,
+        sparql,
+    )
     from dfl_graph.web.views import datasets, resources
 
     for blueprint in (
@@ -33,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
         feed.blueprint,
         crawlers.blueprint,
         library.blueprint,
+        quality_report.blueprint,
         sparql.blueprint,
         named_queries.blueprint,
         ckan_api.blueprint,

@@ -42,6 +42,10 @@ class Settings:
     oidc_client_secret: str = field(default="", repr=False)
     oidc_label: str = "your organisation's account"
     login_attempts_per_client: int = 20  # sign-in requests per client address per 15 minutes, across workers
+    # previews of distributions' first rows (dfl_graph/web/preview.py): the largest file fetched (0: none),
+    # and whether hosts on loopback or private networks may be fetched (1: yes; tests, intranets)
+    preview_max_bytes: int = 1_000_000
+    preview_local_hosts: int = 0
     extra: dict = field(default_factory=dict)
 
     @property

@@ -36,6 +36,7 @@ from dfl_graph.namespaces import (
     VCARD,
     XSD,
 )
+from dfl_graph.quality import measurement_quads
 from dfl_graph.records import DATASET, Anchor, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import Vocabularies
@@ -75,7 +76,13 @@ class DcatApWriter:
         return known or NamedNode(self.uris.publisher(record.publisher))
 
     def quads(self, record: DatasetRecord, graph: NamedNode) -> Iterator[Quad]:
-        """All quads describing one dataset, its distributions and its local sub-resources."""
+        """All quads describing one dataset, its distributions and its local sub-resources, then the DQV
+        measurements of its metadata quality (:mod:`dfl_graph.quality`), computed from those quads."""
+        own = list(self._own_quads(record, graph))
+        yield from own
+        yield from measurement_quads(self.dataset_iri(record), own, graph, self.dfl.iri)
+
+    def _own_quads(self, record: DatasetRecord, graph: NamedNode) -> Iterator[Quad]:
         d = self.dataset_iri(record)
         slug = d.value.rsplit("/", 1)[1]
         given = {(s.subject, s.predicate) for s in record.statements}  # what the source's own statements give

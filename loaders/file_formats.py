@@ -13,15 +13,8 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from dfl_graph.format_kinds import EU_FILE_TYPE, IANA_MEDIA_PREFIXES
 from loaders.text import match_key
-
-EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
-IANA_MEDIA_PREFIXES = (
-    "http://www.iana.org/assignments/media-types/",
-    "https://www.iana.org/assignments/media-types/",
-    "https://www.w3.org/ns/iana/media-types/",
-    "http://www.w3.org/ns/iana/media-types/",
-)
 
 # The EU file-type authority list (codes only; the labels ship in ontology/eu-vocabularies.ttl).
 EU_FILE_TYPES = frozenset(

@@ -22,7 +22,6 @@ _BLOCK_TAGS = frozenset(
         "p",
         "div",
         "br",
-        "li",
         "ul",
         "ol",
         "dl",
@@ -58,6 +57,7 @@ _BLOCK_TAGS = frozenset(
         "fieldset",
     ]
 )
+LIST_ITEM = "\n- "  # what an <li> starts: descriptions keep their lists as Markdown-style "- " lines
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"})
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)[^)]*\)")
@@ -78,6 +78,8 @@ class _TextExtractor(HTMLParser):
             self.skip += 1
         elif tag == "br":
             self.parts.append("\n")
+        elif tag == "li":  # list items stay a list: one "- item" line each
+            self.parts.append(LIST_ITEM)
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n\n")
         elif tag in ("td", "th"):
@@ -117,6 +119,8 @@ _TAG_TEXT = {**dict.fromkeys(_BLOCK_TAGS, "\n\n"), "br": "\n", **dict.fromkeys(_
 
 def _tag_text(match: re.Match) -> str:
     name = match.group(2).lower()
+    if name == "li":
+        return "" if match.group(1) else LIST_ITEM
     text = _TAG_TEXT.get(name)
     if text is not None:
         return text

@@ -115,7 +115,8 @@ def test_home_has_search_box_lists_and_charts_with_real_counts(default_server: L
         charts
     )
     themes = charts["chart-themes"]
-    assert themes["role"] == "img" and themes["title"] == "Datasets by theme"
+    # each bar is a link to that theme's search: a group of links, not an image
+    assert themes["role"] == "group" and themes["title"] == "Datasets by theme"
     assert f"{themes['id']}-title" in page.ids and f"{themes['id']}-desc" in page.ids
     labels = {v["label"]: v["key"] for v in default_server.get("/index.json").json()["themes"]}
     for theme, count in theme_counts().items():
@@ -194,7 +195,7 @@ def test_filters_named_by_iri_or_any_case_are_the_same_filter(default_server: Li
 
 def test_paging_links_walk_every_result(default_server: LiveServer) -> None:
     total = default_server.get("/api/search", params={"q": "rates"}).json()["total"]
-    path, seen = "/search?q=rates&per_page=10", []
+    path, seen = "/search?q=rates&per_page=10&group=0", []
     for _ in range(total // 10 + 2):
         page = Page(default_server.get(path).text)
         seen += [link["href"] for link in page.links if link["href"].startswith("/dataset/")]
@@ -297,10 +298,10 @@ def test_dataset_list_partial_pages_a_themes_datasets(default_server: LiveServer
     app = create_app(Settings(data_dir=default_server.data_dir, base=default_server.url))
     theme = f"{default_server.url}/theme/health"
     with app.test_request_context("/theme/health?page=2"):
-        listing = dataset_list("theme", theme, page=2, per_page=10)
+        listing = dataset_list("theme", theme, page=2, per_page=10, sort="title")
         assert listing.total == theme_counts()["health"]
         assert listing.pages == -(-listing.total // 10) and len(listing.items) == 10
-        first_page = dataset_list("theme", theme, page=1, per_page=10)
+        first_page = dataset_list("theme", theme, page=1, per_page=10, sort="title")
         titles = [i["title"] for i in first_page.items + listing.items]
         assert titles == sorted(titles, key=str.casefold)
         html = render_template("library/_dataset_list.html", listing=listing, heading="Datasets")
@@ -319,3 +320,98 @@ def test_pages_are_usable_on_a_phone(default_server: LiveServer, path: str) -> N
     html = default_server.get(path).text
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert re.search(r'<label[^>]*for="(home-q|search-q|site-search-q)"', html)
+
+
+# -- browse, dataset and distribution pages on a catalogue with publishers and boroughs (issue 12) -----------------
+@pytest.fixture(scope="module")
+def london(tmp_path_factory: pytest.TempPathFactory):
+    from london_catalogue import london_server
+
+    with london_server(tmp_path_factory.mktemp("pages-london")) as server:
+        yield server
+
+
+def test_publisher_pages_count_chart_and_list_newest_first(london: LiveServer) -> None:
+    total = london.get("/api/search", params={"publisher": "tfl"}).json()["total"]
+    response = london.get("/publisher/tfl")
+    page = Page(response.text)
+    assert f"{total:,} datasets" in page.all_text
+    assert {svg["id"] for svg in page.svgs} >= {"chart-publisher-by-theme", "chart-publisher-by-year"}
+    assert "foaf:" not in response.text and "Agent" not in page.all_text  # words, not RDF jargon
+    listed = london.get("/publisher/tfl.json").json()["datasets"]["items"]
+    updated = [d["updated"] for d in listed]
+    assert updated == sorted(updated, reverse=True) and len(listed) == 20
+    by_title = Page(london.get("/publisher/tfl", params={"sort": "title"}).text)
+    titles = [link["text"] for link in by_title.links if link["href"].startswith("/dataset/")]
+    assert titles == sorted(titles, key=str.casefold)
+    assert any(link["href"] == "/search.atom?publisher=tfl" for link in page.links)
+    assert any(link["href"] == "/quality/tfl" for link in page.links)
+    assert london.get("/publisher/tfl", params={"sort": "sideways"}).status_code == 400
+
+
+def test_a_borough_page_links_to_its_council_and_lists_its_data(london: LiveServer) -> None:
+    page = Page(london.get("/borough/E09000012").text)
+    council = [link for link in page.links if link["href"] == "/publisher/hackney"]
+    assert council and council[0]["text"] == "London Borough of Hackney"
+    total = london.get("/api/search", params={"borough": "E09000012"}).json()["total"]
+    assert f"{total:,} datasets" in page.all_text
+    assert london.get("/borough/E09000012.json").json()["council"]["iri"].endswith("/publisher/hackney")
+
+
+def test_scheme_pages_give_every_member_its_count_and_a_chart(london: LiveServer) -> None:
+    page = Page(london.get("/publishers").text)
+    counts = {v["key"]: v["count"] for v in london.get("/api/search").json()["facets"]["publisher"]}
+    assert f"Transport for London ({counts['tfl']:,} datasets)" in page.all_text
+    assert any(svg["id"] == "chart-publishers" for svg in page.svgs)
+
+
+def test_a_dataset_page_keeps_lists_and_shows_quality_and_neighbours(london: LiveServer) -> None:
+    stops = london.get("/api/search", params={"q": "hackney bus stops"}).json()["results"][0]
+    html = london.get(stops["iri"][len(london.url) :]).text
+    assert "<p>Bus stops in Hackney:</p><ul><li>their names</li><li>their positions</li></ul>" in html
+    assert f"{stops['quality']['points']} of 405 points" in html
+    assert "More from London Borough of Hackney" in html and "Related datasets" in html
+    # the 2010 listing's monthly claimant counts are editions of one series
+    monthly = sorted(r["title"] for r in csv_rows() if r["title"].startswith("GLA Claimant Count Model Output"))
+    (edition,) = london.get("/api/search", params={"q": "claimant count model output"}).json()["results"]
+    assert edition["title"] == monthly[-1] == "GLA Claimant Count Model Output 2010-02"
+    assert edition["series"]["earlier"] == len(monthly) - 1
+    assert "Other editions" in london.get(edition["iri"][len(london.url) :]).text
+
+
+def test_a_distribution_page_names_its_dataset_and_previews_its_first_rows(london: LiveServer) -> None:
+    stops = london.get("/api/search", params={"q": "hackney bus stops"}).json()["results"][0]["iri"]
+    files = {d["title"]: d["iri"] for d in london.get(stops[len(london.url) :] + ".json").json()["distributions"]}
+    csv_page = files["stops.csv"][len(london.url) :]
+    page = Page(london.get(csv_page).text)
+    assert "Part of Hackney bus stops" in page.all_text  # the dataset's title, not its slug
+    assert any(link["href"] == csv_page + "/preview" for link in page.links)
+    preview = london.get(csv_page + "/preview.json").json()
+    assert preview["header"] == ["stop_id", "name", "borough", "lat", "lon"]
+    assert preview["rows"][0] == ["490000001", "Hackney Central", "Hackney", "51.547", "-0.056"]
+    assert len(preview["rows"]) == 10 and preview["more_rows"] and preview["problem"] is None
+    table = london.get(csv_page + "/preview").text
+    assert '<th scope="col">stop_id</th>' in table and "Hackney Central" in table
+    as_json = london.get(files["stops.json"][len(london.url) :] + "/preview.json").json()
+    assert as_json["header"] == ["stop_id", "name", "routes"] and as_json["rows"][0][2] == "[38, 242]"
+    # a file with no preview: a clear 404 saying why
+    zip_file = london.get("/api/search", params={"format": "ZIP", "per_page": 1}).json()["results"][0]["iri"]
+    zipped = next(d["iri"] for d in london.get(zip_file[len(london.url) :] + ".json").json()["distributions"])
+    missing = london.get(zipped[len(london.url) :] + "/preview")
+    assert missing.status_code == 404 and "has no preview" in missing.text
+
+
+def test_previews_never_reach_private_hosts_unless_allowed(london: LiveServer) -> None:
+    from dfl_graph.config import Settings
+    from server import create_app
+
+    stops = london.get("/api/search", params={"q": "hackney bus stops"}).json()["results"][0]["iri"]
+    csv_file = next(
+        d["iri"]
+        for d in london.get(stops[len(london.url) :] + ".json").json()["distributions"]
+        if d["title"] == "stops.csv"
+    )
+    app = create_app(Settings(data_dir=london.data_dir, base=london.url))  # preview_local_hosts off
+    with app.test_client() as client:
+        preview = client.get(csv_file[len(london.url) :] + "/preview.json").get_json()
+    assert preview["rows"] == [] and "not on the public internet" in preview["problem"]

@@ -802,7 +802,7 @@ def test_frequency_code(value, code):
     ("html", "text"),
     [
         ("<p> Mocking API call</p>", "Mocking API call"),
-        ("<h1>A &amp; B</h1><p>One<br>two</p><ul><li>x</li><li>y</li></ul>", "A & B\n\nOne\ntwo\n\nx\n\ny"),
+        ("<h1>A &amp; B</h1><p>One<br>two</p><ul><li>x</li><li>y</li></ul>", "A & B\n\nOne\ntwo\n\n- x\n- y"),
         ("<p>a<script>alert(1)</script><style>p{}</style>b</p>", "ab"),
         ('<p>See <a href="https://x.org/?a=1&amp;b=2" title="a>b">site</a>.</p>', "See site."),
         ("<!-- note --><p>kept</p>", "kept"),

@@ -157,6 +157,16 @@ def titles(result: dict) -> list[str]:
     return [r["title"] for r in result["results"]]
 
 
+def shown_titles(server: LiveServer, result: dict, top: int) -> list[str]:
+    """The titles of the first ``top`` results and of the earlier editions grouped under them."""
+    found = []
+    for r in result["results"][:top]:
+        found.append(r["title"])
+        if r["series"]:
+            found += titles(api(server, series=r["series"]["id"], per_page=100))
+    return found
+
+
 # -- quality on the real 2010 listing ----------------------------------------------------------------------------
 QUALITY = {
     "crime": ["Crime Rates, Borough", "Crime Attributable to Alcohol", "London Communities' Crime Concerns"],
@@ -190,9 +200,9 @@ QUALITY = {
 @pytest.mark.parametrize("query", sorted(QUALITY))
 def test_real_queries_find_the_expected_datasets_in_the_top_five(server: LiveServer, query: str) -> None:
     result = api(server, q=query)
-    top = titles(result)[:5]
+    top = shown_titles(server, result, 5)
     for expected in QUALITY[query]:
-        assert expected in top, f"{query!r}: {expected!r} not in the top five {top}"
+        assert expected in top, f"{query!r}: {expected!r} not in the top five (or their editions) {top}"
 
 
 def test_first_result_is_the_obvious_one(server: LiveServer) -> None:
@@ -268,8 +278,22 @@ def test_paging_covers_every_match_once(server: LiveServer) -> None:
     total = api(server, q="rates")["total"]
     seen = []
     for page in range(1, total // 7 + 2):
-        seen += [r["iri"] for r in api(server, q="rates", per_page=7, page=page)["results"]]
+        seen += [r["iri"] for r in api(server, q="rates", per_page=7, page=page, group=0)["results"]]
     assert len(seen) == total == len(set(seen))
+
+
+def test_grouped_pages_show_each_series_once_and_its_editions_cover_the_rest(server: LiveServer) -> None:
+    first = api(server, q="rates", per_page=7)
+    assert first["results_grouped"] < first["total"]  # the 2010 listing has series ("… 2002-2003", "… 2003-2004")
+    shown, editions = [], set()
+    for page in range(1, first["pages"] + 1):
+        for r in api(server, q="rates", per_page=7, page=page)["results"]:
+            shown.append(r["iri"])
+            if r["series"]:
+                editions |= {e["iri"] for e in api(server, series=r["series"]["id"], per_page=100)["results"]}
+    assert len(shown) == len(set(shown)) == first["results_grouped"]
+    everything = {r["iri"] for r in api(server, q="rates", per_page=100, group=0)["results"]}
+    assert everything <= set(shown) | editions
 
 
 # -- facets ----------------------------------------------------------------------------------------------------------
@@ -324,15 +348,17 @@ def test_filters_are_or_within_a_facet_and_and_across_facets(server: LiveServer)
 def test_format_kinds_group_formats(server: LiveServer) -> None:
     result = api(server, q="crossings")
     kinds = facet(result, "kind")
-    assert kinds == {"tables": 3, "geospatial": 1, "reports": 1}
+    # the 2010 listing's river-boat "crossings" dataset lists no files: its kind is not stated
+    assert kinds == {"tables": 3, "geospatial": 1, "reports": 1, "not-stated": 1}
     geospatial = api(server, q="crossings", kind="geospatial")
     assert titles(geospatial) == ["Zebra crossings in London boroughs with lighting survey results"]
 
 
 def test_other_facets_come_from_the_records(server: LiveServer) -> None:
     result = api(server, q="crossings")
-    assert facet(result, "frequency") == {"MONTHLY": 1}
-    assert facet(result, "licence") == {"OGL_3_0": len(PUBLIC_EXTRA)}
+    assert facet(result, "frequency") == {"MONTHLY": 1, "not-stated": result["total"] - 1}
+    # every facet accounts for every dataset: the 2010 river-boat dataset states no licence
+    assert facet(result, "licence") == {"OGL_3_0": len(PUBLIC_EXTRA), "not-stated": result["total"] - len(PUBLIC_EXTRA)}
     assert facet(result, "access") == {"PUBLIC": result["total"]}  # the 2010 river-boat "crossings" too
     assert facet(result, "status") == {"current": 3, "archived": 1, "superseded": 1}
     camden = [v for v in result["facets"]["borough"] if v["label"] == "Camden"]
@@ -433,8 +459,11 @@ def test_odd_queries_never_fail(server: LiveServer, query: str) -> None:
 def test_queries_mean_what_they_say_despite_syntax_characters(server: LiveServer) -> None:
     assert api(server, q="crime*")["total"] >= api(server, q="crime")["total"] > 0
     assert api(server, q="((crime")["total"] == api(server, q="crime")["total"]
-    assert api(server, q="-crime")["total"] == 249 + len(PUBLIC_EXTRA)  # nothing to look for: everything
-    assert "at least one word" in " ".join(api(server, q="-crime")["notices"])
+    # only an exclusion: every dataset without the word, and the page says so
+    without = api(server, q="-crime", per_page=100)
+    assert without["total"] == 249 + len(PUBLIC_EXTRA) - api(server, q="crime")["total"] > 0
+    assert "every dataset without crime" in without["notices"]
+    assert not any("crime" in r["title"].casefold() for r in without["results"])
     assert api(server, q="").get("total") == 249 + len(PUBLIC_EXTRA)
 
 
@@ -679,3 +708,182 @@ def titles_of(index, query: str) -> list[str]:
     from dfl_graph.search import SearchRequest
 
     return [h.record["title"] for h in index.search(SearchRequest(q=query)).hits]
+
+
+# -- names, places, dead ends (issue 12) -------------------------------------------------------------------------
+def test_publishers_and_boroughs_are_found_by_their_names_and_codes(server: LiveServer) -> None:
+    tfl = [d["title"] for d in PUBLIC_EXTRA if d["masthead"]["id"] == "tfl"]
+    # "TfL" is in no title or description: the publisher's alternative name (publishers.ttl) finds them
+    assert set(titles(api(server, q="TfL", per_page=100, group=0))) >= set(tfl)
+    assert {"Zebra crossings in London boroughs with lighting survey results"} <= set(
+        titles(api(server, q="tfl zebra"))
+    )
+    # names work as filter values too, and mean the same filter as the key
+    by_key = api(server, publisher="tfl")
+    assert api(server, publisher="TfL")["total"] == api(server, publisher="Transport for London")["total"]
+    assert api(server, publisher="TfL")["total"] == by_key["total"] == len(tfl)
+    camden = [d["title"] for d in PUBLIC_EXTRA if d["custom"].get("borough") == "Camden"]
+    assert set(titles(api(server, borough="Camden"))) == set(camden)
+    assert set(titles(api(server, q="E09000007"))) == set(camden)  # Camden's GSS code
+
+
+def test_a_borough_among_other_words_finds_its_data_and_london_wide_data(server: LiveServer) -> None:
+    result = api(server, q="crossings camden", per_page=100, group=0)
+    places = [[b["key"] for b in r["boroughs"]] for r in result["results"]]
+    assert places[0] == ["E09000007"] and ["E09000007"] in places
+    assert all(p in (["E09000007"], []) for p in places), places  # Camden's, or naming no borough
+    assert [] in places  # London-wide crossings data (the 2010 river-boat timetables, TfL's old register)
+    assert api(server, q="camden", per_page=100)["total"] == 2  # a borough alone: its own data only
+
+
+def test_misspelled_words_are_corrected_from_the_catalogues_own_words(server: LiveServer) -> None:
+    result = api(server, q="polution")
+    assert result["query"]["corrected"]["q"] == "pollution"
+    assert result["total"] == api(server, q="pollution")["total"] > 0
+    page = server.get("/search", params={"q": "polution"}).text
+    assert "Did you mean <strong>pollution</strong>?" in page and "spell=0" in page
+    assert api(server, q="polution", spell=0)["total"] == 0  # as typed, on request
+    assert api(server, q="pollution")["query"]["corrected"] is None  # a known word is never second-guessed
+    assert "immunisation" in api(server, q="imunisation")["query"]["corrected"]["q"]
+
+
+def test_a_query_matching_nothing_falls_back_to_partial_matches_labelled_as_such(server: LiveServer) -> None:
+    result = api(server, q="crime zzzqx", per_page=100)
+    assert result["query"]["partial"] == {"groups": 2, "needed": 1}
+    assert result["total"] == api(server, q="crime")["total"]
+    assert all(r["missing"] == ["zzzqx"] for r in result["results"])
+    page = server.get("/search", params={"q": "crime zzzqx"}).text
+    assert "No dataset matches all of" in page and "Does not mention" in page
+    # nothing at all: an empty page that leads on to themes and publishers
+    empty = server.get("/search", params={"q": "zzzqx"}).text
+    assert "Or browse by theme" in empty and 'href="/theme/health"' in empty and "All publishers" in empty
+
+
+def test_synonyms_reach_what_londoners_call_things(server: LiveServer) -> None:
+    for query, expected in {
+        "boris bikes": "TfL Cycle Hire Locations",
+        "santander cycles": "TfL Cycle Hire Locations",
+        "vaccination": "Immunisation Rates at 1st Birthday",
+        "teenage pregnancy": "Teenage Conceptions",
+        "jobseekers": "Job Seekers Allowance Claimants",
+    }.items():
+        assert expected in shown_titles(server, api(server, q=query), 3), query
+
+
+def test_every_line_of_the_synonym_list_is_a_rule(tmp_path: Path) -> None:
+    from dfl_graph.search.synonyms import SYNONYMS_FILE, SynonymError, read_rules
+    from dfl_graph.search.text import tokens
+
+    rules = read_rules()
+    lines = [line for line in SYNONYMS_FILE.read_text().splitlines() if line.split("#", 1)[0].strip()]
+    assert len(rules) == len(lines) >= 40
+    for sources, targets in rules:
+        assert all(tokens(e) for e in (*sources, *targets))
+    bad = tmp_path / "synonyms.txt"
+    bad.write_text("# fine\nair quality, no2\nlonely\n")
+    with pytest.raises(SynonymError, match="line 3"):
+        read_rules(bad)
+
+
+def test_every_facet_accounts_for_every_dataset(server: LiveServer) -> None:
+    for params in ({}, {"q": "crime"}, {"q": "crossings"}):
+        result = api(server, **params)
+        for name, values in result["facets"].items():
+            counted = sum(v["count"] for v in values)
+            if name in ("theme", "borough", "format", "kind"):  # a dataset may have several
+                assert counted >= result["total"], (params, name)
+            else:
+                assert counted == result["total"], (params, name, values)
+    # the 2010 listing names no publisher: the facet says so instead of losing 249 datasets
+    publishers = {v["key"]: v["count"] for v in api(server)["facets"]["publisher"]}
+    assert publishers["not-stated"] == 249
+    assert api(server, publisher="not-stated")["total"] == 249
+
+
+def test_atom_feeds_of_new_and_changed_datasets(server: LiveServer) -> None:
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    for path, params in (("/feed.atom", {}), ("/search.atom", {"publisher": "gla"}), ("/search.atom", {"q": "crime"})):
+        response = server.get(path, params=params)
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/atom+xml")
+        feed = ElementTree.fromstring(response.content)
+        assert feed.tag == f"{atom}feed" and feed.find(f"{atom}id").text and feed.find(f"{atom}updated").text
+        entries = feed.findall(f"{atom}entry")
+        assert entries
+        stamps = [e.find(f"{atom}updated").text for e in entries]
+        assert stamps == sorted(stamps, reverse=True)
+        for entry in entries:
+            assert entry.find(f"{atom}id").text.startswith(server.url + "/dataset/")
+            assert entry.find(f"{atom}title").text
+        if params.get("publisher"):
+            gla = {d["title"] for d in PUBLIC_EXTRA if d["masthead"]["id"] == "gla"}
+            assert {e.find(f"{atom}title").text for e in entries} == gla
+            assert {e.find(f"{atom}author/{atom}name").text for e in entries} == {"Greater London Authority"}
+    assert (
+        server.get("/search.atom", params={"q": "crime"}).content
+        == server.get("/search", params={"q": "crime"}, headers={"Accept": "application/atom+xml"}).content
+    )
+
+
+def test_the_search_api_is_described_in_openapi(server: LiveServer) -> None:
+    document = server.get("/api/openapi.json").json()
+    operation = document["paths"]["/api/search"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"q", "sort", "page", "per_page", "series", "group", "spell", "quality", "year", "borough"} <= names
+    for name in names - {"q", "sort", "page", "per_page", "series", "group", "spell"}:  # the facets it lists exist
+        assert api(server, **{name: "not-stated"})["total"] >= 0
+    assert "/search.atom" in document["paths"] and "/feed.atom" in document["paths"]
+
+
+def test_this_search_in_sparql_finds_the_same_kind_of_datasets(server: LiveServer) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    link = api(server, q="zebra crossings", publisher="tfl")["links"]["sparql"]
+    query = parse_qs(urlsplit(link).query)["query"][0]
+    assert '"zebra"' in query and '"crossings"' in query and "/publisher/tfl>" in query
+    response = server.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200, response.text[:300]
+    found = {b["title"]["value"] for b in response.json()["results"]["bindings"]}
+    expected = {d["title"] for d in PUBLIC_EXTRA if d["masthead"]["id"] == "tfl" and "crossings" in d["title"].lower()}
+    assert found == expected
+
+
+def test_spelling_and_series_parts() -> None:
+    from dfl_graph.search.series import edition_key, series_id, title_stem
+    from dfl_graph.search.spelling import distance, edits1
+
+    assert distance("hackeny", "hackney") == 1 and distance("polution", "pollution") == 1
+    assert distance("westminister", "westminster") == 1 and distance("abc", "abc") == 0
+    assert "hackney" in edits1("hackeny")
+    assert title_stem("House prices by borough, 2016") == title_stem("House prices by borough, 2017")
+    assert title_stem("Hackney: Council tax bands, 2015") == title_stem("Council tax bands, 2016 - Hackney")
+    assert title_stem("GLA Claimant Count Model Output 2009-01") == title_stem(
+        "GLA Claimant Count Model Output 2010-02"
+    )
+    assert title_stem("Immunisation Rates at 1st Birthday") != title_stem("Immunisation Rates at 2nd Birthday")
+    assert series_id("tfl", "Traffic flows, 2016") != series_id("gla", "Traffic flows, 2016")
+    assert edition_key("TfL Business Plan 2009/10 to 2017/18", "") > edition_key("TfL Business Plan 2008/09", "")
+    assert edition_key("Counts 2009-2010", "2011-01") > edition_key("Counts 2009-2010", "2010-06")
+
+
+def test_freshness_and_quality_boost_relevance_mildly() -> None:
+    from dfl_graph.search.ranking import FRESHNESS, QUALITY, Candidate, boost, collapse
+
+    newest = 2024.0
+    assert boost("2024-01-01", None, newest) == pytest.approx(1 + FRESHNESS)
+    assert boost("2022-01", None, newest) == pytest.approx(1 + FRESHNESS / 2)  # two years older: half the boost
+    assert boost("", 405, newest) == pytest.approx(1 + QUALITY)  # undated, fully described
+    assert boost("2024", 405, newest) == pytest.approx(1.3) and boost("", None, newest) == 1
+    assert boost("2024-06", 200, newest) > boost("2019-06", 200, newest) > boost("2019-06", 100, newest)
+    # a title match (weight 10) outscores a description-only one (weight 1) whatever the boosts
+    assert 10 * boost("", None, newest) > 1 * boost("2024", 405, newest) * 5
+
+    editions = [
+        Candidate(1, 9.0, False, "house-prices", "2016|0000|"),
+        Candidate(2, 8.0, False, "house-prices", "2018|0000|"),
+        Candidate(3, 8.5, False, "rents", "2018|0000|"),
+        Candidate(4, 7.0, True, "house-prices", "2019|0000|"),  # archived: not the series' face
+    ]
+    ranked = collapse(editions)
+    assert [(c.rowid, c.score) for c in ranked] == [(2, 9.0), (3, 8.5)]  # the latest current edition, first place

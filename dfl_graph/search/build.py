@@ -6,20 +6,32 @@ nothing else), and lists one of the datasets a harvest found to be the same (``d
 
 A generation written in place (an incremental harvest: ``changes.json``, see :class:`dfl_graph.store.Delta`)
 updates a copy of the previous generation's index: the changed datasets' rows are replaced, then the
-document frequencies and the precomputed orders are recomputed. Anything else is a full rebuild (about
-10-15 s per 100k datasets; docs/benchmarks.md).
+document frequencies, the spelling vocabulary, the precomputed orders and the quality summary are
+recomputed. Anything else is a full rebuild (docs/benchmarks.md).
 
 Layout:
 
 * ``docs``: one row per dataset; its rowid is a *static rank* (current before archived or superseded,
-  then shorter titles first, then the most recently updated), so FTS5 can walk matches best-first and
-  stop early on huge result sets (see :mod:`dfl_graph.search.index`). Datasets added by an incremental
-  update are appended after the others.
+  the latest edition of each series before earlier editions, then shorter titles first, then the most
+  recently updated), so FTS5 can walk matches best-first and stop early on huge result sets (see
+  :mod:`dfl_graph.search.index`), and the first matches are mostly distinct series. Datasets added by an incremental
+  update are appended after the others. Besides the text it holds what ranking and grouping need: the
+  metadata quality score (read from the dataset's DQV measurements, :mod:`dfl_graph.quality`), the
+  series and edition (:mod:`dfl_graph.search.series`).
 * ``fts``: an FTS5 index over ``docs`` (external content: the text is stored once) with the porter
   stemmer; a hidden ``facets`` column holds one token per facet value, so filters are FTS5 terms too.
-* ``facet_values``: each facet value with its key, IRI, label, count and a bitmap of the docs having it.
-* ``terms``: document frequency per indexed stem (BM25's IDF without scanning a posting list per query).
+  The publisher column holds the publisher's name and every other name it goes by (``skos:altLabel``:
+  "TfL", "Met Police", "MOPAC"), the boroughs column each borough's names and GSS code. A dataset that
+  names no borough and is not a council's also gets :data:`LONDON_WIDE_TOKEN` (a query naming a borough
+  among other words also finds London-wide data: :mod:`dfl_graph.search.query`).
+* ``facet_values``: each facet value with its key, IRI, label, count and a bitmap of the docs having it;
+  every facet has a "not stated" value, so its counts add up.
+* ``aliases``: every name of a publisher or borough (and a borough's GSS code), so filters and queries can
+  name them as people do; ``councils``: the council that publishes for each borough.
+* ``terms``: document frequency per indexed stem (BM25's IDF without scanning a posting list per query);
+  ``spelling``: the words of the short fields with how many datasets use them (:mod:`~.spelling`).
 * ``orders``: the docs in last-update order and in title order, and each doc's place in both.
+* ``quality_summary``: per publisher, datasets, average points per quality dimension, datasets per rating.
 """
 
 from __future__ import annotations
@@ -34,19 +46,43 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode
 
+from dfl_graph.format_kinds import KINDS, kind_of, normalise_formats
 from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
-from dfl_graph.namespaces import PROV
-from dfl_graph.search.facets import KINDS, dataset_themes, kind_of, normalise_formats, value_key
+from dfl_graph.namespaces import DCT, DQV, FOAF, PROV, SKOS
+from dfl_graph.quality import DIMENSION_IDS, RATING_LABELS, RATINGS, from_measurements, rating_of
+from dfl_graph.queries import query_text
+from dfl_graph.search.facets import NOT_STATED, NOT_STATED_LABEL, dataset_themes, value_key
 from dfl_graph.search.query import TEXT_COLUMNS
-from dfl_graph.search.text import TOKENIZER, clean, token_count
+from dfl_graph.search.series import edition_key, series_id
+from dfl_graph.search.synonyms import read_rules
+from dfl_graph.search.text import TOKENIZER, clean, token_count, tokens
 from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "search.sqlite"
 LARGE_CACHE = "PRAGMA cache_size=-262144;"  # 256 MB of page cache while the index is written
-SCHEMA_VERSION = "3"  # an incremental update needs the previous index in this same layout
+SCHEMA_VERSION = "4"  # an incremental update needs the previous index in this same layout
 FACET_TOKEN = "zf"  # + the value's code: a token no text produces (letters then digits, never stemmed)
+# datasets about all of London (or nowhere in particular): no borough stated, and not published by a council;
+# code 0 is no facet value's
+LONDON_WIDE_TOKEN = f"{FACET_TOKEN}0"
 STATUS_LABELS = {"current": "Current", "archived": "Archived", "superseded": "Superseded"}
 INDEXED = (*TEXT_COLUMNS, "facets")  # the columns of the FTS5 index, in its order
+SHORT_FIELDS = ("title", "keywords", "publisher", "themes", "boroughs")  # the spelling vocabulary's sources
+# columns of docs, in order (the text and its token counts in TEXT_COLUMNS order)
+DOC_FIELDS = (
+    "rowid",
+    "iri",
+    "status",
+    "updated",
+    "title_key",
+    *INDEXED,
+    *(f"len_{c}" for c in TEXT_COLUMNS),
+    "publisher_code",
+    "quality",
+    "quality_dimensions",
+    "series",
+    "edition",
+)
 
 SCHEMA = f"""
 CREATE TABLE docs (
@@ -58,7 +94,12 @@ CREATE TABLE docs (
   title TEXT NOT NULL, keywords TEXT NOT NULL, description TEXT NOT NULL,
   publisher TEXT NOT NULL, themes TEXT NOT NULL, boroughs TEXT NOT NULL,
   facets TEXT NOT NULL,
-  {", ".join(f"len_{c} INTEGER NOT NULL" for c in TEXT_COLUMNS)}  -- token counts, for BM25's length norm
+  {", ".join(f"len_{c} INTEGER NOT NULL" for c in TEXT_COLUMNS)},  -- token counts, for BM25's length norm
+  publisher_code INTEGER NOT NULL, -- the publisher's facet value (or "not stated")
+  quality INTEGER,                -- metadata quality points (of 405); NULL when the dataset has no measurements
+  quality_dimensions TEXT,        -- points per dimension, comma-separated in dfl_graph.quality.DIMENSION_IDS order
+  series TEXT NOT NULL,           -- dfl_graph.search.series.series_id
+  edition TEXT NOT NULL           -- dfl_graph.search.series.edition_key: sorts a series' editions
 );
 CREATE VIRTUAL TABLE fts USING fts5(
   {", ".join(INDEXED)}, content='docs', content_rowid='rowid', tokenize='{TOKENIZER}', prefix='2 3'
@@ -68,17 +109,27 @@ CREATE TABLE facet_values (
   count INTEGER NOT NULL, bitmap BLOB NOT NULL
 );
 CREATE UNIQUE INDEX facet_values_key ON facet_values(facet, key);
+CREATE TABLE aliases (facet TEXT NOT NULL, alias TEXT NOT NULL, iri TEXT NOT NULL, PRIMARY KEY (facet, alias, iri))
+  WITHOUT ROWID;                  -- alias: casefolded
+CREATE TABLE councils (borough TEXT PRIMARY KEY, publisher TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE spelling (word TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE orders (name TEXT PRIMARY KEY, rowids BLOB NOT NULL, places BLOB NOT NULL);  -- uint32 arrays
+CREATE TABLE quality_summary (
+  publisher_code INTEGER PRIMARY KEY, datasets INTEGER NOT NULL, measured INTEGER NOT NULL,
+  total REAL, dimensions TEXT NOT NULL,  -- averages (total points; JSON: dimension -> average points)
+  ratings TEXT NOT NULL           -- JSON: rating -> datasets
+);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 DOC_INDEXES = """
 CREATE UNIQUE INDEX docs_iri ON docs(iri);
 CREATE INDEX docs_updated ON docs(updated DESC, rowid);
 CREATE INDEX docs_title ON docs(title_key, rowid);
+CREATE INDEX docs_series ON docs(series, edition);
 """
 ORDERS = {"updated": "updated DESC, iri", "title": "title_key, iri"}  # ties by IRI: an update orders as a rebuild
-DOC_COLUMNS = 5 + len(INDEXED) + len(TEXT_COLUMNS)
+NAME_PREDICATES = (FOAF.name, SKOS.prefLabel, SKOS.altLabel, SKOS.notation)
 
 
 class _Labels:
@@ -98,6 +149,74 @@ class _Labels:
         """An IRI's label (first letter capitalised: the EU lists write "annual"), else its last segment."""
         label = self.get(iri) or iri.rstrip("/").rsplit("/", 1)[-1]
         return label[:1].upper() + label[1:]
+
+
+class _Names:
+    """Every name a publisher or borough goes by (``foaf:name``, ``skos:prefLabel``, ``skos:altLabel``,
+    ``skos:notation``: the GSS code of a borough), from the public graphs, and the borough a council
+    publisher covers (``dct:spatial``). Read per IRI as needed: there are a few hundred of them."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.store = snapshot.store
+        self.public = {g.value for g in snapshot.public_graphs}
+        self.borough_prefix = snapshot.uris.borough("")
+        self.cache: dict[str, tuple[list[str], list[str]]] = {}
+
+    def _read(self, iri: str) -> tuple[list[str], list[str]]:
+        found = self.cache.get(iri)
+        if found is None:
+            names: list[str] = []
+            places: list[str] = []
+            subject = NamedNode(iri)
+            for predicate in (*NAME_PREDICATES, DCT.spatial):
+                for quad in self.store.quads_for_pattern(subject, predicate, None, None):
+                    if quad.graph_name.value not in self.public:  # type: ignore[union-attr]
+                        continue
+                    if predicate == DCT.spatial:
+                        if quad.object.value.startswith(self.borough_prefix):
+                            places.append(quad.object.value)
+                    elif getattr(quad.object, "language", None) in (None, "", "en"):
+                        names.append(quad.object.value)
+            found = self.cache[iri] = (list(dict.fromkeys(names)), places)
+        return found
+
+    def names(self, iri: str) -> list[str]:
+        return self._read(iri)[0]
+
+    def places(self, iri: str) -> list[str]:
+        """The boroughs a publisher covers (a council's own)."""
+        return self._read(iri)[1]
+
+    def text(self, iri: str, label: str) -> str:
+        """The label and every other name, for the index's text (a council's also its borough's GSS code)."""
+        names = [label, *self.names(iri)]
+        for place in self.places(iri):
+            names += [n for n in self.names(place) if n[:1].isupper() and n[1:].isdigit()]  # GSS codes
+        return " ; ".join(dict.fromkeys(n for n in names if n))
+
+
+def _quality(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
+    """dataset IRI -> points per quality dimension, from the DQV measurements in the public graphs
+    (``{dataset}#quality-{dimension}``, see :mod:`dfl_graph.quality`); datasets without them are absent."""
+    store = snapshot.store
+    if only is None:  # one SPARQL scan of the public graphs: half the time of pattern scans per graph
+        rows = store.query(query_text("index-quality"), default_graph=snapshot.public_graphs)
+        measured = ((row[0].value, row[1].value) for row in rows)
+    else:
+        measured = (
+            (quad.subject.value, quad.object.value)
+            for graph in snapshot.public_graphs
+            for iri in only
+            for measurement in store.quads_for_pattern(None, DQV.computedOn, NamedNode(iri), graph)
+            for quad in store.quads_for_pattern(measurement.subject, DQV.value, None, graph)  # type: ignore[arg-type]
+        )
+    values: dict[str, dict[str, int]] = {}
+    for measurement, value in measured:  # a million datasets have six million: kept lean
+        dataset, _, fragment = measurement.partition("#")
+        if fragment[:8] == "quality-" and value.isdigit():
+            values.setdefault(dataset, {})[fragment] = int(value)
+    found = {dataset: from_measurements(points) for dataset, points in values.items()}
+    return {dataset: points for dataset, points in found.items() if points is not None}
 
 
 class _Values:
@@ -140,6 +259,9 @@ class _Values:
             self.bits.append(bytearray(self.size // 8 + 1))
         return found
 
+    def not_stated(self, facet: str) -> int:
+        return self.code(facet, NOT_STATED, None, NOT_STATED_LABEL)
+
     def add(self, code: int, rowid: int) -> None:
         self.rows[code - 1][4] += 1
         self.bits[code - 1][rowid >> 3] |= 1 << (rowid & 7)
@@ -159,29 +281,40 @@ class _Values:
 class _Documents:
     """Turns catalogue-index rows into ``docs`` rows, keeping facet bitmaps and column statistics."""
 
-    def __init__(self, values: _Values, labels: _Labels, base: str) -> None:
+    def __init__(
+        self, values: _Values, labels: _Labels, names: _Names, quality: dict[str, dict[str, int]], base: str
+    ) -> None:
         self.values = values
         self.labels = labels
+        self.names = names
+        self.quality = quality
         self.base = base
         self.length_sums = [0] * len(TEXT_COLUMNS)
         self.years: Counter = Counter()
+        self.words: Counter = Counter()  # the spelling vocabulary: word -> datasets using it
         self.count = 0
 
-    def _codes(self, record: dict) -> list[int]:
-        values, memo, labels = self.values, self.values.memo, self.labels
+    def _code(self, facet: str, iri: str | None) -> int | None:
+        if iri is None:
+            return None
+        memo = self.values.memo
+        found = memo.get((facet, iri))
+        if found is None:
+            key = value_key(facet, iri, self.base)
+            found = memo[(facet, iri)] = self.values.code(facet, key, iri, self.labels.of(iri))
+        return found  # type: ignore[return-value]
 
-        def code(facet: str, iri: str | None) -> int | None:
-            if iri is None:
-                return None
-            found = memo.get((facet, iri))
-            if found is None:
-                key = value_key(facet, iri, self.base)
-                found = memo[(facet, iri)] = values.code(facet, key, iri, labels.of(iri))
-            return found
+    def _codes(self, record: dict, points: int | None, updated: str) -> list[int]:
+        values, memo = self.values, self.values.memo
+        code = self._code
 
-        codes = [code("theme", t) for t in dataset_themes(record)]
-        codes.append(code("publisher", record.get("publisher")))
-        codes += [code("borough", b) for b in record.get("boroughs") or ()]
+        def stated(facet: str, found: list[int | None]) -> list[int]:
+            present = [c for c in found if c is not None]
+            return present or [values.not_stated(facet)]
+
+        codes = stated("theme", [code("theme", t) for t in dataset_themes(record)])
+        codes += stated("publisher", [code("publisher", record.get("publisher"))])
+        codes += stated("borough", [code("borough", b) for b in record.get("boroughs") or ()])
         formats = tuple(record.get("formats") or ())
         if formats:
             found = memo.get(("formats", formats))
@@ -189,35 +322,49 @@ class _Documents:
                 normalised = normalise_formats(list(formats))
                 kinds = sorted({kind_of(f.key) for f in normalised})
                 found = memo[("formats", formats)] = [
-                    *(values.code("format", f.key, f.iri, labels.get(f.iri) or f.key) for f in normalised),
+                    *(values.code("format", f.key, f.iri, self.labels.get(f.iri) or f.key) for f in normalised),
                     *(values.code("kind", kind, None, KINDS[kind]) for kind in kinds),
                 ]
-            codes += found
-        codes.append(code("licence", record.get("licence")))
-        codes.append(code("access", record.get("access")))
-        codes.append(code("frequency", record.get("frequency")))
+            codes += found  # type: ignore[arg-type]
+        else:
+            codes += [values.not_stated("format"), values.not_stated("kind")]
+        for facet, field in (("licence", "licence"), ("access", "access"), ("frequency", "frequency")):
+            codes += stated(facet, [code(facet, record.get(field))])
         status = record.get("status") or "current"
         codes.append(values.code("status", status, None, STATUS_LABELS.get(status, status.title())))
-        return [c for c in dict.fromkeys(codes) if c is not None]
+        if points is None:
+            codes.append(values.not_stated("quality"))
+        else:
+            rating = rating_of(points)
+            codes.append(values.code("quality", rating, None, RATING_LABELS[rating]))
+        year = updated[:4]
+        codes.append(values.code("year", year, None, year) if year.isdigit() else values.not_stated("year"))
+        return list(dict.fromkeys(codes))
 
     def row(self, rowid: int, iri: str, title: str, description: str, keywords: str, record_json: str) -> tuple:
         """The ``docs`` row of one dataset (its facet values and statistics counted in)."""
         record = json.loads(record_json)
-        codes = self._codes(record)
+        dimensions = self.quality.get(iri)
+        points = sum(dimensions.values()) if dimensions else None
+        updated = record.get("modified") or record.get("issued") or ""
+        codes = self._codes(record, points, updated)
         for code in codes:
             self.values.add(code, rowid)
         of = self.labels.of
+        publisher = record.get("publisher")
         text = {
             "title": clean(title),
             "keywords": clean(" ; ".join(json.loads(keywords))),
             "description": clean(description),
-            "publisher": clean(of(record["publisher"])) if record.get("publisher") else "",
+            "publisher": clean(self.names.text(publisher, of(publisher))) if publisher else "",
             "themes": clean(" ; ".join(dict.fromkeys(of(t) for t in record.get("themes") or []))),
-            "boroughs": clean(" ; ".join(of(b) for b in record.get("boroughs") or [])),
+            "boroughs": clean(" ; ".join(self.names.text(b, of(b)) for b in record.get("boroughs") or [])),
         }
         lengths = [token_count(text[c]) for c in TEXT_COLUMNS]
-        updated = record.get("modified") or record.get("issued") or ""
-        self._count(lengths, updated, 1)
+        self._count(lengths, updated, [text[c] for c in SHORT_FIELDS], 1)
+        facet_tokens = [f"{FACET_TOKEN}{code}" for code in codes]
+        if not record.get("boroughs") and not (publisher and self.names.places(publisher)):
+            facet_tokens.append(LONDON_WIDE_TOKEN)  # no borough named, and not a council's
         return (
             rowid,
             iri,
@@ -225,21 +372,33 @@ class _Documents:
             updated,
             title.casefold(),
             *(text[c] for c in TEXT_COLUMNS),
-            " ".join(f"{FACET_TOKEN}{code}" for code in codes),
+            " ".join(facet_tokens),
             *lengths,
+            self._publisher_code(publisher),
+            points,
+            ",".join(str(dimensions[d]) for d in DIMENSION_IDS) if dimensions else None,
+            series_id(publisher, title),
+            edition_key(title, updated),
         )
 
-    def forget(self, rowid: int, facets: str, lengths: Iterable[int], updated: str) -> None:
-        """Take a removed ``docs`` row out of the bitmaps and statistics."""
-        for token in facets.split():
-            self.values.remove(int(token[len(FACET_TOKEN) :]), rowid)
-        self._count(list(lengths), updated, -1)
+    def _publisher_code(self, publisher: str | None) -> int:
+        return self._code("publisher", publisher) or self.values.not_stated("publisher")  # type: ignore[return-value]
 
-    def _count(self, lengths: list[int], updated: str, sign: int) -> None:
+    def forget(self, rowid: int, old: dict) -> None:
+        """Take a removed ``docs`` row out of the bitmaps and statistics."""
+        for token in old["facets"].split():
+            if token != LONDON_WIDE_TOKEN:
+                self.values.remove(int(token[len(FACET_TOKEN) :]), rowid)
+        lengths = [old[f"len_{c}"] for c in TEXT_COLUMNS]
+        self._count(lengths, old["updated"], [old[c] for c in SHORT_FIELDS], -1)
+
+    def _count(self, lengths: list[int], updated: str, short_texts: list[str], sign: int) -> None:
         for i, length in enumerate(lengths):
             self.length_sums[i] += sign * length
         if updated:
             self.years[updated[:4]] += sign
+        for word in {w for text in short_texts for w in tokens(text)}:
+            self.words[word] += sign
         self.count += sign
 
 
@@ -250,15 +409,23 @@ def _listed(catalogue: sqlite3.Connection) -> str:
 
 
 def _rank_order(catalogue: sqlite3.Connection) -> dict[str, int]:
-    """IRI -> static rank (1 = best) of the datasets search lists: current first, shorter titles, recently updated."""
-    keys = []
-    for iri, title, status, modified, issued in catalogue.execute(
-        f"SELECT iri, title, status, modified, issued FROM datasets WHERE {_listed(catalogue)}"
+    """IRI -> static rank (1 = best) of the datasets search lists: current first; the latest edition of each
+    series before the earlier editions (so the first matches FTS5 yields are mostly distinct series, which
+    grouped results need); then shorter titles, then the most recently updated."""
+    keys, latest = [], {}
+    for iri, title, status, modified, issued, publisher in catalogue.execute(
+        "SELECT iri, title, status, modified, issued, json_extract(record, '$.publisher') FROM datasets "
+        f"WHERE {_listed(catalogue)}"
     ):
-        keys.append((iri, status != "current", token_count(title), modified or issued or "", title.casefold()))
+        updated = modified or issued or ""
+        series, edition = series_id(publisher, title), edition_key(title, updated)
+        if (edition, iri) > latest.get(series, ("", "")):
+            latest[series] = (edition, iri)
+        keys.append((iri, status != "current", token_count(title), updated, title.casefold()))
+    heads = {iri for _edition, iri in latest.values()}
     keys.sort(key=lambda k: (k[4], k[0]))
     keys.sort(key=lambda k: k[3], reverse=True)
-    keys.sort(key=lambda k: (k[1], k[2]))
+    keys.sort(key=lambda k: (k[1], k[0] not in heads, k[2]))
     return {k[0]: rank for rank, k in enumerate(keys, start=1)}
 
 
@@ -269,9 +436,71 @@ def _rows(catalogue: sqlite3.Connection, ranks: dict[str, int], documents: _Docu
         yield documents.row(ranks[iri], iri, title, description, keywords, record_json)
 
 
+def _insert(db: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    db.executemany(f"INSERT INTO docs VALUES ({','.join('?' * len(DOC_FIELDS))})", rows)
+
+
+def _write_names(db: sqlite3.Connection, values: _Values, names: _Names) -> None:
+    """The aliases of every publisher and borough value, and the council of each borough."""
+    db.execute("DELETE FROM aliases")
+    db.execute("DELETE FROM councils")
+    rows, councils = set(), {}
+    for facet, _key, iri, label, _count in values.rows:
+        if facet not in ("publisher", "borough") or not iri:
+            continue
+        for name in (label, *names.names(iri)):
+            rows.add((facet, name.casefold(), iri))
+    for facet, _key, iri, _label, _count in values.rows:
+        if facet == "publisher" and iri:
+            for place in names.places(iri):
+                councils.setdefault(place, iri)
+    for place in {iri for facet, _k, iri, _l, _c in values.rows if facet == "borough" and iri}:
+        for name in names.names(place):
+            rows.add(("borough", name.casefold(), place))
+    db.executemany("INSERT OR IGNORE INTO aliases VALUES (?,?,?)", sorted(rows))
+    db.executemany("INSERT INTO councils VALUES (?,?)", sorted(councils.items()))
+
+
+def _synonym_words() -> set[str]:
+    return {w for sources, targets in read_rules() for e in (*sources, *targets) for w in tokens(e)}
+
+
+def _quality_summary(db: sqlite3.Connection) -> None:
+    """Per publisher: datasets, how many have measurements, average points (total and per dimension), and
+    datasets per rating, from ``docs`` (so an update recomputes it as a rebuild would)."""
+    sums: dict[int, list] = {}
+    for publisher, points, dimensions in db.execute("SELECT publisher_code, quality, quality_dimensions FROM docs"):
+        entry = sums.setdefault(publisher, [0, 0, 0, [0] * len(DIMENSION_IDS), Counter()])
+        entry[0] += 1
+        if points is None:
+            continue
+        entry[1] += 1
+        entry[2] += points
+        for i, value in enumerate(dimensions.split(",")):
+            entry[3][i] += int(value)
+        entry[4][rating_of(points)] += 1
+    db.execute("DELETE FROM quality_summary")
+    db.executemany(
+        "INSERT INTO quality_summary VALUES (?,?,?,?,?,?)",
+        (
+            (
+                code,
+                datasets,
+                measured,
+                total / measured if measured else None,
+                json.dumps({d: s / measured for d, s in zip(DIMENSION_IDS, dims, strict=True)} if measured else {}),
+                json.dumps({key: ratings.get(key, 0) for _, key, _ in RATINGS}),
+            )
+            for code, (datasets, measured, total, dims, ratings) in sums.items()
+        ),
+    )
+
+
 def _finish(db: sqlite3.Connection, snapshot: Snapshot, documents: _Documents, mode: str, started: float) -> None:
-    """What both a rebuild and an update end with: facet values, orders, term frequencies, statistics."""
+    """What both a rebuild and an update end with: facet values, names, orders, term frequencies, spelling
+    vocabulary, quality summary, statistics."""
     documents.values.write(db)
+    _write_names(db, documents.values, documents.names)
     db.execute("DELETE FROM orders")
     for name, order in ORDERS.items():
         rowids = array("I", (r[0] for r in db.execute(f"SELECT rowid FROM docs ORDER BY {order}")))
@@ -283,6 +512,13 @@ def _finish(db: sqlite3.Connection, snapshot: Snapshot, documents: _Documents, m
     db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, 'row')")
     db.execute(f"INSERT INTO terms SELECT term, doc FROM temp.vocab WHERE term NOT GLOB '{FACET_TOKEN}[0-9]*'")
     db.execute("DROP TABLE temp.vocab")
+    db.execute("DELETE FROM spelling")
+    words = {w: n for w, n in documents.words.items() if n > 0}
+    for word in _synonym_words():  # known words too, though no dataset uses them (0: never preferred)
+        words.setdefault(word, 0)
+    db.executemany("INSERT INTO spelling VALUES (?, ?)", sorted(words.items()))
+    _quality_summary(db)
+    newest = db.execute("SELECT MAX(updated) FROM docs").fetchone()[0] or ""
     meta = {
         "schema": SCHEMA_VERSION,
         "generation": str(snapshot.generation),
@@ -290,6 +526,7 @@ def _finish(db: sqlite3.Connection, snapshot: Snapshot, documents: _Documents, m
         "max_rowid": str(documents.values.size),
         "length_sums": json.dumps(documents.length_sums),
         "updated_years": json.dumps({y: n for y, n in sorted(documents.years.items()) if n}),
+        "newest_update": newest,
         "built": mode,
         "build_seconds": f"{time.perf_counter() - started:.3f}",
     }
@@ -303,8 +540,9 @@ def _rebuild(snapshot: Snapshot, catalogue: sqlite3.Connection, path: Path, star
         ranks = _rank_order(catalogue)
         values = _Values()
         values.grow(len(ranks))
-        documents = _Documents(values, _Labels(catalogue), snapshot.uris.base)
-        db.executemany(f"INSERT INTO docs VALUES ({','.join('?' * DOC_COLUMNS)})", _rows(catalogue, ranks, documents))
+        names = _Names(snapshot)
+        documents = _Documents(values, _Labels(catalogue), names, _quality(snapshot), snapshot.uris.base)
+        _insert(db, _rows(catalogue, ranks, documents))
         db.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
         db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
         db.executescript(DOC_INDEXES)
@@ -327,31 +565,33 @@ def _update(
             db.executescript(LARGE_CACHE)
             values = _Values.read(db)
             values.size = int(meta["max_rowid"])
-            documents = _Documents(values, _Labels(catalogue), snapshot.uris.base)
-            documents.length_sums = json.loads(meta["length_sums"])
-            documents.years = Counter(json.loads(meta["updated_years"]))
-            documents.count = int(meta["documents"])
             changed = set(changes.get("datasets") or ())
             for iri in list(changed):  # datasets linked to a changed one may change which of them search lists
                 for quad in snapshot.store.quads_for_pattern(None, PROV.alternateOf, NamedNode(iri), None):
                     changed.add(quad.subject.value)
-            lengths = ", ".join(f"len_{c}" for c in TEXT_COLUMNS)
-            old_columns = ", ".join(INDEXED)
+            quality = _quality(snapshot, sorted(changed))
+            documents = _Documents(values, _Labels(catalogue), _Names(snapshot), quality, snapshot.uris.base)
+            documents.length_sums = json.loads(meta["length_sums"])
+            documents.years = Counter(json.loads(meta["updated_years"]))
+            documents.words = Counter(dict(db.execute("SELECT word, docs FROM spelling")))
+            documents.count = int(meta["documents"])
+            indexed = ", ".join(INDEXED)
+            fields = ", ".join(DOC_FIELDS)
             for iri in sorted(changed):
-                old = db.execute(
-                    f"SELECT rowid, updated, {old_columns}, {lengths} FROM docs WHERE iri = ?", (iri,)
-                ).fetchone()
-                if old is None:
+                row = db.execute(f"SELECT {fields} FROM docs WHERE iri = ?", (iri,)).fetchone()
+                if row is None:
                     continue
-                rowid, updated, indexed = old[0], old[1], old[2 : 2 + len(INDEXED)]
+                old = dict(zip(DOC_FIELDS, row, strict=True))
+                rowid = old["rowid"]
                 db.execute(
-                    f"INSERT INTO fts(fts, rowid, {old_columns}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
-                    (rowid, *indexed),
+                    f"INSERT INTO fts(fts, rowid, {indexed}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
+                    (rowid, *(old[c] for c in INDEXED)),
                 )
                 db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
-                documents.forget(rowid, indexed[-1], old[2 + len(INDEXED) :], updated)
+                documents.forget(rowid, old)
             next_rowid = values.size + 1
             ordered = sorted(changed)
+            first_indexed = DOC_FIELDS.index(INDEXED[0])
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
                 rows = catalogue.execute(
@@ -362,11 +602,10 @@ def _update(
                 for iri, title, description, keywords, record_json in rows:
                     values.grow(next_rowid)
                     doc = documents.row(next_rowid, iri, title, description, keywords, record_json)
-                    db.execute(f"INSERT INTO docs VALUES ({','.join('?' * DOC_COLUMNS)})", doc)
-                    indexed = doc[5 : 5 + len(INDEXED)]
+                    _insert(db, [doc])
                     db.execute(
-                        f"INSERT INTO fts(rowid, {old_columns}) VALUES (?, {', '.join('?' * len(INDEXED))})",
-                        (next_rowid, *indexed),
+                        f"INSERT INTO fts(rowid, {indexed}) VALUES (?, {', '.join('?' * len(INDEXED))})",
+                        (next_rowid, *doc[first_indexed : first_indexed + len(INDEXED)]),
                     )
                     next_rowid += 1
             _finish(db, snapshot, documents, f"incremental ({len(changed)} datasets changed)", started)
@@ -397,4 +636,4 @@ def build_search_index(snapshot: Snapshot, target: Path, previous: Path | None, 
         catalogue.close()
 
 
-__all__ = ["FACET_TOKEN", "FILENAME", "build_search_index"]
+__all__ = ["FACET_TOKEN", "FILENAME", "LONDON_WIDE_TOKEN", "build_search_index"]

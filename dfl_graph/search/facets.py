@@ -1,10 +1,10 @@
 """The facets of the Library's search: which values a dataset has for each, their keys and labels.
 
 A facet value has a short *key* used in URLs (``theme=transport``, ``publisher=tfl``,
-``borough=E09000001``, ``format=CSV``, ``licence=OGL_3_0``, ``frequency=ANNUAL``) and the IRI it
-stands for. Formats are normalised to EU file-type codes (a distribution that states both
-``dct:format`` and ``dcat:mediaType`` counts once) and grouped into *kinds*, as the Data for London
-Library groups them: tables, reports, geospatial, APIs, other.
+``borough=E09000001``, ``format=CSV``, ``licence=OGL_3_0``, ``frequency=ANNUAL``, ``quality=good``,
+``year=2016``) and the IRI it stands for. Formats are normalised to EU file-type codes
+(:mod:`dfl_graph.format_kinds`) and grouped into *kinds*. Every facet has a :data:`NOT_STATED` value for
+the datasets that say nothing about it, so a facet's counts always account for every dataset.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
-EU_FILE_TYPE = EU_AUTHORITY + "file-type/"
 EU_DATA_THEME = EU_AUTHORITY + "data-theme/"
-IANA_MEDIA_PREFIXES = (
-    "http://www.iana.org/assignments/media-types/",
-    "https://www.iana.org/assignments/media-types/",
-    "https://www.w3.org/ns/iana/media-types/",
-    "http://www.w3.org/ns/iana/media-types/",
-)
+NOT_STATED = "not-stated"  # the key of the value of datasets that state nothing for a facet
+NOT_STATED_LABEL = "Not stated"
 
 
 @dataclass(frozen=True)
@@ -39,72 +34,11 @@ FACETS: tuple[Facet, ...] = (
     Facet("access", "Access", "access levels"),
     Facet("frequency", "Update frequency", "update frequencies"),
     Facet("status", "Status", "statuses"),
+    Facet("quality", "Metadata quality", "quality ratings"),
+    Facet("year", "Last updated", "years"),
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 BY_NAME = {f.name: f for f in FACETS}
-
-# Format kinds, in the order pages show them.
-KINDS: dict[str, str] = {
-    "tables": "Tables",
-    "reports": "Reports",
-    "geospatial": "Geospatial",
-    "apis": "APIs",
-    "other": "Other",
-}
-_KIND_OF: dict[str, str] = {}
-for _kind, _codes in {
-    "tables": "CSV TSV XLS XLSX XLSM XLSB ODS DBF SDMX JSON XML MDB ODB SQL TAB",
-    "reports": "PDF PDF1X PDFA1A PDFA1B PDFA2A PDFA2B PDFA3 PDFUA PDFX DOC DOCX ODT RTF PPT PPTX ODP TXT HTML HTML5 "
-    "XHTML EPUB MHTML",
-    "geospatial": "SHP GEOJSON KML KMZ GML GPKG GEOTIFF GDB DWG DXF MIF_MID E00 ECW GRID GRID_ASCII LAS LAZ WORLD "
-    "TAB_RSTR MAP_PRVW GMZ",
-    "apis": "REST WMS_SRVC WFS_SRVC WCS_SRVC MAP_SRVC SPARQLQ SPARQLQRES ATOM RSS JSON_LD RDF RDF_XML RDF_TURTLE "
-    "RDF_N_TRIPLES RDF_N_QUADS RDF_TRIG GTFS",
-}.items():
-    for _code in _codes.split():
-        _KIND_OF[_code] = _kind
-
-# IANA media type -> EU file-type code, for distributions that state only a media type.
-MEDIA_TYPES: dict[str, str] = {
-    "text/csv": "CSV",
-    "text/tab-separated-values": "TSV",
-    "application/vnd.ms-excel": "XLS",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
-    "application/vnd.oasis.opendocument.spreadsheet": "ODS",
-    "application/json": "JSON",
-    "application/geo+json": "GEOJSON",
-    "application/vnd.geo+json": "GEOJSON",
-    "application/ld+json": "JSON_LD",
-    "application/zip": "ZIP",
-    "application/gzip": "GZIP",
-    "application/pdf": "PDF",
-    "application/vnd.google-earth.kml+xml": "KML",
-    "application/vnd.google-earth.kmz": "KMZ",
-    "application/vnd.shp": "SHP",
-    "application/gml+xml": "GML",
-    "application/geopackage+sqlite3": "GPKG",
-    "application/xml": "XML",
-    "text/xml": "XML",
-    "text/html": "HTML",
-    "application/xhtml+xml": "XHTML",
-    "application/rdf+xml": "RDF_XML",
-    "text/turtle": "RDF_TURTLE",
-    "application/n-triples": "RDF_N_TRIPLES",
-    "application/n-quads": "RDF_N_QUADS",
-    "application/trig": "RDF_TRIG",
-    "text/plain": "TXT",
-    "application/msword": "DOC",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
-    "application/vnd.ms-powerpoint": "PPT",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PPTX",
-    "application/rtf": "RTF",
-    "application/sparql-query": "SPARQLQ",
-    "application/sparql-results+json": "SPARQLQRES",
-    "application/atom+xml": "ATOM",
-    "image/tiff": "TIFF",
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-}
 
 
 def dataset_themes(record: dict) -> list[str]:
@@ -113,38 +47,6 @@ def dataset_themes(record: dict) -> list[str]:
     themes = record.get("themes") or []
     own = [t for t in themes if not t.startswith(EU_DATA_THEME)]
     return own or themes
-
-
-def kind_of(format_code: str) -> str:
-    return _KIND_OF.get(format_code, "other")
-
-
-@dataclass(frozen=True)
-class FormatValue:
-    key: str  # EU code, or the media type / last IRI segment when there is none
-    iri: str
-
-
-def normalise_formats(iris: list[str]) -> list[FormatValue]:
-    """A dataset's distribution formats (EU file types and media types mixed) as distinct values."""
-    found: dict[str, FormatValue] = {}
-    for iri in iris:
-        if iri.startswith(EU_FILE_TYPE):
-            code = iri[len(EU_FILE_TYPE) :].strip("/")
-            found.setdefault(code, FormatValue(code, iri))
-            continue
-        media = next((iri[len(p) :] for p in IANA_MEDIA_PREFIXES if iri.startswith(p)), None)
-        if media is not None:
-            media = media.split(";", 1)[0].strip().lower()
-            code = MEDIA_TYPES.get(media)
-            if code is not None:
-                found.setdefault(code, FormatValue(code, EU_FILE_TYPE + code))
-            else:
-                found.setdefault(media, FormatValue(media, iri))
-            continue
-        key = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
-        found.setdefault(key.upper(), FormatValue(key.upper(), iri))
-    return sorted(found.values(), key=lambda v: v.key)
 
 
 def value_key(facet: str, iri: str, base: str) -> str:
@@ -163,11 +65,9 @@ __all__ = [
     "EU_DATA_THEME",
     "FACETS",
     "FACET_NAMES",
-    "KINDS",
+    "NOT_STATED",
+    "NOT_STATED_LABEL",
     "Facet",
-    "FormatValue",
     "dataset_themes",
-    "kind_of",
-    "normalise_formats",
     "value_key",
 ]

@@ -1,10 +1,10 @@
-"""Searching ``indexes/search.sqlite``: ranked, faceted, paged, with highlighted snippets.
+"""Searching ``indexes/search.sqlite``: ranked, faceted, paged, grouped by series, with highlighted snippets,
+spelling correction and partial matches instead of an empty page.
 
-Ranking is BM25 per column, weighted (a title match outweighs a description match), with archived
-and superseded datasets after current ones. FTS5's own ``bm25()`` is not used: it counts every
-posting of every term on each query to get its IDF, which costs 10-100 ms for common words at a
-million datasets. Here the IDF comes from the ``terms`` table and term frequencies from FTS5's
-``highlight()`` of the candidate rows, so a query costs what its candidates cost:
+Ranking is :mod:`dfl_graph.search.ranking` (BM25 per column, boosts, series). FTS5's own ``bm25()`` is not
+used: it counts every posting of every term on each query to get its IDF, which costs 10-100 ms for
+common words at a million datasets. Here the IDF comes from the ``terms`` table and term frequencies from
+FTS5's ``highlight()`` of the candidate rows, so a query costs what its candidates cost:
 
 * when a query matches at most ``candidates`` datasets (or twice the end of the page asked for), all of
   them are scored: the ranking is exact ("exhaustive");
@@ -13,6 +13,11 @@ million datasets. Here the IDF comes from the ``terms`` table and term frequenci
   keywords, publisher, theme, borough), topped up from all matches when those do not fill the page.
   FTS5 walks its posting lists in rowid order and stops, so this costs the same for "london" as for
   "obesity".
+
+No dead ends: a query word the index does not know is corrected from the index's vocabulary
+(:mod:`~dfl_graph.search.spelling`; the result says what it searched for instead); a query of several
+words that matches nothing is run again needing all but one of them, then any one (the result says it is
+partial and each hit which words it lacks).
 
 Facet counts use bitmaps (Python ints) of the datasets having each facet value, ANDed with the
 bitmap of the text matches: exact counts in a few milliseconds at 100k datasets. Counts follow
@@ -34,30 +39,34 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html import escape
 from pathlib import Path
 
 from dfl_graph.indexes.catalogue import FILENAME as CATALOGUE_FILENAME
-from dfl_graph.search.build import FACET_TOKEN, FILENAME, SCHEMA_VERSION
-from dfl_graph.search.facets import BY_NAME, FACET_NAMES
-from dfl_graph.search.query import TEXT_COLUMNS, ParsedQuery, QueryError, Term, parse_query
+from dfl_graph.quality import DIMENSION_IDS, RATINGS
+from dfl_graph.search.build import FACET_TOKEN, FILENAME, LONDON_WIDE_TOKEN, SCHEMA_VERSION
+from dfl_graph.search.facets import BY_NAME, FACET_NAMES, NOT_STATED
+from dfl_graph.search.query import TEXT_COLUMNS, ParsedQuery, Places, QueryError, parse_query
+from dfl_graph.search.ranking import Candidate, Scorer, boost, collapse, fractional_year
+from dfl_graph.search.spelling import correct
 from dfl_graph.search.text import MARK_CLOSE, MARK_OPEN, STEMMER, tokens
 from dfl_graph.store import Snapshot, StoreError
 
 SORTS = ("relevance", "updated", "title")
 SORT_ALIASES = {"modified": "updated", "recent": "updated", "last-modified": "updated", "rank": "relevance"}
-WEIGHTS = {"title": 10.0, "keywords": 5.0, "description": 1.0, "publisher": 3.0, "themes": 3.0, "boroughs": 3.0}
+EDITION_SORT = "edition"  # the editions of one series, newest first (the sort of a series filter)
 SHORT_COLUMNS = ("title", "keywords", "publisher", "themes", "boroughs")
 # candidate tiers for queries matching many datasets, narrowest first: each a list of column groups that
 # must all contain the whole query
 TIERS = ((("title",), ("keywords",)), (("title",),), (SHORT_COLUMNS,))
-K1, B = 1.2, 0.75
 CANDIDATES = 200
+MAX_CANDIDATES = 3_200  # how far grouping may look for enough distinct series to fill a page
+NEWER_EDITIONS_TRIED = 8  # newer editions of a shown one checked for a match, newest first
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 SNIPPET_TOKENS = 32
-_SPAN = re.compile(f"{MARK_OPEN}(.*?){MARK_CLOSE}", re.S)
+# facets whose values read best in their own order rather than by count
+VALUE_ORDER = {"quality": {key: i for i, (_, key, _) in enumerate(RATINGS)}}
 _NONZERO = re.compile(b"[^\x00]")
 
 
@@ -69,6 +78,9 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     facets: bool = True  # compute facet counts
+    series: str | None = None  # only the editions of this series (dfl_graph.search.series.series_id)
+    group: bool = True  # show a series once (relevance order)
+    spell: bool = True  # correct words the index does not know
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,20 @@ class Hit:
     title_html: str
     snippet_html: str
     demoted: bool
+    quality: int | None = None
+    series: str = ""
+    earlier: int = 0  # older editions of its series (shown grouped under it)
+    later: int = 0  # newer editions of its series (that did not match)
+    missing: list[str] = field(default_factory=list)  # in a partial result: the query words it lacks
+
+
+@dataclass(frozen=True)
+class Correction:
+    """Words of the query the index did not know, and what was searched for instead."""
+
+    original: str  # the query as typed
+    corrected: str  # the query searched for
+    words: dict[str, str]  # unknown word -> the word searched for
 
 
 @dataclass
@@ -108,10 +134,15 @@ class SearchResult:
     selected: dict[str, list[FacetValue]]
     notices: list[str]
     exhaustive: bool  # every match was scored (the ranking is exact)
+    results: int | None = None  # rows of the grouped ranking (None when not grouped)
+    results_estimated: bool = False  # ``results`` is estimated from the candidates scored
+    partial: int | None = None  # matches need only this many of the query's word groups
+    correction: Correction | None = None
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
+        rows = self.total if self.results is None else self.results
+        return max(1, math.ceil(rows / self.per_page))
 
 
 class SearchIndex:
@@ -139,6 +170,7 @@ class SearchIndex:
         sums = json.loads(meta["length_sums"])
         self.average_lengths = {c: total / max(self.documents, 1) for c, total in zip(TEXT_COLUMNS, sums, strict=True)}
         self.updated_years: dict[str, int] = json.loads(meta.get("updated_years", "{}"))
+        self.newest = fractional_year(meta.get("newest_update", ""))
         self.generation = int(meta["generation"])
         self.values: dict[int, FacetValue] = {}
         self.by_key: dict[tuple[str, str], int] = {}
@@ -151,11 +183,25 @@ class SearchIndex:
             if iri:
                 self.by_iri[(facet, iri)] = code
         self.labels = {v.iri: v.label for v in self.values.values() if v.iri}
+        self.aliases: dict[tuple[str, str], str] = {}
+        for facet, alias, iri in self.db.execute("SELECT facet, alias, iri FROM aliases"):
+            self.aliases.setdefault((facet, alias), iri)
+        self.councils: dict[str, str] = dict(self.db.execute("SELECT borough, publisher FROM councils"))
+        self.places = self._places()
         self._bitmaps: dict[int, int] | None = None
         self._orders: dict[str, tuple[array, array]] = {}
         self._matches: OrderedDict[str, int] = OrderedDict()
         self._everything: int | None = None
         self._demoted: bytes | None = None
+
+    def _places(self) -> Places:
+        """Every borough name (as stems) -> the token of the London-wide datasets (naming no borough and not a
+        council's: see dfl_graph.search.build)."""
+        return {
+            tuple(STEMMER.stems(words)): LONDON_WIDE_TOKEN
+            for (facet, alias), _iri in self.aliases.items()
+            if facet == "borough" and (words := tokens(alias))
+        }
 
     # -- connections -------------------------------------------------------------------------------
     @property
@@ -202,79 +248,139 @@ class SearchIndex:
         self.bitmaps()
         return bool(self._demoted[rowid >> 3] >> (rowid & 7) & 1)  # type: ignore[index]
 
+    @staticmethod
+    def _value_order(value: FacetValue) -> tuple:
+        """How a facet's values are listed: by count (years newest first, ratings best first), "not stated" last."""
+        last = value.key == NOT_STATED
+        if value.facet == "year":
+            return (last, "" if last else f"{9999 - int(value.key):04d}")
+        order = VALUE_ORDER.get(value.facet)
+        if order is not None:
+            return (last, order.get(value.key, len(order)))
+        return (last, -value.count, value.label.casefold())
+
     def facet_values(self, facet: str) -> list[FacetValue]:
-        """Every value of a facet over the whole catalogue, most datasets first."""
-        return sorted(
-            (v for v in self.values.values() if v.facet == facet and v.count),
-            key=lambda v: (-v.count, v.label.casefold()),
-        )
+        """Every value of a facet over the whole catalogue, in its listing order."""
+        return sorted((v for v in self.values.values() if v.facet == facet and v.count), key=self._value_order)
 
     def value(self, facet: str, key_or_iri: str) -> FacetValue | None:
         code = self.code(facet, key_or_iri)
         return self.values[code] if code else None
 
     def code(self, facet: str, key_or_iri: str) -> int | None:
-        return self.by_key.get((facet, key_or_iri.casefold())) or self.by_iri.get((facet, key_or_iri))
+        """A facet value by key, IRI or (publishers and boroughs) any of their names, case-insensitive."""
+        found = self.by_key.get((facet, key_or_iri.casefold())) or self.by_iri.get((facet, key_or_iri))
+        if found is None:
+            iri = self.aliases.get((facet, key_or_iri.strip().casefold()))
+            found = self.by_iri.get((facet, iri)) if iri else None
+        return found
 
     # -- searching -------------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
         """Run a search; raises :class:`QueryError` (a 400) for a query or parameter it cannot run."""
-        query = parse_query(request.q)
+        query = parse_query(request.q, self.places)
         notices = list(query.notices)
-        sort = SORT_ALIASES.get(request.sort or "", request.sort or "")
-        if not sort:
-            sort = "relevance" if not query.empty else "updated"
-        if sort not in SORTS:
-            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {request.sort[:50]!r}")
-        if sort == "relevance" and query.empty:
-            sort = "updated"
+        sort = self._sort(request, query)
         if not 1 <= request.per_page <= MAX_PER_PAGE:
             raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {request.per_page}")
         if request.page < 1:
             raise QueryError(f"page must be 1 or more, not {request.page}")
         selected = self._resolve(request.filters, notices)
-        text_expr = query.expression()
+        series = self._series_bitmap(request.series) if request.series else None
+        correction = self._correction(query) if request.spell else None
+        if correction is not None:
+            query = parse_query(correction.corrected, self.places)
         filter_expr = self._filter_expression(selected)
-        match_expr = _and(text_expr, filter_expr)
+        bitmaps_needed = request.facets or sort != "relevance" or series is not None or query.empty
+        text_expr = query.expression()
+        counted = self._count(query, text_expr, filter_expr, selected, series, bitmaps_needed)
+        partial, tiers = None, query
+        if counted[0] == 0 and text_expr is not None and len(query.groups) > 1:
+            for relaxed, needed, narrower in self._relaxations(query):
+                attempt = self._count(query, relaxed, filter_expr, selected, series, bitmaps_needed)
+                if attempt[0]:
+                    text_expr, counted, partial, tiers = relaxed, attempt, needed, narrower or query
+                    break
+        total, base, found, chosen = counted
+        if query.empty and query.excluded:
+            notices.append(f"every dataset without {', '.join(str(t) for t in query.excluded)}")
 
         facets: dict[str, list[FacetValue]] = {}
-        found: int | None = None  # bitmap of the results, when facets or a sort order need it
-        if request.facets or sort != "relevance":
-            base, chosen = self._match_bitmap(text_expr), self._selections(selected)
-            found = base
-            for union in chosen.values():
-                found &= union
-            total = found.bit_count()
-            if request.facets:
-                facets = self._facet_counts(text_expr is None, base, found, chosen, selected)
-        elif match_expr is None:
-            total = self.documents
-        else:
-            total = self.db.execute("SELECT COUNT(*) FROM fts WHERE fts MATCH ?", (match_expr,)).fetchone()[0]
-
+        if request.facets:
+            facets = self._facet_counts(base == self.everything, base, found, chosen, selected)  # type: ignore[arg-type]
         offset = (request.page - 1) * request.per_page
         hits: list[Hit] = []
-        exhaustive = True
+        exhaustive, results, estimated = True, None, False
         if request.page > 1 and offset >= total:
             last = max(1, math.ceil(total / request.per_page))
             notices.append(f"page {request.page:,} is beyond the last page of these results ({last:,})")
         elif total:
             if sort == "relevance":
-                ranked, exhaustive, marked = self._ranked(query, filter_expr, offset + request.per_page, total)
-                page = ranked[offset : offset + request.per_page]
+                ranking = self._ranked(
+                    query, tiers, text_expr, filter_expr, offset + request.per_page, total, request.group
+                )
+                page = ranking.rows[offset : offset + request.per_page]
+                exhaustive, marked = ranking.exhaustive, ranking.marked
+                if request.group:
+                    results, estimated = ranking.results, not ranking.exhaustive
+                    page = self._latest_editions(page, _and(text_expr, filter_expr))  # type: ignore[arg-type]
+                    if request.page > 1 and not page:
+                        notices.append(f"page {request.page:,} is beyond the last page of these results")
+                partial_query = query if partial else None
+                hits = self._hits(page, text_expr, marked, ranking.scorer if partial else None, partial_query)
+                if request.group:
+                    self._editions(hits)
             else:
-                everything = text_expr is None and not selected
+                everything = text_expr is None and not selected and found == self.everything
                 rowids = self._in_order(None if everything else found, total, sort, offset, request.per_page)
-                page = [(rowid, 0.0) for rowid in rowids]
-                marked = {}
-            hits = self._hits(page, text_expr, marked)
-        chosen = {
+                hits = self._hits([Candidate(r, 0.0, False, "", "") for r in rowids], text_expr, {})
+        chosen_values = {
             facet: [self._value_with(code, facets.get(facet), True) for code in codes]
             for facet, codes in selected.items()
         }
         return SearchResult(
-            request, query, sort, total, request.page, request.per_page, hits, facets, chosen, notices, exhaustive
+            request,
+            query,
+            sort,
+            total,
+            request.page,
+            request.per_page,
+            hits,
+            facets,
+            chosen_values,
+            notices,
+            exhaustive,
+            results,
+            estimated,
+            partial,
+            correction,
         )
+
+    def _relaxations(self, query: ParsedQuery) -> list[tuple[str, int, ParsedQuery | None]]:
+        """What to search for when every word together matches nothing, in order: the words that name
+        something (found in some title, keyword, publisher, theme or borough) without the others ("population
+        projections latest figures"); all words but one; any word. Each as (expression, groups needed, the
+        narrower query when it is one, for choosing candidates)."""
+        found = []
+        named = [g for g in query.groups if self._at_least(query.keeping([g]).expression(SHORT_COLUMNS), 1)]
+        if 0 < len(named) < len(query.groups):
+            narrower = query.keeping(named)
+            found.append((narrower.expression(), len(named), narrower))
+        for needed in dict.fromkeys((len(query.groups) - 1, 1)):
+            relaxed = query.relaxed(needed)
+            if relaxed is not None:
+                found.append((relaxed, needed, None))
+        return found  # type: ignore[return-value]
+
+    def _sort(self, request: SearchRequest, query: ParsedQuery) -> str:
+        sort = SORT_ALIASES.get(request.sort or "", request.sort or "")
+        if request.series and sort in ("", "relevance", EDITION_SORT):
+            return EDITION_SORT
+        if not sort:
+            sort = "relevance" if not query.empty else "updated"
+        if sort not in SORTS:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {request.sort[:50]!r}")
+        return "updated" if sort == "relevance" and query.empty else sort
 
     def _resolve(self, filters: dict[str, Iterable[str]], notices: list[str]) -> dict[str, list[int]]:
         selected: dict[str, list[int]] = {}
@@ -290,6 +396,67 @@ class SearchIndex:
                 elif code not in selected.setdefault(facet, []):
                     selected[facet].append(code)
         return {facet: codes for facet, codes in selected.items() if codes}
+
+    def _series_bitmap(self, series: str) -> int:
+        bitmap = 0
+        for (rowid,) in self.db.execute("SELECT rowid FROM docs WHERE series = ?", (series[:64],)):
+            bitmap |= 1 << rowid
+        return bitmap
+
+    def _correction(self, query: ParsedQuery) -> Correction | None:
+        """The query with each word the index does not know (in a group nothing else of can match) corrected."""
+        words: dict[str, str] = {}
+        for group in query.groups:
+            text_terms = [t for t in group if t.facet_token is None]
+            if any(self._known(t.words, t.prefix) for t in text_terms):
+                continue
+            typed = [t for t in text_terms if t.typed and not t.prefix and not t.is_phrase]
+            for term in typed:
+                fixed = correct(self.db, term.words[0])
+                if fixed:
+                    words[term.words[0]] = fixed
+        if not words:
+            return None
+        corrected = query.text
+        for word, fixed in words.items():
+            corrected = re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", fixed, corrected, flags=re.IGNORECASE)
+        return Correction(query.text, corrected, words)
+
+    def _known(self, words: tuple[str, ...], prefix: bool) -> bool:
+        stems = STEMMER.stems(list(words))
+        return all(self.term_frequency(s, prefix and i == len(stems) - 1) for i, s in enumerate(stems))
+
+    def _count(
+        self,
+        query: ParsedQuery,
+        text_expr: str | None,
+        filter_expr: str | None,
+        selected: dict[str, list[int]],
+        series: int | None,
+        bitmaps: bool,
+    ) -> tuple[int, int | None, int | None, dict[str, int]]:
+        """(total, bitmap of the text matches, bitmap of the results, bitmaps of the selections): the bitmaps
+        only when facets, a sort order or a filter without an FTS5 token need them."""
+        if not bitmaps:
+            match_expr = _and(text_expr, filter_expr)
+            if match_expr is None:
+                return self.documents, None, None, {}
+            return (
+                self.db.execute("SELECT COUNT(*) FROM fts WHERE fts MATCH ?", (match_expr,)).fetchone()[0],
+                None,
+                None,
+                {},
+            )
+        base = self._match_bitmap(text_expr)
+        if query.empty and query.excluded:
+            base &= ~self._match_bitmap(query.exclusion())
+        chosen = self._selections(selected)
+        if series is not None:
+            chosen["series"] = series
+        found = base
+        for union in chosen.values():
+            found &= union
+        return found.bit_count(), base, found, chosen
 
     @staticmethod
     def _filter_expression(selected: dict[str, list[int]]) -> str | None:
@@ -365,7 +532,7 @@ class SearchIndex:
                 is_selected = code in selected.get(facet, ())
                 if count or is_selected:
                     counted.append(FacetValue(facet, value.key, value.iri, value.label, count, is_selected))
-            counted.sort(key=lambda v: (-v.count, v.label.casefold()))
+            counted.sort(key=self._value_order)
             facets[facet] = counted
         return facets
 
@@ -374,8 +541,8 @@ class SearchIndex:
         marks = ", ".join(f"highlight(fts, {i}, char(1), char(2))" for i in range(len(TEXT_COLUMNS)))
         lengths = ", ".join(f"docs.len_{c}" for c in TEXT_COLUMNS)
         return self.db.execute(
-            f"SELECT fts.rowid, {marks}, {lengths} FROM fts JOIN docs ON docs.rowid = fts.rowid "
-            "WHERE fts MATCH ? ORDER BY fts.rowid LIMIT ?",
+            f"SELECT fts.rowid, {marks}, {lengths}, docs.series, docs.edition, docs.updated, docs.quality "
+            "FROM fts JOIN docs ON docs.rowid = fts.rowid WHERE fts MATCH ? ORDER BY fts.rowid LIMIT ?",
             (expr, limit),
         ).fetchall()
 
@@ -384,37 +551,56 @@ class SearchIndex:
         sql = "SELECT COUNT(*) FROM (SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid LIMIT ?)"
         return self.db.execute(sql, (expr, count)).fetchone()[0] >= count
 
-    def _ranked(
-        self, query: ParsedQuery, filter_expr: str | None, needed: int, total: int
-    ) -> tuple[list[tuple[int, float]], bool, dict[int, tuple[str, str]]]:
-        """(rowid, score) best first, whether every match was scored, and the candidates' highlighted title and
-        description (the hits' title and snippet come from there)."""
-        match_expr = _and(query.expression(), filter_expr)
-        budget = max(self.candidates, 2 * needed)
+    def _rows(self, query: ParsedQuery, text_expr: str, filter_expr: str | None, budget: int, total: int) -> list:
+        """The candidate rows: every match when they are few, else the narrowest tier with enough of them
+        (title and keywords, then title, then any short field; see the module docstring). ``query`` is what
+        ``text_expr`` says (or, for "all but one" and "any" relaxations, not: then there are no tiers)."""
+        match_expr = _and(text_expr, filter_expr)
         if total <= budget:
-            rows = self._candidates(match_expr, total)
-            exhaustive = True
-        else:
-            # The best-scored datasets match in the heaviest fields: take candidates from the narrowest tier
-            # that has enough of them (title and keywords, then title, then any short field); matches in
-            # the description alone fill in only when the short fields do not fill the page. (The text
-            # query is repeated without column filter so that highlight() marks the descriptions too.)
-            text = query.expression()
-            for tier in TIERS:
-                narrowed = _and(text, *(query.expression(columns) for columns in tier), filter_expr)
-                if self._at_least(narrowed, budget):
-                    break
-            rows = self._candidates(narrowed, budget)
-            if len(rows) < needed:
+            return self._candidates(match_expr, total)  # type: ignore[arg-type]
+        if text_expr != query.expression():
+            return self._candidates(match_expr, budget)  # type: ignore[arg-type]
+        # (the text query is repeated without column filter so that highlight() marks the descriptions too)
+        for tier in TIERS:
+            narrowed = _and(text_expr, *(query.expression(columns) for columns in tier), filter_expr)
+            if self._at_least(narrowed, budget):  # type: ignore[arg-type]
+                break
+        return self._candidates(narrowed, budget)  # type: ignore[arg-type]
+
+    def _ranked(
+        self,
+        query: ParsedQuery,
+        tiers: ParsedQuery,
+        text_expr: str,
+        filter_expr: str | None,
+        needed: int,
+        total: int,
+        group: bool,
+    ) -> _Ranking:
+        """The ranking down to at least ``needed`` rows (series grouped when asked), best first: every term of
+        ``query`` scored, candidates chosen by ``tiers`` (the query, or the narrower one a partial result uses)."""
+        scorer = Scorer(query.terms, self.documents, self.term_frequency, self.average_lengths)
+        budget = max(self.candidates, 2 * needed)
+        while True:
+            rows = self._rows(tiers, text_expr, filter_expr, budget, total)
+            exhaustive = len(rows) >= total
+            if len(rows) < needed and not exhaustive:
                 seen = {r[0] for r in rows}
-                rows += [r for r in self._candidates(match_expr, budget) if r[0] not in seen]
-            exhaustive = False
-        score = _Scorer(self, query.terms).score
-        demoted = self.demoted
-        scored = [(demoted(row[0]), -score(row), row[0]) for row in rows]
-        scored.sort()
-        marked = {row[0]: (row[1], row[3]) for row in rows}
-        return [(rowid, -negative) for _demoted, negative, rowid in scored], exhaustive, marked
+                rows += [r for r in self._candidates(_and(text_expr, filter_expr), budget) if r[0] not in seen]  # type: ignore[arg-type]
+            candidates = [self._candidate(row, scorer) for row in rows]
+            ranked = collapse(candidates) if group else sorted(candidates, key=lambda c: (c.demoted, -c.score, c.rowid))
+            if exhaustive or len(ranked) >= needed or budget >= MAX_CANDIDATES or budget >= total:
+                break
+            budget = min(budget * 4, MAX_CANDIDATES)
+        results = len(ranked) if exhaustive else round(total * len(ranked) / max(len(candidates), 1))
+        marked = {row[0]: row for row in rows}
+        return _Ranking(ranked, exhaustive, marked, results, scorer)
+
+    def _candidate(self, row: tuple, scorer: Scorer) -> Candidate:
+        width = 1 + 2 * len(TEXT_COLUMNS)
+        series, edition, updated, quality = row[width : width + 4]
+        score = scorer.score(row) * boost(updated, quality, self.newest)
+        return Candidate(row[0], score, self.demoted(row[0]), series, edition)
 
     def term_frequency(self, stem: str, prefix: bool = False) -> int:
         """Datasets containing a stem (or any stem with that prefix)."""
@@ -440,19 +626,24 @@ class SearchIndex:
         return found
 
     def _in_order(self, found: int | None, total: int, sort: str, offset: int, limit: int) -> list[int]:
-        """One page of the results (a bitmap; None for all datasets) in a precomputed order."""
+        """One page of the results (a bitmap; None for all datasets) in a precomputed order, or a series'
+        editions newest first."""
+        if sort == EDITION_SORT:
+            members = _members(found or 0, self.max_rowid)
+            marks = ",".join("?" * len(members))
+            return [
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT rowid FROM docs WHERE rowid IN ({marks}) ORDER BY edition DESC, rowid LIMIT ? OFFSET ?",
+                    (*members, limit, offset),
+                )
+            ]
         rowids, places = self.order(sort)
         if found is None:
             return list(rowids[offset : offset + limit])
-        bits = found.to_bytes(self.max_rowid // 8 + 1, "little")
         if total * 32 < self.documents:  # few results: collect them and sort by place
-            members = [
-                (match.start() << 3) + bit
-                for match in _NONZERO.finditer(bits)
-                for bit in range(8)
-                if match.group()[0] >> bit & 1
-            ]
-            return heapq.nsmallest(offset + limit, members, key=places.__getitem__)[offset:]
+            return heapq.nsmallest(offset + limit, _members(found, self.max_rowid), key=places.__getitem__)[offset:]
+        bits = found.to_bytes(self.max_rowid // 8 + 1, "little")
         page: list[int] = []
         skip = offset
         for rowid in rowids:  # many results: walk the order, keep the members
@@ -467,127 +658,149 @@ class SearchIndex:
 
     # -- hits ------------------------------------------------------------------------------------------
     def _hits(
-        self, page: list[tuple[int, float]], text_expr: str | None, marked: dict[int, tuple[str, str]] | None = None
+        self,
+        page: list[Candidate],
+        text_expr: str | None,
+        marked: dict[int, tuple],
+        scorer: Scorer | None = None,
+        partial_query: ParsedQuery | None = None,
     ) -> list[Hit]:
+        """The hits of a page; for a partial result (``scorer`` and its query given), the words each lacks."""
         if not page:
             return []
-        rowids = [rowid for rowid, _ in page]
+        rowids = [c.rowid for c in page]
         marks = ",".join("?" * len(rowids))
         docs = {
-            rowid: (iri, record)
-            for rowid, iri, record in self.db.execute(
-                f"SELECT d.rowid, d.iri, c.record FROM docs d JOIN catalogue.datasets c ON c.iri = d.iri "
-                f"WHERE d.rowid IN ({marks})",
+            rowid: (iri, record, quality, series)
+            for rowid, iri, record, quality, series in self.db.execute(
+                "SELECT d.rowid, d.iri, c.record, d.quality, d.series FROM docs d "
+                f"JOIN catalogue.datasets c ON c.iri = d.iri WHERE d.rowid IN ({marks})",
                 rowids,
             )
         }
         snippets: dict[int, tuple[str, str]] = {}
-        marked = marked or {}
         if text_expr is not None:
             # one query per hit: FTS5 seeks to a rowid given by "=", but would scan every match for an IN list
             sql = "SELECT highlight(fts, 0, char(1), char(2)), highlight(fts, 2, char(1), char(2)) FROM fts "
             sql += "WHERE fts MATCH ? AND rowid = ?"
             for rowid in rowids:
-                found = marked.get(rowid) or self.db.execute(sql, (text_expr, rowid)).fetchone()
+                row = marked.get(rowid)
+                found = (row[1], row[3]) if row else self.db.execute(sql, (text_expr, rowid)).fetchone()
                 if found:
                     snippets[rowid] = (found[0], snippet(found[1]))
         hits = []
-        for rowid, score in page:
-            iri, record_json = docs[rowid]
+        for candidate in page:
+            rowid = candidate.rowid
+            iri, record_json, quality, series = docs[rowid]
             record = json.loads(record_json)
             title, text = snippets.get(rowid) or (record.get("title", ""), _shorten(record.get("description", "")))
-            hits.append(Hit(rowid, iri, record, score, marked_html(title), marked_html(text), self.demoted(rowid)))
+            hit = Hit(rowid, iri, record, candidate.score, marked_html(title), marked_html(text), self.demoted(rowid))
+            hit.quality, hit.series = quality, series
+            if scorer is not None and partial_query is not None and rowid in marked:
+                hit.missing = self._missing(partial_query, scorer, marked[rowid], rowid)
+            hits.append(hit)
         return hits
+
+    def _missing(self, query: ParsedQuery, scorer: Scorer, row: tuple, rowid: int) -> list[str]:
+        """The query's word groups a row of a partial result does not match."""
+        found = scorer.matched(row)
+        index = {id(t): i for i, t in enumerate(query.terms)}
+        missing = []
+        for group in query.groups:
+            matched = any(id(t) in index and index[id(t)] in found for t in group)
+            for term in group:
+                if term.facet_token is not None and not matched:
+                    sql = "SELECT 1 FROM fts WHERE fts MATCH ? AND rowid = ?"
+                    matched = self.db.execute(sql, (term.in_columns(""), rowid)).fetchone() is not None
+            if not matched:
+                missing.append(query.group_words(group))
+        return missing
+
+    def _latest_editions(self, page: list[Candidate], match_expr: str) -> list[Candidate]:
+        """Each grouped result as the latest edition of its series that matches: a newer edition than the
+        candidates held may match too (the candidates of a large result set are a sample)."""
+        found = []
+        for candidate in page:
+            newer = self.db.execute(
+                "SELECT rowid, edition FROM docs WHERE series = ? AND edition > ? ORDER BY edition DESC, rowid LIMIT ?",
+                (candidate.series, candidate.edition, NEWER_EDITIONS_TRIED),
+            ).fetchall()
+            for rowid, edition in newer:
+                matches = "SELECT 1 FROM fts WHERE fts MATCH ? AND rowid = ?"
+                if not self.demoted(rowid) and self.db.execute(matches, (match_expr, rowid)).fetchone():
+                    candidate = Candidate(rowid, candidate.score, False, candidate.series, edition)
+                    break
+            found.append(candidate)
+        return found
+
+    def _editions(self, hits: list[Hit]) -> None:
+        """How many older and newer editions each hit's series has."""
+        for hit in hits:
+            row = self.db.execute(
+                "SELECT SUM(s.edition < d.edition), SUM(s.edition > d.edition) FROM docs AS s, "
+                "(SELECT edition FROM docs WHERE rowid = ?) AS d WHERE s.series = ?",
+                (hit.rowid, hit.series),
+            ).fetchone()
+            hit.earlier, hit.later = row[0] or 0, row[1] or 0
 
     # -- lists for pages ---------------------------------------------------------------------------------------
     def recent(self, limit: int) -> list[Hit]:
         """The most recently updated datasets."""
-        return self._hits([(r, 0.0) for r in self._in_order(None, self.documents, "updated", 0, limit)], None)
+        rowids = self._in_order(None, self.documents, "updated", 0, limit)
+        return self._hits([Candidate(r, 0.0, False, "", "") for r in rowids], None, {})
+
+    def series_of(self, iri: str) -> str | None:
+        """The series a dataset is an edition of, when the series has other editions."""
+        row = self.db.execute("SELECT series FROM docs WHERE iri = ?", (iri,)).fetchone()
+        if row is None:
+            return None
+        count = self.db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM docs WHERE series = ? LIMIT 2)", row).fetchone()
+        return row[0] if count[0] > 1 else None
+
+    def editions(self, series: str, limit: int = 50) -> list[Hit]:
+        """A series' editions, newest first."""
+        rows = self.db.execute(
+            "SELECT rowid FROM docs WHERE series = ? ORDER BY edition DESC, rowid LIMIT ?", (series, limit)
+        )
+        return self._hits([Candidate(r[0], 0.0, False, series, "") for r in rows], None, {})
+
+    def council_of(self, borough_iri: str) -> str | None:
+        """The publisher IRI of a borough's council."""
+        return self.councils.get(borough_iri)
+
+    def quality_summary(self) -> list[dict]:
+        """Per publisher (and "not stated"): datasets, measured datasets, average points, per dimension, ratings."""
+        rows = []
+        for code, datasets, measured, total, dimensions, ratings in self.db.execute(
+            "SELECT publisher_code, datasets, measured, total, dimensions, ratings FROM quality_summary"
+        ):
+            value = self.values[code]
+            rows.append(
+                {
+                    "publisher": value,
+                    "datasets": datasets,
+                    "measured": measured,
+                    "average": total,
+                    "dimensions": {d: json.loads(dimensions).get(d) for d in DIMENSION_IDS},
+                    "ratings": json.loads(ratings),
+                }
+            )
+        rows.sort(key=lambda r: (r["publisher"].key == NOT_STATED, -r["datasets"], r["publisher"].label.casefold()))
+        return rows
 
 
-class _Scorer:
-    """BM25 per column, weighted, for one query's terms (see the module docstring)."""
-
-    def __init__(self, index: SearchIndex, terms: list[Term]) -> None:
-        self.index = index
-        self.terms = [(tuple(STEMMER.stems(list(t.words))), t.prefix) for t in terms]
-        self.term_weights = [t.weight for t in terms]
-        n = index.documents
-        self.idf = []
-        for stems, prefix in self.terms:
-            if len(stems) == 1:
-                df = index.term_frequency(stems[0], prefix)
-            else:
-                df = min(index.term_frequency(s, prefix and i == len(stems) - 1) for i, s in enumerate(stems))
-            self.idf.append(math.log(1 + (n - df + 0.5) / (df + 0.5)) * self.term_weights[len(self.idf)])
-        self.single = len(self.terms) == 1
-        # how marked spans are attributed: single words by stem, prefixes by start, phrases by sequence
-        self.words: dict[str, list[int]] = {}
-        self.prefixes: list[tuple[int, str]] = []
-        self.phrases: list[tuple[int, tuple[str, ...], bool]] = []
-        for i, (stems, prefix) in enumerate(self.terms):
-            if len(stems) > 1:
-                self.phrases.append((i, stems, prefix))
-            elif prefix:
-                self.prefixes.append((i, stems[0]))
-            else:
-                self.words.setdefault(stems[0], []).append(i)
-        # per column: weight, and BM25's length norm k1 * (1 - b + b * length / average) as fixed + per token
-        self.columns = [
-            (i, WEIGHTS[c], K1 * (1 - B), K1 * B / max(index.average_lengths[c], 1.0))
-            for i, c in enumerate(TEXT_COLUMNS)
-        ]
-
-    def frequencies(self, marked: str) -> list[int]:
-        """How often each term occurs in a highlighted column (each marked span attributed by its stems)."""
-        counts = [0] * len(self.terms)
-        words, prefixes, phrases = self.words, self.prefixes, self.phrases
-        for span in _SPAN.findall(marked):
-            stemmed = _span_stems(span)
-            for stem in stemmed:
-                for i in words.get(stem, ()):
-                    counts[i] += 1
-                for i, prefix in prefixes:
-                    if stem.startswith(prefix):
-                        counts[i] += 1
-            if len(stemmed) > 1:
-                for i, stems, prefix in phrases:
-                    counts[i] += _occurrences(stemmed, stems, prefix)
-        return counts
-
-    def score(self, row: tuple) -> float:
-        """Score a candidate row: (rowid, one highlight() per text column, one length per text column)."""
-        total = 0.0
-        lengths = len(TEXT_COLUMNS) + 1
-        for c, weight, fixed, per_token in self.columns:
-            marked = row[1 + c]
-            if MARK_OPEN not in marked:
-                continue
-            norm = fixed + per_token * row[lengths + c]
-            if self.single:  # every marked span is an instance of the one term
-                tf = marked.count(MARK_OPEN)
-                total += weight * self.idf[0] * tf * (K1 + 1) / (tf + norm)
-                continue
-            for i, tf in enumerate(self.frequencies(marked)):
-                if tf:
-                    total += weight * self.idf[i] * tf * (K1 + 1) / (tf + norm)
-        return total
+@dataclass
+class _Ranking:
+    rows: list[Candidate]
+    exhaustive: bool
+    marked: dict[int, tuple]  # rowid -> candidate row (highlighted columns)
+    results: int  # rows of the ranking, estimated when not exhaustive
+    scorer: Scorer
 
 
-@lru_cache(maxsize=65536)
-def _span_stems(span: str) -> tuple[str, ...]:
-    return tuple(STEMMER.stems(tokens(span)))
-
-
-def _occurrences(stemmed: tuple[str, ...], stems: tuple[str, ...], prefix: bool) -> int:
-    n = len(stems)
-    head, last = stems[:-1], stems[-1]
-    count = 0
-    for start in range(len(stemmed) - n + 1):
-        end = stemmed[start + n - 1]
-        if stemmed[start : start + n - 1] == head and (end.startswith(last) if prefix else end == last):
-            count += 1
-    return count
+def _members(bitmap: int, max_rowid: int) -> list[int]:
+    bits = bitmap.to_bytes(max_rowid // 8 + 1, "little")
+    return [(m.start() << 3) + bit for m in _NONZERO.finditer(bits) for bit in range(8) if m.group()[0] >> bit & 1]
 
 
 def _and(*parts: str | None) -> str | None:
@@ -646,6 +859,7 @@ def search_index(snapshot: Snapshot) -> SearchIndex:
 
 __all__ = [
     "SORTS",
+    "Correction",
     "FacetValue",
     "Hit",
     "QueryError",

@@ -1,9 +1,13 @@
 """Server-rendered SVG charts for "the catalogue at a glance": no JavaScript, readable without CSS.
 
-Each chart is an ``<svg role="img">`` with a ``<title>`` and ``<desc>`` (the numbers in words, for
-screen readers), visible text labels and values on every bar, a ``<title>`` tooltip per bar, and
-optional links (each bar goes to the search it counts). Colours come from ``currentColor`` and
-CSS classes (``chart-bar``), so the page stylesheet decides contrast.
+Each chart is an ``<svg>`` with a ``<title>`` and ``<desc>`` (the numbers in words, for screen readers),
+visible text labels and values on every bar, a ``<title>`` tooltip per bar, and optional links (each bar
+goes to the search it counts). A chart without links is one image (``role="img"``); a chart with links
+is a group of links (``role="group"``), each named by its label and count, since an image cannot hold
+links a keyboard or screen reader can reach. Labels never overlap or run off the edge: bar labels are
+shortened to fit their column, year labels thinned out from the last year back and kept inside the
+chart. Colours come from ``currentColor`` and CSS classes (``chart-bar``), so the page stylesheet
+decides contrast.
 """
 
 from __future__ import annotations
@@ -31,11 +35,16 @@ def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _bar(bar: Bar, shape: str, text: str) -> str:
-    tooltip = f"<title>{escape(bar.label)}: {bar.value:,} datasets</title>"
-    body = f"{tooltip}{shape}{text}"
+def _bar(bar: Bar, shape: str, text: str, shown: str | None = None) -> str:
+    """One bar (a link when it has one). A link's name starts with the text it shows (``shown``: the label,
+    maybe shortened, then the value), so what a speech-input user reads is what they can say."""
+    unit = "dataset" if bar.value == 1 else "datasets"
+    name = f"{bar.label}: {bar.value:,} {unit}"
+    body = f"<title>{escape(name)}</title>{shape}{text}"
     if bar.href:
-        return f'<a href="{escape(bar.href)}" class="chart-link">{body}</a>'
+        label = shown if shown is not None else bar.label
+        spoken = f"{label} {bar.value:,} {unit}" + (f" ({bar.label})" if label != bar.label else "")
+        return f'<a href="{escape(bar.href)}" class="chart-link" aria-label="{escape(spoken)}">{body}</a>'
     return f"<g>{body}</g>"
 
 
@@ -55,15 +64,16 @@ def bar_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, labe
         shape = f'<rect class="chart-bar" x="{label_width:.1f}" y="{y}" width="{length:.1f}" height="{row}" rx="2"/>'
         text = (
             f'<text class="chart-label" x="{label_width - 6:.1f}" y="{y + row * 0.7:.1f}" text-anchor="end">'
-            f"{escape(label)}</text>"
+            f"{escape(label)}</text> "
             f'<text class="chart-value" x="{label_width + length + 5:.1f}" y="{y + row * 0.7:.1f}">{bar.value:,}</text>'
         )
-        parts.append(_bar(bar, shape, text))
+        parts.append(_bar(bar, shape, text, label))
     return _svg(chart_id, title, bars, width, height, "".join(parts))
 
 
 def column_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, height: int = 220) -> Markup:
-    """Vertical columns along an axis (years), values above each column, every label below."""
+    """Vertical columns along an axis (years), values above each column when they fit, labels below: every
+    ``step``-th one counted back from the last, so the latest year is always named and none overlap."""
     size = 12.0
     bottom, top_room = 34, 20
     plot_height = height - bottom - top_room
@@ -71,7 +81,8 @@ def column_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, h
     slot = width / count
     column = max(min(slot * 0.7, 48), 2)
     top = max((b.value for b in bars), default=0) or 1
-    step = max(1, math.ceil(_text_width("2020", size) * 1.25 / slot))  # thin out labels when columns are narrow
+    widest = max((_text_width(b.label, size) for b in bars), default=0)
+    step = max(1, math.ceil((widest + 8) / slot))  # thin out labels when columns are narrow
     values_fit = _text_width(f"{max((b.value for b in bars), default=0):,}", size * 0.9) < slot * 0.95
     parts = []
     for i, bar in enumerate(bars):
@@ -81,9 +92,15 @@ def column_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, h
         centre = x + column / 2
         shape = f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{column:.1f}" height="{length:.1f}" rx="2"/>'
         text = ""
-        if i % step == 0 or i == len(bars) - 1:
+        if (len(bars) - 1 - i) % step == 0:
+            half = _text_width(bar.label, size) / 2
+            anchor, at = "middle", centre
+            if centre + half > width:
+                anchor, at = "end", width - 1
+            elif centre - half < 0:
+                anchor, at = "start", 1
             text += (
-                f'<text class="chart-label" x="{centre:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+                f'<text class="chart-label" x="{at:.1f}" y="{height - bottom + 16}" text-anchor="{anchor}">'
                 f"{escape(bar.label)}</text>"
             )
         if values_fit:
@@ -101,8 +118,9 @@ def column_chart(chart_id: str, title: str, bars: list[Bar], width: int = 560, h
 
 def _svg(chart_id: str, title: str, bars: list[Bar], width: int, height: float, body: str) -> Markup:
     description = "; ".join(f"{b.label}: {b.value:,}" for b in bars) or "no datasets"
+    role = "group" if any(b.href for b in bars) else "img"
     return Markup(
-        f'<svg class="chart" id="{escape(chart_id)}" role="img" viewBox="0 0 {width} {height:.0f}" '
+        f'<svg class="chart" id="{escape(chart_id)}" role="{role}" viewBox="0 0 {width} {height:.0f}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet" aria-labelledby="{escape(chart_id)}-title '
         f'{escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg" font-size="13">'
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>'

@@ -15,7 +15,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from dfl_graph.datatypes import published
 from dfl_graph.languages import DEFAULT_LANGUAGES, best_literal, in_best_language
 from dfl_graph.memory_cache import MemoryCache
-from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, RDF, RDFS, SKOS, SPDX
+from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, RDF, RDFS, SKOS, SPDX
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
 
@@ -220,6 +220,8 @@ def dataset_statements(snapshot: Snapshot, iri: str, graphs: list[NamedNode]) ->
             linked.append(quad.object)
             if quad.predicate == DCAT.distribution:
                 distributions.add(quad.object)
+    for graph in graphs:  # the measurements of its metadata quality (dfl_graph.quality)
+        linked += [q.subject for q in store.quads_for_pattern(None, DQV.computedOn, NamedNode(iri), graph)]
     checksums: list[Term] = []
     for node in dict.fromkeys(linked):
         for quad in about(node):

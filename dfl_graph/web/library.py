@@ -4,8 +4,9 @@ Pages read the generation's search index (:mod:`dfl_graph.search`), never the st
 machine twin: ``/index.json`` for the home page; ``/search.json`` (= ``/api/search``) for results,
 and the results as RDF by content negotiation or suffix (``/search.ttl``, ``.jsonld``, ``.rdf``,
 ``.nt``): a ``hydra:Collection`` of the matching datasets with ``hydra:totalItems`` and a
-``hydra:PartialCollectionView`` for the page. ``?format=`` is the format *facet* here, so a
-representation is chosen by suffix or ``Accept`` only.
+``hydra:PartialCollectionView`` for the page; ``/search.atom`` (and ``/feed.atom`` for everything) is an
+Atom feed of the newest and most recently changed matches (:mod:`dfl_graph.web.atom`). ``?format=`` is
+the format *facet* here, so a representation is chosen by suffix or ``Accept`` only.
 
 Other views list a publisher's, theme's or borough's datasets with :func:`dataset_list` and the
 ``library/_dataset_list.html`` partial (see docs/library.md).
@@ -16,36 +17,52 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, render_template, request
+from markupsafe import Markup
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import is_resource_modified
 
+from dfl_graph.format_kinds import normalise_formats
 from dfl_graph.namespaces import DCAT, DCT, HYDRA, RDF, XSD
+from dfl_graph.quality import RATING_LABELS, TOTAL_MAXIMUM, rating_of
+from dfl_graph.queries import named_queries
 from dfl_graph.search import QueryError, SearchIndex, SearchRequest, SearchResult, search_index
-from dfl_graph.search.facets import BY_NAME, FACET_NAMES, FACETS, dataset_themes, normalise_formats
+from dfl_graph.search.facets import BY_NAME, FACET_NAMES, FACETS, NOT_STATED, dataset_themes
 from dfl_graph.search.index import MAX_PAGE, MAX_PER_PAGE, SORTS, FacetValue, Hit
 from dfl_graph.search.query import MAX_QUERY_CHARS
 from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.atom import ATOM, ENTRIES, atom_feed
 from dfl_graph.web.charts import Bar, bar_chart, column_chart
 from dfl_graph.web.feed import site_root
 from dfl_graph.web.negotiation import HTML, JSON, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE, Format, choose
+from dfl_graph.web.prose import paragraphs
 from dfl_graph.web.rdf_documents import serializer_for
 
 blueprint = Blueprint("library", __name__)
+blueprint.add_app_template_filter(paragraphs, "paragraphs")
 
-SEARCH_FORMATS: tuple[Format, ...] = (HTML, JSON, TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
+
+@blueprint.app_context_processor
+def site_feed_url() -> dict:
+    """The catalogue's Atom feed, absolute (every page's <head> links to it, as to its other alternates)."""
+    return {"site_feed": settings().base + "/feed.atom"}
+
+
+SEARCH_FORMATS: tuple[Format, ...] = (HTML, JSON, TURTLE, JSON_LD, RDF_XML, N_TRIPLES, ATOM)
 HOME_FORMATS: tuple[Format, ...] = (HTML, JSON, *RDF_FORMATS)  # RDF: the catalogue's description (feed.site_root)
 MACHINE_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "Content-Location, ETag, Last-Modified, Link",
 }
-SORT_LABELS = {"relevance": "Best match", "updated": "Recently updated", "title": "Title A-Z"}
+SORT_LABELS = {"relevance": "Best match", "updated": "Newest first", "title": "Title A-Z"}
+SWITCHES = {"group": "0", "spell": "0"}  # parameters that turn grouping and spelling correction off
 FACETS_SHOWN = 8  # values listed before "show all"
+MAX_SPARQL_WORDS = 8  # words of a search carried into its SPARQL query
 
 
 # -- the request ------------------------------------------------------------------------------------------
@@ -79,7 +96,20 @@ def search_request(params: MultiDict | None = None, facets: bool = True) -> Sear
         page=_integer(params, "page", 1, 1, MAX_PAGE),
         per_page=_integer(params, "per_page", 20, 1, MAX_PER_PAGE),
         facets=facets,
+        series=str(params.get("series"))[:64] if params.get("series") else None,
+        group=_switch(params, "group"),
+        spell=_switch(params, "spell"),
     )
+
+
+def _switch(params: MultiDict, name: str) -> bool:
+    """``group=0`` / ``spell=0`` (or false, no, off) turn a default-on behaviour off; 1 / true / yes / on keep it."""
+    raw = str(params.get(name, "1")).strip().lower()
+    if raw in ("0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on", ""):
+        return True
+    raise BadRequest(f"{name} must be 1 or 0 (true or false), not {raw[:20]!r}")
 
 
 def _posted_params() -> MultiDict:
@@ -107,6 +137,9 @@ def run_search(index: SearchIndex, wanted: SearchRequest) -> SearchResult:
 
 def _choose(suffix: str | None, formats: tuple[Format, ...]) -> tuple[Format, bool]:
     g.dfl_formats = formats
+    if suffix == ATOM.name and ATOM in formats:  # a format of the Library's own, unknown to negotiation's suffixes
+        g.dfl_format = ATOM
+        return ATOM, False
     fmt, negotiated = choose(suffix, None, request.headers.get("Accept"), formats)
     g.dfl_format = fmt
     return fmt, negotiated
@@ -122,6 +155,9 @@ def state_of(result: SearchResult) -> list[tuple[str, str]]:
         pairs.append(("q", wanted.q))
     for name in FACET_NAMES:
         pairs += [(name, v.key) for v in result.selected.get(name, ())]
+    if wanted.series:
+        pairs.append(("series", wanted.series))
+    pairs += [(name, off) for name, off in SWITCHES.items() if not getattr(wanted, name)]
     if wanted.sort:
         pairs.append(("sort", wanted.sort))
     if wanted.per_page != 20:
@@ -181,10 +217,39 @@ def present(hit: Hit, index: SearchIndex) -> dict:
         "updated": r.get("modified") or r.get("issued"),
         "distributions": r.get("distributions", 0),
         "score": round(hit.score, 4),
+        "quality": quality_badge(hit.quality),
+        "series": (
+            {
+                "id": hit.series,
+                "earlier": hit.earlier,
+                "later": hit.later,
+                "href": absolute(search_href([("series", hit.series)])),
+            }
+            if hit.earlier or hit.later
+            else None
+        ),
+        "missing": hit.missing,
+    }
+
+
+def quality_badge(points: int | None) -> dict | None:
+    """A dataset's metadata quality as pages and the API show it (None when it was not measured)."""
+    if points is None:
+        return None
+    rating = rating_of(points)
+    return {
+        "points": points,
+        "of": TOTAL_MAXIMUM,
+        "percent": round(100 * points / TOTAL_MAXIMUM),
+        "rating": rating,
+        "label": RATING_LABELS[rating],
     }
 
 
 # -- the list other pages embed --------------------------------------------------------------------------------
+LIST_SORTS = {"updated": "Newest first", "title": "Title A-Z"}
+
+
 @dataclass
 class DatasetList:
     """One page of datasets, ready for ``library/_dataset_list.html``."""
@@ -195,6 +260,10 @@ class DatasetList:
     per_page: int
     search_url: str  # the same list in the search page (with facets, sorting, text search)
     page_param: str = "page"
+    sort: str = "updated"
+    feed_url: str = ""  # the Atom feed of the list's new and changed datasets
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)  # counts of the list's datasets
+    key: str = ""  # the key of the publisher, theme or borough listed
 
     @property
     def pages(self) -> int:
@@ -207,18 +276,71 @@ class DatasetList:
             args.append((self.page_param, str(page)))
         return request.script_root + request.path + ("?" + urlencode(args) if args else "")
 
+    def sort_links(self) -> list[dict]:
+        """The list in each order it can be read in (back to its first page)."""
+        links = []
+        for key, label in LIST_SORTS.items():
+            args = [(k, v) for k, v in request.args.items(multi=True) if k not in (self.page_param, "sort")]
+            if key != "updated":
+                args.append(("sort", key))
+            href = request.script_root + request.path + ("?" + urlencode(args) if args else "")
+            links.append({"key": key, "label": label, "href": href, "current": key == self.sort})
+        return links
 
-def dataset_list(facet: str, iri: str, page: int = 1, per_page: int = 20, sort: str = "title") -> DatasetList:
+
+def list_sort() -> str:
+    """``?sort=`` of a publisher's, theme's or borough's list: newest first (default) or by title."""
+    raw = request.args.get("sort") or "updated"
+    if raw not in LIST_SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(LIST_SORTS)}, not {raw[:40]!r}")
+    return raw
+
+
+def dataset_list(
+    facet: str, iri: str, page: int = 1, per_page: int = 20, sort: str = "updated", facets: bool = False
+) -> DatasetList:
     """The datasets of one publisher, theme or borough (``facet`` = "publisher", "theme" or "borough"),
-    a page at a time, from the search index: page 1000 costs about what page 1 costs."""
+    a page at a time, newest first (or by title), from the search index: page 1000 costs about what page 1
+    costs. With ``facets``, also the counts of the list's datasets per theme, publisher, year, ... (charts)."""
     index = search_index(snapshot())
     value = index.value(facet, iri)
     if value is None:
-        return DatasetList([], 0, 1, per_page, request.script_root + "/search")
-    wanted = SearchRequest(filters={facet: (value.key,)}, sort=sort, page=page, per_page=per_page, facets=False)
+        return DatasetList([], 0, 1, per_page, request.script_root + "/search", sort=sort)
+    wanted = SearchRequest(filters={facet: (value.key,)}, sort=sort, page=page, per_page=per_page, facets=facets)
     result = run_search(index, wanted)
     url = request.script_root + search_href([(facet, value.key)])
-    return DatasetList([present(h, index) for h in result.hits], result.total, result.page, per_page, url)
+    feed = absolute(search_href([(facet, value.key)], path="/search.atom"))
+    items = [present(h, index) for h in result.hits]
+    return DatasetList(
+        items, result.total, result.page, per_page, url, sort=sort, feed_url=feed, facets=result.facets, key=value.key
+    )
+
+
+def list_charts(listing: DatasetList, facet: str, chart_id: str) -> list[tuple[str, Markup]]:
+    """(caption, chart) of a list's datasets by the most telling other facet (a publisher's by theme, a theme's
+    by publisher), and by year of last update."""
+    other = "publisher" if facet == "theme" else "theme"
+    root = request.script_root
+    values = [v for v in listing.facets.get(other, []) if v.count and v.key != NOT_STATED][:10]
+    charts = []
+    if values:
+        caption = f"Datasets by {BY_NAME[other].label.lower()}" + (" (the ten with most)" if len(values) == 10 else "")
+        bars = [Bar(v.label, v.count, root + search_href([(facet, listing.key), (other, v.key)])) for v in values]
+        charts.append((caption, bar_chart(f"{chart_id}-by-{other}", caption, bars)))
+    years = {v.key: v.count for v in listing.facets.get("year", []) if v.key != NOT_STATED and v.count}
+    if years:
+        caption = "Datasets by year of last update"
+        charts.append((caption, column_chart(f"{chart_id}-by-year", caption, year_bars(years))))
+    return charts
+
+
+def year_bars(counts: dict[str, int], span: int = 40) -> list[Bar]:
+    """One column per year from the first to the last with datasets (at most the last ``span``), gaps as 0."""
+    if not counts:
+        return []
+    last = max(int(y) for y in counts)
+    first = max(min(int(y) for y in counts), last - span + 1)
+    return [Bar(str(y), counts.get(str(y), 0)) for y in range(first, last + 1)]
 
 
 # -- responses -----------------------------------------------------------------------------------------------------
@@ -244,16 +366,15 @@ def _json_bytes(data: dict) -> bytes:
 
 
 # -- home ----------------------------------------------------------------------------------------------------------
+def _stated(index: SearchIndex, facet: str) -> list[FacetValue]:
+    return [v for v in index.facet_values(facet) if v.key != NOT_STATED]
+
+
 def _home_model(index: SearchIndex) -> dict:
-    themes = index.facet_values("theme")
-    publishers = index.facet_values("publisher")
-    boroughs = sorted(index.facet_values("borough"), key=lambda v: v.label.casefold())
-    years = sorted(index.updated_years.items())
-    if years:
-        first, last = int(years[0][0]), int(years[-1][0])
-        first = max(first, last - 39)
-        counts = dict(years)
-        years = [(str(y), counts.get(str(y), 0)) for y in range(first, last + 1)]
+    themes = _stated(index, "theme")
+    publishers = _stated(index, "publisher")
+    boroughs = sorted(_stated(index, "borough"), key=lambda v: v.label.casefold())
+    years = [(b.label, b.value) for b in year_bars(index.updated_years)]
     undated = index.documents - sum(index.updated_years.values())
     return {
         "datasets": index.documents,
@@ -345,17 +466,31 @@ def result_json(result: SearchResult, index: SearchIndex) -> dict:
         links["next"] = absolute(search_href(pairs, result.page + 1, "/search.json"))
     links["html"] = absolute(search_href(pairs, result.page))
     links["turtle"] = absolute(search_href(pairs, result.page, "/search.ttl"))
+    links["atom"] = absolute(search_href(feed_pairs(pairs), path="/search.atom"))
+    links["sparql"] = absolute(sparql_href(result))
+    correction = result.correction
     return {
         "query": {
             "q": wanted.q,
             "understood": result.query.describe(),
             "related_terms": result.query.related,
             "filters": {f: [v.to_json() for v in values] for f, values in result.selected.items()},
+            "series": wanted.series,
             "sort": result.sort,
             "page": result.page,
             "per_page": result.per_page,
+            "corrected": (
+                {"q": correction.corrected, "words": correction.words, "original": correction.original}
+                if correction
+                else None
+            ),
+            "partial": (
+                {"groups": len(result.query.groups), "needed": result.partial} if result.partial is not None else None
+            ),
         },
         "total": result.total,
+        "results_grouped": result.results,
+        "results_estimated": result.results_estimated,
         "pages": result.pages,
         "exhaustive_ranking": result.exhaustive,
         "notices": result.notices,
@@ -416,24 +551,49 @@ def _pager(result: SearchResult, pairs: list[tuple[str, str]]) -> list[dict]:
     return items
 
 
-@blueprint.get("/search")
-@blueprint.get("/search.<suffix>")
-def search(suffix: str | None = None) -> Response:
-    fmt, negotiated = _choose(suffix, SEARCH_FORMATS)
-    wanted = search_request()
-    index = search_index(snapshot())
-    result = run_search(index, wanted)
-    pairs = state_of(result)
-    alternates = {
-        f: absolute(search_href(pairs, wanted.page, "/search" + ("" if f == HTML else f".{f.name}")))
-        for f in SEARCH_FORMATS
+def feed_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A search's parameters as its feed takes them (the feed has its own order and page size)."""
+    return [(k, v) for k, v in pairs if k not in ("sort", "per_page", "group")]
+
+
+def sparql_href(result: SearchResult) -> str:
+    """/sparql?query=... with the named "search-datasets" query bound to this search's words and filters."""
+    text = named_queries()["search-datasets"].text
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("# @"))
+    words = [t for g in result.query.groups for t in g if t.typed][:MAX_SPARQL_WORDS] or []
+    bindings = {
+        "word": " ".join(str(Literal(" ".join(t.words))) for t in words) or '""',
+        "needed": str(result.partial or len(words) or 1),
     }
-    if fmt == JSON:
-        return _respond(_json_bytes(result_json(result, index)), fmt, negotiated, alternates)
-    if fmt != HTML:
-        body = serializer_for(settings().base).serialize(result_triples(result), fmt)
-        return _respond(body, fmt, negotiated, alternates)
-    facets = []
+    for facet in ("publisher", "theme", "borough"):
+        chosen = [v for v in result.selected.get(facet, ()) if v.iri]
+        bindings[facet] = " ".join(str(NamedNode(v.iri)) for v in chosen) or "UNDEF"  # type: ignore[arg-type]
+    lines = []
+    for line in body.splitlines():
+        stripped = line.strip()
+        for name, value in bindings.items():
+            if stripped.startswith(f"VALUES ?{name} "):
+                line = line[: len(line) - len(line.lstrip())] + f"VALUES ?{name} {{ {value} }}"
+        lines.append(line)
+    query = f"# {result.query.describe() or 'every dataset'}: the search in SPARQL\n" + "\n".join(lines).strip() + "\n"
+    return f"{request.script_root}/sparql?" + urlencode({"query": query})
+
+
+def _atom_response(result: SearchResult, index: SearchIndex, negotiated: bool, site_wide: bool = False) -> Response:
+    pairs = feed_pairs(state_of(result))
+    self_path = "/feed.atom" if site_wide else search_href(pairs, path="/search.atom")
+    alternates = {ATOM: absolute(self_path), HTML: absolute(search_href(pairs))}
+    understood = result.query.describe()
+    named = [v.label for values in result.selected.values() for v in values]
+    scope = " · ".join(([f"“{understood}”"] if understood else []) + named)
+    title = "Data for London: new and changed datasets" + (f" ({scope})" if scope else "")
+    entries = [present(h, index) for h in result.hits]
+    body = atom_feed(title, alternates[ATOM], alternates[HTML], entries, snapshot().manifest.published_at)
+    return _respond(body, ATOM, negotiated, alternates)
+
+
+def _facet_panels(result: SearchResult) -> list[dict]:
+    panels = []
     for facet in FACETS:
         values = result.facets.get(facet.name, [])
         if not values:
@@ -441,7 +601,7 @@ def search(suffix: str | None = None) -> Response:
         entries = [{"value": v, "href": toggle_href(result, facet.name, v.key)} for v in values]
         first = [e for i, e in enumerate(entries) if i < FACETS_SHOWN or e["value"].selected]
         rest = [e for i, e in enumerate(entries) if i >= FACETS_SHOWN and not e["value"].selected]
-        facets.append(
+        panels.append(
             {
                 "name": facet.name,
                 "label": facet.label,
@@ -450,6 +610,34 @@ def search(suffix: str | None = None) -> Response:
                 "has_selected": any(v.selected for v in values),
             }
         )
+    return panels
+
+
+@blueprint.get("/search")
+@blueprint.get("/search.<suffix>")
+def search(suffix: str | None = None) -> Response:
+    fmt, negotiated = _choose(suffix, SEARCH_FORMATS)
+    wanted = search_request()
+    if fmt == ATOM:  # a feed: newest and most recently changed first, one page
+        wanted = replace(wanted, sort="updated", page=1, per_page=ENTRIES, facets=False, group=False)
+    index = search_index(snapshot())
+    result = run_search(index, wanted)
+    if fmt == ATOM:
+        return _atom_response(result, index, negotiated)
+    pairs = state_of(result)
+    alternates = {
+        f: absolute(
+            search_href(
+                feed_pairs(pairs) if f == ATOM else pairs, wanted.page, "/search" + ("" if f == HTML else f".{f.name}")
+            )
+        )
+        for f in SEARCH_FORMATS
+    }
+    if fmt == JSON:
+        return _respond(_json_bytes(result_json(result, index)), fmt, negotiated, alternates)
+    if fmt != HTML:
+        body = serializer_for(settings().base).serialize(result_triples(result), fmt)
+        return _respond(body, fmt, negotiated, alternates)
     active = [
         {"facet": BY_NAME[f].label, "value": v, "href": toggle_href(result, f, v.key)}
         for f, values in result.selected.items()
@@ -460,27 +648,44 @@ def search(suffix: str | None = None) -> Response:
         for key in SORTS
         if key != "relevance" or not result.query.empty
     ]
+    correction = result.correction
+    original_href = None
+    if correction is not None:
+        original_href = request.script_root + search_href([("q", correction.original), ("spell", "0")])
     html = render_template(
         "library/search.html",
         result=result,
         items=[present(h, index) for h in result.hits],
-        facets=facets,
+        facets=_facet_panels(result),
         facets_shown=FACETS_SHOWN,
         active=active,
         sorts=sorts,
-        hidden=[(k, v) for k, v in pairs if k not in ("q", "sort")],
+        hidden=[(k, v) for k, v in pairs if k not in ("q", "sort", "spell")],  # a new search is spelled anew
         clear_href=request.script_root + search_href([("q", wanted.q)] if wanted.q else []),
         pager=_pager(result, pairs),
         prev_href=request.script_root + search_href(pairs, result.page - 1)
         if 1 < result.page <= result.pages
         else None,
         next_href=request.script_root + search_href(pairs, result.page + 1) if result.page < result.pages else None,
+        original_href=original_href,
+        sparql_href=sparql_href(result),
+        feed_href=alternates[ATOM],
+        browse={"themes": _stated(index, "theme"), "publishers": _stated(index, "publisher")[:12]},
         search_query=wanted.q,
         nav_active="search",
         alternates=alternates,
-        rdf_formats=[(f, alternates[f]) for f in SEARCH_FORMATS if f != HTML],
+        rdf_formats=[(f, alternates[f]) for f in SEARCH_FORMATS if f not in (HTML, ATOM)],
     )
     return _respond(html.encode(), fmt, negotiated, alternates)
+
+
+@blueprint.get("/feed.atom")
+def site_feed() -> Response:
+    """The Atom feed of the whole catalogue's new and changed datasets."""
+    g.dfl_format = ATOM
+    index = search_index(snapshot())
+    wanted = SearchRequest(sort="updated", per_page=ENTRIES, facets=False, group=False)
+    return _atom_response(run_search(index, wanted), index, False, site_wide=True)
 
 
 @blueprint.route("/api/search", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from dfl_graph.sparql.service import Answer, service_for
 from dfl_graph.store import StoreError
 from dfl_graph.web.access import settings, snapshot
 from dfl_graph.web.negotiation import parse_accept
+from dfl_graph.web.search_openapi import search_paths
 
 blueprint = Blueprint("named_queries", __name__)
 
@@ -290,6 +291,7 @@ def openapi_document() -> dict:
     }
     for query in named_queries().values():
         paths[f"/api/queries/{query.name}"] = _operation(query)
+    paths.update(search_paths())  # the Library's search API (dfl_graph/web/search_openapi.py)
     sparql_parameters = [
         {
             "name": "query",
@@ -339,7 +341,7 @@ def openapi_document() -> dict:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "Data for London named queries",
+            "title": "Data for London API: search, named queries, SPARQL",
             "version": "1",
             "description": "The catalogue's named SPARQL queries (queries/*.rq) as an API, and the SPARQL endpoint "
             "they run on. Parameters are bound as RDF terms; results are capped and the cap is flagged.",

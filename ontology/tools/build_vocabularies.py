@@ -108,7 +108,13 @@ ORGANISATIONS = (
     {
         "id": "gla",
         "name": "Greater London Authority",
-        "alt": ("GLA", "Mayor of London", "The Greater London Authority", "Mayor of London and London Assembly"),
+        "alt": (
+            "GLA",
+            "Mayor of London",
+            "The Greater London Authority",
+            "Mayor of London and London Assembly",
+            "City Hall",
+        ),
         "type": "RegionalAuthority",
         "register": "local-authority-eng:GLA",
         "spatial": ONS + "E12000007",
@@ -136,7 +142,13 @@ ORGANISATIONS = (
     {
         "id": "lfb",
         "name": "London Fire Brigade",
-        "alt": ("LFB", "London Fire Commissioner", "London Fire and Emergency Planning Authority", "LFEPA"),
+        "alt": (
+            "LFB",
+            "London Fire Commissioner",
+            "London Fire and Emergency Planning Authority",
+            "LFEPA",
+            "London Fire",
+        ),
         "type": "RegionalAuthority",
         "homepage": "https://www.london-fire.gov.uk/",
         "spatial": ONS + "E12000007",
@@ -182,7 +194,7 @@ ORGANISATIONS = (
     {
         "id": "lldc",
         "name": "London Legacy Development Corporation",
-        "alt": ("LLDC",),
+        "alt": ("LLDC", "London Legacy"),
         "type": "RegionalAuthority",
         "register": "development-corporation:Q6670544",
         "homepage": "https://www.queenelizabetholympicpark.co.uk/",
@@ -234,6 +246,20 @@ ORGANISATIONS = (
 
 # Short place names in everyday use, as extra labels.
 SHORT_PLACE_NAMES = {"E09000021": ("Kingston",), "E09000027": ("Richmond",)}
+# The acronyms and other names councils go by (on their own sites and in their data), as extra labels of the
+# council: searches for "RBKC" or "H&F" find its datasets. Only names that are no other council's.
+COUNCIL_NAMES = {
+    "E09000001": ("The City", "Square Mile"),
+    "E09000002": ("LBBD",),
+    "E09000011": ("Royal Greenwich", "RBG"),
+    "E09000013": ("LBHF", "H&F"),
+    "E09000020": ("RBKC",),
+    "E09000021": ("RBK",),
+    "E09000027": ("LBRuT",),
+    "E09000030": ("LBTH",),
+    "E09000031": ("LBWF",),
+    "E09000033": ("WCC",),
+}
 
 
 def lit(value: str, lang: str | None = "en") -> str:
@@ -310,6 +336,7 @@ def council_labels(row: dict[str, str]) -> list[str]:
             labels.append(f"RB {place}")
         else:
             labels.append(f"LB {place}")
+    labels += COUNCIL_NAMES.get(row["gss_code"], ())
     seen = {name.lower()}
     unique = []
     for label in labels:

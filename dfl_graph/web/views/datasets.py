@@ -2,24 +2,31 @@
 
 A dataset exists for the public when the catalogue index lists it (public graphs only): a restricted
 dataset's IRI answers exactly like an unknown one (404), a withdrawn one 410 with its tombstone.
-The HTML page and the ``.json`` twin are built from the same document as the RDF forms.
+The HTML page and the ``.json`` twin are built from the same document as the RDF forms (its metadata
+quality from the DQV measurements in it); the HTML page adds, from the search index, the other editions
+of its series, more from its publisher and related datasets. A distribution's page shows its dataset's
+title, and links to a preview of its first rows (``…/preview``: :mod:`dfl_graph.web.preview`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, jsonify, request
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.exceptions import Gone, NotFound
 
 from dfl_graph.languages import preferred_languages
-from dfl_graph.namespaces import DCAT, DCT, DPV, PROV, RDF, SPDX, VCARD, XSD
+from dfl_graph.namespaces import DCAT, DCT, DPV, DQV, PROV, RDF, SPDX, VCARD, XSD
+from dfl_graph.quality import DIMENSIONS, MAXIMUM, measurement_iri
 from dfl_graph.queries import named_queries
+from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import Document, dataset_document, distribution_document
+from dfl_graph.web.library import present, quality_badge, search_href
 from dfl_graph.web.negotiation import RESOURCE_FORMATS
+from dfl_graph.web.preview import preview, previewable
 from dfl_graph.web.representations import Resource, dataset_modified, render_page, requested_format, respond
 from dfl_graph.web.views.paths import check_length, resolve
 
@@ -133,8 +140,57 @@ def dataset_model(document: Document, record: dict | None) -> dict:
         "personal_data": None if personal is None else personal == "true",
         "has_personal_data_dpv": DPV.PersonalData.value in document.iris(DPV.hasPersonalData),
         "distributions": distributions,
+        "quality": quality_model(document),
         "representations": representations(path),
         "sparql": sparql_link(iri),
+    }
+
+
+def quality_model(document: Document) -> dict | None:
+    """The dataset's metadata quality, from the DQV measurements in its document (None when it has none)."""
+    dataset = NamedNode(document.iri)
+
+    def points(dimension: str | None) -> int | None:
+        value = document.text(DQV.value, measurement_iri(dataset, dimension).value)
+        return int(value) if value is not None and value.lstrip("-").isdigit() else None
+
+    badge = quality_badge(points(None))
+    if badge is None:
+        return None
+    dimensions = [{"key": key, "label": label, "points": points(key), "of": MAXIMUM[key]} for key, label in DIMENSIONS]
+    return {**badge, "dimensions": dimensions}
+
+
+NEIGHBOURS = 5  # datasets in each of "more from this publisher" and "related"
+
+
+def neighbours(record: dict, keywords: list[str]) -> dict:
+    """Other editions of the dataset's series, more from its publisher, and related datasets (its keywords,
+    within its themes), from the search index, each without the dataset itself and its editions."""
+    index = search_index(snapshot())
+    iri = record["iri"]
+    series = index.series_of(iri)
+    editions = [present(h, index) for h in index.editions(series)] if series else []
+    skip = {iri, *(e["iri"] for e in editions)}
+
+    def search(**wanted) -> list[dict]:
+        result = index.search(SearchRequest(per_page=NEIGHBOURS + len(skip), facets=False, **wanted))
+        return [present(h, index) for h in result.hits if h.iri not in skip][:NEIGHBOURS]
+
+    publisher = index.value("publisher", record["publisher"]) if record.get("publisher") else None
+    more = search(filters={"publisher": (publisher.key,)}, sort="updated") if publisher else []
+    skip |= {m["iri"] for m in more}
+    themes = tuple(v.key for v in (index.value("theme", t) for t in record.get("themes") or ()) if v)
+    words = " OR ".join('"' + k.replace('"', " ") + '"' for k in keywords[:6])
+    related = search(q=words, filters={"theme": themes} if themes else {}) if words else []
+    if not related and themes:
+        related = search(filters={"theme": themes}, sort="updated")
+    root = request.script_root
+    return {
+        "editions": [e for e in editions if e["iri"] != iri],
+        "more_from_publisher": more,
+        "publisher_href": root + search_href([("publisher", publisher.key)]) if publisher else None,
+        "related": related,
     }
 
 
@@ -193,10 +249,11 @@ def schema_org(model: dict) -> dict:
     return data
 
 
-def dataset_html(model: dict) -> str:
+def dataset_html(model: dict, record: dict) -> str:
     return render_page(
         "dataset.html",
         dataset=model,
+        nearby=neighbours(record, model["keywords"]),
         schema_org=schema_org(model),
         alternates=model["representations"],
     )
@@ -260,7 +317,7 @@ def dataset(name: str) -> Response:
             iri=iri,
             path=path,
             document=lambda: dataset_document(current, iri),
-            html=lambda document: dataset_html(model(document)),
+            html=lambda document: dataset_html(model(document), record),
             json=model,
             modified=lambda: dataset_modified(current, iri),
             **by_language(path, languages),
@@ -302,12 +359,14 @@ def distribution(slug: str, name: str) -> Response:
     path = iri[len(uris.base) :]
 
     languages = preferred_languages(request.headers.get("Accept-Language"))
+    record = index.dataset(dataset_iri) or {}
 
     def model(document: Document) -> dict:
         document.languages = languages
         result = distribution_model(document, iri)
-        result["dataset"] = link(document, dataset_iri)
+        result["dataset"] = {"iri": dataset_iri, "label": record.get("title") or link(document, dataset_iri)["label"]}
         result["representations"] = representations(path)
+        result["preview"] = f"{uris.base}{path}/preview" if previewable(result) else None
         return result
 
     return respond(
@@ -322,6 +381,34 @@ def distribution(slug: str, name: str) -> Response:
         fmt,
         negotiated,
     )
+
+
+@blueprint.get("/dataset/<slug>/distribution/<name>/preview")
+@blueprint.get("/dataset/<slug>/distribution/<name>/preview.<suffix>")
+def distribution_preview(slug: str, name: str, suffix: str | None = None) -> Response:
+    """The first rows of a public distribution's CSV, TSV or JSON file (``.json``: the same as JSON)."""
+    check_length()
+    if suffix not in (None, "json"):
+        raise NotFound(f"there is no {suffix[:40]!r} representation of a preview; available: .json")
+    current = snapshot()
+    uris = current.uris
+    record = catalogue_index(current).dataset(uris.dataset(slug))
+    iri = uris.distribution(slug, name)
+    document = distribution_document(current, iri) if record is not None else None
+    if not document:
+        raise NotFound(f"There is no public distribution at {iri}.")
+    model = distribution_model(document, iri)
+    if not previewable(model):
+        raise NotFound(
+            f"{iri} has no preview: previews are of CSV, TSV and JSON files with a download URL, "
+            f"of at most {settings().preview_max_bytes:,} bytes"
+        )
+    found = preview(model, current.generation)
+    if suffix == "json":
+        return jsonify(distribution=iri, dataset=record["iri"], **found.to_json())
+    model["dataset"] = {"iri": record["iri"], "label": record.get("title") or record["iri"]}
+    html = render_page("preview.html", distribution=model, preview=found)
+    return Response(html, content_type="text/html; charset=utf-8")
 
 
 __all__ = ["blueprint", "dataset_model", "schema_org"]

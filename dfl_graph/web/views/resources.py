@@ -3,23 +3,28 @@ vocabulary (``/def/dfl``, whose terms are ``/def/dfl#term``): one generic page p
 
 Each is its document from the public graphs (``queries/resource-document.rq``); a resource exists when
 that document is not empty, so a publisher that only restricted records mention is a 404. Pages of a
-publisher, theme or borough also list its datasets, 20 at a time (``?page=``), with the Library's
-``dataset_list`` and its ``library/_dataset_list.html`` partial.
+publisher, theme or borough also show how many datasets it has, charts of them (by theme or publisher, by
+year of last update) and list them newest first (``?sort=title``: A-Z), 20 at a time (``?page=``), with the
+Library's ``dataset_list`` and its ``library/_dataset_list.html`` partial; a borough's page links to its
+council as a publisher. The HTML says things in words (no ``foaf:Agent``); the RDF forms say everything.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from markupsafe import Markup
 from pyoxigraph import Literal, NamedNode
 from werkzeug.exceptions import BadRequest, NotFound
 
-from dfl_graph.namespaces import DCT, PREFIXES, PROV, RDFS, SKOS
-from dfl_graph.web.access import catalogue_index, settings, snapshot
+from dfl_graph.namespaces import DCT, PREFIXES, PROV, RDF, RDFS, SKOS
+from dfl_graph.search.index import search_index
+from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.charts import Bar, bar_chart
 from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
-from dfl_graph.web.library import DatasetList, dataset_list
+from dfl_graph.web.library import DatasetList, dataset_list, list_charts, list_sort
 from dfl_graph.web.representations import Resource, render_page, requested_format, respond
 from dfl_graph.web.views.datasets import link, links, representations
-from dfl_graph.web.views.paths import check_length, resolve
+from dfl_graph.web.views.paths import check_length, local, resolve
 
 blueprint = Blueprint("resources", __name__)
 
@@ -139,10 +144,32 @@ def add_datasets(model: dict, listing: DatasetList) -> dict:
 
 
 def add_member_counts(model: dict, facet: str) -> dict:
-    counts = dict(catalogue_index().facet_counts(facet))
+    """Each member's number of datasets (from the search index's facet counts)."""
+    index = search_index(snapshot())
     for member in model["members"]:
-        member["datasets"] = counts.get(member["iri"], 0)
+        value = index.value(facet, member["iri"])
+        member["datasets"] = value.count if value else 0
     return model
+
+
+def members_chart(model: dict, kind: str) -> tuple[str, Markup] | None:
+    """(caption, chart) of the members with the most datasets (each bar goes to that member's page)."""
+    ranked = sorted((m for m in model["members"] if m.get("datasets")), key=lambda m: -m["datasets"])[:15]
+    if not ranked:
+        return None
+    bars = [Bar(m["label"], m["datasets"], local(m["iri"])) for m in ranked]
+    caption = f"Datasets by {kind.rstrip('s')}" + (" (the 15 with most)" if len(model["members"]) > 15 else "")
+    return caption, bar_chart(f"chart-{kind}", caption, bars)
+
+
+def council(borough_iri: str) -> dict | None:
+    """The council publishing for a borough, as a link (None when the catalogue names none)."""
+    index = search_index(snapshot())
+    publisher = index.council_of(borough_iri)
+    if publisher is None:
+        return None
+    value = index.value("publisher", publisher)
+    return {"iri": publisher, "label": value.label if value else publisher.rsplit("/", 1)[-1]}
 
 
 def respond_resource(kind: str, iri: str, suffix: str | None) -> Response:
@@ -153,9 +180,10 @@ def respond_resource(kind: str, iri: str, suffix: str | None) -> Response:
         raise NotFound(f"There is no {kind} at {iri}.")
     path = iri[len(current.uris.base) :]
     page = listing_page() if kind in FACETS else 1
+    sort = list_sort() if kind in FACETS else "updated"
 
-    def listing() -> DatasetList:
-        return dataset_list(FACETS[kind], iri, page=page, per_page=DATASETS_PER_PAGE)
+    def listing(facets: bool = False) -> DatasetList:
+        return dataset_list(FACETS[kind], iri, page=page, per_page=DATASETS_PER_PAGE, sort=sort, facets=facets)
 
     def model(doc: Document) -> dict:
         result = resource_model(doc, kind, path)
@@ -163,22 +191,35 @@ def respond_resource(kind: str, iri: str, suffix: str | None) -> Response:
             add_datasets(result, listing())
         elif kind in ("publishers", "themes", "boroughs"):
             add_member_counts(result, kind.rstrip("s"))
+        if kind == "borough":
+            result["council"] = council(iri)
         return result
 
     def html(doc: Document) -> str:
         data = resource_model(doc, kind, path)
+        if kind in FACETS:  # in words: the types are for machines
+            data["properties"] = [row for row in data["properties"] if row["iri"] != RDF.type.value]
+        charts = []
         if kind in ("publishers", "themes", "boroughs"):
             add_member_counts(data, kind.rstrip("s"))
+            charts = [c for c in [members_chart(data, kind)] if c]
+        listed = listing(facets=True) if kind in FACETS else None
+        if listed is not None:
+            charts = list_charts(listed, FACETS[kind], f"chart-{kind}")
         return render_page(
             "resource.html",
             resource=data,
-            listing=listing() if kind in FACETS else None,
+            listing=listed,
+            charts=charts,
+            council=council(iri) if kind == "borough" else None,
             alternates=data["representations"],
             nav_active=SECTIONS.get(kind),
         )
 
     resource = Resource(iri=iri, path=path, document=lambda: document, html=html, json=model)
-    resource.query = f"page={page}" if page > 1 else ""
+    query = [f"page={page}"] if page > 1 else []
+    query += [f"sort={sort}"] if sort != "updated" else []
+    resource.query = "&".join(query)
     return respond(resource, fmt, negotiated)
 
 
