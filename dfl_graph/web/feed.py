@@ -38,10 +38,10 @@ from dfl_graph.web.representations import (
     Resource,
     last_modified,
     render_page,
+    representations,
     requested_format,
     respond,
 )
-from dfl_graph.web.views.datasets import representations
 
 blueprint = Blueprint("feed", __name__)
 

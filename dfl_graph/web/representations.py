@@ -71,6 +71,16 @@ class Resource:
         return f"{base}{self.path}{suffix}" + (f"?{self.query}" if self.query else "")
 
 
+def representations(path: str, query: str = "") -> list[dict]:
+    """The alternates a page links to (``<link rel="alternate">`` and the "also as" list)."""
+    base = settings().base
+    tail = f"?{query}" if query else ""
+    return [
+        {"format": f.name, "label": f.label, "media_type": f.media_type, "url": f"{base}{path}.{f.name}{tail}"}
+        for f in RESOURCE_FORMATS[1:]
+    ]
+
+
 def document_cache() -> MemoryCache[bytes]:
     cache = current_app.extensions.get("dfl.document_cache")
     if cache is None:

@@ -25,9 +25,15 @@ from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import Document, dataset_document, distribution_document
 from dfl_graph.web.library import present, quality_badge, search_href
-from dfl_graph.web.negotiation import RESOURCE_FORMATS
 from dfl_graph.web.preview import preview, previewable
-from dfl_graph.web.representations import Resource, dataset_modified, render_page, requested_format, respond
+from dfl_graph.web.representations import (
+    Resource,
+    dataset_modified,
+    render_page,
+    representations,
+    requested_format,
+    respond,
+)
 from dfl_graph.web.views.paths import check_length, resolve
 
 blueprint = Blueprint("datasets", __name__)
@@ -45,16 +51,6 @@ def link(document: Document, iri: str | None) -> dict | None:
 def links(document: Document, iris: list[str]) -> list[dict]:
     found = [link(document, iri) for iri in iris]
     return sorted((f for f in found if f), key=lambda item: item["label"].lower())
-
-
-def representations(path: str, query: str = "") -> list[dict]:
-    """The alternates a page links to (``<link rel="alternate">`` and the "also as" list)."""
-    base = settings().base
-    tail = f"?{query}" if query else ""
-    return [
-        {"format": f.name, "label": f.label, "media_type": f.media_type, "url": f"{base}{path}.{f.name}{tail}"}
-        for f in RESOURCE_FORMATS[1:]
-    ]
 
 
 def sparql_link(iri: str) -> str:

@@ -22,8 +22,8 @@ from dfl_graph.web.access import settings, snapshot
 from dfl_graph.web.charts import Bar, bar_chart
 from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
 from dfl_graph.web.library import DatasetList, dataset_list, list_charts, list_sort
-from dfl_graph.web.representations import Resource, render_page, requested_format, respond
-from dfl_graph.web.views.datasets import link, links, representations
+from dfl_graph.web.representations import Resource, render_page, representations, requested_format, respond
+from dfl_graph.web.views.datasets import link, links
 from dfl_graph.web.views.paths import check_length, local, resolve
 
 blueprint = Blueprint("resources", __name__)
