@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, parse
 
+from dfl_graph.indexes.registry import BUILDERS
 from dfl_graph.ingest import ensure_vocabularies, load_file
 from dfl_graph.namespaces import DCAT, PROV, RDF
+from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import CatalogueReader, CatalogueStore
 from dfl_graph.uris import Uris
 from dfl_graph.validation import validate_store
@@ -45,7 +47,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every source loaded through `load_file` into one on-disk store: its reports, and the published graphs."""
     data_dir = tmp_path_factory.mktemp("faithful")
     reports = {}
-    with CatalogueStore(data_dir, URIS) as store:
+    builders = [b for b in BUILDERS if b.name != "sparql_store"]  # the indexes pages and search read
+    with CatalogueStore(data_dir, URIS, builders) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(URIS)
         for source, path in RDF_SOURCES.items():
@@ -194,6 +197,14 @@ def test_language_tags_and_geometry_are_kept_as_given(loaded: dict) -> None:
     # the GML and WKT forms of one bounding box: DCAT-AP allows one, the WKT is kept and the GML reported
     problems = loaded["reports"]["geodcat-eea"].problems
     assert any(p.field.endswith("dcat:bbox") and p.value.startswith("<gml:Envelope") for p in problems)
+
+
+def test_a_title_in_any_language_finds_its_dataset(loaded: dict) -> None:
+    """Lists show the English title; search knows every language's (the Dutch "Adressen" finds "Addresses")."""
+    index = search_index(loaded["snapshot"])
+    for words in ("Adressen", "Addresses"):
+        titles = [hit.record["title"] for hit in index.search(SearchRequest(q=words, spell=False)).hits]
+        assert titles[:1] == ["Addresses"], (words, titles)
 
 
 def test_load_summaries_count_records_in_and_out(loaded: dict) -> None:

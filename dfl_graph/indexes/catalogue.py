@@ -23,6 +23,7 @@ from pyoxigraph import NamedNode, Variable
 
 from dfl_graph.generations import Snapshot, read_changes
 from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
+from dfl_graph.languages import best_literal
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
 
@@ -62,9 +63,8 @@ LIST_PREDICATES = {
     DCAT.distribution.value: "distributions",
 }
 LABEL_PREDICATES = (SKOS.prefLabel, FOAF.name, DCT.title)
+TEXT_PREDICATES = {DCT.title.value: "title", DCT.description.value: "description"}  # kept in every language
 SINGLE_PREDICATES = {
-    DCT.title.value: "title",
-    DCT.description.value: "description",
     DCT.publisher.value: "publisher",
     DCT.license.value: "licence",
     DCT.accessRights.value: "access",
@@ -76,7 +76,7 @@ SINGLE_PREDICATES = {
 }
 
 
-FIELD_PREDICATES = [NamedNode(p) for p in (*LIST_PREDICATES, *SINGLE_PREDICATES)]
+FIELD_PREDICATES = [NamedNode(p) for p in (*LIST_PREDICATES, *TEXT_PREDICATES, *SINGLE_PREDICATES)]
 
 
 def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, dict]:
@@ -110,13 +110,14 @@ def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str,
             predicate, value = quad.predicate.value, quad.object
             if predicate in LIST_PREDICATES:
                 fields[LIST_PREDICATES[predicate]].append(value.value)
+            elif predicate in TEXT_PREDICATES:
+                fields.setdefault("texts", []).append((TEXT_PREDICATES[predicate], value))
             elif predicate in SINGLE_PREDICATES:
-                name = SINGLE_PREDICATES[predicate]
-                # prefer an English literal when a source gives several languages
-                if name not in fields or getattr(value, "language", None) == "en":
-                    fields[name] = value.value
+                fields.setdefault(SINGLE_PREDICATES[predicate], value.value)  # the first a source gives
             elif predicate == lifecycle:
                 fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
+    for fields in datasets.values():
+        _choose_texts(fields)
     owner = {dist: iri for iri, fields in datasets.items() for dist in fields["distributions"]}
     for graph in graphs:
         for predicate in (DCT["format"], DCAT.mediaType):
@@ -129,6 +130,21 @@ def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str,
                 if dataset is not None:
                     datasets[dataset].setdefault("formats_all", set()).add(quad.object.value)
     return datasets
+
+
+def _choose_texts(fields: dict) -> None:
+    """The title and description lists show (English first, else untagged, else any: :func:`best_literal`), and
+    every other language's text, which search indexes so a Norwegian title finds its dataset in any language."""
+    texts = fields.pop("texts", [])
+    others: list[str] = []
+    for name in ("title", "description"):
+        literals = [value for field, value in texts if field == name]
+        best = best_literal(literals)
+        if best is not None:
+            fields[name] = best.value
+            others += [lit.value for lit in literals if lit.value != best.value]
+    if others:
+        fields["other_languages"] = list(dict.fromkeys(others))
 
 
 def _typed(store, subject: NamedNode, rdf_type: NamedNode, graph: NamedNode | None) -> bool:
@@ -255,6 +271,8 @@ def _entry(iri: str, row: dict) -> tuple[dict, str, str]:
         "distributions": len(row["distributions"]),
         "status": _status(row),
     }
+    if row.get("other_languages"):
+        record["other_languages"] = row["other_languages"]
     return record, json.dumps(row["keywords"], ensure_ascii=False), row["graph"]
 
 

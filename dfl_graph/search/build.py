@@ -355,7 +355,7 @@ class _Documents:
         text = {
             "title": clean(title),
             "keywords": clean(" ; ".join(json.loads(keywords))),
-            "description": clean(description),
+            "description": clean(" ; ".join([description, *record.get("other_languages", ())])),
             "publisher": clean(self.names.text(publisher, of(publisher))) if publisher else "",
             "themes": clean(" ; ".join(dict.fromkeys(of(t) for t in record.get("themes") or []))),
             "boroughs": clean(" ; ".join(self.names.text(b, of(b)) for b in record.get("boroughs") or [])),
