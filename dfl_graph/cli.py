@@ -1,4 +1,4 @@
-"""The ``dfl`` command: load, harvest, validate, stats, dump, restore, generate, pull, serve."""
+"""The ``dfl`` command: load, harvest, validate, stats, dump, restore, generate, pull, push, serve."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import errno
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -348,30 +349,56 @@ def generate(n: int, out: Path, seed: int) -> None:
     console.print(f"wrote {count} datasets to {out}")
 
 
-@main.command()
-@click.argument("source", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--every", type=click.FloatRange(min=0.5), help="Keep pulling, every this many seconds.")
-@store_option
-@pass_context
-def pull(ctx: Context, source: Path, every: float | None) -> None:
-    """Pull the generation SOURCE (the writer's data directory) has published into this web node's --store."""
+def _repeat(every: float | None, attempt: Callable[[], None], failed: str) -> None:
+    """Run ``attempt`` once, or every ``every`` seconds for ever (a failure is printed, and the next try made)."""
     import time
-
-    from dfl_graph.replication import pull as pull_generation
 
     while True:
         try:
-            generation, copied = pull_generation(source, ctx.settings.data_dir)
+            attempt()
         except StoreError as error:
             if every is None:
                 raise
-            console.print(f"[yellow]not pulled:[/] {error}", highlight=False)
-        else:
-            if copied or every is None:
-                console.print(f"serving generation {generation} in {ctx.settings.data_dir}", highlight=False)
+            console.print(f"[yellow]{failed}:[/] {error}", highlight=False)
         if every is None:
             return
         time.sleep(every)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--every", type=click.FloatRange(min=0.5), help="Keep pulling, every this many seconds.")
+@store_option
+@pass_context
+def pull(ctx: Context, source: str, every: float | None) -> None:
+    """Pull the generation SOURCE has published into this web node's --store. SOURCE is the writer's data
+    directory, or the s3://bucket/prefix it pushes to (`dfl push`)."""
+    from dfl_graph.replication import pull as pull_generation
+
+    def attempt() -> None:
+        generation, copied = pull_generation(source, ctx.settings.data_dir)
+        if copied or every is None:
+            console.print(f"serving generation {generation} in {ctx.settings.data_dir}", highlight=False)
+
+    _repeat(every, attempt, "not pulled")
+
+
+@main.command()
+@click.argument("bucket")
+@click.option("--every", type=click.FloatRange(min=0.5), help="Keep pushing each new generation, checking this often.")
+@store_option
+@pass_context
+def push(ctx: Context, bucket: str, every: float | None) -> None:
+    """Upload the generation this --store has published to BUCKET (s3://bucket/prefix), for web nodes to pull.
+    The connection is boto3's: AWS_* credentials, and AWS_ENDPOINT_URL for MinIO and other S3-compatible stores."""
+    from dfl_graph.replication import push as push_generation
+
+    def attempt() -> None:
+        generation, uploaded = push_generation(ctx.settings.data_dir, bucket)
+        if uploaded or every is None:
+            console.print(f"generation {generation} is the newest in {bucket}", highlight=False)
+
+    _repeat(every, attempt, "not pushed")
 
 
 @main.command()
