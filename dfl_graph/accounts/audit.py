@@ -94,6 +94,19 @@ def record(
     details: dict | None = None,
 ) -> str:
     """Append one event (inside the caller's transaction); returns its id."""
+    return record_digests(db, actor, action, target, state_digest(before), state_digest(after), details)
+
+
+def record_digests(
+    db: sqlite3.Connection,
+    actor: str,
+    action: str,
+    target: str,
+    before_digest: str | None,
+    after_digest: str | None,
+    details: dict | None = None,
+) -> str:
+    """:func:`record` with the digests already taken (a dataset's are of its sorted N-Quads, not of JSON)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     event_id = new_id()
@@ -106,8 +119,8 @@ def record(
             actor,
             action,
             target,
-            state_digest(before),
-            state_digest(after),
+            before_digest,
+            after_digest,
             json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
         ),
     )
