@@ -75,14 +75,15 @@ class WriteRequest:
     """One write, as an interface asks for it (picklable: it crosses into the spawned writer process)."""
 
     action: str  # "write" (create or replace), "withdraw" or "revert"
-    actor: str  # the account id (what the audit names)
-    visibility: Visibility
+    actor: str = ""  # the account id (what the audit names)
+    visibility: Visibility = Visibility.ANONYMOUS  # what the caller may write (anonymous: nothing)
     dataset: str | None = None  # the dataset's IRI; None for a create (the input names it)
     package: dict | None = None  # a CKAN package dict ...
     rdf: bytes | None = None  # ... or DCAT RDF of one dataset,
     media_type: str | None = None  # in this media type
     must_exist: bool | None = None  # True: replace only (404 if absent); False: create only (409 if present)
     revert: str | None = None  # for "revert": the id of the audit event whose previous state comes back
+    source: str | None = None  # a write into this publisher source only (a POST to its graph)
     via: str = "api"  # which interface asked (kept in the audit details)
 
 
@@ -330,6 +331,8 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     publisher = writer.publisher_iri(record)
     _authorise(request.visibility, publisher.value if publisher else None, "the dataset's publisher")
     source = source_for(vocabularies, publisher.value)
+    if request.source is not None and request.source != source:
+        raise Refused(409, f"the dataset's publisher writes to the graph of {source}, not of {request.source}")
     if existing is not None and request.must_exist is False:
         raise Refused(409, f"that name is already in use: {iri}")
     if existing is None and request.must_exist:

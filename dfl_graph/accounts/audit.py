@@ -133,13 +133,18 @@ def events(
     action_prefix: str | None = None,
     limit: int | None = None,
     unpublished: bool = False,
+    publisher: str | None = None,
 ) -> list[AuditEvent]:
-    """Events, newest first, optionally of one actor, of actions starting with a prefix, or not yet
-    published into the system graph (oldest first then, the order they are published in)."""
+    """Events, newest first, optionally of one actor, of actions starting with a prefix, of dataset changes
+    of one publisher (its IRI), or not yet published into the system graph (oldest first then, the order they
+    are published in)."""
     clauses, values = [], []
     if actor is not None:
         clauses.append("actor = ?")
         values.append(actor)
+    if publisher is not None:
+        clauses.append("action LIKE 'dataset.%' AND json_extract(details, '$.publisher') = ?")
+        values.append(publisher)
     if action_prefix is not None:
         clauses.append("action LIKE ? ESCAPE '\\'")
         values.append(action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
