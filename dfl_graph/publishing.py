@@ -134,33 +134,49 @@ class _Graphs:
     uris: Uris
 
 
-def dataset_state(store: Store, uris: Uris, iri: str, graph: NamedNode) -> list[Quad]:
-    """A dataset's description in a graph: the quads it owns (itself, its distributions and sub-resources,
-    its catalogue record, the catalogue's links to it) and the graph's descriptions of what they link to
-    (a licence's type, a landing page's). Reading it back after a write gives what was written."""
+@dataclass(frozen=True)
+class DatasetState:
+    """A dataset's description in its graph: ``own`` (itself, its distributions and sub-resources, its catalogue
+    record, the catalogue's links to it: what its digest is of) and ``linked``, the graph's descriptions of
+    what those link to (a licence's type, a landing page's), which other datasets may share and write too,
+    so they are kept with the state (a revert puts them back) but left out of its digest."""
+
+    own: tuple[Quad, ...] = ()
+    linked: tuple[Quad, ...] = ()
+
+    @property
+    def digest(self) -> str | None:
+        return state_digest(list(self.own))
+
+
+def dataset_state(store: Store, uris: Uris, iri: str, graph: NamedNode) -> DatasetState:
+    """The dataset's state as the store holds it (see :class:`DatasetState`)."""
     owned = owned_quads(_Graphs(store, uris), iri, graph)
     subjects = {q.subject for q in owned}
     linked = {q.object for q in owned if isinstance(q.object, NamedNode) and q.object not in subjects}
     shared = [q for node in sorted(linked, key=str) for q in store.quads_for_pattern(node, None, None, graph)]
-    return list(dict.fromkeys(owned + shared))
+    return DatasetState(tuple(dict.fromkeys(owned)), tuple(dict.fromkeys(shared)))
 
 
-def keep_state(db, quads: list[Quad]) -> str | None:
+def keep_state(db, state: DatasetState) -> str | None:
     """Put a state in the ``states`` table (compressed; once per digest); returns its digest."""
-    digest = state_digest(quads)
+    digest = state.digest
     if digest is not None:
         db.execute(
             "INSERT OR IGNORE INTO states (digest, nquads, created_at) VALUES (?, ?, ?)",
-            (digest, zlib.compress(canonical_nquads(quads), 9), audit.now()),
+            (digest, zlib.compress(canonical_nquads([*state.own, *state.linked]), 9), audit.now()),
         )
     return digest
 
 
-def stored_state(db, digest: str) -> list[Quad]:
+def stored_state(db, uris: Uris, iri: str, digest: str) -> DatasetState:
+    """A state kept by :func:`keep_state`, read back."""
     row = db.execute("SELECT nquads FROM states WHERE digest = ?", (digest,)).fetchone()
     if row is None:
         raise Refused(409, f"the state {digest} is not kept, so it cannot be restored")
-    return list(parse(zlib.decompress(row[0]), RdfFormat.N_QUADS))
+    quads = list(parse(zlib.decompress(row[0]), RdfFormat.N_QUADS))
+    graph = next((q.graph_name for q in quads if q.subject.value == iri and q.predicate == RDF.type), None)
+    return dataset_state(_memory(quads), uris, iri, graph) if isinstance(graph, NamedNode) else DatasetState()
 
 
 # -- planning a write (nothing is written) ---------------------------------------------------------------------
@@ -179,8 +195,8 @@ class _Plan:
     publisher: str | None
     removals: list[Quad]
     additions: list[Quad]
-    before: list[Quad]
-    after: list[Quad]
+    before: DatasetState
+    after: DatasetState
     details: dict
     reverted: AuditEvent | None = None
 
@@ -321,6 +337,8 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
             record.slug = slugify(record.slug or record.id)
     iri = request.dataset or DcatApWriter(uris, vocabularies).dataset_iri(record).value
     existing = _existing(store, iri)
+    if existing is not None and request.must_exist is False:
+        raise Refused(409, f"that name is already in use: {iri}")
     if existing is not None:
         _authorise(request.visibility, existing.publisher, "the dataset's current publisher")
     if record is None:  # withdraw
@@ -333,8 +351,6 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     source = source_for(vocabularies, publisher.value)
     if request.source is not None and request.source != source:
         raise Refused(409, f"the dataset's publisher writes to the graph of {source}, not of {request.source}")
-    if existing is not None and request.must_exist is False:
-        raise Refused(409, f"that name is already in use: {iri}")
     if existing is None and request.must_exist:
         raise Refused(404, f"no dataset {iri} to replace")
     if existing is not None and existing.source != source:
@@ -383,12 +399,12 @@ def _memory(quads: list[Quad]) -> Store:
     return memory
 
 
-def _current(store: CatalogueStore, iri: str, existing: _Existing | None) -> tuple[list[Quad], list[Quad]]:
+def _current(store: CatalogueStore, iri: str, existing: _Existing | None) -> tuple[DatasetState, list[Quad]]:
     """(the dataset's state now, the quads a write removes: those it owns)."""
     if existing is None:
-        return [], []
+        return DatasetState(), []
     before = dataset_state(store.store, store.uris, iri, existing.graph)
-    return before, owned_quads(store, iri, existing.graph)
+    return before, list(before.own)
 
 
 def _plan_withdraw(store: CatalogueStore, request: WriteRequest, iri: str, existing: _Existing, when: str) -> _Plan:
@@ -399,7 +415,17 @@ def _plan_withdraw(store: CatalogueStore, request: WriteRequest, iri: str, exist
     old = StoredRecord(iri, iri, public, None)
     _, tombstone = tombstones_after(store, existing.source, [old], set(), Literal(when, datatype=XSD.dateTime))
     details = {"publisher": existing.publisher, "source": existing.source, "via": request.via}
-    return _Plan("dataset.withdraw", iri, existing.source, existing.publisher, removals, tombstone, before, [], details)
+    return _Plan(
+        "dataset.withdraw",
+        iri,
+        existing.source,
+        existing.publisher,
+        removals,
+        tombstone,
+        before,
+        DatasetState(),
+        details,
+    )
 
 
 def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
@@ -409,7 +435,8 @@ def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
     event = AuditEvent.from_row(row)
     iri = event.target
     existing = _existing(store, iri)
-    state = stored_state(db, event.before_digest) if event.before_digest else []
+    state = stored_state(db, store.uris, iri, event.before_digest) if event.before_digest else DatasetState()
+    additions = [*state.own, *state.linked]
     publisher = event.details.get("publisher")
     _authorise(request.visibility, publisher, "the publisher of the change reverted")
     if existing is not None:
@@ -417,14 +444,14 @@ def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
     source = event.details.get("source") or (existing.source if existing else "")
     if not source.startswith(SOURCE_PREFIX) or (existing is not None and existing.source != source):
         raise Refused(409, f"{iri} is no longer written by publisher writes ({source!r}): it cannot be reverted here")
-    violations = validate(store, state) if state else []
+    violations = validate(store, additions) if additions else []
     if violations:
         raise Refused(400, "the earlier state does not conform to the catalogue's profile any more", violations)
     before, removals = _current(store, iri, existing)
     tombstones = NamedNode(store.uris.tombstone_graph(source))
     removals += list(store.store.quads_for_pattern(NamedNode(iri), None, None, tombstones))
     details = {"publisher": publisher, "source": source, "via": request.via, "reverts": event.id}
-    return _Plan("dataset.revert", iri, source, publisher, removals, state, before, state, details, reverted=event)
+    return _Plan("dataset.revert", iri, source, publisher, removals, additions, before, state, details, reverted=event)
 
 
 # -- committing: the store write and the audit event, together ---------------------------------------------------
