@@ -59,7 +59,7 @@ from dfl_graph.validation import validate_graph
 from dfl_graph.vocabularies import Vocabularies
 
 SOURCE_PREFIX = "publisher-"  # each publisher's writes go to the source publisher-{publisher id}
-LOCK_WAIT_SECONDS = 60  # how long a write waits for `dfl load` / `dfl harvest` to finish
+LOCK_WAIT_SECONDS = 30  # how long a write waits for `dfl load` / `dfl harvest` (gunicorn gives a request 60 s)
 RDF_MEDIA_TYPES = {
     "text/turtle": RdfFormat.TURTLE,
     "application/x-turtle": RdfFormat.TURTLE,
@@ -68,6 +68,7 @@ RDF_MEDIA_TYPES = {
     "application/rdf+xml": RdfFormat.RDF_XML,
 }
 ACTIONS = ("write", "withdraw", "revert")
+APPROVAL = "dataset.approve-public-personal-data"
 
 
 @dataclass(frozen=True)
@@ -370,11 +371,43 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     violations = validate(store, additions)
     if violations:
         raise Refused(400, f"the dataset does not conform to the catalogue's profile ({len(violations)})", violations)
+    if record.personal_data and record.is_public:
+        _check_approved(db, iri, description_digest(writer, record, graph))
     before, removals = _current(store, iri, existing)
     after = dataset_state(_memory(additions), uris, iri, graph)
     removals += list(store.store.quads_for_pattern(NamedNode(iri), None, None, NamedNode(uris.tombstone_graph(source))))
     details = {"publisher": publisher.value, "source": source, "via": request.via}
     return _Plan("dataset.write", iri, source, publisher.value, removals, additions, before, after, details)
+
+
+def description_digest(writer: DcatApWriter, record: DatasetRecord, graph: NamedNode) -> str:
+    """The digest an administrator approves: of the dataset's description as the publisher gives it (without its
+    catalogue record, which carries the time of the write), so the same description is recognised when sent again."""
+    return state_digest(list(writer.quads(record, graph))) or ""
+
+
+def _check_approved(db, iri: str, digest: str) -> None:
+    """A dataset holding personal data goes public only as an administrator approved it (docs/access.md)."""
+    approved = db.execute(
+        "SELECT 1 FROM audit WHERE action = ? AND target = ? AND after_digest = ?",
+        (APPROVAL, iri, digest),
+    ).fetchone()
+    if approved is None:
+        message = (
+            f"the dataset holds personal data, so making it public needs an administrator's approval of exactly"
+            f" this description ({digest}) on /admin/changes"
+        )
+        violation = {"focus": iri, "path": "dfl:holdsPersonalData", "message": message, "digest": digest}
+        raise Refused(400, message, [violation])
+
+
+def approve_public_personal_data(database: AccountsDatabase, actor: str, iri: str, digest: str) -> str:
+    """Record an administrator's approval of making this description of a dataset public; returns the event id.
+    It reaches the system graph with the next write."""
+    if not digest.startswith("sha256:") or len(digest) != 71:
+        raise ValueError(f"not a description digest (sha256:<64 hex digits>): {digest!r}")
+    with database.transaction() as db:
+        return audit.record_digests(db, actor, APPROVAL, iri, None, digest, {"via": "admin"})
 
 
 def _slug_of(uris: Uris, iri: str) -> str:
@@ -430,7 +463,7 @@ def _plan_withdraw(store: CatalogueStore, request: WriteRequest, iri: str, exist
 
 def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
     row = db.execute("SELECT * FROM audit WHERE id = ?", (request.revert or "",)).fetchone()
-    if row is None or not row["action"].startswith("dataset.") or row["action"].endswith("personal-data"):
+    if row is None or not row["action"].startswith("dataset.") or row["action"] == APPROVAL:
         raise Refused(404, f"no dataset change {request.revert!r} to revert")
     event = AuditEvent.from_row(row)
     iri = event.target
@@ -545,6 +578,7 @@ __all__ = [
     "WriteOutcome",
     "WriteRequest",
     "apply",
+    "approve_public_personal_data",
     "canonical_nquads",
     "dataset_state",
     "run_write",

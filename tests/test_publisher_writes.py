@@ -328,3 +328,29 @@ def test_administrators_list_export_and_revert_changes(writes: Writes) -> None:
     revert = changes(admin, writes, publisher=tfl)[0]
     assert revert["action"] == "dataset.revert" and revert["details"]["reverts"] == update["id"]
     assert revert["before_digest"] == update["after_digest"] and revert["after_digest"] == create["after_digest"]
+
+
+def test_personal_data_goes_public_only_as_an_administrator_approved(writes: Writes) -> None:
+    personal = package("rider-journeys", title="Rider journeys", extras=[{"key": "personal_data", "value": "true"}])
+    before = writes.state()
+    refused = writes.action("package_create", personal, "tfl")
+    assert refused.status_code == 400, refused.text
+    violation = refused.json()["error"]["violations"][0]
+    assert violation["path"] == "dfl:holdsPersonalData" and violation["digest"] in violation["message"]
+    assert writes.state() == before
+
+    admin = sign_in(writes, writes.admin)
+    iri = f"{writes.url}/dataset/rider-journeys"
+    other = {
+        "dataset": iri,
+        "digest": "sha256:" + "0" * 64,
+        "csrf_token": csrf_of(admin, writes.url + "/admin/changes"),
+    }
+    assert admin.post(writes.url + "/admin/changes/approve", data=other, timeout=30).status_code == 200
+    assert writes.action("package_create", personal, "tfl").status_code == 400  # another description was approved
+    form = {**other, "digest": violation["digest"]}
+    assert admin.post(writes.url + "/admin/changes/approve", data=form, timeout=30).status_code == 200
+    assert writes.action("package_create", personal, "tfl").status_code == 200  # the approved one goes through
+    assert writes.server.get("/dataset/rider-journeys").status_code == 200
+    approvals = [c for c in changes(admin, writes) if c["action"] == "dataset.approve-public-personal-data"]
+    assert [a["after_digest"] for a in approvals][:1] == [violation["digest"]]

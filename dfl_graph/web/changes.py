@@ -3,7 +3,9 @@
 ``/admin/changes`` lists the audit's dataset events (``?actor=<account id>``, ``?publisher=<publisher IRI>``);
 ``/admin/changes.jsonl`` exports the same as JSON lines; ``POST /admin/changes/{event id}/revert`` writes the
 dataset back as it was before that change (from the ``states`` kept by digest), through the one write API
-(:mod:`dfl_graph.publishing`: validated, audited as ``dataset.revert`` with ``prov:wasRevisionOf``). Like every
+(:mod:`dfl_graph.publishing`: validated, audited as ``dataset.revert`` with ``prov:wasRevisionOf``);
+``POST /admin/changes/approve`` approves making one description of a dataset holding personal data public
+(``dataset.approve-public-personal-data``). Like every
 administrators' page these need a signed-in administrator (a session, never an API token) and their forms a
 CSRF token.
 """
@@ -18,7 +20,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from dfl_graph.accounts import audit
 from dfl_graph.accounts.visibility import Caller
-from dfl_graph.publishing import WriteRequest, write
+from dfl_graph.publishing import APPROVAL, WriteRequest, approve_public_personal_data, write
 from dfl_graph.web.access import settings
 from dfl_graph.web.accounts import caller, csrf, directory
 
@@ -62,6 +64,7 @@ def _page(status: int = 200, message: str | None = None) -> Response:
         publisher=found.get("publisher"),
         query=f"?{urlencode(found)}" if found else "",
         message=message,
+        approval=APPROVAL,
     )
     return _private(Response(body, status=status))
 
@@ -79,6 +82,23 @@ def export_changes() -> Response:
     response = Response(lines, content_type="application/jsonl")
     response.headers["Content-Disposition"] = 'attachment; filename="changes.jsonl"'
     return _private(response)
+
+
+@blueprint.post("/admin/changes/approve")
+def approve_personal_data() -> Response:
+    """Approve making one description (by its digest, which the publisher's refused write gave) of a dataset
+    holding personal data public: the write is then accepted when it is sent again."""
+    csrf.protect()
+    current = _administrator()
+    dataset = request.form.get("dataset", "").strip()
+    digest = request.form.get("digest", "").strip()
+    if not dataset.startswith(settings().uris.dataset("")):
+        return _page(400, f"Not approved: {dataset!r} is not a dataset IRI of this catalogue.")
+    try:
+        event = approve_public_personal_data(directory().database, current.agent, dataset, digest)
+    except ValueError as error:
+        return _page(400, f"Not approved: {error}")
+    return _page(200, f"Approved: {dataset} may be made public as {digest} (event {event}).")
 
 
 @blueprint.post("/admin/changes/<event_id>/revert")
