@@ -50,9 +50,9 @@ from dfl_graph.datatypes import all_published
 from dfl_graph.dcat import DcatApWriter
 from dfl_graph.generations import now
 from dfl_graph.ingest import orphans, owned_quads, tombstones_after
-from dfl_graph.namespaces import DCAT, DCT, FOAF, PROV, RDF, XSD
+from dfl_graph.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, FOAF, PROV, RDF, XSD
 from dfl_graph.plan import StoredRecord, catalogue_record_iri
-from dfl_graph.records import DatasetRecord, Rejection
+from dfl_graph.records import AccessLevel, DatasetRecord, Rejection
 from dfl_graph.store import CatalogueStore, StoreError
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.validation import validate_graph
@@ -186,6 +186,7 @@ class _Existing:
     graph: NamedNode
     source: str
     publisher: str | None
+    access: str  # public, restricted or non-public (:class:`AccessLevel` values)
 
 
 @dataclass
@@ -218,7 +219,10 @@ def _existing(store: CatalogueStore, iri: str) -> _Existing | None:
         if info is None or info["source"] is None:
             continue
         publisher = next(store.store.quads_for_pattern(node, DCT.publisher, None, quad.graph_name), None)
-        return _Existing(quad.graph_name, info["source"], publisher.object.value if publisher else None)
+        rights = next(store.store.quads_for_pattern(node, DCT.accessRights, None, quad.graph_name), None)
+        access = next((a.value for a in AccessLevel if rights and rights.object == EU_ACCESS_RIGHT[a.eu_code]), None)
+        access = access or (AccessLevel.PUBLIC.value if info["public"] else AccessLevel.NON_PUBLIC.value)
+        return _Existing(quad.graph_name, info["source"], publisher.object.value if publisher else None, access)
     return None
 
 
@@ -340,6 +344,8 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     existing = _existing(store, iri)
     if existing is not None and request.must_exist is False:
         raise Refused(409, f"that name is already in use: {iri}")
+    if existing is not None and not request.visibility.may_read(existing.access, existing.publisher):
+        raise Refused(404, f"no dataset {iri}")  # as an unknown one: a 403 would say that it exists
     if existing is not None:
         _authorise(request.visibility, existing.publisher, "the dataset's current publisher")
     if record is None:  # withdraw

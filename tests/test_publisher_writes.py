@@ -229,6 +229,29 @@ def test_refused_writes_change_nothing(writes: Writes) -> None:
     assert writes.server.get("/dataset/tube-lifts").status_code == 200
 
 
+def test_another_organisations_non_public_dataset_is_not_found(writes: Writes) -> None:
+    """A write never tells a publisher of another organisation that a non-public dataset exists: 404, as an
+    unknown one (never 403)."""
+    made = writes.action("package_create", package("tube-faults", title="Tube faults", private=True), "tfl")
+    assert made.status_code == 200 and made.json()["result"]["private"] is True
+    assert writes.server.get("/dataset/tube-faults").status_code == 404  # not public
+    before = writes.state()
+    iri = f"{writes.url}/dataset/tube-faults"
+    assert writes.action("package_delete", {"id": "tube-faults"}, "gla").status_code == 404
+    assert writes.gsp("PUT", iri, "gla", TURTLE.format(iri=iri, base=writes.url, title="Mine")).status_code == 404
+    assert writes.gsp("DELETE", iri, "gla").status_code == 404
+    assert writes.state() == before
+    written = last_digest(writes, iri)
+    assert written is not None and writes.gsp("DELETE", iri, "tfl").json()["before"] == written
+
+
+def last_digest(writes: Writes, iri: str) -> str | None:
+    """The after-digest of the last change to a dataset, from the audit journal in the accounts database."""
+    with sqlite3.connect(writes.server.data_dir / "accounts.sqlite") as db:
+        row = db.execute("SELECT after_digest FROM audit WHERE target = ? ORDER BY seq DESC LIMIT 1", (iri,))
+        return row.fetchone()[0]
+
+
 def test_an_invalid_dataset_is_400_with_its_violations_and_nothing_written(writes: Writes) -> None:
     before = writes.state()
     untitled = writes.action("package_create", package("untitled", title="  "), "tfl")
