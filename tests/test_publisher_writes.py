@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,9 @@ from conftest import LiveServer, dfl, free_port, live_server, load_default
 from pyoxigraph import Literal, NamedNode, Quad
 from test_access import csrf_of, last_mail
 
-from dfl_graph.namespaces import DCAT, DCT, RDF
+from dfl_graph.namespaces import DCAT, DCT, PROV, RDF
 from dfl_graph.publishing import validate
-from dfl_graph.store import CatalogueStore
+from dfl_graph.store import CatalogueReader, CatalogueStore
 from dfl_graph.uris import Uris
 
 pytestmark = pytest.mark.xdist_group("publisher-writes")
@@ -352,6 +353,21 @@ def test_administrators_list_export_and_revert_changes(writes: Writes) -> None:
     assert revert["action"] == "dataset.revert" and revert["details"]["reverts"] == update["id"]
     assert revert["before_digest"] == update["after_digest"] and revert["after_digest"] == create["after_digest"]
 
+    # the PROV of all three is in the published system graph (never public), the revert a revision of the state
+    # before the change it undid
+    system = NamedNode(f"{writes.url}/graph/system")
+    store = CatalogueReader(writes.server.data_dir).snapshot().store
+    for event in (create, update, revert):
+        activity = NamedNode(f"{writes.url}/audit/{event['id']}")
+        assert list(store.quads_for_pattern(activity, RDF.type, PROV.Activity, system))
+    revised = store.quads_for_pattern(
+        NamedNode(f"{writes.url}/audit/{revert['id']}#after"), PROV.wasRevisionOf, None, system
+    )
+    assert {q.object.value for q in revised} == {
+        f"{writes.url}/audit/{revert['id']}#before",
+        f"{writes.url}/audit/{update['id']}#before",
+    }
+
 
 def test_personal_data_goes_public_only_as_an_administrator_approved(writes: Writes) -> None:
     personal = package("rider-journeys", title="Rider journeys", extras=[{"key": "personal_data", "value": "true"}])
@@ -377,3 +393,18 @@ def test_personal_data_goes_public_only_as_an_administrator_approved(writes: Wri
     assert writes.server.get("/dataset/rider-journeys").status_code == 200
     approvals = [c for c in changes(admin, writes) if c["action"] == "dataset.approve-public-personal-data"]
     assert [a["after_digest"] for a in approvals][:1] == [violation["digest"]]
+
+
+def test_a_write_waits_while_another_writer_has_the_store(writes: Writes) -> None:
+    """Writes serialise with `dfl load` and `dfl harvest` on the store's writer lock (held here by the test)."""
+    before = writes.state()
+    answers: list[requests.Response] = []
+    ferry = package("ferry-piers", title="Ferry piers")
+    waiting = threading.Thread(target=lambda: answers.append(writes.action("package_create", ferry, "tfl")))
+    with CatalogueStore(writes.server.data_dir, Uris(writes.url)):
+        waiting.start()
+        waiting.join(timeout=5)
+        assert waiting.is_alive() and writes.state() == before  # waiting for the lock: nothing written yet
+    waiting.join(timeout=120)
+    assert answers[0].status_code == 200, answers[0].text
+    assert writes.state()[0] == before[0] + 1
