@@ -110,6 +110,7 @@ def writes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
         "read-only": _token(data_dir, base, "editor@tfl.gov.uk", "read"),
         "expired": _token(data_dir, base, "editor@tfl.gov.uk", "write"),
         "revoked": _token(data_dir, base, "editor@tfl.gov.uk", "write"),
+        "administrator": _token(data_dir, base, "chief@london.gov.uk", "write"),  # writes every organisation's
     }
     with sqlite3.connect(data_dir / "accounts.sqlite") as db:  # a token past its expiry, as time would make it
         db.execute(
@@ -187,12 +188,17 @@ def test_a_publisher_creates_updates_patches_and_deletes_with_ckanapi(writes: Wr
         ckan.action.package_show(id="cycle-docks")
 
 
-def test_a_name_in_use_is_refused(writes: Writes) -> None:
+def test_a_name_in_use_is_refused_and_loaded_datasets_stay_their_sources(writes: Writes) -> None:
     taken = writes.server.get("/api/3/action/package_list?limit=1").json()["result"][0]
     before = writes.state()
     with pytest.raises(ckanapi.ValidationError) as refused:
         writes.ckan("tfl").action.package_create(**package(taken))
     assert refused.value.error_dict["name"] == ["That URL is already in use."]
+    # a dataset `dfl load` wrote is changed by loading its source again, not by a write, even an administrator's
+    loaded = f"{writes.url}/dataset/{taken}"
+    replaced = writes.gsp("PUT", loaded, "administrator", TURTLE.format(iri=loaded, base=writes.url, title="T"))
+    assert replaced.status_code == 409 and "london-datastore-2010" in replaced.json()["error"]
+    assert writes.gsp("DELETE", loaded, "administrator").status_code == 409
     assert writes.state() == before
 
 
