@@ -33,6 +33,7 @@ import multiprocessing
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -494,7 +495,9 @@ def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
 
 
 # -- committing: the store write and the audit event, together ---------------------------------------------------
-def apply(store: CatalogueStore, database: AccountsDatabase, vocabularies: Vocabularies, request: WriteRequest):
+def apply(
+    store: CatalogueStore, database: AccountsDatabase, vocabularies: Vocabularies, request: WriteRequest
+) -> WriteOutcome:
     """Plan, check and write one request in this process (:func:`write` runs it in a spawned one)."""
     when = now()
     try:
@@ -570,13 +573,19 @@ def run_write(settings: Settings, request: WriteRequest) -> WriteOutcome:
     with store:
         if not store.generation:
             return WriteOutcome(503, "no catalogue has been published yet (run `dfl load`)", request.dataset)
-        return apply(store, AccountsDatabase(settings.data_dir), Vocabularies(settings.uris), request)
+        try:
+            return apply(store, AccountsDatabase(settings.data_dir), Vocabularies(settings.uris), request)
+        except (StoreError, OSError) as error:  # a full disk, say: the store and the journal are as they were
+            return WriteOutcome(503, f"the write failed and changed nothing: {error}", request.dataset)
 
 
 def write(settings: Settings, request: WriteRequest) -> WriteOutcome:
     """Run one write in a freshly spawned process (see the module docstring) and return what it did."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(run_write, settings, request).result()
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(run_write, settings, request).result()
+    except BrokenProcessPool:  # the writer process died (killed): its write was not committed
+        return WriteOutcome(503, "the write did not finish; the next writer recovers the store", request.dataset)
 
 
 __all__ = [
