@@ -355,7 +355,9 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
         return _plan_withdraw(store, request, iri, existing, when)
     writer = DcatApWriter(uris, vocabularies)
     publisher = writer.publisher_iri(record)
-    _authorise(request.visibility, publisher.value if publisher else None, "the dataset's publisher")
+    if publisher is None:
+        raise Refused(400, "name the dataset's publisher (CKAN: owner_org; RDF: dct:publisher)")
+    _authorise(request.visibility, publisher.value, "the dataset's publisher")
     source = source_for(vocabularies, publisher.value)
     if request.source is not None and request.source != source:
         raise Refused(409, f"the dataset's publisher writes to the graph of {source}, not of {request.source}")

@@ -267,6 +267,8 @@ def test_an_invalid_dataset_is_400_with_its_violations_and_nothing_written(write
     assert error["__type"] == "Validation Error" and error["violations"][0]["path"] == "title"
     with pytest.raises(ckanapi.ValidationError):
         writes.ckan("tfl").action.package_create(**package("no-title", title=""))
+    orphan = writes.action("package_create", package("orphan", owner_org=""), "administrator")
+    assert orphan.status_code == 400 and "publisher" in orphan.json()["error"]["message"]
     iri = f"{writes.url}/dataset/untitled"
     no_title = TURTLE.format(iri=iri, base=writes.url, title="x").replace('dct:title "x"@en ;', "")
     refused = writes.gsp("PUT", iri, "tfl", no_title)

@@ -48,6 +48,7 @@ def _refused(action: str, outcome: WriteOutcome) -> Response:
 def _dataset_iri(params: dict) -> str:
     """The IRI of the package a request names (``id`` or ``name``: a slug, a package UUID or an IRI)."""
     current = snapshot()
+    unknown = False  # a package id (UUID) that names no package
     for key in ("id", "name"):
         ident = params.get(key)
         if not isinstance(ident, str) or not ident.strip():
@@ -59,8 +60,11 @@ def _dataset_iri(params: dict) -> str:
             found = _by_uuid(current, catalogue_index(current), ident)
             if found is not None:
                 return found
+            unknown = True
             continue
         return current.uris.dataset(slugify(ident))
+    if unknown:
+        raise ApiError(404, "Not Found Error", "Not found")
     raise ApiError(409, "Validation Error", "id is missing", {"id": "Missing value"})
 
 
