@@ -320,6 +320,18 @@ def test_graph_store_protocol_writes_one_dataset(writes: Writes) -> None:
     )
     assert wrong.status_code == 409
 
+    as_json_ld = json.dumps(
+        {
+            "@id": iri,
+            "@type": "http://www.w3.org/ns/dcat#Dataset",
+            "http://purl.org/dc/terms/title": {"@value": "Cycle hire stations 3", "@language": "en"},
+            "http://purl.org/dc/terms/publisher": {"@id": f"{writes.url}/publisher/tfl"},
+            "http://www.w3.org/ns/dcat#theme": {"@id": f"{writes.url}/theme/transport"},
+        }
+    )
+    assert writes.gsp("PUT", iri, "tfl", as_json_ld, content_type="application/ld+json").status_code == 200
+    assert "Cycle hire stations 3" in writes.server.get("/dataset/cycle-hire-stations").text
+
     deleted = writes.gsp("DELETE", iri, "tfl")
     assert deleted.status_code == 200 and deleted.json()["after"] is None
     assert writes.gsp("DELETE", iri, "tfl").status_code == 404
@@ -345,6 +357,11 @@ def test_administrators_list_export_and_revert_changes(writes: Writes) -> None:
     page = admin.get(writes.url + "/admin/changes", params={"actor": update["actor"]}, timeout=30)
     assert page.status_code == 200 and f'id="change-{update["id"]}"' in page.text
 
+    # write APIs never take the session cookie (it would ride along on a cross-site request)
+    body = json.dumps(package("by-cookie"))
+    by_cookie = admin.post(writes.url + "/api/action/package_create", data=body, timeout=30)
+    assert by_cookie.status_code == 403 and by_cookie.json()["error"]["__type"] == "Authorization Error"
+    assert admin.delete(writes.url + "/sparql/graphs", params={"graph": iri}, timeout=30).status_code == 401
     # a publisher's token cannot read the changes, nor revert them; a form without CSRF token is refused
     assert (
         writes.server.get("/admin/changes", headers={"Authorization": f"Bearer {writes.tokens['tfl']}"}).status_code
