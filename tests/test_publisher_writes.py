@@ -21,6 +21,7 @@ from conftest import LiveServer, dfl, free_port, live_server, load_default
 from pyoxigraph import Literal, NamedNode, Quad
 from test_access import csrf_of, last_mail
 
+from dfl_graph.accounts.credentials import parse_token
 from dfl_graph.namespaces import DCAT, DCT, PROV, RDF
 from dfl_graph.publishing import validate
 from dfl_graph.store import CatalogueReader, CatalogueStore
@@ -114,9 +115,9 @@ def writes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
     }
     with sqlite3.connect(data_dir / "accounts.sqlite") as db:  # a token past its expiry, as time would make it
         db.execute(
-            "UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE id = ?", (tokens["expired"].split("_")[1],)
+            "UPDATE tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE id = ?", (parse_token(tokens["expired"])[0],)
         )
-    cli("tokens", "revoke", tokens["revoked"].split("_")[1])
+    cli("tokens", "revoke", parse_token(tokens["revoked"])[0])
     env = {"DFL_MAIL_OUTBOX": str(root / "outbox"), "DFL_LOGIN_ATTEMPTS_PER_CLIENT": "1000"}
     with live_server(data_dir, port, env=env) as server:
         yield Writes(server, root / "outbox", tokens, "chief@london.gov.uk")
