@@ -42,6 +42,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse, serial
 
 from dfl_graph.accounts import audit
 from dfl_graph.accounts.audit import AuditEvent
+from dfl_graph.accounts.credentials import new_id
 from dfl_graph.accounts.database import AccountsDatabase
 from dfl_graph.accounts.provenance import audit_quads
 from dfl_graph.accounts.visibility import Visibility
@@ -503,26 +504,32 @@ def apply(
     """Plan, check and write one request in this process (:func:`write` runs it in a spawned one)."""
     when = now()
     try:
-        with database.transaction() as db:
-            plan = _plan(store, db, vocabularies, request, when)
-            if plan is None:
-                return WriteOutcome(200, "unchanged: the catalogue already holds this description", request.dataset)
-            return _commit(store, db, plan, request.actor)
+        plan = _plan(store, database.db, vocabularies, request, when)
+        if plan is None:
+            return WriteOutcome(200, "unchanged: the catalogue already holds this description", request.dataset)
+        return _commit(store, database, plan, request.actor)
     except Refused as refused:
         return WriteOutcome(refused.status, refused.message, dataset=request.dataset, violations=refused.violations)
 
 
-def _commit(store: CatalogueStore, db, plan: _Plan, actor: str) -> WriteOutcome:
-    """The audit event, the states and the store write in one step: the accounts transaction (the caller's)
-    commits only once the store has published; if the store write fails, both are left as they were."""
+def _commit(store: CatalogueStore, database: AccountsDatabase, plan: _Plan, actor: str) -> WriteOutcome:
+    """The store write carrying the audit event's PROV, then the event and the states in the journal.
+
+    The event's id and time are made first, so its PROV rides in the store write; the journal's transaction
+    comes after the generation is published, so the accounts database is not locked while indexes are built
+    (every token's use writes it). A write that fails records nothing. (A process that died between the two
+    would leave PROV without its journal row: the other way round would journal a write that never happened.)
+    The writer lock, held throughout, keeps writes from interleaving.
+    """
     uris = store.uris
-    before, after = keep_state(db, plan.before), keep_state(db, plan.after)
-    event_id = audit.record_digests(db, actor, plan.action, plan.iri, before, after, plan.details)
-    pending = audit.events(db, unpublished=True)
-    provenance = audit_quads(uris, pending)
-    if plan.reverted is not None and plan.reverted.before_digest and after:
+    event = AuditEvent(
+        0, new_id(), audit.now(), actor, plan.action, plan.iri, plan.before.digest, plan.after.digest, plan.details
+    )
+    pending = audit.events(database.db, unpublished=True)
+    provenance = audit_quads(uris, [*pending, event])
+    if plan.reverted is not None and plan.reverted.before_digest and event.after_digest:
         reverted_state = NamedNode(f"{uris.base}/audit/{plan.reverted.id}#before")
-        revision = NamedNode(f"{uris.base}/audit/{event_id}#after")
+        revision = NamedNode(f"{uris.base}/audit/{event.id}#after")
         provenance.append(Quad(revision, PROV.wasRevisionOf, reverted_state, NamedNode(uris.system_graph())))
     graphs = {
         uris.source_graph(plan.source, True): True,
@@ -546,9 +553,14 @@ def _commit(store: CatalogueStore, db, plan: _Plan, actor: str) -> WriteOutcome:
         cleanup=lambda written: orphans(written, candidates),
         datasets=removed,
     )
-    audit.mark_published(db, [e.seq for e in pending], store.generation)
+    generation = store.generation
+    with database.transaction() as db:
+        before, after = keep_state(db, plan.before), keep_state(db, plan.after)
+        audit.record_digests(db, actor, plan.action, plan.iri, before, after, plan.details, event.id, event.at)
+        seq = db.execute("SELECT seq FROM audit WHERE id = ?", (event.id,)).fetchone()[0]
+        audit.mark_published(db, [*(e.seq for e in pending), seq], generation)
     status = 201 if before is None and after is not None else 200
-    return WriteOutcome(status, audit.ACTIONS[plan.action], plan.iri, event_id, store.generation, before, after)
+    return WriteOutcome(status, audit.ACTIONS[plan.action], plan.iri, event.id, generation, before, after)
 
 
 # -- running a write in a spawned process ------------------------------------------------------------------------

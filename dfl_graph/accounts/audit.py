@@ -105,17 +105,20 @@ def record_digests(
     before_digest: str | None,
     after_digest: str | None,
     details: dict | None = None,
+    event_id: str | None = None,
+    at: str | None = None,
 ) -> str:
-    """:func:`record` with the digests already taken (a dataset's are of its sorted N-Quads, not of JSON)."""
+    """:func:`record` with the digests already taken (a dataset's are of its sorted N-Quads, not of JSON), and
+    the event's id and time when the caller made them already (a dataset write puts them in its PROV first)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    event_id = new_id()
+    event_id = event_id or new_id()
     db.execute(
         "INSERT INTO audit (id, at, actor, action, target, before_digest, after_digest, details)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             event_id,
-            now(),
+            at or now(),
             actor,
             action,
             target,
