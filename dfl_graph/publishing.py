@@ -8,18 +8,19 @@ before anything is written:
    loaders that ``dfl load`` uses (``loaders/ckan.py``, ``loaders/dcat_rdf.py``), so a written dataset reads
    exactly as a loaded one;
 2. the caller must be allowed to write the dataset's publisher (:meth:`Visibility.may_write`), and, when the
-   dataset exists, its current publisher too: a dataset of another organisation is never written (403);
+   dataset exists, its current publisher too: a dataset of another organisation is never written (403; 404
+   when the caller may not even read it);
 3. the dataset's new description is validated against our SHACL profile (400 with the violations);
-4. datasets that come from a loaded file or a harvest stay theirs (409): each publisher's writes go to its
+4. a public dataset holding personal data needs an administrator's approval of its description (400);
+5. datasets that come from a loaded file or a harvest stay theirs (409): each publisher's writes go to its
    own source, ``publisher-{id}`` (its graphs ``graph/publisher-{id}`` and ``.../restricted``).
 
 The write itself is one in-place delta (:meth:`CatalogueStore.update_source`: the indexes are updated from
 it, not rebuilt) publishing a new generation, and it carries the audit event's PROV quads (and those of
 access changes still waiting to be published) into the system graph. The event (``dataset.write``,
-``dataset.withdraw``, ``dataset.revert``) goes into the accounts database in one transaction around the
-store write, with the SHA-256 digests of the dataset's state before and after: its sorted N-Quads
-(:func:`state_digest`), both kept in the ``states`` table (compressed) so any change can be reverted to
-exactly what was there.
+``dataset.withdraw``, ``dataset.revert``) goes into the accounts database right after (see :func:`_commit`),
+with the SHA-256 digests of the dataset's state before and after (:class:`DatasetState`: its sorted N-Quads),
+both states kept in the ``states`` table (compressed) so any change can be reverted to exactly what was there.
 
 Web workers are forked gunicorn processes, and RocksDB opened in a forked worker hung, so :func:`write`
 runs each write in a freshly spawned process (``multiprocessing`` "spawn", about a second). It waits for
