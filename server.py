@@ -24,10 +24,13 @@ def register_blueprints(app: Flask) -> None:
     """Every view module of the application (import here, register below)."""
     from dfl_graph.web import (
         accounts,
+        changes,
         ckan_api,
+        ckan_writes,
         crawlers,
         errors,
         feed,
+        graph_store,
         harvest,
         library,
         named_queries,
@@ -49,8 +52,11 @@ def register_blueprints(app: Flask) -> None:
         sparql.blueprint,
         named_queries.blueprint,
         ckan_api.blueprint,
+        ckan_writes.blueprint,
+        graph_store.blueprint,
         harvest.blueprint,
         accounts.blueprint,
+        changes.blueprint,
     ):
         app.register_blueprint(blueprint)
 

@@ -94,20 +94,36 @@ def record(
     details: dict | None = None,
 ) -> str:
     """Append one event (inside the caller's transaction); returns its id."""
+    return record_digests(db, actor, action, target, state_digest(before), state_digest(after), details)
+
+
+def record_digests(
+    db: sqlite3.Connection,
+    actor: str,
+    action: str,
+    target: str,
+    before_digest: str | None,
+    after_digest: str | None,
+    details: dict | None = None,
+    event_id: str | None = None,
+    at: str | None = None,
+) -> str:
+    """:func:`record` with the digests already taken (a dataset's are of its sorted N-Quads, not of JSON), and
+    the event's id and time when the caller made them already (a dataset write puts them in its PROV first)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    event_id = new_id()
+    event_id = event_id or new_id()
     db.execute(
         "INSERT INTO audit (id, at, actor, action, target, before_digest, after_digest, details)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             event_id,
-            now(),
+            at or now(),
             actor,
             action,
             target,
-            state_digest(before),
-            state_digest(after),
+            before_digest,
+            after_digest,
             json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
         ),
     )
@@ -120,13 +136,18 @@ def events(
     action_prefix: str | None = None,
     limit: int | None = None,
     unpublished: bool = False,
+    publisher: str | None = None,
 ) -> list[AuditEvent]:
-    """Events, newest first, optionally of one actor, of actions starting with a prefix, or not yet
-    published into the system graph (oldest first then, the order they are published in)."""
+    """Events, newest first, optionally of one actor, of actions starting with a prefix, of dataset changes
+    of one publisher (its IRI), or not yet published into the system graph (oldest first then, the order they
+    are published in)."""
     clauses, values = [], []
     if actor is not None:
         clauses.append("actor = ?")
         values.append(actor)
+    if publisher is not None:
+        clauses.append("action LIKE 'dataset.%' AND json_extract(details, '$.publisher') = ?")
+        values.append(publisher)
     if action_prefix is not None:
         clauses.append("action LIKE ? ESCAPE '\\'")
         values.append(action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")

@@ -92,6 +92,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rate_hits_key ON rate_hits(bucket, key, at);
     """,
+    # 2: the states of datasets before and after publisher writes (dfl_graph/publishing.py), so a change can
+    # be reverted to exactly what was there; dataset changes found by their publisher
+    """
+    CREATE TABLE states (
+      digest TEXT PRIMARY KEY,             -- sha256:<hex> of the sorted N-Quads (what audit events name)
+      nquads BLOB NOT NULL,                -- those N-Quads, zlib-compressed
+      created_at TEXT NOT NULL
+    );
+    CREATE INDEX audit_dataset_publisher ON audit(json_extract(details, '$.publisher'), seq)
+      WHERE action LIKE 'dataset.%';
+    """,
 )
 
 
