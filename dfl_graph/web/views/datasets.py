@@ -74,6 +74,7 @@ def distribution_model(document: Document, iri: str) -> dict:
         "format": link(document, next(iter(document.iris(DCT["format"], iri)), None)),
         "byte_size": int(byte_size) if byte_size and byte_size.isdigit() else None,
         "licence": link(document, next(iter(document.iris(DCT.license, iri)), None)),
+        "services": links(document, document.iris(DCAT.accessService, iri)),
         "issued": document.text(DCT.issued, iri),
         "modified": document.text(DCT.modified, iri),
         "checksum": (
@@ -255,10 +256,18 @@ def dataset_html(model: dict, record: dict) -> str:
     )
 
 
-def withdrawn_resource(current: Snapshot, iri: str, tombstone: dict, path: str) -> Resource:
-    """A withdrawn dataset: 410 Gone, with its tombstone in every format."""
+def withdrawn_resource(
+    current: Snapshot,
+    iri: str,
+    tombstone: dict,
+    path: str,
+    rdf_type: NamedNode | None = None,
+    kind: str = "dataset",
+) -> Resource:
+    """A withdrawn dataset (or data service: ``rdf_type`` dfl:WithdrawnService): 410 Gone, with its tombstone in
+    every format."""
     dfl = current.uris.vocab
-    triples = [Triple(NamedNode(iri), RDF.type, dfl.WithdrawnDataset)]
+    triples = [Triple(NamedNode(iri), RDF.type, rdf_type or dfl.WithdrawnDataset)]
     if tombstone.get("title"):
         triples.append(Triple(NamedNode(iri), DCT.title, Literal(tombstone["title"], language="en")))
     if tombstone.get("withdrawn_at"):
@@ -267,6 +276,7 @@ def withdrawn_resource(current: Snapshot, iri: str, tombstone: dict, path: str) 
         )
     model = {
         "iri": iri,
+        "kind": kind,
         "status": "withdrawn",
         "title": tombstone.get("title"),
         "withdrawn_at": tombstone.get("withdrawn_at"),
