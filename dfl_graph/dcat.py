@@ -31,6 +31,7 @@ from dfl_graph.namespaces import (
     OWL,
     PROV,
     RDF,
+    RDFS,
     SKOS,
     SPDX,
     VCARD,
@@ -198,9 +199,11 @@ class DcatApWriter:
         if ours(DCAT.endpointURL):
             for url in record.endpoint_urls:
                 yield q(d, DCAT.endpointURL, NamedNode(url))
+                yield q(NamedNode(url), RDF.type, RDFS.Resource)  # DCAT-AP's range
         if ours(DCAT.endpointDescription):
             for description in record.endpoint_descriptions:
                 yield q(d, DCAT.endpointDescription, NamedNode(description))
+                yield q(NamedNode(description), RDF.type, RDFS.Resource)
         if ours(DCT.conformsTo):
             for standard in record.conforms_to:
                 yield q(d, DCT.conformsTo, NamedNode(standard))

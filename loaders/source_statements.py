@@ -26,7 +26,7 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, LOCN, PREFIXES, PROV, RDF, SKOS, SPDX, VCARD, XSD
+from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, LOCN, PREFIXES, PROV, RDF, RDFS, SKOS, SPDX, VCARD, XSD
 from dfl_graph.records import DATASET, Anchor, Statement
 from loaders.iris import clean_iri
 
@@ -224,6 +224,10 @@ RANGES = _ranges(
     (DCAT.DataService, DCT.conformsTo, DCT.Standard.value),
     (DCAT.DataService, DCAT.theme, SKOS.Concept.value),
     (DCAT.DataService, DCT.publisher, FOAF.Agent.value),
+    (DCAT.DataService, DCAT.endpointURL, RDFS.Resource.value),
+    (DCAT.DataService, DCAT.endpointDescription, RDFS.Resource.value),
+    (DCAT.DataService, FOAF.page, FOAF.Document.value),
+    (DCAT.DataService, DCAT.servesDataset, DCAT.Dataset.value),
 )
 
 Term = NamedNode | BlankNode | Literal
