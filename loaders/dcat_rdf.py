@@ -245,8 +245,14 @@ class DcatRdfLoader(Loader):
             graph.index[statement[0]][statement[1].value][statement[2]] = None
         self.index = graph.index
         datasets = self._typed_nodes(DATASET_CLASSES)
-        graph.services = set(self._typed_nodes(SERVICE_CLASSES)) - set(datasets)
-        self.count("services_read", len(graph.services))
+        services = [n for n in self._typed_nodes(SERVICE_CLASSES) if n not in set(datasets)]
+        self.count("services_read", len(services))
+        graph.services = {n for n in services if self._text(n, P_TITLE) or self._text(n, *P_LABEL_PROPS)}
+        for node in services:
+            if node not in graph.services:  # GeoDCAT-AP's inline [ a dcat:DataService ; dcat:endpointURL ... ]
+                label = node.value if isinstance(node, NamedNode) else f"a blank node ({self._node_hash(node)})"
+                what = "a data service without a title: not a record of its own; kept in the records that link to it"
+                self.problem(label, "dct:title", what)
         nodes = datasets + sorted(graph.services, key=self._node_order)
         graph.description = SourceDescription(graph.index, self._node_hash, set(nodes), frozenset(graph.services))
         return [SourceDataset(graph, node) for node in nodes]
