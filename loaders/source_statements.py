@@ -34,6 +34,7 @@ TIME = "http://www.w3.org/2006/time#"
 RECORD_NODE = "record-node:"  # an Anchor key prefix: another record of the file, by its node (iri:... or blank:...)
 DCATAP = "http://data.europa.eu/r5r/"
 ODRL = "http://www.w3.org/ns/odrl/2/"
+ELI_LEGAL_RESOURCE = "http://data.europa.eu/eli/ontology#LegalResource"
 
 # Links from a dataset or distribution whose IRI objects are described too (their statements kept, one level;
 # blank nodes are always followed). Other IRI objects (themes, licences, types ...) are kept as links only.
@@ -228,6 +229,8 @@ RANGES = _ranges(
     (DCAT.DataService, DCAT.endpointDescription, RDFS.Resource.value),
     (DCAT.DataService, FOAF.page, FOAF.Document.value),
     (DCAT.DataService, DCAT.servesDataset, DCAT.Dataset.value),
+    *((c, NamedNode(f"{DCATAP}applicableLegislation"), ELI_LEGAL_RESOURCE) for c in (DCAT.Dataset, DCAT.Distribution)),
+    (DCAT.DataService, NamedNode(f"{DCATAP}applicableLegislation"), ELI_LEGAL_RESOURCE),
 )
 
 Term = NamedNode | BlankNode | Literal
