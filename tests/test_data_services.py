@@ -19,7 +19,14 @@ import rdflib
 import requests
 from conftest import dfl, free_port, live_server
 from ld_client import fetch_all_formats
+from portal_server import PortalServer, Reply
 
+from dfl_graph.harvest import harvest_source
+from dfl_graph.harvest.config import parse_config
+from dfl_graph.indexes.registry import open_writer
+from dfl_graph.ingest import ensure_vocabularies
+from dfl_graph.uris import Uris
+from dfl_graph.vocabularies import Vocabularies
 from loaders.source_statements import REPLACED_ON_DATASET, curie
 
 DATA = Path(__file__).parent / "data"
@@ -268,3 +275,29 @@ def test_a_withdrawn_service_answers_410_with_its_tombstone(catalogue):
     assert "has been withdrawn" in requests.get(service, timeout=30).text
     assert service not in catalogue.get("/sitemap.xml").text
     assert service not in catalogue.get("/catalog.ttl").text
+
+
+def test_a_harvest_maps_services_the_same_way(tmp_path: Path):
+    """`dfl harvest`'s path (a DCAT portal fetched over HTTP, then the same plan and write) publishes the service on
+    our IRI, serving the datasets on ours, and withdraws it with a tombstone when the portal stops listing it."""
+    uris = Uris("http://data.test")
+    vocabularies = Vocabularies(uris)
+    file = {"body": SOURCES["hvd"].read_bytes()}
+    with PortalServer() as portal:
+        url = portal.route("/catalogue.ttl", lambda _request: Reply(file["body"], content_type="text/turtle"))
+        spec = parse_config({"source": [{"name": "portal", "type": "dcat", "url": url}]}, Path("test.toml")).sources[0]
+        with open_writer(tmp_path, uris) as store:
+            ensure_vocabularies(store)
+            report = harvest_source(store, vocabularies, spec)
+            assert report.status == "ok", report.error
+            graph = pyoxigraph.NamedNode(uris.source_graph("portal"))
+            service = pyoxigraph.NamedNode(uris.service("eams-apiplatform"))
+            serves = pyoxigraph.NamedNode(str(DCAT.servesDataset))
+            served = {q.object.value for q in store.store.quads_for_pattern(service, serves, None, graph)}
+            assert served == {uris.dataset("1t2p3o4b"), uris.dataset("1w2o3p4t")}
+            file["body"] = SOURCES["eea-csw"].read_bytes()  # the portal now lists another service only
+            report = harvest_source(store, vocabularies, spec)
+            assert report.status == "ok", report.error
+            tombstones = pyoxigraph.NamedNode(uris.tombstone_graph("portal"))
+            kinds = {q.object.value for q in store.store.quads_for_pattern(service, None, None, tombstones)}
+            assert uris.vocab.WithdrawnService.value in kinds
