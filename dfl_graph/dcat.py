@@ -214,7 +214,7 @@ class DcatApWriter:
         record of the run."""
         if not isinstance(term, Anchor):
             return term
-        if term.key.startswith("record:"):
+        if term.key.startswith("record:"):  # another record of the write; a writer used alone: its default IRI
             record_id = term.key[7:]
             return NamedNode(self.record_iris.get(record_id) or self.uris.dataset(slugify(record_id)))
         if term.key.startswith("dist:"):

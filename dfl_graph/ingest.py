@@ -381,7 +381,7 @@ def write_plan(
                 yield Quad(node, PROV.wasDerivedFrom, NamedNode(item.origin), graph)
             if run:
                 yield Quad(node, PROV.wasGeneratedBy, NamedNode(run), graph)
-            if not others:
+            if not others or isinstance(record, DataServiceRecord):  # alternates are datasets of other sources
                 continue
             for other in same_dataset_elsewhere(store, record, own, others):
                 if next(store.store.quads_for_pattern(other, PROV.alternateOf, dataset, None), None) is None:
