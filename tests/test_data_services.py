@@ -181,6 +181,9 @@ def test_served_datasets_and_access_services_resolve(catalogue):
         response = requests.get(str(dataset), headers={"Accept": "text/turtle"}, timeout=30)
         assert response.status_code == 200
         assert (dataset, RDF.type, DCAT.Dataset) in rdflib.Graph().parse(data=response.text, format="turtle")
+        page = requests.get(str(dataset) + ".json", timeout=30).json()  # the dataset's page names its service
+        assert [x["iri"] for x in page["services"]] == [service]
+        assert f'href="{service[len(catalogue.url) :]}"' in requests.get(str(dataset), timeout=30).text
     page = catalogue.get(service[len(catalogue.url) :]).text
     assert "EA API platform" in page and "https://orgea.exampleMS.gov/api/v2/" in page
     assert all(f'href="{d[len(catalogue.url) :]}"' in page for d in expected)

@@ -23,7 +23,7 @@ from dfl_graph.queries import named_queries
 from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
-from dfl_graph.web.documents import Document, dataset_document, distribution_document
+from dfl_graph.web.documents import Document, dataset_document, distribution_document, service_document
 from dfl_graph.web.library import present, quality_badge, search_href
 from dfl_graph.web.preview import preview, previewable
 from dfl_graph.web.representations import (
@@ -316,7 +316,7 @@ def dataset(name: str) -> Response:
 
     def model(document: Document) -> dict:
         document.languages = languages
-        return dataset_model(document, record)
+        return {**dataset_model(document, record), "services": serving(current, iri, languages)}
 
     return respond(
         Resource(
@@ -331,6 +331,23 @@ def dataset(name: str) -> Response:
         fmt,
         negotiated,
     )
+
+
+def serving(current: Snapshot, iri: str, languages: tuple[str, ...]) -> list[dict]:
+    """The public data services that serve a dataset (``dcat:servesDataset``, pattern lookups in the public graphs:
+    a service is published in its source's graph, which may not be the dataset's), with their titles."""
+    found = set()
+    for graph in current.public_graphs:
+        found |= {
+            q.subject.value for q in current.store.quads_for_pattern(None, DCAT.servesDataset, NamedNode(iri), graph)
+        }
+    result = []
+    for service in sorted(found):
+        document = service_document(current, service)
+        if document:
+            document.languages = languages
+            result.append({"iri": service, "label": document.text(DCT.title) or service})
+    return result
 
 
 def by_language(path: str, languages: tuple[str, ...]) -> dict:
