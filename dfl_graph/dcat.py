@@ -13,7 +13,7 @@ contact point ...) the writer does not add its own value of it beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -194,7 +194,9 @@ class DcatApWriter:
             yield q(self._resolve(s.subject, d, slug), NamedNode(s.predicate), self._resolve(s.object, d, slug))
 
     @staticmethod
-    def _service_quads(record: DataServiceRecord, d: NamedNode, q, ours) -> Iterator[Quad]:
+    def _service_quads(
+        record: DataServiceRecord, d: NamedNode, q: Callable[..., Quad], ours: Callable[[NamedNode], bool]
+    ) -> Iterator[Quad]:
         """What only a data service has: its endpoints and the standards it conforms to."""
         if ours(DCAT.endpointURL):
             for url in record.endpoint_urls:

@@ -52,7 +52,7 @@ from dfl_graph.plan import (
 )
 from dfl_graph.records import DataServiceRecord, DatasetRecord, Problem
 from dfl_graph.store import CatalogueStore
-from dfl_graph.uris import slugify
+from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import VOCABULARY_FILES, Vocabularies, read_vocabulary
 from loaders import LoadError, loader_class
 
@@ -141,7 +141,7 @@ def ensure_vocabularies(store: CatalogueStore) -> bool:
 
 
 # -- slugs, tombstones, links: one rule for every write ----------------------------------------------------------
-def _is_service(uris, iri: str) -> bool:
+def _is_service(uris: Uris, iri: str) -> bool:
     parsed = uris.parse(iri)
     return parsed is not None and parsed.kind == "service"
 

@@ -245,7 +245,8 @@ class DcatRdfLoader(Loader):
             graph.index[statement[0]][statement[1].value][statement[2]] = None
         self.index = graph.index
         datasets = self._typed_nodes(DATASET_CLASSES)
-        services = [n for n in self._typed_nodes(SERVICE_CLASSES) if n not in set(datasets)]
+        dataset_set = set(datasets)
+        services = [n for n in self._typed_nodes(SERVICE_CLASSES) if n not in dataset_set]
         self.count("services_read", len(services))
         graph.services = {n for n in services if self._text(n, P_TITLE) or self._text(n, *P_LABEL_PROPS)}
         for node in services:
