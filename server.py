@@ -38,12 +38,13 @@ def register_blueprints(app: Flask) -> None:
         site,
         sparql,
     )
-    from dfl_graph.web.views import datasets, resources
+    from dfl_graph.web.views import datasets, resources, services
 
     for blueprint in (
         errors.blueprint,
         site.blueprint,
         datasets.blueprint,
+        services.blueprint,
         resources.blueprint,
         feed.blueprint,
         crawlers.blueprint,

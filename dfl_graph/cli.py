@@ -136,7 +136,8 @@ def load_into(
         where = f"all {len(report.problems)} are in {problems_file}" if problems_file else "--problems FILE lists all"
         console.print(f"... and {rest} more problems ({where})")
     console.print(
-        f"[green]loaded[/] {report.datasets} datasets ({report.public} public, {report.restricted} not public), "
+        f"[green]loaded[/] {report.datasets} datasets and {report.services} data services"
+        f" ({report.public} public, {report.restricted} not public), "
         f"{report.distributions} distributions into source {source!r}: {report.new} new, {report.updated} updated,"
         f" {report.unchanged} unchanged, {report.withdrawn} withdrawn, {report.rejected} rejected"
         f" ({report.mode}, +{report.quads_added}/-{report.quads_removed} quads); generation {report.generation};"
@@ -147,7 +148,8 @@ def load_into(
     console.print(
         f"read {counts.get('items', 0)} items: {counts.get('records', 0)} records,"
         f" {counts.get('rejected', 0)} rejected; {counts.get('distributions_read', 0)} distributions read,"
-        f" {counts.get('distributions_kept', 0)} kept",
+        f" {counts.get('distributions_kept', 0)} kept; {counts.get('services_read', 0)} data services read,"
+        f" {counts.get('services_kept', 0)} kept",
         highlight=False,
     )
 

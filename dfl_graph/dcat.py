@@ -13,7 +13,7 @@ contact point ...) the writer does not add its own value of it beside them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -31,13 +31,14 @@ from dfl_graph.namespaces import (
     OWL,
     PROV,
     RDF,
+    RDFS,
     SKOS,
     SPDX,
     VCARD,
     XSD,
 )
 from dfl_graph.quality import measurement_quads
-from dfl_graph.records import DATASET, Anchor, DatasetRecord, DistributionRecord, Status, When
+from dfl_graph.records import DATASET, Anchor, DataServiceRecord, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import Vocabularies
 
@@ -65,9 +66,13 @@ class DcatApWriter:
         self.vocabularies = vocabularies
         self.catalog = NamedNode(uris.catalog())
         self.dfl = uris.vocab
+        # the IRIs of the run's records by source id, set by the write (dfl_graph.ingest), for ``record:`` anchors
+        self.record_iris: dict[str, str] = {}
 
     def dataset_iri(self, record: DatasetRecord) -> NamedNode:
-        return NamedNode(self.uris.dataset(record.slug or slugify(record.id)))
+        """The record's IRI: a dataset's, or a data service's (``/service/{slug}``)."""
+        slug = record.slug or slugify(record.id)
+        return NamedNode(self.uris.service(slug) if isinstance(record, DataServiceRecord) else self.uris.dataset(slug))
 
     def publisher_iri(self, record: DatasetRecord) -> NamedNode | None:
         if record.publisher is None:
@@ -80,6 +85,8 @@ class DcatApWriter:
         measurements of its metadata quality (:mod:`dfl_graph.quality`), computed from those quads."""
         own = list(self._own_quads(record, graph))
         yield from own
+        if isinstance(record, DataServiceRecord):
+            return
         yield from measurement_quads(self.dataset_iri(record), own, graph, self.dfl.iri)
 
     def _own_quads(self, record: DatasetRecord, graph: NamedNode) -> Iterator[Quad]:
@@ -93,9 +100,12 @@ class DcatApWriter:
         def ours(p: NamedNode, on: Anchor = DATASET) -> bool:
             return not given or (on, p.value) not in given
 
-        yield q(d, RDF.type, DCAT.Dataset)
+        service = isinstance(record, DataServiceRecord)
+        yield q(d, RDF.type, DCAT.DataService if service else DCAT.Dataset)
         if record.is_public:
-            yield q(self.catalog, DCAT.dataset, d)
+            yield q(self.catalog, DCAT.service if service else DCAT.dataset, d)
+        if service:
+            yield from self._service_quads(record, d, q, ours)
         if ours(DCT.title):
             yield q(d, DCT.title, text(record.title))
         if record.description and ours(DCT.description):
@@ -183,10 +193,32 @@ class DcatApWriter:
         for s in record.statements:
             yield q(self._resolve(s.subject, d, slug), NamedNode(s.predicate), self._resolve(s.object, d, slug))
 
+    @staticmethod
+    def _service_quads(
+        record: DataServiceRecord, d: NamedNode, q: Callable[..., Quad], ours: Callable[[NamedNode], bool]
+    ) -> Iterator[Quad]:
+        """What only a data service has: its endpoints and the standards it conforms to."""
+        if ours(DCAT.endpointURL):
+            for url in record.endpoint_urls:
+                yield q(d, DCAT.endpointURL, NamedNode(url))
+                yield q(NamedNode(url), RDF.type, RDFS.Resource)  # DCAT-AP's range
+        if ours(DCAT.endpointDescription):
+            for description in record.endpoint_descriptions:
+                yield q(d, DCAT.endpointDescription, NamedNode(description))
+                yield q(NamedNode(description), RDF.type, RDFS.Resource)
+        if ours(DCT.conformsTo):
+            for standard in record.conforms_to:
+                yield q(d, DCT.conformsTo, NamedNode(standard))
+                yield q(NamedNode(standard), RDF.type, DCT.Standard)
+
     def _resolve(self, term: Anchor | NamedNode | Literal, d: NamedNode, slug: str) -> NamedNode | Literal:
-        """A source statement's term on our IRIs: the dataset, one of its distributions, or a node under it."""
+        """A source statement's term on our IRIs: the dataset, one of its distributions, a node under it, or another
+        record of the run."""
         if not isinstance(term, Anchor):
             return term
+        if term.key.startswith("record:"):  # another record of the write; a writer used alone: its default IRI
+            record_id = term.key[7:]
+            return NamedNode(self.record_iris.get(record_id) or self.uris.dataset(slugify(record_id)))
         if term.key.startswith("dist:"):
             return NamedNode(self.uris.distribution(slug, term.key[5:]))
         return NamedNode(d.value + term.key) if term.key else d

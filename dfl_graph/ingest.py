@@ -50,9 +50,9 @@ from dfl_graph.plan import (
     plan_write,
     stored_records,
 )
-from dfl_graph.records import DatasetRecord, Problem
+from dfl_graph.records import DataServiceRecord, DatasetRecord, Problem
 from dfl_graph.store import CatalogueStore
-from dfl_graph.uris import slugify
+from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import VOCABULARY_FILES, Vocabularies, read_vocabulary
 from loaders import LoadError, loader_class
 
@@ -76,7 +76,8 @@ class LoadReport:
 
     source: str
     path: str
-    datasets: int = 0  # records in the file that were mapped (published or kept)
+    datasets: int = 0  # dataset records in the file that were mapped (published or kept)
+    services: int = 0  # data service records of them (published at /service/{slug})
     public: int = 0
     restricted: int = 0
     distributions: int = 0
@@ -115,9 +116,11 @@ def load_file(
     else:  # the file says what the catalogue already holds: nothing to write, no generation to publish
         result = WriteResult(plan, generation=store.generation, mode="nothing to write")
     report = LoadReport(source, str(path), counts=dict(loader.counts), problems=list(loader.problems))
-    report.datasets = len(records) - len(plan.duplicates)
+    report.services = sum(isinstance(r, DataServiceRecord) for r in records)
+    report.services -= sum(isinstance(d.record, DataServiceRecord) for d in plan.duplicates)
+    report.datasets = len(records) - len(plan.duplicates) - report.services
     report.public = sum(r.is_public for r in records) - sum(d.record.is_public for d in plan.duplicates)
-    report.restricted = report.datasets - report.public
+    report.restricted = report.datasets + report.services - report.public
     report.distributions = sum(len(r.distributions) for r in records)
     report.new, report.updated = len(plan.new), len(plan.updated)
     report.unchanged, report.withdrawn = len(plan.unchanged), len(plan.withdrawn)
@@ -138,11 +141,16 @@ def ensure_vocabularies(store: CatalogueStore) -> bool:
 
 
 # -- slugs, tombstones, links: one rule for every write ----------------------------------------------------------
-def _slug_taken_elsewhere(store: CatalogueStore, slug: str, own: set[str]) -> bool:
-    dataset = NamedNode(store.uris.dataset(slug))
+def _is_service(uris: Uris, iri: str) -> bool:
+    parsed = uris.parse(iri)
+    return parsed is not None and parsed.kind == "service"
+
+
+def _slug_taken_elsewhere(store: CatalogueStore, slug: str, own: set[str], service: bool = False) -> bool:
+    iri = NamedNode(store.uris.service(slug) if service else store.uris.dataset(slug))
     return any(
         isinstance(q.graph_name, NamedNode) and q.graph_name.value not in own
-        for q in store.store.quads_for_pattern(dataset, RDF.type, DCAT.Dataset, None)
+        for q in store.store.quads_for_pattern(iri, RDF.type, DCAT.DataService if service else DCAT.Dataset, None)
     )
 
 
@@ -156,7 +164,7 @@ def assign_new_slugs(store: CatalogueStore, records: list[DatasetRecord], source
     counts: dict[str, int] = {}
     for record in records:
         slug = slugify(record.slug or record.id)
-        if _slug_taken_elsewhere(store, slug, own):
+        if _slug_taken_elsewhere(store, slug, own, isinstance(record, DataServiceRecord)):
             slug = f"{slug}-{source}"
         record.slug = slug
         counts[slug] = counts.get(slug, 0) + 1
@@ -181,7 +189,8 @@ def tombstones_after(
     for old in withdrawn:
         if old.public and old.iri not in minted:
             dataset = NamedNode(old.iri)
-            coming.append(Quad(dataset, RDF.type, uris.vocab.WithdrawnDataset, graph))
+            kind = uris.vocab.WithdrawnService if _is_service(uris, old.iri) else uris.vocab.WithdrawnDataset
+            coming.append(Quad(dataset, RDF.type, kind, graph))
             coming.append(Quad(dataset, PROV.invalidatedAtTime, when, graph))
             title = _english(store.store.quads_for_pattern(dataset, DCT.title, None, public))
             if title is not None:
@@ -238,6 +247,7 @@ def owned_quads(store: CatalogueStore, dataset: str, graph: NamedNode) -> list[Q
                 todo.append(value)
     catalog = NamedNode(store.uris.catalog())
     found.extend(store.store.quads_for_pattern(catalog, DCAT.dataset, NamedNode(dataset), graph))
+    found.extend(store.store.quads_for_pattern(catalog, DCAT.service, NamedNode(dataset), graph))
     found.extend(store.store.quads_for_pattern(catalog, DCAT.record, NamedNode(catalogue_record_iri(dataset)), graph))
     return found
 
@@ -315,6 +325,10 @@ def write_plan(
     kept = {r.slug for r in plan.unchanged} | {old.slug for _, old in plan.updated}
     assign_new_slugs(store, [i.record for i in plan.new], source, kept)
     writer = DcatApWriter(uris, vocabularies)
+    # every record of the run by its source id, for links between them (a distribution's data service ...)
+    writer.record_iris = {r.id: r.iri for r in plan.unchanged}
+    writer.record_iris.update((i.record.id, writer.dataset_iri(i.record).value) for i in plan.new)
+    writer.record_iris.update((i.record.id, writer.dataset_iri(i.record).value) for i, _ in plan.updated)
     replace = (
         len(plan.same) == len(plan.unchanged)
         and not extra_removals
@@ -367,7 +381,7 @@ def write_plan(
                 yield Quad(node, PROV.wasDerivedFrom, NamedNode(item.origin), graph)
             if run:
                 yield Quad(node, PROV.wasGeneratedBy, NamedNode(run), graph)
-            if not others:
+            if not others or isinstance(record, DataServiceRecord):  # alternates are datasets of other sources
                 continue
             for other in same_dataset_elsewhere(store, record, own, others):
                 if next(store.store.quads_for_pattern(other, PROV.alternateOf, dataset, None), None) is None:

@@ -127,7 +127,6 @@ def scan_stored_records(store: CatalogueStore, source: str) -> dict[str, StoredR
     """:func:`stored_records` read from the store itself (two pattern scans over the source's graphs)."""
     hashes: dict[str, str] = {}
     found: dict[str, StoredRecord] = {}
-    prefix = store.uris.dataset("")
     for public in (True, False):
         graph = NamedNode(store.uris.source_graph(source, public))
         for quad in store.store.quads_for_pattern(None, store.dfl.contentHash, None, graph):
@@ -135,7 +134,7 @@ def scan_stored_records(store: CatalogueStore, source: str) -> dict[str, StoredR
                 hashes[quad.subject.value[: -len(RECORD_SUFFIX)]] = quad.object.value
         for quad in store.store.quads_for_pattern(None, DCT.identifier, None, graph):
             iri = quad.subject.value
-            if iri.startswith(prefix) and "/" not in iri[len(prefix) :] and quad.object.value not in found:
+            if store.uris.is_record(iri) and quad.object.value not in found:
                 found[quad.object.value] = StoredRecord(quad.object.value, iri, public, None)
     return {key: replace(record, content_hash=hashes.get(record.iri)) for key, record in found.items()}
 

@@ -87,12 +87,18 @@ class Checksum:
 class Anchor:
     """A resource of the source re-anchored under the IRIs we mint, resolved by the writer once the slug is final:
     ``""`` the dataset, ``"dist:{id}"`` one of its distributions, ``"#{name}"`` a node under the dataset's IRI
-    (blank nodes of the source, named deterministically from their statements)."""
+    (blank nodes of the source, named deterministically from their statements), ``"record:{id}"`` another record
+    of the same run (a distribution's ``dcat:accessService``, a service's ``dcat:servesDataset``)."""
 
     key: str
 
 
 DATASET = Anchor("")
+
+
+def record_anchor(record_id: str) -> Anchor:
+    """A link to another record of the run, by its id: the writer resolves it to the IRI that record gets."""
+    return Anchor(f"record:{record_id}")
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,18 @@ class DatasetRecord:
     @property
     def is_public(self) -> bool:
         return self.access is AccessLevel.PUBLIC
+
+
+@dataclass
+class DataServiceRecord(DatasetRecord):
+    """A data service (``dcat:DataService``: an API, a query endpoint, a map service), published as its own record at
+    ``{base}/service/{slug}`` under the same rules as a dataset (slugs, withdrawal, access rights, provenance). The
+    fields it shares with a dataset mean the same; distributions, places and periods do not apply. The datasets it
+    serves (``dcat:servesDataset``) are among its ``statements``, linked with :func:`record_anchor`."""
+
+    endpoint_urls: list[str] = field(default_factory=list)  # dcat:endpointURL (DCAT-AP: at least one)
+    endpoint_descriptions: list[str] = field(default_factory=list)  # dcat:endpointDescription IRIs
+    conforms_to: list[str] = field(default_factory=list)  # dct:conformsTo: the standards (protocols) it implements
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dfl_graph.namespaces import Namespace
 DEFAULT_BASE = "http://localhost:8000"
 
 # The kinds of resource the catalogue mints, with the path segment each lives under.
-KINDS = ("dataset", "distribution", "publisher", "theme", "borough", "graph", "catalog", "def")
+KINDS = ("dataset", "distribution", "service", "publisher", "theme", "borough", "graph", "catalog", "def")
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,199}$")
@@ -60,6 +60,15 @@ class Uris:
 
     def dataset(self, slug: str) -> str:
         return f"{self.base}/dataset/{quote(slug, safe='')}"
+
+    def service(self, slug: str) -> str:
+        """A data service (``dcat:DataService``): its own record, beside the datasets it serves."""
+        return f"{self.base}/service/{quote(slug, safe='')}"
+
+    def is_record(self, iri: str) -> bool:
+        """True for the IRI of a record a source writes (a dataset or a data service), not of its parts."""
+        parsed = self.parse(iri)
+        return parsed is not None and parsed.kind in ("dataset", "service") and "#" not in iri
 
     def distribution(self, slug: str, dist_id: str) -> str:
         return f"{self.dataset(slug)}/distribution/{quote(dist_id, safe='')}"
@@ -107,6 +116,8 @@ class Uris:
                 return ParsedIri("catalog", "catalog")
             case ["dataset", slug]:
                 return ParsedIri("dataset", slug)
+            case ["service", slug]:
+                return ParsedIri("service", slug)
             case ["dataset", slug, "distribution", dist_id]:
                 return ParsedIri("distribution", slug, dist_id)
             case [("publisher" | "theme" | "borough") as kind, key]:

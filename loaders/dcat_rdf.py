@@ -9,6 +9,10 @@ normalised, and how, is listed in docs/loaders.md ("DCAT RDF"); in short:
   fragment, so it is stable across reloads; clashes within the file get a short hash of the IRI;
 * blank-node datasets get a slug and id from a hash of their own statements (nested blank nodes followed);
 * a dataset without ``dct:accessRights`` is public; an access right we cannot read is non-public;
+* every ``dcat:DataService`` (or a subclass the file declares) is a record of its own, minted at
+  ``{base}/service/{slug}`` by the same rules; links to it (a distribution's ``dcat:accessService``) and from it
+  (``dcat:servesDataset``) are rewritten to the IRIs we mint; a public record's link to a non-public one is dropped
+  and reported (it would name what the public may not see);
 * licences, formats, media types and frequencies go through the value normalisers of :mod:`loaders`
   (:mod:`loaders.licences`, :mod:`loaders.file_formats`, :mod:`loaders.frequencies` ...).
 """
@@ -32,12 +36,14 @@ from dfl_graph.records import (
     Anchor,
     Checksum,
     Contact,
+    DataServiceRecord,
     DatasetRecord,
     DistributionRecord,
     Rejection,
     Statement,
     Status,
     When,
+    record_anchor,
 )
 from dfl_graph.uris import slugify
 from dfl_graph.vocabularies import iri_key
@@ -50,7 +56,7 @@ from loaders.iris import clean_email, clean_iri
 from loaders.licences import licence_iri
 from loaders.places import borough_code
 from loaders.rdf_reading import RdfReadError, read_rdf
-from loaders.source_statements import SourceDescription, field_name, sort_statements
+from loaders.source_statements import RECORD_NODE, SourceDescription, field_name, sort_statements
 from loaders.text import html_to_text, shown_value
 
 FORMATS: dict[str, RdfFormat] = {
@@ -71,6 +77,7 @@ FORMATS: dict[str, RdfFormat] = {
 # dcat:Dataset in a vocabulary their files do not include are listed here: PublishMyData's pmdcat:Dataset
 # (the UK GSS catalogue types 100 of its datasets with it alone).
 DATASET_CLASSES = frozenset({DCAT.Dataset.value, DCAT.DatasetSeries.value, "http://publishmydata.com/pmdcat#Dataset"})
+SERVICE_CLASSES = frozenset({DCAT.DataService.value})  # and the subclasses the file declares
 EU_THEME_CODES = frozenset(
     {
         "AGRI",
@@ -202,6 +209,7 @@ class SourceGraph:
     def __init__(self) -> None:
         self.index: Index = defaultdict(lambda: defaultdict(dict))
         self.description: SourceDescription | None = None  # set once the datasets are known
+        self.services: set = set()  # the nodes mapped as data services (the others are datasets)
 
 
 @dataclass(frozen=True)
@@ -236,8 +244,18 @@ class DcatRdfLoader(Loader):
         for statement in statements:
             graph.index[statement[0]][statement[1].value][statement[2]] = None
         self.index = graph.index
-        nodes = self._dataset_nodes()
-        graph.description = SourceDescription(graph.index, self._node_hash, set(nodes))
+        datasets = self._typed_nodes(DATASET_CLASSES)
+        dataset_set = set(datasets)
+        services = [n for n in self._typed_nodes(SERVICE_CLASSES) if n not in dataset_set]
+        self.count("services_read", len(services))
+        graph.services = {n for n in services if self._text(n, P_TITLE) or self._text(n, *P_LABEL_PROPS)}
+        for node in services:
+            if node not in graph.services:  # GeoDCAT-AP's inline [ a dcat:DataService ; dcat:endpointURL ... ]
+                label = node.value if isinstance(node, NamedNode) else f"a blank node ({self._node_hash(node)})"
+                what = "a data service without a title: not a record of its own; kept in the records that link to it"
+                self.problem(label, "dct:title", what)
+        nodes = datasets + sorted(graph.services, key=self._node_order)
+        graph.description = SourceDescription(graph.index, self._node_hash, set(nodes), frozenset(graph.services))
         return [SourceDataset(graph, node) for node in nodes]
 
     def is_item(self, item: Any) -> bool:
@@ -259,6 +277,7 @@ class DcatRdfLoader(Loader):
             self._unique_slugs(records, nodes)
             for record in records:
                 _one_identifier(record)
+            self._link_records(records, nodes)
         if items:
             self._report_undescribed(items[0].graph, {item.node for item in items})
         self.index = {}  # the parsed graph is no longer needed
@@ -279,9 +298,40 @@ class DcatRdfLoader(Loader):
             what = f"{len(subjects)} resources typed {rdf_type} are about no dataset of the file: not kept"
             self.problem(f"({len(subjects)} resources)", "rdf:type", what, subjects[0])
 
+    def _link_records(self, records: list[DatasetRecord], nodes: list) -> None:
+        """Links to a data service, and a service's links to the file's records (``record-node:`` anchors), on the
+        IRIs we mint (``record:`` anchors); a public record's link to a non-public one, or to a record that is not
+        published, is not kept, and reported."""
+        by_key: dict[str, DatasetRecord] = {}
+        for record, node in zip(records, nodes, strict=True):
+            key = f"iri:{node.value}" if isinstance(node, NamedNode) else f"blank:{self._node_hash(node)}"
+            by_key[RECORD_NODE + key] = record
+        for record in records:
+            kept = []
+            for statement in record.statements:
+                obj = statement.object
+                if not (isinstance(obj, Anchor) and obj.key.startswith(RECORD_NODE)):
+                    kept.append(statement)
+                    continue
+                target = by_key.get(obj.key)
+                shown = obj.key[len(RECORD_NODE) :].split(":", 1)[1]
+                if target is None:
+                    what = "links to a resource of the file that is not published (see its own problems): not kept"
+                    self.problem(record.id, field_name(statement), what, shown)
+                elif record.is_public and not target.is_public:
+                    what = "links to a record that is not public: not published"
+                    self.problem(record.id, field_name(statement), what, shown)
+                else:
+                    kept.append(Statement(statement.subject, statement.predicate, record_anchor(target.id)))
+            record.statements = kept
+
     # -- finding datasets ---------------------------------------------------------------------------
-    def _dataset_nodes(self) -> list:
-        classes = set(DATASET_CLASSES)
+    def _node_order(self, node: Any) -> tuple:
+        return (isinstance(node, BlankNode), node.value if isinstance(node, NamedNode) else self._node_hash(node))
+
+    def _typed_nodes(self, base_classes: frozenset[str]) -> list:
+        """The nodes typed with one of ``base_classes`` or a subclass the file declares, in a file-independent order."""
+        classes = set(base_classes)
         subclass = RDFS.subClassOf.value
         changed = True
         while changed:  # transitive closure of the file's own rdfs:subClassOf statements
@@ -300,9 +350,7 @@ class DcatRdfLoader(Loader):
             if isinstance(s, NamedNode | BlankNode)
             and any(isinstance(t, NamedNode) and t.value in classes for t in props.get(P_TYPE, ()))
         ]
-        return sorted(
-            found, key=lambda n: (isinstance(n, BlankNode), n.value if isinstance(n, NamedNode) else self._node_hash(n))
-        )
+        return sorted(found, key=self._node_order)
 
     # -- value helpers ------------------------------------------------------------------------------
     def _values(self, node: Any, *predicates: str) -> list[Term]:
@@ -393,15 +441,17 @@ class DcatRdfLoader(Loader):
         if identifier is None:
             ids = [v for v in self._values(node, DCT.identifier.value) if isinstance(v, NamedNode)]
             identifier = ids[0].value if ids else None
+        service = node in item.graph.services
+        kind = "service" if service else "dataset"
         own = self.uris.parse(iri) if iri else None
-        if own is not None and own.kind == "dataset":
+        if own is not None and own.kind == kind:
             slug, original = own.key, None  # one of ours, reloaded: keep its slug, no prov:wasDerivedFrom to itself
         elif iri:
             slug, original = iri_slug(iri), iri
         elif identifier:
             slug, original = slugify(identifier), None
         else:
-            slug, original = f"dataset-{self._node_hash(node)}", None
+            slug, original = f"{kind}-{self._node_hash(node)}", None
         record_id = identifier or iri or slug
         label = iri or record_id
 
@@ -454,13 +504,38 @@ class DcatRdfLoader(Loader):
             licences = {d.licence for d in record.distributions}
             if len(licences) == 1 and None not in licences:
                 record.licence = licences.pop()  # every distribution under one licence: the dataset's
+        if service:
+            record = self._service(record, label, node)
         if item.graph.description is not None:
             self._keep(record, label, item.graph.description.statements(node, distribution_ids))
         return record
 
+    def _service(self, record: DatasetRecord, label: str, node: Any) -> DataServiceRecord:
+        """A data service: what it shares with a dataset, and its endpoints; one without an endpoint URL is kept
+        (its other statements are the publisher's) and reported, since DCAT-AP requires one."""
+        service = DataServiceRecord(**vars(record))
+        self.count("services_kept")
+        for value in self._values(node, DCAT.endpointURL.value):
+            url = self._iri(label, "dcat:endpointURL", value)
+            if url and url not in service.endpoint_urls:
+                service.endpoint_urls.append(url)
+        if not self._values(node, DCAT.endpointURL.value):
+            what = "a data service without an endpoint URL (DCAT-AP requires one): kept, and invalid under DCAT-AP"
+            self.problem(label, "dcat:endpointURL", what)
+        for value in self._values(node, DCAT.endpointDescription.value):
+            if isinstance(value, NamedNode):
+                service.endpoint_descriptions.append(value.value)
+        service.conforms_to = [v.value for v in self._values(node, DCT.conformsTo.value) if isinstance(v, NamedNode)]
+        return service
+
+    def fit_to_profile(self, record: DatasetRecord) -> DatasetRecord:
+        """A data service needs no theme nor description (DCAT-AP): it is published as the source describes it."""
+        return record if isinstance(record, DataServiceRecord) else super().fit_to_profile(record)
+
     def _keep(self, record: DatasetRecord, label: str, statements: list[Statement]) -> None:
         """The source's own statements, kept as given beside the normalised record (loaders/source_statements.py)."""
-        sorted_statements = sort_statements(statements, self.vocabularies.labels.__contains__)
+        own_class = DCAT.DataService if isinstance(record, DataServiceRecord) else DCAT.Dataset
+        sorted_statements = sort_statements(statements, self.vocabularies.labels.__contains__, own_class.value)
         record.statements = sorted_statements.kept
         record.replaced = sorted_statements.replaced
         for statement, reason in sorted_statements.dropped:

@@ -26,13 +26,15 @@ from typing import Any
 
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, LOCN, PREFIXES, PROV, RDF, SKOS, SPDX, VCARD, XSD
+from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, LOCN, PREFIXES, PROV, RDF, RDFS, SKOS, SPDX, VCARD, XSD
 from dfl_graph.records import DATASET, Anchor, Statement
 from loaders.iris import clean_iri
 
 TIME = "http://www.w3.org/2006/time#"
+RECORD_NODE = "record-node:"  # an Anchor key prefix: another record of the file, by its node (iri:... or blank:...)
 DCATAP = "http://data.europa.eu/r5r/"
 ODRL = "http://www.w3.org/ns/odrl/2/"
+ELI_LEGAL_RESOURCE = "http://data.europa.eu/eli/ontology#LegalResource"
 
 # Links from a dataset or distribution whose IRI objects are described too (their statements kept, one level;
 # blank nodes are always followed). Other IRI objects (themes, licences, types ...) are kept as links only.
@@ -66,7 +68,7 @@ REPLACED_ON_DATASET = frozenset(
 REPLACED_ON_DISTRIBUTION = frozenset(p.value for p in (DCT.license, DCAT.mediaType, DCT["format"]))
 DATE_TYPES = frozenset(XSD[t].value for t in ("date", "dateTime", "gYearMonth", "gYear"))
 DATES = frozenset({DCT.issued.value, DCT.modified.value})
-URLS = frozenset({DCAT.landingPage.value, DCAT.accessURL.value, DCAT.downloadURL.value})
+URLS = frozenset({DCAT.landingPage.value, DCAT.accessURL.value, DCAT.downloadURL.value, DCAT.endpointURL.value})
 TEXTS = frozenset({DCT.title.value, DCT.description.value, DCAT.keyword.value})
 # DCAT-AP 3.0.1's node kinds and datatypes for a dataset's and a distribution's properties (sh:nodeKind, sh:datatype)
 LITERALS = TEXTS | DATES | {DCT.identifier.value, DCAT.version.value, ADMS.versionNotes.value}
@@ -223,6 +225,12 @@ RANGES = _ranges(
     (DCAT.DataService, DCT.conformsTo, DCT.Standard.value),
     (DCAT.DataService, DCAT.theme, SKOS.Concept.value),
     (DCAT.DataService, DCT.publisher, FOAF.Agent.value),
+    (DCAT.DataService, DCAT.endpointURL, RDFS.Resource.value),
+    (DCAT.DataService, DCAT.endpointDescription, RDFS.Resource.value),
+    (DCAT.DataService, FOAF.page, FOAF.Document.value),
+    (DCAT.DataService, DCAT.servesDataset, DCAT.Dataset.value),
+    *((c, NamedNode(f"{DCATAP}applicableLegislation"), ELI_LEGAL_RESOURCE) for c in (DCAT.Dataset, DCAT.Distribution)),
+    (DCAT.DataService, NamedNode(f"{DCATAP}applicableLegislation"), ELI_LEGAL_RESOURCE),
 )
 
 Term = NamedNode | BlankNode | Literal
@@ -241,10 +249,13 @@ class Sorted:
 class SourceDescription:
     """Collects and sorts the source statements describing one dataset of a parsed source graph."""
 
-    def __init__(self, index: Index, node_name: Callable[[BlankNode], str], datasets: set) -> None:
+    def __init__(
+        self, index: Index, node_name: Callable[[BlankNode], str], datasets: set, services: frozenset = frozenset()
+    ) -> None:
         self.index = index
         self.node_name = node_name  # a stable name for a blank node, from its statements
-        self.datasets = datasets  # the file's dataset nodes: links to them are kept, their statements are not
+        self.datasets = datasets  # the file's record nodes: links to them are kept, their statements are not
+        self.services = services  # those of them that are data services
         self.described: set = set()  # every source subject some dataset's description used
 
     def statements(self, node: Any, distributions: dict[Any, str]) -> list[Statement]:
@@ -252,6 +263,11 @@ class SourceDescription:
         the distribution ids the loader minted."""
         anchors: dict[Any, Anchor | NamedNode] = {node: DATASET}
         anchors.update((dist, Anchor(f"dist:{dist_id}")) for dist, dist_id in distributions.items())
+        # links to a data service, and a service's links to other records, name the record (resolved by the loader)
+        linked = self.datasets if node in self.services else self.services
+        for other in linked - {node}:
+            key = f"iri:{other.value}" if isinstance(other, NamedNode) else f"blank:{self.node_name(other)}"
+            anchors[other] = Anchor(f"{RECORD_NODE}{key}")
         out: list[Statement] = []
         queue = [node, *distributions]
         seen = set(queue)
@@ -279,15 +295,20 @@ class SourceDescription:
         return term
 
 
-def sort_statements(statements: Iterable[Statement], described: Callable[[str], bool] = lambda _iri: False) -> Sorted:
+def sort_statements(
+    statements: Iterable[Statement],
+    described: Callable[[str], bool] = lambda _iri: False,
+    own_class: str = DCAT.Dataset.value,
+) -> Sorted:
     """Which statements are kept as given, replaced by the normalised value, or not kept (with the reason).
 
     ``described(iri)``: whether our own vocabularies describe an IRI (an EU theme, a licence ...), so a link to
-    it meets DCAT-AP's requirements of its class without the source describing it.
+    it meets DCAT-AP's requirements of its class without the source describing it. ``own_class``: the record's
+    (``dcat:Dataset``, or ``dcat:DataService``), whose DCAT-AP ranges apply to its own statements.
     """
     result = Sorted()
     statements = list(statements)
-    types: dict[Any, set[str]] = {DATASET: {DCAT.Dataset.value}}
+    types: dict[Any, set[str]] = {DATASET: {own_class}}
     present: dict[Any, set[str]] = {}
     for s in statements:
         present.setdefault(s.subject, set()).add(s.predicate)
@@ -357,6 +378,11 @@ def _is_dataset(subject: Any) -> bool:
     return subject == DATASET
 
 
+def _is_record(term: Any) -> bool:
+    """Another record of the run (a data service, the datasets it serves): described as a record of its own."""
+    return isinstance(term, Anchor) and term.key.startswith(("record:", RECORD_NODE))
+
+
 def _is_distribution(subject: Any) -> bool:
     return isinstance(subject, Anchor) and subject.key.startswith("dist:")
 
@@ -373,7 +399,7 @@ def _range_of(s: Statement, types: dict, present: dict, described: Callable[[str
     """Type the object as DCAT-AP's range for the statement entails (added to ``result.kept``), or say why the
     link is not kept: its object cannot be of the range's class (a concept with no label, an unnamed agent ...)."""
     o = s.object
-    if isinstance(o, Literal) or _is_dataset(o) or _is_distribution(o):
+    if isinstance(o, Literal) or _is_dataset(o) or _is_distribution(o) or _is_record(o):
         return None
     for subject_class in types.get(s.subject, ()):
         range_class = RANGES.get(subject_class, {}).get(s.predicate)
@@ -417,4 +443,4 @@ def _replaced_or_dropped(s: Statement, types: dict, present: dict) -> str | None
     return None
 
 
-__all__ = ["DESCRIBED", "Sorted", "SourceDescription", "curie", "field_name", "sort_statements"]
+__all__ = ["DESCRIBED", "RECORD_NODE", "Sorted", "SourceDescription", "curie", "field_name", "sort_statements"]

@@ -211,7 +211,8 @@ def test_load_summaries_count_records_in_and_out(loaded: dict) -> None:
     for source, report in loaded["reports"].items():
         counts = report.counts
         assert counts["items"] == counts["records"] + counts["rejected"], source
-        assert counts["records"] == report.datasets, source
+        assert counts["records"] == report.datasets + report.services, source
+        assert counts.get("services_kept", 0) == report.services, source
         assert counts["distributions_kept"] == report.distributions, source
     gss = loaded["reports"]["uk-gss"].counts
     assert gss["items"] == 600  # 500 dcat:Dataset and 100 typed only pmdcat:Dataset

@@ -17,6 +17,7 @@ import requests
 from conftest import dfl, free_port, live_server, load_default
 from ld_client import RDF_FORMATS, crawl, fetch_all_formats, parse_both
 
+from dfl_graph.records import DataServiceRecord
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
 from loaders import loader_class
@@ -417,22 +418,26 @@ def test_w3c_dcat_examples_come_back_dereferenceable(tmp_path):
     base = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "catalogue"
     vocabularies = Vocabularies(Uris(base))
-    expected_sources, expected_public = set(), 0
+    expected_sources, expected_public, expected_services = set(), 0, 0
     for file in files:
         source = "w3c-" + file.stem.lower().replace("_", "-")
         dfl("--base", base, "load", "dcat", str(file), "--source", source, "--store", str(data_dir))
         records = loader_class("dcat")(vocabularies).read_all(file)
         public = [r for r in records if r.is_public]
+        expected_services += sum(isinstance(r, DataServiceRecord) for r in public)
         expected_public += len(public)
         expected_sources |= {r.original_iri for r in public if r.original_iri}
     with live_server(data_dir, port):
         result = crawl(base, skip=frozenset({base + "/"}))
         graph = result.union()
         datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
-        assert len(datasets) == expected_public
+        services = {s for s in graph.subjects(RDF.type, DCAT.DataService) if str(s).startswith(base + "/service/")}
+        assert (len(datasets), len(services)) == (expected_public - expected_services, expected_services)
+        assert expected_services >= 3  # csiro-stratchart's SPARQL service, threddsABC's two
         assert all(str(d).startswith(base + "/dataset/") and str(d) in result.graphs for d in datasets)
+        assert all(str(s) in result.graphs for s in services)  # crawled: linked from the catalogue feed
         derived_from = (DCT.source, rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom"))
-        sources = {str(o) for d in datasets for p in derived_from for o in graph.objects(d, p)}
+        sources = {str(o) for d in datasets | services for p in derived_from for o in graph.objects(d, p)}
         assert expected_sources <= sources
         distributions = set(graph.subjects(RDF.type, DCAT.Distribution))
         assert distributions and all(str(d) in result.graphs for d in distributions)

@@ -55,8 +55,9 @@ def write_quads(vocabularies, records: list[DatasetRecord]) -> list:
     writer = DcatApWriter(vocabularies.uris, vocabularies)
     graph = NamedNode(vocabularies.uris.source_graph("test"))
     quads = [q for record in records for q in writer.quads(record, graph)]
-    datasets = {q.subject for q in quads if q.predicate == RDF.type and q.object == DCAT.Dataset}
-    assert len(datasets) == len(records), "every record becomes one dcat:Dataset with its own IRI"
+    kinds = (DCAT.Dataset, DCAT.DataService)
+    datasets = {q.subject for q in quads if q.predicate == RDF.type and q.object in kinds}
+    assert len(datasets) == len(records), "every record becomes one dcat:Dataset (or dcat:DataService) with its IRI"
     return quads
 
 
@@ -454,9 +455,9 @@ def test_dcat_random_catalogue(vocabularies):
 
 
 def w3c_datasets(path: Path) -> tuple[int, int]:
-    """(datasets, titled datasets) of a W3C example, read directly from its triples."""
+    """(records, titled records) of a W3C example, read directly from its triples: datasets and data services."""
     triples = list(parse(path=str(path), format=FORMATS[path.suffix]))
-    dataset_types = {DCAT.Dataset, DCAT.DatasetSeries}
+    dataset_types = {DCAT.Dataset, DCAT.DatasetSeries, DCAT.DataService}
     datasets = {t.subject for t in triples if t.predicate == RDF.type and t.object in dataset_types}
     title_props = {DCT.title.value, *P_LABEL_PROPS}
     titled = {t.subject for t in triples if t.subject in datasets and t.predicate.value in title_props}

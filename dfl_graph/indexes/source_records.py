@@ -57,7 +57,6 @@ def _scan(snapshot: Snapshot, db: sqlite3.Connection, source: str) -> None:
     db.execute("DELETE FROM sources WHERE source = ?", (source,))
     if not any(next(store.quads_for_pattern(None, content_hash, None, g), None) for g, _ in graphs):
         return
-    prefix = uris.dataset("")
     rows: dict[str, tuple] = {}
     hashes: dict[str, str] = {}
     for graph, public in graphs:
@@ -66,7 +65,7 @@ def _scan(snapshot: Snapshot, db: sqlite3.Connection, source: str) -> None:
                 hashes[quad.subject.value[: -len(RECORD_SUFFIX)]] = quad.object.value
         for quad in store.quads_for_pattern(None, DCT.identifier, None, graph):
             iri = quad.subject.value
-            if iri.startswith(prefix) and "/" not in iri[len(prefix) :]:
+            if uris.is_record(iri):
                 rows.setdefault(quad.object.value, (source, quad.object.value, iri, int(public)))
     db.executemany("INSERT INTO records VALUES (?,?,?,?,?)", [(*row, hashes.get(row[2])) for row in rows.values()])
     db.execute("INSERT INTO sources VALUES (?)", (source,))
@@ -74,7 +73,6 @@ def _scan(snapshot: Snapshot, db: sqlite3.Connection, source: str) -> None:
 
 def _apply_delta(snapshot: Snapshot, db: sqlite3.Connection, target: Path, changes: dict) -> None:
     graphs = _source_graphs(snapshot)
-    prefix = snapshot.uris.dataset("")
     content_hash = snapshot.uris.vocab.contentHash
     touched = set(changes.get("sources", ()))
     for source in touched:
@@ -92,7 +90,7 @@ def _apply_delta(snapshot: Snapshot, db: sqlite3.Connection, target: Path, chang
                 continue
             source, public = graphs[graph]
             subject = quad.subject.value
-            if quad.predicate == DCT.identifier and subject.startswith(prefix) and "/" not in subject[len(prefix) :]:
+            if quad.predicate == DCT.identifier and snapshot.uris.is_record(subject):
                 if name == "removed":
                     db.execute(
                         "DELETE FROM records WHERE source = ? AND id = ? AND iri = ?",

@@ -24,6 +24,7 @@ from dfl_graph.queries import query_text
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
 from dfl_graph.web.documents import Document, catalog_document
+from dfl_graph.web.feed import public_services
 from dfl_graph.web.negotiation import HTML, JSON, JSON_LD, N_TRIPLES, RDF_XML, TURTLE
 from dfl_graph.web.rdf_documents import published_context
 from dfl_graph.web.representations import Resource, render_page, requested_format, respond, respond_fixed
@@ -183,7 +184,8 @@ def url_entry(loc: str, modified: str | None) -> str:
 
 
 def page_urls(current: Snapshot) -> list[tuple[str, str | None]]:
-    """The catalogue's own pages: home, catalogue, schemes, and every publisher, theme and borough with datasets."""
+    """The catalogue's own pages: home, catalogue, schemes, every publisher, theme and borough with datasets, and
+    every public data service."""
     base = current.uris.base
     published = current.manifest.published_at
     urls = [(f"{base}/", published), (current.uris.catalog(), published)]
@@ -191,6 +193,7 @@ def page_urls(current: Snapshot) -> list[tuple[str, str | None]]:
     index = catalogue_index(current)
     for facet in ("theme", "publisher", "borough"):
         urls += [(iri, published) for iri, _ in index.facet_counts(facet) if iri.startswith(base + "/")]
+    urls += [(iri, published) for iri in public_services(current)]
     return urls
 
 

@@ -254,6 +254,16 @@ def distribution_document(snapshot: Snapshot, iri: str) -> Document:
     return _document(snapshot, "distribution", iri, make)
 
 
+def service_document(snapshot: Snapshot, iri: str) -> Document:
+    """A public data service's document (empty when no public graph holds it): ``queries/service-document.rq``."""
+
+    def make() -> Iterator[Triple]:
+        graphs = home_graphs(snapshot, iri, DCAT.DataService)
+        return construct(snapshot, "service-document", {"service": iri}, graphs) if graphs else iter(())
+
+    return _document(snapshot, "service", iri, make)
+
+
 def resource_document(snapshot: Snapshot, iri: str) -> Document:
     """A publisher, theme, borough, concept scheme or vocabulary with its members."""
     return _document(snapshot, "resource", iri, lambda: construct(snapshot, "resource-document", {"resource": iri}))
@@ -291,5 +301,6 @@ __all__ = [
     "distribution_document",
     "merge",
     "resource_document",
+    "service_document",
     "vocabulary_graphs",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
@@ -28,10 +28,10 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import is_resource_modified
 
 from dfl_graph.datatypes import published
-from dfl_graph.namespaces import DCAT, HYDRA, RDF, XSD
+from dfl_graph.namespaces import DCAT, DCT, HYDRA, RDF, XSD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
-from dfl_graph.web.documents import Document, catalog_document, dataset_document, merge
+from dfl_graph.web.documents import Document, catalog_document, dataset_document, merge, service_document
 from dfl_graph.web.negotiation import HTML, JSON, N_QUADS, N_TRIPLES, RDF_FORMATS, RESOURCE_FORMATS, Format
 from dfl_graph.web.representations import (
     MACHINE_HEADERS,
@@ -136,6 +136,19 @@ class FeedPage:
     last: str | None = None
     page: int | None = None
     pages: int | None = None
+    services: list[str] = field(default_factory=list)  # the public data services (on a view's first page)
+
+
+def public_services(current: Snapshot) -> list[str]:
+    """The catalogue's public data services (``<catalog> dcat:service``): one pattern lookup per public graph. They
+    are few (APIs and endpoints, not datasets), so a harvester gets them all on the first page of the feed."""
+    catalog = NamedNode(current.uris.catalog())
+    found = {
+        q.object.value
+        for graph in current.public_graphs
+        for q in current.store.quads_for_pattern(catalog, DCAT.service, None, graph)
+    }
+    return sorted(found)
 
 
 def feed_page(current: Snapshot, feed: FeedRequest) -> FeedPage:
@@ -155,6 +168,7 @@ def feed_page(current: Snapshot, feed: FeedRequest) -> FeedPage:
             )
         items = index.by_position((feed.page - 1) * feed.per_page + 1, feed.per_page)
         return FeedPage(
+            services=public_services(current) if feed.page == 1 and feed.modified_since is None else [],
             items=items,
             total=total,
             view=url(feed.query()),
@@ -177,6 +191,7 @@ def feed_page(current: Snapshot, feed: FeedRequest) -> FeedPage:
         has_next = after + len(items) < total
     next_url = url(feed.query(cursor=items[-1]["iri"])) if has_next and items else None
     return FeedPage(
+        services=public_services(current) if not feed.cursor and feed.modified_since is None else [],
         items=items,
         total=total,
         view=url(feed.query()),
@@ -201,6 +216,7 @@ def hydra_triples(page: FeedPage, catalog: str) -> list[Triple]:
     for item in page.items:  # dcat:dataset for DCAT harvesters, hydra:member for generic Hydra clients
         triples.append(Triple(NamedNode(catalog), DCAT.dataset, NamedNode(item["iri"])))
         triples.append(Triple(collection, HYDRA.member, NamedNode(item["iri"])))
+    triples += [Triple(NamedNode(catalog), DCAT.service, NamedNode(service)) for service in page.services]
     return triples
 
 
@@ -208,7 +224,8 @@ def page_document(current: Snapshot, page: FeedPage) -> Document:
     """The catalogue's description, the Hydra view, and the full documents of the page's datasets."""
     catalog = current.uris.catalog()
     datasets = [dataset_document(current, item["iri"]) for item in page.items]
-    return merge([catalog_document(current), *datasets], catalog, hydra_triples(page, catalog))
+    services = [service_document(current, iri) for iri in page.services]
+    return merge([catalog_document(current), *datasets, *services], catalog, hydra_triples(page, catalog))
 
 
 def page_model(current: Snapshot, page: FeedPage, header: Document) -> dict:
@@ -226,6 +243,9 @@ def page_model(current: Snapshot, page: FeedPage, header: Document) -> dict:
         "next": page.next,
         "last": page.last,
         "items": page.items,
+        "services": [
+            {"iri": iri, "title": service_document(current, iri).text(DCT.title) or iri} for iri in page.services
+        ],
     }
 
 

@@ -23,7 +23,7 @@ from dfl_graph.queries import named_queries
 from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
-from dfl_graph.web.documents import Document, dataset_document, distribution_document
+from dfl_graph.web.documents import Document, dataset_document, distribution_document, service_document
 from dfl_graph.web.library import present, quality_badge, search_href
 from dfl_graph.web.preview import preview, previewable
 from dfl_graph.web.representations import (
@@ -74,6 +74,7 @@ def distribution_model(document: Document, iri: str) -> dict:
         "format": link(document, next(iter(document.iris(DCT["format"], iri)), None)),
         "byte_size": int(byte_size) if byte_size and byte_size.isdigit() else None,
         "licence": link(document, next(iter(document.iris(DCT.license, iri)), None)),
+        "services": links(document, document.iris(DCAT.accessService, iri)),
         "issued": document.text(DCT.issued, iri),
         "modified": document.text(DCT.modified, iri),
         "checksum": (
@@ -255,10 +256,18 @@ def dataset_html(model: dict, record: dict) -> str:
     )
 
 
-def withdrawn_resource(current: Snapshot, iri: str, tombstone: dict, path: str) -> Resource:
-    """A withdrawn dataset: 410 Gone, with its tombstone in every format."""
+def withdrawn_resource(
+    current: Snapshot,
+    iri: str,
+    tombstone: dict,
+    path: str,
+    rdf_type: NamedNode | None = None,
+    kind: str = "dataset",
+) -> Resource:
+    """A withdrawn dataset (or data service: ``rdf_type`` dfl:WithdrawnService): 410 Gone, with its tombstone in
+    every format."""
     dfl = current.uris.vocab
-    triples = [Triple(NamedNode(iri), RDF.type, dfl.WithdrawnDataset)]
+    triples = [Triple(NamedNode(iri), RDF.type, rdf_type or dfl.WithdrawnDataset)]
     if tombstone.get("title"):
         triples.append(Triple(NamedNode(iri), DCT.title, Literal(tombstone["title"], language="en")))
     if tombstone.get("withdrawn_at"):
@@ -267,6 +276,7 @@ def withdrawn_resource(current: Snapshot, iri: str, tombstone: dict, path: str) 
         )
     model = {
         "iri": iri,
+        "kind": kind,
         "status": "withdrawn",
         "title": tombstone.get("title"),
         "withdrawn_at": tombstone.get("withdrawn_at"),
@@ -306,7 +316,7 @@ def dataset(name: str) -> Response:
 
     def model(document: Document) -> dict:
         document.languages = languages
-        return dataset_model(document, record)
+        return {**dataset_model(document, record), "services": serving(current, iri, languages)}
 
     return respond(
         Resource(
@@ -321,6 +331,23 @@ def dataset(name: str) -> Response:
         fmt,
         negotiated,
     )
+
+
+def serving(current: Snapshot, iri: str, languages: tuple[str, ...]) -> list[dict]:
+    """The public data services that serve a dataset (``dcat:servesDataset``, pattern lookups in the public graphs:
+    a service is published in its source's graph, which may not be the dataset's), with their titles."""
+    found = set()
+    for graph in current.public_graphs:
+        found |= {
+            q.subject.value for q in current.store.quads_for_pattern(None, DCAT.servesDataset, NamedNode(iri), graph)
+        }
+    result = []
+    for service in sorted(found):
+        document = service_document(current, service)
+        if document:
+            document.languages = languages
+            result.append({"iri": service, "label": document.text(DCT.title) or service})
+    return result
 
 
 def by_language(path: str, languages: tuple[str, ...]) -> dict:
