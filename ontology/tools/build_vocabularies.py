@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import sys
 from collections.abc import Iterable
@@ -261,6 +262,11 @@ COUNCIL_NAMES = {
     "E09000031": ("LBWF",),
     "E09000033": ("WCC",),
 }
+
+
+def typed(value: str, datatype: str) -> str:
+    """A Turtle literal with a datatype."""
+    return lit(value, None) + f"^^{iri(datatype)}"
 
 
 def lit(value: str, lang: str | None = "en") -> str:
@@ -542,6 +548,12 @@ def one_label(store: Store, concept: str, fallback: str | None = None) -> str:
     return fallback
 
 
+def iso_639_1_languages() -> list[dict[str, str]]:
+    """The ISO 639-2 languages that have an ISO 639-1 code (Debian iso-codes' iso_639-2.json, shipped in sources/)."""
+    entries = json.loads((HERE / "sources" / "iso_639-2.json").read_text(encoding="utf-8"))["639-2"]
+    return sorted((e for e in entries if "alpha_2" in e), key=lambda e: e["alpha_3"])
+
+
 def exists(store: Store, concept: str) -> bool:
     return bool(store.query(f"ASK {{ GRAPH ?g {{ <{concept}> ?p ?o }} }}"))
 
@@ -694,20 +706,36 @@ def eu_vocabularies_ttl(shared: Path) -> str:
         )
 
     # Language
-    out.append("# ---- Language (dct:language) ----\n")
-    out.append(scheme("language", "Language", "20160921-0"))
-    concept = f"{EU}language/ENG"
     out.append(
-        block(
-            iri(concept),
-            [
-                ("a", ["skos:Concept", "dct:LinguisticSystem"]),
-                ("skos:prefLabel", [lit(one_label(store, concept))]),
-                ("skos:notation", [lit("ENG", None)]),
-                ("skos:inScheme", [iri(EU + "language")]),
-            ],
-        )
+        "# ---- Language (dct:language) ----\n"
+        '# Every language with an ISO 639-1 code, so loaders can write a source\'s "en", "fre" or "fra" as the EU\n'
+        "# concept: the NAL's authority code of these is the ISO 639-2/T code in upper case (ENG, FRA, NLD). English\n"
+        "# labels from the NAL copy where it has one, else from ISO 639-2 (Debian iso-codes, tools/sources/), marked\n"
+        "# 'label: iso-codes'. The ISO codes are notations typed as the NAL types them (euvoc:ISO_639_1 ...).\n"
     )
+    out.append(scheme("language", "Language", "20160921-0"))
+    for language in iso_639_1_languages():
+        code = language["alpha_3"].upper()
+        concept = f"{EU}language/{code}"
+        name = language["name"].split(";")[0].strip()
+        in_nal_copy = exists(store, concept)
+        label = one_label(store, concept, fallback=name) if in_nal_copy else name
+        notations = [lit(code, None), typed(language["alpha_2"], EUVOC + "ISO_639_1")]
+        notations.append(typed(language.get("bibliographic", language["alpha_3"]), EUVOC + "ISO_639_2B"))
+        notations.append(typed(language["alpha_3"], EUVOC + "ISO_639_2T"))
+        if not in_nal_copy:
+            out.append(f"# {code}: label: iso-codes\n")
+        out.append(
+            block(
+                iri(concept),
+                [
+                    ("a", ["skos:Concept", "dct:LinguisticSystem"]),
+                    ("skos:prefLabel", [lit(label)]),
+                    ("skos:notation", notations),
+                    ("skos:inScheme", [iri(EU + "language")]),
+                ],
+            )
+        )
 
     # Licences
     out.append("# ---- Licences (dct:license) ----\n")
