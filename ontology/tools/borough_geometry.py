@@ -126,7 +126,9 @@ def centroid(polygons: list[Polygon]) -> Point:
 
 
 def number(value: float) -> str:
-    text = f"{value:.{DECIMALS}f}".rstrip("0").rstrip(".")
+    """A coordinate rounded to ``DECIMALS``, written as Virtuoso 7 writes a double back (``%.14g``: ``51.485529``,
+    ``2.6e-05``), so boxes and shapes read back byte for byte from every backend."""
+    text = format(round(value, DECIMALS), ".14g")
     return "0" if text == "-0" else text
 
 
@@ -135,13 +137,15 @@ def position(point: Point) -> str:
 
 
 def wkt_ring(ring: Ring) -> str:
-    return "(" + ", ".join(position(p) for p in ring) + ")"
+    """Positions separated by a comma without a space: the form Virtuoso 7 answers a WKT literal in, so the value
+    reads back byte for byte from every backend."""
+    return "(" + ",".join(position(p) for p in ring) + ")"
 
 
 def wkt_shape(polygons: list[Polygon]) -> str:
     if len(polygons) == 1:
-        return "POLYGON(" + ", ".join(wkt_ring(r) for r in polygons[0]) + ")"
-    return "MULTIPOLYGON(" + ", ".join("(" + ", ".join(wkt_ring(r) for r in p) + ")" for p in polygons) + ")"
+        return "POLYGON(" + ",".join(wkt_ring(r) for r in polygons[0]) + ")"
+    return "MULTIPOLYGON(" + ",".join("(" + ",".join(wkt_ring(r) for r in p) + ")" for p in polygons) + ")"
 
 
 def geometry(polygons: list[Polygon], shape: bool = True) -> Geometry:
