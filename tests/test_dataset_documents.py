@@ -198,3 +198,17 @@ def test_rdf_xml_escapes_carriage_returns(server) -> None:
     assert b"\r" not in body and body.count(b"&#13;") == 2
     parsed = rdflib.Graph().parse(data=body, format="xml")
     assert [str(o) for o in parsed.objects()] == [text]
+
+
+def test_the_documents_alone_conform_to_dcat_ap(server) -> None:
+    """What a harvester gets from the documents, with no vocabulary of ours: 0 violations of the official DCAT-AP
+    3.0.1 shapes, mdr-vocabularies included (a source's languages are EU concepts in the EU list)."""
+    from dfl_graph.validation import validate_graph
+
+    graph = rdflib.Graph()
+    for source in SOURCES:
+        for iri in ours_by_source(server, source).values():
+            response = server.get(iri[len(server.url) :], headers={"Accept": "text/turtle"})
+            graph.parse(data=response.text, format="turtle")
+    report = validate_graph(graph, "dcat-ap", server.url)
+    assert [str(f) for f in report.findings if f.severity == "Violation"] == []

@@ -152,9 +152,14 @@ def linked_labels(snapshot: Snapshot, iri: str) -> tuple[Triple, ...]:
     return triples
 
 
-def with_linked_labels(snapshot: Snapshot, nodes: list[Triple]) -> list[Triple]:
-    """A document's statements plus the types and labels of every IRI it mentions but does not describe."""
-    described = {t.subject.value for t in nodes}
+def with_linked_labels(snapshot: Snapshot, nodes: list[Triple], iri: str) -> list[Triple]:
+    """A document's statements plus the types and labels of every IRI it mentions but does not describe.
+
+    The document describes ``iri`` and the nodes under it; what its graph says of another resource it links to (a
+    source's statement typing an EU language, say) does not stand in for that resource's labels and scheme."""
+    described = {
+        t.subject.value for t in nodes if t.subject.value == iri or t.subject.value.startswith((iri + "#", iri + "/"))
+    }
     linked: set[str] = set()
     for t in nodes:
         if isinstance(t.object, NamedNode) and t.predicate.value not in UNDESCRIBED_LINKS:
@@ -162,8 +167,8 @@ def with_linked_labels(snapshot: Snapshot, nodes: list[Triple]) -> list[Triple]:
         if isinstance(t.subject, NamedNode):
             linked.add(t.subject.value)
     result = list(nodes)
-    for iri in sorted(linked - described):
-        result.extend(linked_labels(snapshot, iri))
+    for other in sorted(linked - described):
+        result.extend(linked_labels(snapshot, other))
     return result
 
 
@@ -172,7 +177,7 @@ def _document(snapshot: Snapshot, kind: str, iri: str, make) -> Document:
     triples = _cache.get(key)
     if triples is None:
         nodes = list(make())
-        triples = tuple(dict.fromkeys(with_linked_labels(snapshot, nodes))) if nodes else ()
+        triples = tuple(dict.fromkeys(with_linked_labels(snapshot, nodes, iri))) if nodes else ()
         _cache.put(key, triples)
     return Document(iri, triples)
 
