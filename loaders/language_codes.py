@@ -4,18 +4,19 @@ Sources write a language as a code ("en", "eng", "fre", "en-GB"), as a blank nod
 ``skos:notation``, as an IRI of an ISO 639 code list (Library of Congress, Lexvo), or as the EU concept itself.
 Codes (and the blank nodes that only carry one) and ISO 639 IRIs become the EU concept
 (``http://publications.europa.eu/resource/authority/language/ENG``); EU concepts and other IRIs are kept as given;
-a code that names no language we know is reported, not published (DCAT-AP's range is an IRI).
+a code that names no language we know is reported, not published (DCAT-AP's range is an IRI). JSON sources'
+``language`` fields (data.json) are read the same way (:func:`language_statements`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from pyoxigraph import Literal, NamedNode
 
 from dfl_graph.namespaces import DCT, SKOS
-from dfl_graph.records import Anchor, Statement
+from dfl_graph.records import DATASET, Anchor, Statement
 
 # IRIs of ISO 639 code lists whose last segment is the code
 ISO_639_IRI = re.compile(
@@ -28,6 +29,22 @@ def language_iri(value: str, by_code: Mapping[str, str]) -> str | None:
     """The EU concept of a language code ("en", "ENG", "fre", "en-GB": the primary subtag of a BCP 47 tag)."""
     code = value.strip().lower().replace("_", "-").split("-", 1)[0]
     return by_code.get(code)
+
+
+def language_statements(
+    record_id: str, value: object, by_code: Mapping[str, str], problem: Callable[[str, str, str, str], None]
+) -> list[Statement]:
+    """A JSON source's ``language`` field (data.json: ``["en-US"]``; a code or a list of codes) as ``dct:language``
+    statements on the dataset; codes we do not know are reported."""
+    codes = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    found: dict[str, None] = {}
+    for code in codes:
+        iri = language_iri(code, by_code) if isinstance(code, str) and code.strip() else None
+        if iri is None:
+            problem(record_id, "language", "not a language code we know: not kept", str(code))
+        else:
+            found[iri] = None
+    return [Statement(DATASET, DCT.language.value, NamedNode(iri)) for iri in found]
 
 
 def normalised_languages(
@@ -76,4 +93,4 @@ def _notation_only(statements: list[Statement]) -> str | None:
     return None
 
 
-__all__ = ["ISO_639_IRI", "language_iri", "normalised_languages"]
+__all__ = ["ISO_639_IRI", "language_iri", "language_statements", "normalised_languages"]

@@ -3,15 +3,18 @@ the EU language concept; EU concepts and other IRIs are kept as given; unknown c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from pyoxigraph import NamedNode
 
+from dfl_graph.dcat import DcatApWriter
 from dfl_graph.namespaces import DCT, RDF, SKOS
 from dfl_graph.records import DATASET
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
+from loaders.datajson import DataJsonLoader
 from loaders.dcat_rdf import DcatRdfLoader
 from loaders.language_codes import language_iri
 
@@ -80,3 +83,18 @@ def test_iris_are_kept_or_mapped_and_unknown_codes_reported(vocabularies: Vocabu
     assert languages(record) == {EU + "ENG", EU + "FRA", EU + "NLD", "http://example.org/lang/klingon"}
     reported = [(p.field, p.value) for p in loader.problems if p.field.endswith("dct:language")]
     assert reported == [("dct:language", "xx")]
+
+
+def test_a_data_json_language_field_is_written_as_eu_languages(vocabularies: Vocabularies, tmp_path: Path) -> None:
+    """DCAT-US data.json gives ``language`` as codes ("en-US"): published as the EU concepts, unknown ones reported."""
+    catalogue = json.loads((DATA / "us-arm-datajson" / "arm.data.json").read_text())
+    first = dict(catalogue["dataset"][0], language=["en-US", "fr", "en", "xx"])
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps({**catalogue, "dataset": [first]}))
+    loader = DataJsonLoader(vocabularies)
+    [record] = loader.read_all(path)
+    assert languages(record) == {EU + "ENG", EU + "FRA"}
+    assert [(p.field, p.value) for p in loader.problems if p.field == "language"] == [("language", "xx")]
+    writer = DcatApWriter(vocabularies.uris, vocabularies)
+    quads = list(writer.quads(record, NamedNode(vocabularies.uris.source_graph("test"))))
+    assert {q.object.value for q in quads if q.predicate == DCT.language} == {EU + "ENG", EU + "FRA"}
