@@ -1,4 +1,5 @@
-"""SHACL validation of the catalogue (pyshacl) against our profile or the official DCAT-AP 3.0.1 shapes."""
+"""SHACL validation of the catalogue (pyshacl) against our profile or the official DCAT-AP 3.0.1 shapes (with the
+controlled-vocabulary shapes, mdr-vocabularies; ontology/shapes/dcat-ap-3.0.1/SOURCE.md says how they are read)."""
 
 from __future__ import annotations
 
