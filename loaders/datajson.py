@@ -159,7 +159,7 @@ class DataJsonLoader(Loader):
         self._add_themes(record, item.get("theme"))
         if item.get("language") not in (None, "", []):
             by_code = self.vocabularies.language_by_code
-            record.statements = language_statements(identifier, item["language"], by_code, problem)
+            record.statements = language_statements(identifier, "language", item["language"], by_code, problem)
         distributions = item.get("distribution")
         if isinstance(distributions, dict):
             distributions = [distributions]

@@ -5,11 +5,13 @@ Sources write a language as a code ("en", "eng", "fre", "en-GB"), as a blank nod
 Codes (and the blank nodes that only carry one) and ISO 639 IRIs become the EU concept
 (``http://publications.europa.eu/resource/authority/language/ENG``); EU concepts and other IRIs are kept as given;
 a code that names no language we know is reported, not published (DCAT-AP's range is an IRI). JSON sources'
-``language`` fields (data.json) are read the same way (:func:`language_statements`).
+``language`` fields (data.json, a CKAN ``language`` extra) are read the same way (:func:`language_statements`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -32,19 +34,31 @@ def language_iri(value: str, by_code: Mapping[str, str]) -> str | None:
 
 
 def language_statements(
-    record_id: str, value: object, by_code: Mapping[str, str], problem: Callable[[str, str, str, str], None]
+    record_id: str, field: str, value: object, by_code: Mapping[str, str], problem: Callable[[str, str, str, str], None]
 ) -> list[Statement]:
-    """A JSON source's ``language`` field (data.json: ``["en-US"]``; a code or a list of codes) as ``dct:language``
-    statements on the dataset; codes we do not know are reported."""
-    codes = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    """A JSON source's ``language`` field (data.json: ``["en-US"]``; a CKAN extra: ``'["en", "fr"]'`` or ``"en, fr"``)
+    as ``dct:language`` statements on the dataset; codes we do not know are reported."""
+    codes = _codes(value)
     found: dict[str, None] = {}
     for code in codes:
         iri = language_iri(code, by_code) if isinstance(code, str) and code.strip() else None
         if iri is None:
-            problem(record_id, "language", "not a language code we know: not kept", str(code))
+            problem(record_id, field, "not a language code we know: not kept", str(code))
         else:
             found[iri] = None
     return [Statement(DATASET, DCT.language.value, NamedNode(iri)) for iri in found]
+
+
+def _codes(value: object) -> list:
+    if isinstance(value, list):
+        return value
+    if not isinstance(value, str):
+        return [value]
+    if value.lstrip().startswith("["):
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(value)
+            return parsed if isinstance(parsed, list) else [value]
+    return [code for code in (c.strip() for c in value.split(",")) if code]
 
 
 def normalised_languages(

@@ -14,6 +14,7 @@ from dfl_graph.namespaces import DCT, RDF, SKOS
 from dfl_graph.records import DATASET
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
+from loaders.ckan import CkanLoader
 from loaders.datajson import DataJsonLoader
 from loaders.dcat_rdf import DcatRdfLoader
 from loaders.language_codes import language_iri
@@ -98,3 +99,17 @@ def test_a_data_json_language_field_is_written_as_eu_languages(vocabularies: Voc
     writer = DcatApWriter(vocabularies.uris, vocabularies)
     quads = list(writer.quads(record, NamedNode(vocabularies.uris.source_graph("test"))))
     assert {q.object.value for q in quads if q.predicate == DCT.language} == {EU + "ENG", EU + "FRA"}
+
+
+@pytest.mark.parametrize("value", ['["en", "fr", "xx"]', "en, fr, xx"])
+def test_a_ckan_language_extra_is_written_as_eu_languages(vocabularies: Vocabularies, tmp_path: Path, value) -> None:
+    """ckanext-dcat keeps dct:language as a ``language`` extra: a JSON list or a comma-separated string."""
+    search = json.loads((DATA / "ckan-birmingham" / "package_search.json").read_text())
+    package = search["result"]["results"][0]
+    package = dict(package, extras=[*(package.get("extras") or []), {"key": "language", "value": value}])
+    path = tmp_path / "package_search.json"
+    path.write_text(json.dumps({**search, "result": {**search["result"], "results": [package]}}))
+    loader = CkanLoader(vocabularies)
+    [record] = loader.read_all(path)
+    assert languages(record) == {EU + "ENG", EU + "FRA"}
+    assert [(p.field, p.value) for p in loader.problems if "language" in p.field] == [("extras.language", "xx")]
