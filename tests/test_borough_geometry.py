@@ -11,6 +11,7 @@ import pytest
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
 sys.path.insert(0, str(ROOT / "ontology" / "tools"))
 
 from borough_geometry import london_geometries  # noqa: E402
@@ -135,3 +136,15 @@ def test_borough_documents_carry_their_geometry_as_written(default_server, backe
         assert shapes == [NamedNode(f"{default_server.url}/borough/{gss}#geometry")], gss
         wkt = [t.object for t in triples if t.subject == shapes[0] and t.predicate.value == GEO + "asWKT"]
         assert wkt == [places[iri + "#geometry"][GEO + "asWKT"]], gss
+
+
+def test_boroughs_ttl_is_regenerated_byte_for_byte(tmp_path: Path) -> None:
+    """The tool, rerun on its inputs (the register and the boundaries), writes the committed boroughs.ttl."""
+    from build_vocabularies import boroughs_ttl, read_boroughs
+
+    register = tmp_path / "data" / "london-boroughs"
+    register.mkdir(parents=True)
+    (register / "london-boroughs-33.csv").write_bytes(
+        (DATA / "london-boroughs" / "london-boroughs-33.csv").read_bytes()
+    )
+    assert boroughs_ttl(read_boroughs(tmp_path)) == (ROOT / "ontology" / "boroughs.ttl").read_text(encoding="utf-8")
