@@ -19,6 +19,8 @@ from dfl_graph.uris import Uris
 
 ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
 
+EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
+
 # Files loaded as vocabulary graphs, each into {base}/graph/vocab/{stem}.
 VOCABULARY_FILES = ("dfl", "catalog", "themes", "boroughs", "publishers", "eu-vocabularies")
 
@@ -135,6 +137,18 @@ class Vocabularies:
                 if t.subject == iri and t.predicate in (SKOS.prefLabel, SKOS.altLabel):
                     names[t.object.value.lower()] = gss
         return names
+
+    @cached_property
+    def language_by_code(self) -> dict[str, str]:
+        """Lower-cased language code (the EU authority code and the ISO 639-1, 639-2/B and 639-2/T notations:
+        "eng", "en", "fre", "fra") -> the EU language concept IRI."""
+        scheme = NamedNode(EU_LANGUAGE.removesuffix("/"))
+        languages = {t.subject for t in self._triples if t.predicate == SKOS.inScheme and t.object == scheme}
+        return {
+            t.object.value.lower(): t.subject.value
+            for t in self._triples
+            if t.subject in languages and t.predicate == SKOS.notation
+        }
 
     @cached_property
     def labels(self) -> dict[str, str]:

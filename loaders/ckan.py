@@ -20,6 +20,7 @@ from loaders.dates import parse_when
 from loaders.file_formats import file_format, parse_checksum, parse_size
 from loaders.frequencies import frequency_code
 from loaders.iris import clean_email, clean_iri
+from loaders.language_codes import language_statements
 from loaders.licences import is_no_licence, licence_iri
 from loaders.places import borough_code, split_names
 from loaders.source_fields import ARCHIVED_KEYS, BOROUGH_KEYS, FREQUENCY_KEYS, PERSONAL_KEYS, field_key, parse_flag
@@ -256,6 +257,9 @@ class CkanLoader(Loader):
                     record.personal_data = flag
             elif key in ARCHIVED_KEYS and parse_flag(value):
                 record.status = Status.ARCHIVED
+            elif key == "language":  # ckanext-dcat's dct:language: '["en"]' or "en, fr"
+                by_code = self.vocabularies.language_by_code
+                record.statements += language_statements(record.id, f"extras.{name}", value, by_code, self.problem)
 
     def _distribution(self, record: DatasetRecord, resource: dict, position: int) -> DistributionRecord:
         problem = self.problem

@@ -34,6 +34,7 @@ from loaders.dates import parse_when
 from loaders.file_formats import file_format
 from loaders.frequencies import frequency_code
 from loaders.iris import clean_email, clean_iri
+from loaders.language_codes import language_statements
 from loaders.licences import is_no_licence, licence_iri
 from loaders.places import borough_code
 from loaders.text import clean_text, html_to_text, shown_value
@@ -93,10 +94,11 @@ def _datasets(path: Path, data: Any) -> list:
 
 
 # Dataset fields the mapper reads ("@type" only says it is a dcat:Dataset); any other DCAT-US field (rights,
-# language, bureauCode, conformsTo, references ...) is reported once per run, with a count.
+# bureauCode, conformsTo, references ...) is reported once per run, with a count.
 MAPPED_FIELDS = frozenset(
     {"@type", "identifier", "title", "description", "keyword", "issued", "modified", "landingPage", "accessLevel"}
     | {"publisher", "contactPoint", "license", "accrualPeriodicity", "temporal", "spatial", "theme", "distribution"}
+    | {"language"}
 )
 
 
@@ -155,6 +157,9 @@ class DataJsonLoader(Loader):
         self._temporal(record, item.get("temporal"))
         self._spatial(record, item.get("spatial"))
         self._add_themes(record, item.get("theme"))
+        if item.get("language") not in (None, "", []):
+            by_code = self.vocabularies.language_by_code
+            record.statements = language_statements(identifier, "language", item["language"], by_code, problem)
         distributions = item.get("distribution")
         if isinstance(distributions, dict):
             distributions = [distributions]

@@ -52,7 +52,9 @@ from loaders.base import Loader, LoadError
 from loaders.dates import parse_when
 from loaders.file_formats import format_from_name, format_from_path, parse_checksum, parse_size
 from loaders.frequencies import frequency_code
+from loaders.geometries import geometry_nodes
 from loaders.iris import clean_email, clean_iri
+from loaders.language_codes import normalised_languages
 from loaders.licences import licence_iri
 from loaders.places import borough_code
 from loaders.rdf_reading import RdfReadError, read_rdf
@@ -535,9 +537,13 @@ class DcatRdfLoader(Loader):
     def _keep(self, record: DatasetRecord, label: str, statements: list[Statement]) -> None:
         """The source's own statements, kept as given beside the normalised record (loaders/source_statements.py)."""
         own_class = DCAT.DataService if isinstance(record, DataServiceRecord) else DCAT.Dataset
+        statements, geometries = geometry_nodes(statements)
+        statements, languages, unknown = normalised_languages(statements, self.vocabularies.language_by_code)
+        for statement in unknown:
+            self.problem(label, field_name(statement), "not a language code we know: not kept", statement.object.value)
         sorted_statements = sort_statements(statements, self.vocabularies.labels.__contains__, own_class.value)
         record.statements = sorted_statements.kept
-        record.replaced = sorted_statements.replaced
+        record.replaced = sorted_statements.replaced + geometries + languages
         for statement, reason in sorted_statements.dropped:
             shown = statement.object.value if not isinstance(statement.object, Anchor) else statement.object.key
             self.problem(label, field_name(statement), reason, shown)

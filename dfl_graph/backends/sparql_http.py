@@ -210,9 +210,16 @@ def logical_name(stored: str) -> str:
     return stored.split(STORED_MARK, 1)[0]
 
 
+# Virtuoso 7 parses a geo:wktLiteral into its own geometry type and answers it typed virtrdf:Geometry (in its own
+# spacing: no space after a comma, as the catalogue writes WKT): read back as the OGC datatype it was written with.
+_VIRTUOSO_GEOMETRY = re.compile(rb'(\^\^<|"datatype"\s*:\s*")http://www\.openlinksw\.com/schemas/virtrdf#Geometry')
+_WKT_LITERAL = rb"\1http://www.opengis.net/ont/geosparql#wktLiteral"
+
+
 def _unstored(body: bytes) -> bytes:
-    """An answer's text with every stored graph name turned back into its logical name."""
-    return _STORED_SUFFIX.sub(b"", body)
+    """An answer's text as the catalogue wrote it: every stored graph name turned back into its logical name, and
+    WKT literals typed geo:wktLiteral again."""
+    return _VIRTUOSO_GEOMETRY.sub(_WKT_LITERAL, _STORED_SUFFIX.sub(b"", body))
 
 
 def _sparql_term(term: NamedNode | BlankNode | Literal) -> str:

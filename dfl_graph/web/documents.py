@@ -15,7 +15,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from dfl_graph.datatypes import published
 from dfl_graph.languages import DEFAULT_LANGUAGES, best_literal, in_best_language
 from dfl_graph.memory_cache import MemoryCache
-from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, RDF, RDFS, SKOS, SPDX
+from dfl_graph.namespaces import ADMS, DCAT, DCT, DQV, FOAF, PROV, RDF, RDFS, SKOS
 from dfl_graph.queries import named_queries
 from dfl_graph.store import Snapshot
 
@@ -152,9 +152,14 @@ def linked_labels(snapshot: Snapshot, iri: str) -> tuple[Triple, ...]:
     return triples
 
 
-def with_linked_labels(snapshot: Snapshot, nodes: list[Triple]) -> list[Triple]:
-    """A document's statements plus the types and labels of every IRI it mentions but does not describe."""
-    described = {t.subject.value for t in nodes}
+def with_linked_labels(snapshot: Snapshot, nodes: list[Triple], iri: str) -> list[Triple]:
+    """A document's statements plus the types and labels of every IRI it mentions but does not describe.
+
+    The document describes ``iri`` and the nodes under it; what its graph says of another resource it links to (a
+    source's statement typing an EU language, say) does not stand in for that resource's labels and scheme."""
+    described = {
+        t.subject.value for t in nodes if t.subject.value == iri or t.subject.value.startswith((iri + "#", iri + "/"))
+    }
     linked: set[str] = set()
     for t in nodes:
         if isinstance(t.object, NamedNode) and t.predicate.value not in UNDESCRIBED_LINKS:
@@ -162,8 +167,8 @@ def with_linked_labels(snapshot: Snapshot, nodes: list[Triple]) -> list[Triple]:
         if isinstance(t.subject, NamedNode):
             linked.add(t.subject.value)
     result = list(nodes)
-    for iri in sorted(linked - described):
-        result.extend(linked_labels(snapshot, iri))
+    for other in sorted(linked - described):
+        result.extend(linked_labels(snapshot, other))
     return result
 
 
@@ -172,7 +177,7 @@ def _document(snapshot: Snapshot, kind: str, iri: str, make) -> Document:
     triples = _cache.get(key)
     if triples is None:
         nodes = list(make())
-        triples = tuple(dict.fromkeys(with_linked_labels(snapshot, nodes))) if nodes else ()
+        triples = tuple(dict.fromkeys(with_linked_labels(snapshot, nodes, iri))) if nodes else ()
         _cache.put(key, triples)
     return Document(iri, triples)
 
@@ -193,44 +198,67 @@ def home_graphs(snapshot: Snapshot, iri: str, rdf_type: NamedNode) -> list[Named
     return [NamedNode(g) for g in sorted(found)]
 
 
-# What a dataset document holds besides the dataset: the nodes these link to, and their checksums
-DOCUMENT_LINKS = (DCAT.distribution, DCAT.contactPoint, DCT.temporal, ADMS.identifier)
+# Links from a dataset's nodes to other records: its document stops there (each record has its own document).
+# queries/dataset-document.rq lists the same.
+RECORD_LINKS = frozenset(
+    n.value
+    for n in (
+        *(DCT[p] for p in ("isReplacedBy", "replaces", "relation", "source", "hasPart", "isPartOf", "references")),
+        *(DCT[p] for p in ("isReferencedBy", "requires", "isRequiredBy", "hasVersion", "isVersionOf")),
+        *(DCAT[p] for p in ("hasVersion", "isVersionOf", "previousVersion", "prev", "next", "first", "last")),
+        *(DCAT[p] for p in ("inSeries", "seriesMember", "servesDataset", "dataset", "catalog", "record")),
+        *(PROV[p] for p in ("wasDerivedFrom", "wasRevisionOf", "used")),
+        *(ADMS[p] for p in ("next", "prev", "last")),
+        FOAF.primaryTopic,
+        RDF.type,
+    )
+)
+RECORD_CLASSES = frozenset(
+    {DCAT.Dataset, DCAT.DatasetSeries, DCAT.Distribution, DCAT.DataService, DCAT.Catalog, DCAT.CatalogRecord}
+)
 
 
 def dataset_statements(snapshot: Snapshot, iri: str, graphs: list[NamedNode]) -> Iterator[Triple]:
     """The statements ``queries/dataset-document.rq`` constructs, read by index lookups instead.
 
     Every first request of a document or of a catalogue page (a hundred documents) needs this; the lookups
-    cost a fraction of parsing, planning and evaluating the CONSTRUCT's property path each time. The query
+    cost a fraction of parsing, planning and evaluating the CONSTRUCT's property paths each time. The query
     stays the published definition of a document (``/api/queries``, peers in the benchmarks), and a test
-    checks that both give the same statements for every dataset of a catalogue.
+    checks that both give the same statements for every dataset of a catalogue. (The lookups walk the dataset's
+    own nodes only; the query's path may also pass through another resource to reach one, which no writer does.)
     """
     store = snapshot.store
+    dataset = NamedNode(iri)
 
-    def about(node: Term) -> Iterator:
-        for graph in graphs:
-            yield from store.quads_for_pattern(node, None, None, graph)  # type: ignore[arg-type]
+    def about(node: Term) -> list[Triple]:
+        return [q.triple for graph in graphs for q in store.quads_for_pattern(node, None, None, graph)]  # type: ignore[arg-type]
 
+    def own(node: Term) -> bool:
+        return node == dataset or (isinstance(node, NamedNode) and node.value.startswith((iri + "#", iri + "/")))
+
+    def links(triples: list[Triple]) -> Iterator[Term]:
+        return (
+            t.object for t in triples if t.predicate.value not in RECORD_LINKS and not isinstance(t.object, Literal)
+        )
+
+    quality = [q.subject for g in graphs for q in store.quads_for_pattern(None, DQV.computedOn, dataset, g)]
     seen: dict[Triple, None] = {}
-    linked: list[Term] = []
-    distributions: set[Term] = set()
-    for quad in about(NamedNode(iri)):
-        seen[quad.triple] = None
-        if quad.predicate in DOCUMENT_LINKS and not isinstance(quad.object, Literal):
-            linked.append(quad.object)
-            if quad.predicate == DCAT.distribution:
-                distributions.add(quad.object)
-    for graph in graphs:  # the measurements of its metadata quality (dfl_graph.quality)
-        linked += [q.subject for q in store.quads_for_pattern(None, DQV.computedOn, NamedNode(iri), graph)]
-    checksums: list[Term] = []
-    for node in dict.fromkeys(linked):
-        for quad in about(node):
-            seen[quad.triple] = None
-            if node in distributions and quad.predicate == SPDX.checksum and not isinstance(quad.object, Literal):
-                checksums.append(quad.object)
-    for node in dict.fromkeys(checksums):
-        for quad in about(node):
-            seen[quad.triple] = None
+    queue = list(dict.fromkeys([dataset, *(q for q in quality if own(q))]))
+    visited = set(queue)
+    others: dict[Term, None] = {}
+    while queue:  # the dataset's own nodes
+        triples = about(queue.pop(0))
+        seen.update(dict.fromkeys(triples))
+        for node in links(triples):
+            if own(node) and node not in visited:
+                visited.add(node)
+                queue.append(node)
+            elif not own(node):
+                others[node] = None
+    for node in others:  # what the graph says about the other resources they link to, unless records themselves
+        triples = about(node)
+        if not any(t.predicate == RDF.type and t.object in RECORD_CLASSES for t in triples):
+            seen.update(dict.fromkeys(triples))
     return (published(triple) for triple in seen)
 
 
