@@ -41,7 +41,7 @@ def test_replace_publishes_a_new_generation(tmp_path: Path) -> None:
     assert snap.generation == 2
     assert titles(reader, "alpha") == {"new"}
     assert URIS.source_graph("alpha") in snap.manifest.public_graphs
-    assert URIS.source_graph("alpha", public=False) not in snap.manifest.public_graphs
+    assert URIS.source_graph("alpha", "restricted") not in snap.manifest.public_graphs
     assert URIS.system_graph() not in snap.manifest.public_graphs
 
 
