@@ -28,6 +28,7 @@ from dfl_graph.indexes.catalogue import CatalogueIndex
 from dfl_graph.namespaces import DCAT, DCT, SPDX, VCARD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.documents import Document, dataset_document
 
 blueprint = Blueprint("ckan_api", __name__)
@@ -224,9 +225,9 @@ def _resource(document: Document, package_id: str, distribution: str, position: 
 
 
 def package(current: Snapshot, index: CatalogueIndex, record: dict) -> dict:
-    """One public dataset as a CKAN package dict."""
+    """One dataset the caller may read as a CKAN package dict (``private`` unless it is public)."""
     iri = record["iri"]
-    document = dataset_document(current, iri)
+    document = dataset_document(current, iri, caller().visibility)
     package_id = _uuid(iri)
     licence = record.get("licence")
     licence_code = licence[len(EU_LICENCE) :] if licence and licence.startswith(EU_LICENCE) else licence
@@ -260,7 +261,7 @@ def package(current: Snapshot, index: CatalogueIndex, record: dict) -> dict:
         "url": (document.iris(DCAT.landingPage) or [""])[0],
         "type": "dataset",
         "state": "active",
-        "private": False,
+        "private": bool(record.get("access")) and not record["access"].endswith("/PUBLIC"),
         "metadata_created": issued,
         "metadata_modified": record.get("modified") or issued,
         "license_id": licence_code or "notspecified",
@@ -305,12 +306,15 @@ def _find(current: Snapshot, index: CatalogueIndex, ident: str) -> dict | None:
     ident = ident.strip()
     if not ident or len(ident) > 2000:
         return None
+    visibility = caller().visibility
     if ident.startswith(("http://", "https://")):
-        return index.dataset(ident)
-    found = index.dataset(current.uris.dataset(ident))
+        return index.dataset(ident, visibility)
+    found = index.dataset(current.uris.dataset(ident), visibility)
     if found is None and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ident):
-        iri = _by_uuid(current, index, ident)
-        found = index.dataset(iri) if iri else None
+        iri = _by_uuid(current, index, ident) or next(
+            (r["iri"] for r in index.hidden(visibility) if _uuid(r["iri"]) == ident), None
+        )
+        found = index.dataset(iri, visibility) if iri else None
     return found
 
 
@@ -465,7 +469,25 @@ def package_search(params: dict) -> dict:
         record = index.dataset(hit.iri)
         if record is not None:
             records.append(package(current, index, record))
+    if _flag(params, "include_private") and not filters:
+        hidden = _private_matches(index, q)
+        first = max(start - total, 0)
+        records += [package(current, index, r) for r in hidden[first : first + rows - len(records)]]
+        total += len(hidden)
     return {"count": total, "sort": sort_param, "facets": {}, "search_facets": {}, "results": records}
+
+
+def _private_matches(index: CatalogueIndex, q: str) -> list[dict]:
+    """With ``include_private=true``, the non-public datasets the caller may read whose title or description
+    holds every word of ``q``, after the public results, by title (as CKAN, ignored for public-only callers).
+    Filters (``fq``) apply to public datasets only, which the search index holds."""
+    words = [w.lower() for w in re.findall(r"\w+", q)]
+    found = []
+    for record in index.hidden(caller().visibility):
+        text = f"{record.get('title', '')} {record.get('description', '')}".lower()
+        if all(w in text for w in words):
+            found.append(record)
+    return found
 
 
 HANDLERS = {
