@@ -249,11 +249,7 @@ PUBLIC_ONLY = [
     f"/graph/{SOURCE}/restricted",
     f"/graph/{SOURCE}/non-public/tfl",
     "/",
-    "/search?q=",
-    "/api/search?q=",
-    "/publisher/tfl",
     "/publisher/gla.ttl",
-    "/theme/transport",
 ]
 
 
@@ -268,13 +264,36 @@ def test_crawler_and_feed_resources_are_public_only(catalogue: Catalogue, caller
 
 
 @pytest.mark.parametrize("caller", CALLERS)
-def test_search_and_facets_never_count_what_they_do_not_list(catalogue: Catalogue, caller: str) -> None:
+def test_search_facets_and_counts_follow_the_caller(catalogue: Catalogue, caller: str) -> None:
     for marker in MARKERS:
         result = catalogue.get(caller, "/api/search", params={"q": marker}).json()
         listed = {key: value for key, value in result.items() if key not in ("query", "links")}  # they echo q
-        assert result["total"] == 0 and not seen(json.dumps(listed))
-    everything = catalogue.get(caller, "/api/search", params={"q": ""}).json()
-    assert everything["total"] == 2  # the two public datasets
+        assert result["total"] == (1 if marker in SEES[caller] else 0), (caller, marker)
+        assert seen(json.dumps(listed)) == {marker} & SEES[caller], (caller, marker)
+    everything = catalogue.get(caller, "/api/search", params={"q": "", "per_page": 50}).json()
+    assert everything["total"] == 2 + len(SEES[caller])  # the two public datasets, and what the caller may read
+    assert seen(json.dumps(everything["results"])) == SEES[caller]
+    for facet in ("access", "publisher", "theme"):
+        counts = {value["key"]: value["count"] for value in everything["facets"][facet]}
+        assert sum(counts.values()) == everything["total"], (caller, facet, counts)
+    access = {value["key"]: value["count"] for value in everything["facets"]["access"]}
+    assert access.get("NON_PUBLIC", 0) == len(SEES[caller] & {A_PRIVATE, B_PRIVATE})
+    gla = catalogue.get(caller, "/api/search", params={"publisher": "gla"}).json()
+    assert gla["total"] == 1 + (B_PRIVATE in SEES[caller])  # B's non-public dataset counts only for its readers
+    misspelt = catalogue.get(caller, "/api/search", params={"q": "numbet"}).json()  # spelling never tells
+    assert "numbat" not in json.dumps(misspelt.get("correction")) or B_PRIVATE in SEES[caller]
+
+
+LISTS = {"/search?q=": set(MARKERS), "/publisher/tfl": {RESTRICTED, A_PRIVATE}, "/publisher/gla": {B_PRIVATE}}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_library_lists_follow_the_caller(catalogue: Catalogue, caller: str) -> None:
+    for path, holds in LISTS.items():
+        response = catalogue.get(caller, path)
+        assert response.status_code == 200
+        assert seen(response.text) == holds & SEES[caller], (caller, path)
+        assert ("private" in response.headers.get("Cache-Control", "")) == bool(SEES[caller])
 
 
 # -- the CKAN API -------------------------------------------------------------------------------------------------

@@ -61,12 +61,17 @@ CREATE INDEX facets_position ON facets(position);
 CREATE TABLE labels (iri TEXT PRIMARY KEY, label TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE withdrawn (iri TEXT PRIMARY KEY, title TEXT, withdrawn_at TEXT);
-CREATE TABLE hidden (
+CREATE TABLE hidden (            -- the columns of datasets that search reads, and who may read each row
   iri TEXT PRIMARY KEY,
   graph TEXT NOT NULL,
   access TEXT NOT NULL,           -- restricted, non-public, or unclassified (a graph of the old mixed layout)
   publisher TEXT,                 -- restricted: the record's publisher; non-public: the graph's organisation
   title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  keywords TEXT NOT NULL,
+  issued TEXT,
+  modified TEXT,
+  status TEXT NOT NULL,
   record TEXT NOT NULL            -- JSON, as in datasets
 );
 """
@@ -369,12 +374,26 @@ def _hidden_rows(snapshot: Snapshot, only: Iterable[str] | None = None) -> list[
     collected = _collect(snapshot, only, [NamedNode(g) for g in sorted(registry)])
     rows = []
     for iri, fields in sorted(collected.items()):
-        record, _keywords, graph = _entry(iri, fields)
+        record, keywords, graph = _entry(iri, fields)
         info = registry[graph]
         access = info.get("access") or "unclassified"
         publisher = info.get("organisation") if access == NON_PUBLIC else record["publisher"]
         record["duplicate_of"] = None
-        rows.append((iri, graph, access, publisher, record["title"], json.dumps(record, ensure_ascii=False)))
+        rows.append(
+            (
+                iri,
+                graph,
+                access,
+                publisher,
+                record["title"],
+                record["description"],
+                keywords,
+                record["issued"],
+                record["modified"],
+                record["status"],
+                json.dumps(record, ensure_ascii=False),
+            )
+        )
     return rows
 
 
@@ -406,7 +425,7 @@ def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | Non
     duplicates = _duplicates(set(entries), _alternates(snapshot))
     _write(snapshot, path, entries, labels, tombstones, duplicates)
     with sqlite3.connect(path) as db:
-        db.executemany("INSERT INTO hidden VALUES (?,?,?,?,?,?)", _hidden_rows(snapshot))
+        db.executemany("INSERT INTO hidden VALUES (?,?,?,?,?,?,?,?,?,?,?)", _hidden_rows(snapshot))
 
 
 def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None) -> bool:
@@ -473,7 +492,7 @@ def _apply_changes(snapshot: Snapshot, db: sqlite3.Connection, changed: set[str]
     tombstones = [t for t in _tombstones_of(snapshot, ordered) if t[0] not in live]
     db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
     db.executemany("DELETE FROM hidden WHERE iri = ?", [(iri,) for iri in ordered])
-    db.executemany("INSERT INTO hidden VALUES (?,?,?,?,?,?)", _hidden_rows(snapshot, ordered))
+    db.executemany("INSERT INTO hidden VALUES (?,?,?,?,?,?,?,?,?,?,?)", _hidden_rows(snapshot, ordered))
     db.executemany(
         "INSERT OR REPLACE INTO meta VALUES (?,?)",
         [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],

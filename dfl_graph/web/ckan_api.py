@@ -423,7 +423,7 @@ def parse_fq(fq: str) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def package_search(params: dict) -> dict:
-    from dfl_graph.search.index import SearchRequest, search_index
+    from dfl_graph.search.index import SearchRequest, search_index, search_index_for
     from dfl_graph.search.query import QueryError
 
     rows = _integer(params, "rows", DEFAULT_ROWS, 0, MAX_ROWS)
@@ -440,7 +440,10 @@ def package_search(params: dict) -> dict:
         raise ApiError(409, "Search Query Error", f"Search error: cannot sort by {sort_param[:60]!r}")
     current = snapshot()
     index = catalogue_index(current)
-    search = search_index(current)
+    visibility = caller().visibility
+    search, restriction = search_index(current), None
+    if _flag(params, "include_private"):  # as CKAN: ignored for callers who may see nothing private
+        search, restriction = search_index_for(current, visibility)
     records: list[dict] = []
     total = 0
     first_page = start // SEARCH_PAGE + 1
@@ -456,7 +459,8 @@ def package_search(params: dict) -> dict:
                     page=page,
                     per_page=SEARCH_PAGE,
                     facets=False,
-                )
+                ),
+                restriction,
             )
             total = result.total
             hits.extend(result.hits)
@@ -466,28 +470,10 @@ def package_search(params: dict) -> dict:
         raise ApiError(409, "Search Query Error", f"Search error: {error}") from None
     skip = start - (first_page - 1) * SEARCH_PAGE
     for hit in hits[skip : skip + rows]:
-        record = index.dataset(hit.iri)
+        record = index.dataset(hit.iri, visibility)
         if record is not None:
             records.append(package(current, index, record))
-    if _flag(params, "include_private") and not filters:
-        hidden = _private_matches(index, q)
-        first = max(start - total, 0)
-        records += [package(current, index, r) for r in hidden[first : first + rows - len(records)]]
-        total += len(hidden)
     return {"count": total, "sort": sort_param, "facets": {}, "search_facets": {}, "results": records}
-
-
-def _private_matches(index: CatalogueIndex, q: str) -> list[dict]:
-    """With ``include_private=true``, the non-public datasets the caller may read whose title or description
-    holds every word of ``q``, after the public results, by title (as CKAN, ignored for public-only callers).
-    Filters (``fq``) apply to public datasets only, which the search index holds."""
-    words = [w.lower() for w in re.findall(r"\w+", q)]
-    found = []
-    for record in index.hidden(caller().visibility):
-        text = f"{record.get('title', '')} {record.get('description', '')}".lower()
-        if all(w in text for w in words):
-            found.append(record)
-    return found
 
 
 HANDLERS = {
