@@ -192,6 +192,9 @@ def test_one_graph_per_access_level_and_organisation(catalogue: Catalogue) -> No
         info = graphs[f"{prefix}/non-public/{publisher}"]
         assert info["access"] == "non-public" and info["organisation"] == f"{catalogue.url}/publisher/{publisher}"
         assert info["public"] is False and info["quads"] > 0
+    table = dfl("--base", catalogue.url, "stats", "--store", str(catalogue.server.data_dir)).stdout
+    for readers in ("everyone", "trusted readers", "members of tfl", "members of gla"):
+        assert readers in table
 
 
 # -- pages and documents --------------------------------------------------------------------------------------------
