@@ -246,6 +246,7 @@ PUBLIC_ONLY = [
     "/catalog",
     "/catalog.ttl",
     "/catalog.nt",
+    "/catalog.nq",
     "/catalog.jsonld",
     "/feed.atom",
     "/search.atom?q=",
