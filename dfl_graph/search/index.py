@@ -206,6 +206,8 @@ class SearchIndex:
         self._matches: OrderedDict[str, int] = OrderedDict()
         self._everything: int | None = None
         self._demoted: bytes | None = None
+        self._restrictions: dict[str, Restriction] = {}  # by Visibility.cache_key: a few per index
+        self._visible_counts: dict[str, dict[str, list[FacetValue]]] = {}  # facets of all a restriction shows
 
     def _places(self) -> Places:
         """Every borough name (as stems) -> the token of the London-wide datasets (naming no borough and not a
@@ -296,9 +298,20 @@ class SearchIndex:
     def restriction(self, visibility: Visibility) -> Restriction | None:
         """The datasets of this index a caller may read (None: all of them): the public ones (and those that state
         no access level, which the public index lists too), the RESTRICTED ones for trusted readers, and the
-        NON_PUBLIC ones of the organisations the caller is a member of."""
+        NON_PUBLIC ones of the organisations the caller is a member of. Made once per visibility."""
         if visibility.everything:
             return None
+        key = visibility.cache_key
+        found = self._restrictions.get(key)
+        if found is None:
+            found = self._restriction(visibility)
+            with self._lock:
+                if len(self._restrictions) > 256:
+                    self._restrictions.clear()
+                self._restrictions[key] = found
+        return found
+
+    def _restriction(self, visibility: Visibility) -> Restriction:
         public = [self.by_iri.get(("access", EU_ACCESS_RIGHT["PUBLIC"].value)), self.by_key.get(("access", NOT_STATED))]
         restricted = self.by_iri.get(("access", EU_ACCESS_RIGHT["RESTRICTED"].value))
         non_public = self.by_iri.get(("access", EU_ACCESS_RIGHT["NON_PUBLIC"].value))
@@ -356,8 +369,15 @@ class SearchIndex:
             notices.append(f"every dataset without {', '.join(str(t) for t in query.excluded)}")
 
         facets: dict[str, list[FacetValue]] = {}
-        if request.facets:
+        if request.facets and restriction is not None and chosen.keys() == {"visible"} and base == self.everything:
+            facets = self._visible_counts.get(restriction.expression) or {}  # everything a caller may read: as is
+        if request.facets and not facets:
             facets = self._facet_counts(base == self.everything, base, found, chosen, selected)  # type: ignore[arg-type]
+            if restriction is not None and chosen.keys() == {"visible"} and base == self.everything:
+                with self._lock:
+                    if len(self._visible_counts) > 64:
+                        self._visible_counts.clear()
+                    self._visible_counts[restriction.expression] = facets
         offset = (request.page - 1) * request.per_page
         hits: list[Hit] = []
         exhaustive, results, estimated = True, None, False
