@@ -282,6 +282,11 @@ def test_search_facets_and_counts_follow_the_caller(catalogue: Catalogue, caller
         assert sum(counts.values()) == everything["total"], (caller, facet, counts)
     access = {value["key"]: value["count"] for value in everything["facets"]["access"]}
     assert access.get("NON_PUBLIC", 0) == len(SEES[caller] & {A_PRIVATE, B_PRIVATE})
+    filtered = catalogue.get(caller, "/api/search", params={"q": f"{A_PRIVATE} plan", "publisher": "tfl"}).json()
+    assert filtered["total"] == (A_PRIVATE in SEES[caller])
+    relaxed = catalogue.get(caller, "/api/search", params={"q": f"{A_PRIVATE} {B_PRIVATE} xylophone"}).json()
+    titles = " ".join(hit["title"] + hit["description"] for hit in relaxed["results"])  # ("missing" echoes q)
+    assert seen(titles) == {A_PRIVATE, B_PRIVATE} & SEES[caller]  # a dataset with any of the words
     gla = catalogue.get(caller, "/api/search", params={"publisher": "gla"}).json()
     assert gla["total"] == 1 + (B_PRIVATE in SEES[caller])  # B's non-public dataset counts only for its readers
     misspelt = catalogue.get(caller, "/api/search", params={"q": "numbet"}).json()  # spelling never tells

@@ -147,13 +147,19 @@ class SearchResult:
         return max(1, math.ceil(rows / self.per_page))
 
 
+EXCLUDE = "NOT "  # marks an FTS5 expression of what must not match (no expression of ours starts so)
+
+
 @dataclass(frozen=True)
 class Restriction:
     """What one caller may read of the index of every dataset (``search-all.sqlite``): an FTS5 condition on
-    the facet tokens of access level and publisher, and the bitmap of the same datasets."""
+    the facet tokens of access level and publisher, the bitmap of the same datasets, and the condition said the
+    other way round, as what to leave out (``None``: nothing), which is what a text search adds: FTS5 skips the
+    few datasets of a rare token faster than it intersects with the many of a common one."""
 
     expression: str
     bitmap: int
+    exclusion: str | None
 
 
 class SearchIndex:
@@ -325,15 +331,23 @@ class SearchIndex:
             bitmap |= bitmaps[restricted]
         organisations = [self.by_iri.get(("publisher", iri)) for iri in sorted(visibility.non_public_of)]
         organisations = [code for code in organisations if code]
+        theirs_tokens = " OR ".join(f'"{FACET_TOKEN}{code}"' for code in organisations)
         if non_public and organisations:
-            either = " OR ".join(f'"{FACET_TOKEN}{code}"' for code in organisations)
-            alternatives.append(f'("{FACET_TOKEN}{non_public}" AND ({either}))')
+            alternatives.append(f'("{FACET_TOKEN}{non_public}" AND ({theirs_tokens}))')
             theirs = 0
             for code in organisations:
                 theirs |= bitmaps[code]
             bitmap |= bitmaps[non_public] & theirs
         either = " OR ".join(alternatives) or f'"{FACET_TOKEN}none"'  # a token no dataset has: nothing visible
-        return Restriction(f"{{facets}}: ({either})", bitmap)
+        hidden = []  # the same, as what the caller may not read (access levels partition the datasets)
+        if restricted and not visibility.restricted:
+            hidden.append(f'{{facets}}: "{FACET_TOKEN}{restricted}"')
+        if non_public and organisations:
+            hidden.append(f'({{facets}}: "{FACET_TOKEN}{non_public}" NOT {{facets}}: ({theirs_tokens}))')
+        elif non_public:
+            hidden.append(f'{{facets}}: "{FACET_TOKEN}{non_public}"')
+        exclusion = EXCLUDE + " OR ".join(hidden) if hidden else None
+        return Restriction(f"{{facets}}: ({either})", bitmap, exclusion)
 
     # -- searching -------------------------------------------------------------------------------------
     def search(self, request: SearchRequest, restriction: Restriction | None = None) -> SearchResult:
@@ -352,9 +366,12 @@ class SearchIndex:
         correction = self._correction(query) if request.spell and restriction is None else None
         if correction is not None:
             query = parse_query(correction.corrected, self.places)
-        filter_expr = _and(self._filter_expression(selected), restriction.expression if restriction else None)
-        bitmaps_needed = request.facets or sort != "relevance" or series is not None or query.empty
         text_expr = query.expression()
+        limit = None
+        if restriction is not None:  # with text, what to leave out (see Restriction); else what to keep
+            limit = restriction.expression if text_expr is None else restriction.exclusion
+        filter_expr = _and(self._filter_expression(selected), limit)
+        bitmaps_needed = request.facets or sort != "relevance" or series is not None or query.empty
         visible = restriction.bitmap if restriction is not None else None
         counted = self._count(query, text_expr, filter_expr, selected, series, bitmaps_needed, visible)
         partial, tiers = None, query
@@ -889,10 +906,17 @@ def _members(bitmap: int, max_rowid: int) -> list[int]:
 
 
 def _and(*parts: str | None) -> str | None:
+    """FTS5 expressions that must all match; a part starting with :data:`EXCLUDE` is what must not match (kept as
+    such until a part that must match joins it)."""
     present = [p for p in parts if p]
-    if not present:
-        return None
-    return present[0] if len(present) == 1 else " AND ".join(f"({p})" for p in present)
+    kept = [p for p in present if not p.startswith(EXCLUDE)]
+    left_out = [p[len(EXCLUDE) :] for p in present if p.startswith(EXCLUDE)]
+    if not kept:
+        return EXCLUDE + " OR ".join(f"({p})" for p in left_out) if left_out else None
+    joined = kept[0] if len(kept) == 1 else " AND ".join(f"({p})" for p in kept)
+    if left_out:
+        joined = f"({joined}) NOT ({' OR '.join(f'({p})' for p in left_out)})"
+    return joined
 
 
 def marked_html(text: str) -> str:
