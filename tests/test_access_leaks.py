@@ -293,6 +293,14 @@ def test_search_facets_and_counts_follow_the_caller(catalogue: Catalogue, caller
     assert "numbat" not in json.dumps(misspelt.get("correction")) or B_PRIVATE in SEES[caller]
 
 
+@pytest.mark.parametrize("caller", CALLERS)
+def test_member_counts_follow_the_caller(catalogue: Catalogue, caller: str) -> None:
+    members = catalogue.get(caller, "/publishers.json").json()["members"]
+    counts = {member["iri"].rsplit("/", 1)[-1]: member["datasets"] for member in members}
+    assert counts["tfl"] == 1 + len(SEES[caller] & {RESTRICTED, A_PRIVATE}), (caller, counts)
+    assert counts["gla"] == 1 + len(SEES[caller] & {B_PRIVATE}), (caller, counts)
+
+
 LISTS = {"/search?q=": set(MARKERS), "/publisher/tfl": {RESTRICTED, A_PRIVATE}, "/publisher/gla": {B_PRIVATE}}
 
 
