@@ -252,7 +252,6 @@ PUBLIC_ONLY = [
     "/search.atom?q=",
     f"/graph/{SOURCE}/restricted",
     f"/graph/{SOURCE}/non-public/tfl",
-    "/",
     "/publisher/gla.ttl",
 ]
 
@@ -299,9 +298,20 @@ def test_member_counts_follow_the_caller(catalogue: Catalogue, caller: str) -> N
     counts = {member["iri"].rsplit("/", 1)[-1]: member["datasets"] for member in members}
     assert counts["tfl"] == 1 + len(SEES[caller] & {RESTRICTED, A_PRIVATE}), (caller, counts)
     assert counts["gla"] == 1 + len(SEES[caller] & {B_PRIVATE}), (caller, counts)
+    home = catalogue.get(caller, "/index.json").json()
+    assert home["datasets"] == 2 + len(SEES[caller])
+    assert {p["key"]: p["count"] for p in home["publishers"]} == {"tfl": counts["tfl"], "gla": counts["gla"]}
+    years = home["charts"]["datasets_by_year_of_last_update"]
+    assert sum(y["count"] for y in years) + home["charts"]["datasets_without_a_date"] == home["datasets"]
 
 
-LISTS = {"/search?q=": set(MARKERS), "/publisher/tfl": {RESTRICTED, A_PRIVATE}, "/publisher/gla": {B_PRIVATE}}
+LISTS = {
+    "/": set(MARKERS),
+    "/index.json": set(MARKERS),
+    "/search?q=": set(MARKERS),
+    "/publisher/tfl": {RESTRICTED, A_PRIVATE},
+    "/publisher/gla": {B_PRIVATE},
+}
 
 
 @pytest.mark.parametrize("caller", CALLERS)

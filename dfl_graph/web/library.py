@@ -372,19 +372,29 @@ def _stated(index: SearchIndex, facet: str) -> list[FacetValue]:
     return [v for v in index.facet_values(facet) if v.key != NOT_STATED]
 
 
-def _home_model(index: SearchIndex) -> dict:
-    themes = _stated(index, "theme")
-    publishers = _stated(index, "publisher")
-    boroughs = sorted(_stated(index, "borough"), key=lambda v: v.label.casefold())
-    years = [(b.label, b.value) for b in year_bars(index.updated_years)]
-    undated = index.documents - sum(index.updated_years.values())
+def _home_model(index: SearchIndex, restriction: Restriction | None = None) -> dict:
+    """The home page's counts and lists: of the whole index, or (a caller who sees beyond the public, on the index
+    of every dataset) of what the caller may read, from one search."""
+    if restriction is None:
+        themes, publishers = _stated(index, "theme"), _stated(index, "publisher")
+        boroughs = _stated(index, "borough")
+        years_counted, total, recent = index.updated_years, index.documents, index.recent(8)
+    else:
+        everything = index.search(SearchRequest(sort="updated", per_page=8, facets=True, group=False), restriction)
+        facets = {name: [v for v in values if v.key != NOT_STATED] for name, values in everything.facets.items()}
+        themes, publishers, boroughs = facets.get("theme", []), facets.get("publisher", []), facets.get("borough", [])
+        years_counted = {v.key: v.count for v in facets.get("year", [])}
+        total, recent = everything.total, everything.hits
+    boroughs = sorted(boroughs, key=lambda v: v.label.casefold())
+    years = [(b.label, b.value) for b in year_bars(years_counted)]
+    undated = total - sum(years_counted.values())
     return {
-        "datasets": index.documents,
+        "datasets": total,
         "generation": index.generation,
         "themes": themes,
         "publishers": publishers,
         "boroughs": boroughs,
-        "recent": [present(h, index) for h in index.recent(8)],
+        "recent": [present(h, index) for h in recent],
         "by_theme": [(v, v.count) for v in themes],
         "by_publisher": [(v, v.count) for v in publishers[:10]],
         "by_year": years,
@@ -401,8 +411,8 @@ def home(suffix: str | None = None) -> Response:
     fmt, negotiated = _choose(suffix, HOME_FORMATS)
     if fmt.rdf:
         return site_root(fmt, negotiated)
-    index = search_index(snapshot())
-    model = _home_model(index)
+    index, restriction = search_index_for(snapshot(), caller().visibility)
+    model = _home_model(index, restriction)
     alternates = {HTML: absolute("/"), JSON: absolute("/index.json")}
     if fmt == JSON:
         return _respond(_json_bytes(home_json(model)), fmt, negotiated, alternates)
