@@ -40,7 +40,7 @@ from dfl_graph.content_hash import mapping_salt, record_hash, vocabulary_digest
 from dfl_graph.crash_points import crash_point
 from dfl_graph.dcat import DcatApWriter
 from dfl_graph.generations import now
-from dfl_graph.namespaces import DCAT, DCT, FOAF, PROV, RDF, XSD
+from dfl_graph.namespaces import DCAT, DCT, DQV, FOAF, PROV, RDF, XSD
 from dfl_graph.plan import (
     IncomingRecord,
     StoredRecord,
@@ -222,10 +222,16 @@ def same_dataset_elsewhere(
 # -- removing a record in place -----------------------------------------------------------------------------------
 def owned_quads(store: CatalogueStore, dataset: str, graph: NamedNode) -> list[Quad]:
     """Every quad describing one dataset in a graph: the dataset, its hash-IRI sub-resources, its
-    distributions (``{dataset}/distribution/..``) and theirs, its catalogue record, and the catalogue's
-    links to it. Shared descriptions (publishers, licences, pages) are left to :func:`orphans`."""
+    distributions (``{dataset}/distribution/..``) and theirs, its catalogue record, its metadata quality
+    measurements (which link to it, ``dqv:computedOn``), and the catalogue's links to it. Shared descriptions
+    (publishers, licences, pages) are left to :func:`orphans`."""
     own = (dataset + "#", dataset + "/")
-    todo = [dataset, catalogue_record_iri(dataset)]
+    measured = store.store.quads_for_pattern(None, DQV.computedOn, NamedNode(dataset), graph)
+    todo = [
+        dataset,
+        catalogue_record_iri(dataset),
+        *(q.subject.value for q in measured if q.subject.value.startswith(own)),
+    ]
     seen = set(todo)
     found: list[Quad] = []
     while todo:

@@ -24,6 +24,7 @@ import pytest
 import requests
 import test_browser
 from conftest import LiveServer, dfl, free_port, live_server
+from pyoxigraph import NamedNode
 
 from dfl_graph.accounts.credentials import parse_token
 from dfl_graph.accounts.database import FILENAME
@@ -464,3 +465,59 @@ def test_browser_trusted_reader_signed_in_by_mail_sees_a_restricted_dataset(chro
     assert response.status == 200
     assert RESTRICTED in page.locator("h1").text_content()
     assert page.goto(catalogue.datasets[A_PRIVATE]).status == 404
+
+
+# -- a dataset that changes its access level ---------------------------------------------------------------------
+def test_a_dataset_moves_between_access_levels_in_place(tmp_path: Path) -> None:
+    """Re-loading a source whose dataset went public -> NON_PUBLIC (TfL) -> RESTRICTED -> public again moves it
+    between graphs in place, and the catalogue index, both search indexes and the graph registry follow; no
+    tombstone tells the public it existed."""
+    from dfl_graph.accounts.visibility import Visibility
+    from dfl_graph.generations import CatalogueReader
+    from dfl_graph.indexes.catalogue import CatalogueIndex
+    from dfl_graph.search.index import SearchRequest, search_index, search_index_for
+
+    base, store = "http://127.0.0.1:9", str(tmp_path / "catalogue")
+    tfl = Visibility(restricted=True, non_public_of=frozenset({f"{base}/publisher/tfl"}))
+    gla = Visibility(restricted=True, non_public_of=frozenset({f"{base}/publisher/gla"}))
+    anonymous, reader = Visibility(), Visibility(restricted=True)
+    iri, uris_prefix = f"{base}/dataset/moving", f"{base}/graph/{SOURCE}"
+
+    def load(sharing: str) -> dict:
+        items = [_item("open-a", "Bus stop locations", TFL, "public", ["buses"])]
+        items.append(_item("moving", "Kiwi sightings", TFL, sharing, ["kiwi"]))
+        export = tmp_path / f"{sharing}.json"
+        export.write_text(json.dumps(items))
+        result = dfl("--base", base, "load", "datapress", str(export), "--source", SOURCE, "--store", store, "--json")
+        return json.loads(result.stdout)
+
+    def who_sees() -> dict[str, bool]:
+        snapshot = CatalogueReader(tmp_path / "catalogue").snapshot()
+        index = CatalogueIndex.of(snapshot)
+        seen_by = {}
+        for name, visibility in {"anonymous": anonymous, "reader": reader, "tfl": tfl, "gla": gla}.items():
+            in_index = index.dataset(iri, visibility) is not None
+            search, restriction = search_index_for(snapshot, visibility)
+            found = search.search(SearchRequest(q="kiwi"), restriction).total == 1
+            graphs = visibility.graphs(snapshot.manifest.graphs) if not visibility.public_only else []
+            in_graphs = any(
+                next(snapshot.store.quads_for_pattern(NamedNode(iri), None, None, NamedNode(g)), None) is not None
+                for g in (graphs or snapshot.manifest.public_graphs)
+            )
+            assert in_index == found == in_graphs, (name, in_index, found, in_graphs)
+            seen_by[name] = in_index
+        assert search_index(snapshot).search(SearchRequest(q="kiwi")).total == seen_by["anonymous"]
+        assert index.withdrawn(iri) is None  # never a 410 that would tell the public it existed
+        return seen_by
+
+    load("public")
+    assert who_sees() == {"anonymous": True, "reader": True, "tfl": True, "gla": True}
+    assert load("private")["mode"] == "in place"
+    assert who_sees() == {"anonymous": False, "reader": False, "tfl": True, "gla": False}
+    assert load("private")["mode"] == "nothing to write"  # the stored record is found in its new graph
+    load("restricted")
+    assert who_sees() == {"anonymous": False, "reader": True, "tfl": True, "gla": True}
+    load("public")
+    assert who_sees() == {"anonymous": True, "reader": True, "tfl": True, "gla": True}
+    graphs = CatalogueReader(tmp_path / "catalogue").snapshot().manifest.graphs
+    assert graphs[f"{uris_prefix}/non-public/tfl"]["quads"] == 0 and graphs[f"{uris_prefix}/restricted"]["quads"] == 0
