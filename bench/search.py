@@ -165,7 +165,10 @@ def stream_load(n: int, store_dir: Path, base: str) -> None:
         vocabularies = Vocabularies(uris)
         writer = DcatApWriter(uris, vocabularies)
         source = "gen"
-        graphs = {public: NamedNode(uris.source_graph(source, public=public)) for public in (True, False)}
+        graphs = {
+            public: NamedNode(uris.source_graph(source, "public" if public else "restricted"))
+            for public in (True, False)
+        }
 
         def quads(public: bool):
             for path in chunks:

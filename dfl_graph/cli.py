@@ -212,6 +212,17 @@ def validate(ctx: Context, shapes: str, all_graphs: bool, as_json: bool) -> None
     sys.exit(0 if report.conforms else 1)
 
 
+def _readers(info: dict) -> str:
+    """Who may query a graph, from its registry entry (docs/access.md)."""
+    if info.get("public"):
+        return "everyone"
+    if info.get("access") == "restricted":
+        return "trusted readers"
+    if info.get("access") == "non-public" and info.get("organisation"):
+        return f"members of {info['organisation'].rstrip('/').rsplit('/', 1)[-1]}"
+    return "administrators"
+
+
 def _snapshot(ctx: Context):
     try:
         return ctx.reader().snapshot()
@@ -232,10 +243,10 @@ def stats(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(result, indent=1))
         return
     table = Table(title=f"generation {result['generation']} (published {result['published_at']})")
-    for column in ("graph", "public", "quads"):
+    for column in ("graph", "public", "read by", "quads"):
         table.add_column(column)
     for graph, info in result["graphs"].items():
-        table.add_row(graph, "yes" if info["public"] else "no", str(info["quads"]))
+        table.add_row(graph, "yes" if info["public"] else "no", _readers(info), str(info["quads"]))
     Console().print(table)
     click.echo(
         f"{result['datasets']} datasets ({result['public_datasets']} public), {result['distributions']} distributions, "

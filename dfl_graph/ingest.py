@@ -40,7 +40,7 @@ from dfl_graph.content_hash import mapping_salt, record_hash, vocabulary_digest
 from dfl_graph.crash_points import crash_point
 from dfl_graph.dcat import DcatApWriter
 from dfl_graph.generations import now
-from dfl_graph.namespaces import DCAT, DCT, FOAF, PROV, RDF, XSD
+from dfl_graph.namespaces import DCAT, DCT, DQV, FOAF, PROV, RDF, XSD
 from dfl_graph.plan import (
     IncomingRecord,
     StoredRecord,
@@ -160,7 +160,7 @@ def assign_new_slugs(store: CatalogueStore, records: list[DatasetRecord], source
     A slug another source already uses gets the source name appended; a clash within the source (with another
     new record, or one of ``taken``: the slugs the source keeps) gets a short hash of the record id.
     """
-    own = {store.uris.source_graph(source, True), store.uris.source_graph(source, False)}
+    own = {store.uris.source_graph(source), *store.source_graphs(source)}
     counts: dict[str, int] = {}
     for record in records:
         slug = slugify(record.slug or record.id)
@@ -183,7 +183,7 @@ def tombstones_after(
     """
     uris = store.uris
     graph = NamedNode(uris.tombstone_graph(source))
-    public = NamedNode(uris.source_graph(source, True))
+    public = NamedNode(uris.source_graph(source))
     going = [q for iri in sorted(minted) for q in store.store.quads_for_pattern(NamedNode(iri), None, None, graph)]
     coming: list[Quad] = []
     for old in withdrawn:
@@ -231,10 +231,16 @@ def same_dataset_elsewhere(
 # -- removing a record in place -----------------------------------------------------------------------------------
 def owned_quads(store: CatalogueStore, dataset: str, graph: NamedNode) -> list[Quad]:
     """Every quad describing one dataset in a graph: the dataset, its hash-IRI sub-resources, its
-    distributions (``{dataset}/distribution/..``) and theirs, its catalogue record, and the catalogue's
-    links to it. Shared descriptions (publishers, licences, pages) are left to :func:`orphans`."""
+    distributions (``{dataset}/distribution/..``) and theirs, its catalogue record, its metadata quality
+    measurements (which link to it, ``dqv:computedOn``), and the catalogue's links to it. Shared descriptions
+    (publishers, licences, pages) are left to :func:`orphans`."""
     own = (dataset + "#", dataset + "/")
-    todo = [dataset, catalogue_record_iri(dataset)]
+    measured = store.store.quads_for_pattern(None, DQV.computedOn, NamedNode(dataset), graph)
+    todo = [
+        dataset,
+        catalogue_record_iri(dataset),
+        *(q.subject.value for q in measured if q.subject.value.startswith(own)),
+    ]
     seen = set(todo)
     found: list[Quad] = []
     while todo:
@@ -294,6 +300,23 @@ class _Counted:
             yield item
 
 
+def record_graph(uris: Uris, source: str, record: DatasetRecord) -> NamedNode:
+    """The graph a record is written to: by its access level, and for NON_PUBLIC by its publisher too."""
+    return NamedNode(uris.source_graph(source, record.access.value, record.publisher))
+
+
+def stored_graph(store: CatalogueStore, source: str, old: StoredRecord, graphs: list[str]) -> NamedNode:
+    """The graph that holds a stored record: the public graph, else whichever of the source's other graphs
+    (``graphs``) types it as a dataset (one indexed lookup)."""
+    if old.public:
+        return NamedNode(store.uris.source_graph(source))
+    dataset = NamedNode(old.iri)
+    for graph in graphs:
+        if next(store.store.quads_for_pattern(dataset, RDF.type, DCAT.Dataset, NamedNode(graph)), None) is not None:
+            return NamedNode(graph)
+    return NamedNode(store.uris.source_graph(source, "restricted"))
+
+
 # -- writing a plan ------------------------------------------------------------------------------------------------
 def write_plan(
     store: CatalogueStore,
@@ -313,9 +336,17 @@ def write_plan(
     ``extra_additions`` / ``extra_removals`` are the run's own quads (its report)."""
     check_source_name(source)
     uris = store.uris
-    graph_of = {True: NamedNode(uris.source_graph(source, True)), False: NamedNode(uris.source_graph(source, False))}
+    public_graph = NamedNode(uris.source_graph(source))
+    restricted_graph = NamedNode(uris.source_graph(source, "restricted"))
+    before = store.source_graphs(source)  # every graph of the source's records, by access level and publisher
     tombstone_graph = NamedNode(uris.tombstone_graph(source))
-    own = {graph_of[True].value, graph_of[False].value}
+    graph_cache: dict[str, NamedNode] = {}
+
+    def old_graph(old: StoredRecord) -> NamedNode:
+        if old.iri not in graph_cache:
+            graph_cache[old.iri] = stored_graph(store, source, old, before)
+        return graph_cache[old.iri]
+
     stamp = Literal(when, datatype=XSD.dateTime)
     result = WriteResult(plan)
     extra_removals = list(extra_removals)
@@ -333,9 +364,11 @@ def write_plan(
         len(plan.same) == len(plan.unchanged)
         and not extra_removals
         and plan.changes > max(BULK_RECORDS, (len(plan.new) + len(plan.updated) + len(plan.same)) // 4)
-        and not _has_runs(store, graph_of[True])
+        and not _has_runs(store, public_graph)
     )
     written = [(item, None) for item in plan.new] + list(plan.updated) + (list(plan.same) if replace else [])
+    target = [record_graph(uris, source, item.record) for item, _ in written]  # the graph each is written to
+    own = {public_graph.value, restricted_graph.value, *before, *(graph.value for graph in target)}
     minted = {writer.dataset_iri(item.record).value for item, _ in written}
     # what the records written keep from before: when they were first seen (and, if unchanged, last written)
     first_seen: dict[str, Literal] = {}
@@ -343,11 +376,11 @@ def write_plan(
     for _item, old in written:
         if old is not None:
             node = NamedNode(catalogue_record_iri(old.iri))
-            if (issued := _first(store, node, DCT.issued, graph_of[old.public])) is not None:
+            if (issued := _first(store, node, DCT.issued, old_graph(old))) is not None:
                 first_seen[old.iri] = issued
     for _item, old in plan.same if replace else ():
         node = NamedNode(catalogue_record_iri(old.iri))
-        if (modified := _first(store, node, DCT.modified, graph_of[old.public])) is not None:
+        if (modified := _first(store, node, DCT.modified, old_graph(old))) is not None:
             last_written[old.iri] = modified
     tombstones_gone, tombstones_new = tombstones_after(store, source, plan.withdrawn, minted, stamp)
     result.tombstones = sum(1 for q in tombstones_new if q.predicate == RDF.type)
@@ -355,15 +388,15 @@ def write_plan(
     others = public_graphs - own - {tombstone_graph.value}
     generation = Literal(str(store.generation + 1), datatype=XSD.integer)
 
-    def records(public: bool | None) -> Iterator[Quad]:
+    def records(only: str | None) -> Iterator[Quad]:
+        """The quads of the records written (those of graph ``only``, or all)."""
         catalog = NamedNode(uris.catalog())
-        for item, old in written:
+        for (item, old), graph in zip(written, target, strict=True):
             record = item.record
-            if public is not None and record.is_public != public:
+            if only is not None and graph.value != only:
                 continue
             if record.original_iri is None and item.origin:
                 record.original_iri = item.origin  # the dataset too is derived from the source's own record
-            graph = graph_of[record.is_public]
             dataset = writer.dataset_iri(record)
             yield from writer.quads(record, graph)
             node = NamedNode(catalogue_record_iri(dataset.value))
@@ -393,25 +426,24 @@ def write_plan(
         kept_tombstones = [
             q for q in store.store.quads_for_pattern(None, None, None, tombstone_graph) if q.subject.value not in minted
         ]
-        counted = _Counted(itertools.chain(records(True), (q for q in extras if q.graph_name == graph_of[True])))
-        restricted = itertools.chain(records(False), (q for q in extras if q.graph_name == graph_of[False]))
-        result.quads_added = store.replace_graphs(
-            source,
-            {
-                graph_of[True].value: (True, counted),
-                graph_of[False].value: (False, restricted),
-                tombstone_graph.value: (True, kept_tombstones + tombstones_new),
-            },
+        counted = _Counted(
+            itertools.chain(records(public_graph.value), (q for q in extras if q.graph_name == public_graph))
         )
+        graphs: dict[str, tuple[bool, Iterable[Quad]]] = {public_graph.value: (True, counted)}
+        for graph in sorted(own - {public_graph.value}):  # a graph the source no longer fills is emptied
+            quads = itertools.chain(records(graph), (q for q in extras if q.graph_name == NamedNode(graph)))
+            graphs[graph] = (False, quads)
+        graphs[tombstone_graph.value] = (True, kept_tombstones + tombstones_new)
+        result.quads_added = store.replace_graphs(source, graphs)
         result.mode = "replaced"
         result.generation = store.generation
         return result
 
     removals: list[Quad] = []
     for _item, old in plan.updated:
-        removals.extend(owned_quads(store, old.iri, graph_of[old.public]))
+        removals.extend(owned_quads(store, old.iri, old_graph(old)))
     for old in plan.withdrawn:
-        removals.extend(owned_quads(store, old.iri, graph_of[old.public]))
+        removals.extend(owned_quads(store, old.iri, old_graph(old)))
     removals.extend(tombstones_gone)
     removals.extend(extra_removals)
     removed_datasets = {old.iri for _, old in plan.updated} | {r.iri for r in plan.withdrawn}
@@ -420,14 +452,18 @@ def write_plan(
         for q in removals
         if isinstance(q.object, NamedNode)
         and isinstance(q.graph_name, NamedNode)
-        and q.graph_name in graph_of.values()
+        and q.graph_name.value in own
         and not _owned_by(q.object.value, removed_datasets)
     }
     counted = _Counted(itertools.chain(tombstones_new, records(None), extra_additions))
     bulk = not removals and len(written) > BULK_RECORDS
     delta = store.update_source(
         source,
-        {graph_of[True].value: True, graph_of[False].value: False, tombstone_graph.value: True},
+        {
+            public_graph.value: True,
+            **{graph: False for graph in sorted(own - {public_graph.value})},
+            tombstone_graph.value: True,
+        },
         removals,
         counted,
         cleanup=lambda _store: orphans(_store, candidates),

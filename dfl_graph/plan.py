@@ -124,11 +124,12 @@ def stored_records(store: CatalogueStore, source: str) -> dict[str, StoredRecord
 
 
 def scan_stored_records(store: CatalogueStore, source: str) -> dict[str, StoredRecord]:
-    """:func:`stored_records` read from the store itself (two pattern scans over the source's graphs)."""
+    """:func:`stored_records` read from the store itself (two pattern scans over each of the source's graphs)."""
     hashes: dict[str, str] = {}
     found: dict[str, StoredRecord] = {}
-    for public in (True, False):
-        graph = NamedNode(store.uris.source_graph(source, public))
+    for graph_iri in sorted({store.uris.source_graph(source), *store.source_graphs(source)}):
+        graph = NamedNode(graph_iri)
+        public = graph_iri == store.uris.source_graph(source)
         for quad in store.store.quads_for_pattern(None, store.dfl.contentHash, None, graph):
             if quad.subject.value.endswith(RECORD_SUFFIX):
                 hashes[quad.subject.value[: -len(RECORD_SUFFIX)]] = quad.object.value

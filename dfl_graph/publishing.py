@@ -52,7 +52,7 @@ from dfl_graph.content_hash import mapping_salt, record_hash
 from dfl_graph.datatypes import all_published
 from dfl_graph.dcat import DcatApWriter
 from dfl_graph.generations import now
-from dfl_graph.ingest import orphans, owned_quads, tombstones_after
+from dfl_graph.ingest import orphans, owned_quads, record_graph, tombstones_after
 from dfl_graph.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, FOAF, PROV, RDF, XSD
 from dfl_graph.plan import StoredRecord, catalogue_record_iri
 from dfl_graph.records import AccessLevel, DatasetRecord, Rejection
@@ -298,7 +298,7 @@ def _dataset_quads(
 ) -> list[Quad]:
     """The dataset's quads with its catalogue record, as ``write_plan`` writes them (first seen kept)."""
     dataset = writer.dataset_iri(record)
-    graph = NamedNode(store.uris.source_graph(source, record.is_public))
+    graph = record_graph(store.uris, source, record)
     node = NamedNode(catalogue_record_iri(dataset.value))
     stamp = Literal(when, datatype=XSD.dateTime)
     issued = next(store.store.quads_for_pattern(node, DCT.issued, None, None), None)
@@ -317,9 +317,9 @@ def _dataset_quads(
     return list(dict.fromkeys(quads))
 
 
-def _unchanged(store: CatalogueStore, iri: str, existing: _Existing, content_hash: str, public: bool) -> bool:
+def _unchanged(store: CatalogueStore, iri: str, existing: _Existing, content_hash: str, graph: NamedNode) -> bool:
     """True if the dataset is already written from the same description (same content hash, same graph)."""
-    if (existing.graph.value == store.uris.source_graph(existing.source, True)) != public:
+    if existing.graph != graph:
         return False
     node = NamedNode(catalogue_record_iri(iri))
     found = next(store.store.quads_for_pattern(node, store.dfl.contentHash, None, existing.graph), None)
@@ -375,9 +375,9 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     if record.original_iri == iri:
         record.original_iri = None  # the body named the dataset by our own IRI: not a source of its own
     content_hash = record_hash(salt, record)
-    if existing is not None and _unchanged(store, iri, existing, content_hash, record.is_public):
+    graph = record_graph(uris, source, record)
+    if existing is not None and _unchanged(store, iri, existing, content_hash, graph):
         return None
-    graph = NamedNode(uris.source_graph(source, record.is_public))
     additions = _dataset_quads(store, writer, record, source, content_hash, when)
     violations = validate(store, additions)
     if violations:
@@ -455,7 +455,7 @@ def _plan_withdraw(store: CatalogueStore, request: WriteRequest, iri: str, exist
     if not existing.source.startswith(SOURCE_PREFIX):
         raise Refused(409, f"{iri} comes from the source {existing.source!r}: withdraw it there")
     before, removals = _current(store, iri, existing)
-    public = existing.graph.value == store.uris.source_graph(existing.source, True)
+    public = existing.graph.value == store.uris.source_graph(existing.source)
     old = StoredRecord(iri, iri, public, None)
     _, tombstone = tombstones_after(store, existing.source, [old], set(), Literal(when, datatype=XSD.dateTime))
     details = {"publisher": existing.publisher, "source": existing.source, "via": request.via}
@@ -532,11 +532,11 @@ def _commit(store: CatalogueStore, database: AccountsDatabase, plan: _Plan, acto
         reverted_state = NamedNode(f"{uris.base}/audit/{plan.reverted.id}#before")
         revision = NamedNode(f"{uris.base}/audit/{event.id}#after")
         provenance.append(Quad(revision, PROV.wasRevisionOf, reverted_state, NamedNode(uris.system_graph())))
-    graphs = {
-        uris.source_graph(plan.source, True): True,
-        uris.source_graph(plan.source, False): False,
-        uris.tombstone_graph(plan.source): True,
-    }
+    graphs = {graph: False for graph in store.source_graphs(plan.source)}  # by access level and publisher
+    for quad in plan.removals + plan.additions:
+        if isinstance(quad.graph_name, NamedNode) and uris.record_graph_access(plan.source, quad.graph_name.value):
+            graphs[quad.graph_name.value] = False
+    graphs |= {uris.source_graph(plan.source): True, uris.tombstone_graph(plan.source): True}
     removed = {plan.iri}
     candidates = {
         (q.object, q.graph_name)

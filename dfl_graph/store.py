@@ -52,7 +52,7 @@ from dfl_graph.generations import (
     now,
     read_changes,
 )
-from dfl_graph.namespaces import DCT, XSD
+from dfl_graph.namespaces import DCT, EU_ACCESS_RIGHT, XSD
 from dfl_graph.publish import Publisher, collect_garbage
 from dfl_graph.queries import query_text
 from dfl_graph.uris import Uris
@@ -130,17 +130,24 @@ class CatalogueStore:
         return CatalogueReader(self.data_dir).current_generation() or 0
 
     def graphs(self) -> dict[str, dict]:
-        """Registered graphs: IRI -> {"source", "public"}."""
+        """Registered graphs: IRI -> {"source", "public"}, with ``access`` (``restricted`` or ``non-public``) and
+        ``organisation`` (a publisher IRI) for graphs that hold only records of that level and organisation."""
         result: dict[str, dict] = {}
         for quad in self.store.quads_for_pattern(None, self.dfl.visibility, None, self.system_graph):
-            source = next(
-                self.store.quads_for_pattern(quad.subject, self.dfl.sourceName, None, self.system_graph), None
-            )
-            result[quad.subject.value] = {
-                "source": source.object.value if source else None,
-                "public": quad.object == self.dfl.Public,
-            }
+            info = {"source": None, "public": quad.object == self.dfl.Public}
+            for about in self.store.quads_for_pattern(quad.subject, None, None, self.system_graph):
+                if about.predicate == self.dfl.sourceName:
+                    info["source"] = about.object.value
+                elif about.predicate == self.dfl.accessLevel and about.object.value in _ACCESS_OF:
+                    info["access"] = _ACCESS_OF[about.object.value]
+                elif about.predicate == self.dfl.organisation:
+                    info["organisation"] = about.object.value
+            result[quad.subject.value] = info
         return result
+
+    def source_graphs(self, source: str) -> list[str]:
+        """The registered graphs holding ``source``'s records (every access level and organisation)."""
+        return sorted(g for g in self.graphs() if self.uris.record_graph_access(source, g) is not None)
 
     def public_graphs(self) -> list[str]:
         return sorted(g for g, info in self.graphs().items() if info["public"])
@@ -167,12 +174,33 @@ class CatalogueStore:
         return result
 
     def _register_graph(self, graph: str, source: str, public: bool) -> list[Quad]:
+        """The registry entry of a graph. A non-public graph of a source's records (its name says which access
+        level and publisher, :meth:`Uris.source_graph`) also gets ``dfl:accessLevel`` and ``dfl:organisation``,
+        which is what lets a trusted reader or an organisation's member see it (docs/access.md). A
+        ``restricted`` graph still holding NON_PUBLIC records (the layout before there was one graph per
+        publisher, kept by a restored dump) gets neither: only callers who see everything see it."""
         g = NamedNode(graph)
-        return [
+        quads = [
             Quad(g, self.dfl.visibility, self.dfl.Public if public else self.dfl.Restricted, self.system_graph),
             Quad(g, self.dfl.sourceName, Literal(source), self.system_graph),
             Quad(g, DCT.modified, Literal(now(), datatype=XSD.dateTime), self.system_graph),
         ]
+        level = None if public else self.uris.record_graph_access(source, graph)
+        if level is None or level[0] == "public":
+            return quads
+        access, publisher_id = level
+        if access == "restricted" and self._holds_non_public(g):
+            return quads
+        quads.append(Quad(g, self.dfl.accessLevel, EU_ACCESS_RIGHT[_EU_CODE[access]], self.system_graph))
+        if publisher_id and publisher_id != "unknown":
+            quads.append(
+                Quad(g, self.dfl.organisation, NamedNode(self.uris.publisher(publisher_id)), self.system_graph)
+            )
+        return quads
+
+    def _holds_non_public(self, graph: NamedNode) -> bool:
+        non_public = EU_ACCESS_RIGHT["NON_PUBLIC"]
+        return next(self.store.quads_for_pattern(None, DCT.accessRights, non_public, graph), None) is not None
 
     def _clear_graph(self, graph: str) -> None:
         if self.store.contains_named_graph(NamedNode(graph)):
@@ -292,8 +320,8 @@ class CatalogueStore:
         return self.replace_graphs(
             source,
             {
-                self.uris.source_graph(source, public=True): (True, public),
-                self.uris.source_graph(source, public=False): (False, restricted),
+                self.uris.source_graph(source): (True, public),
+                self.uris.source_graph(source, "restricted"): (False, restricted),
             },
         )
 
@@ -353,7 +381,7 @@ class CatalogueStore:
 
     def drop_source(self, source: str) -> None:
         def work() -> None:
-            for graph in (self.uris.source_graph(source, True), self.uris.source_graph(source, False)):
+            for graph in {self.uris.source_graph(source), *self.source_graphs(source)}:
                 self._clear_graph(graph)
 
         self._write([source], work)
@@ -479,6 +507,10 @@ class CatalogueStore:
             Store.read_only(str(generation_dir(self.data_dir, current) / "store")).backup(str(primary))
         self.store = Store(str(primary))
         (self.data_dir / "DIRTY").unlink(missing_ok=True)
+
+
+_EU_CODE = {"restricted": "RESTRICTED", "non-public": "NON_PUBLIC"}
+_ACCESS_OF = {EU_ACCESS_RIGHT[code].value: access for access, code in _EU_CODE.items()}
 
 
 def _batches(items: Iterable[Quad], size: int) -> Iterator[list[Quad]]:

@@ -85,9 +85,31 @@ class Uris:
     def graph(self, name: str) -> str:
         return f"{self.base}/graph/{name}"
 
-    def source_graph(self, source: str, public: bool = True) -> str:
-        """Each source's public records live in one graph, its other records in a sibling graph."""
-        return self.graph(source if public else f"{source}/restricted")
+    def source_graph(self, source: str, access: str = "public", publisher_id: str | None = None) -> str:
+        """The graph of a source's records of one access level: its public records in one graph, its
+        restricted records (every organisation's) in a sibling, and its non-public records in one graph per
+        publisher, so a graph list can show one organisation's members its records and no one else's
+        (docs/access.md). A non-public record without a publisher goes to ``non-public/unknown``."""
+        if access == "public":
+            return self.graph(source)
+        if access == "restricted":
+            return self.graph(f"{source}/restricted")
+        if access == "non-public":
+            return self.graph(f"{source}/non-public/{quote(publisher_id or 'unknown', safe='')}")
+        raise ValueError(f"unknown access level {access!r}")
+
+    def record_graph_access(self, source: str, graph: str) -> tuple[str, str | None] | None:
+        """(access level, publisher id) when ``graph`` holds records of ``source`` (see :meth:`source_graph`);
+        None for any other graph (tombstones, vocabularies, other sources)."""
+        own = self.graph(source)
+        if graph == own:
+            return "public", None
+        if graph == f"{own}/restricted":
+            return "restricted", None
+        head = f"{own}/non-public/"
+        if graph.startswith(head) and "/" not in graph[len(head) :]:
+            return "non-public", unquote(graph[len(head) :])
+        return None
 
     def tombstone_graph(self, source: str) -> str:
         """Tombstones of a source's public datasets that were withdrawn (their IRIs answer 410 Gone)."""

@@ -64,8 +64,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def published(snapshot, source: str) -> set[tuple]:
     """The statements the load wrote for a source: its public graph and (records the source does not make
-    public) its restricted graph."""
-    graphs = [NamedNode(URIS.source_graph(source, public=public)) for public in (True, False)]
+    public) its restricted and non-public graphs."""
+    graphs = [NamedNode(g) for g in snapshot.manifest.graphs if URIS.record_graph_access(source, g) is not None]
     return {
         (q.subject, q.predicate, q.object)
         for g in graphs

@@ -18,7 +18,7 @@ from dfl_graph.vocabularies import ONTOLOGY_DIR, Vocabularies
 
 URIS = Uris("http://127.0.0.1:9")
 WRITER = DcatApWriter(URIS, Vocabularies(URIS))
-GRAPH = NamedNode(URIS.source_graph("test", public=True))
+GRAPH = NamedNode(URIS.source_graph("test"))
 OGL = "http://publications.europa.eu/resource/authority/licence/OGL_3_0"
 
 

@@ -641,7 +641,7 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
     export.write_text(json.dumps(EXTRA))
     dfl("--base", base, "load", "datapress", str(export), "--source", EXTRA_SOURCE, "--store", str(data_dir))
     uris = Uris(base)
-    graph = NamedNode(uris.source_graph(EXTRA_SOURCE, public=True))
+    graph = NamedNode(uris.source_graph(EXTRA_SOURCE))
     before = SearchIndex(CatalogueReader(data_dir).snapshot().index_dir)
     pelican, counts = (
         next(h.iri for h in before.search(SearchRequest(q=q)).hits) for q in ("pelican", '"counts 2015"')

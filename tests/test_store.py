@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
+from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.namespaces import DCAT, DCT, RDF
 from dfl_graph.store import CatalogueReader, CatalogueStore, StoreError
 from dfl_graph.uris import Uris
@@ -41,7 +42,7 @@ def test_replace_publishes_a_new_generation(tmp_path: Path) -> None:
     assert snap.generation == 2
     assert titles(reader, "alpha") == {"new"}
     assert URIS.source_graph("alpha") in snap.manifest.public_graphs
-    assert URIS.source_graph("alpha", public=False) not in snap.manifest.public_graphs
+    assert URIS.source_graph("alpha", "restricted") not in snap.manifest.public_graphs
     assert URIS.system_graph() not in snap.manifest.public_graphs
 
 
@@ -150,3 +151,41 @@ def test_the_store_knows_no_index_and_ingest_no_harvest() -> None:
         found = subprocess.run([sys.executable, "-c", probe, module, *forbidden], capture_output=True, text=True)
         assert found.returncode == 0, found.stderr
         assert found.stdout.strip() == "", f"{module} imports {found.stdout.strip()}"
+
+
+def test_graph_registry_says_who_may_read_each_graph_and_an_old_mixed_graph_stays_closed(tmp_path: Path) -> None:
+    """One graph per source, access level and organisation is registered with its level and organisation; a
+    restored dump of the old layout (one ``restricted`` graph mixing RESTRICTED and NON_PUBLIC records) is seen
+    only by callers who see everything, until the non-public records have left it."""
+    restricted, tfl = URIS.source_graph("alpha", "restricted"), URIS.source_graph("alpha", "non-public", "tfl")
+    system = URIS.system_graph()
+    dfl, eu = URIS.vocab.iri, "http://publications.europa.eu/resource/authority/access-right/"
+
+    def record(name: str, level: str, graph: str) -> list[Quad]:
+        node = NamedNode(URIS.dataset(name))
+        return [
+            Quad(node, RDF.type, DCAT.Dataset, NamedNode(graph)),
+            Quad(node, DCT.accessRights, NamedNode(eu + level), NamedNode(graph)),
+        ]
+
+    old_layout = record("r", "RESTRICTED", restricted) + record("n", "NON_PUBLIC", restricted)
+    old_layout += [
+        Quad(NamedNode(restricted), NamedNode(dfl + "visibility"), NamedNode(dfl + "Restricted"), NamedNode(system)),
+        Quad(NamedNode(restricted), NamedNode(dfl + "sourceName"), Literal("alpha"), NamedNode(system)),
+    ]
+    dump = tmp_path / "old.nq"
+    dump.write_text("".join(f"{quad} .\n" for quad in old_layout))
+    with CatalogueStore(tmp_path / "store", URIS) as store:
+        store.restore(dump)
+        graphs = CatalogueReader(tmp_path / "store").snapshot().manifest.graphs
+        assert "access" not in graphs[restricted]
+        assert restricted not in Visibility(restricted=True).graphs(graphs)
+        assert restricted in Visibility(everything=True).graphs(graphs)
+        store.update_source("alpha", {restricted: False}, record("n", "NON_PUBLIC", restricted), [])  # n moves out
+        assert CatalogueReader(tmp_path / "store").snapshot().manifest.graphs[restricted]["access"] == "restricted"
+        store.update_source("alpha", {tfl: False}, [], record("n", "NON_PUBLIC", tfl))
+        graphs = CatalogueReader(tmp_path / "store").snapshot().manifest.graphs
+    assert graphs[tfl]["access"] == "non-public" and graphs[tfl]["organisation"] == URIS.publisher("tfl")
+    assert Visibility(restricted=True).graphs(graphs) == [restricted]
+    assert tfl in Visibility(non_public_of=frozenset({URIS.publisher("tfl")})).graphs(graphs)
+    assert tfl not in Visibility(restricted=True, non_public_of=frozenset({URIS.publisher("gla")})).graphs(graphs)

@@ -73,8 +73,8 @@ def _failed(store: CatalogueStore, report: SourceReport, message: str, say) -> N
     problem), the run is only reported."""
     report.status, report.error, report.ended = "failed", message, now()
     say(f"failed: {message}")
-    public = NamedNode(store.uris.source_graph(report.source, True))
-    restricted = NamedNode(store.uris.source_graph(report.source, False))
+    public = NamedNode(store.uris.source_graph(report.source))
+    restricted = NamedNode(store.uris.source_graph(report.source, "restricted"))
     with contextlib.suppress(StoreError, OSError, sqlite3.Error):
         store.update_source(
             report.source,
@@ -164,8 +164,8 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     )
     clock = time.perf_counter()
     report.ended = now()
-    public_graph = NamedNode(store.uris.source_graph(source.name, True))
-    restricted_graph = NamedNode(store.uris.source_graph(source.name, False))
+    public_graph = NamedNode(store.uris.source_graph(source.name))
+    restricted_graph = NamedNode(store.uris.source_graph(source.name, "restricted"))
     crash_point("harvest-fetched")
     result = write_plan(
         store,

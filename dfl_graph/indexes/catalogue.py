@@ -1,8 +1,14 @@
 """The catalogue index: one row per public dataset with what lists, facets and feeds need.
 
-Built from a published snapshot's public graphs only, so nothing restricted can reach a page.
-Positions in a stable order (by IRI) make every page of the catalogue feed an indexed range
-lookup: page 1000 costs what page 1 costs.
+``datasets`` is built from a published snapshot's public graphs only, so nothing restricted can reach a
+public page, feed or sitemap. Positions in a stable order (by IRI) make every page of the catalogue feed an
+indexed range lookup: page 1000 costs what page 1 costs.
+
+Every other dataset (RESTRICTED or NON_PUBLIC: docs/access.md) is a row of ``hidden``, with its ``access``
+level and ``publisher`` as the graph registry gives them (for a NON_PUBLIC graph, the organisation it
+belongs to), read only for callers whose :class:`~dfl_graph.accounts.Visibility` sees beyond the public,
+through :func:`visible_clause`. Keeping them out of ``datasets`` leaves every public query, position and
+count exactly as it was.
 
 A generation written in place (an incremental harvest: see :class:`dfl_graph.store.Delta`) names the
 datasets it changed; its index is then the previous generation's, with only those rows re-read from the
@@ -21,6 +27,7 @@ from pathlib import Path
 
 from pyoxigraph import NamedNode, Variable
 
+from dfl_graph.accounts.visibility import NON_PUBLIC, Visibility
 from dfl_graph.generations import Snapshot, read_changes
 from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
 from dfl_graph.languages import best_literal
@@ -54,6 +61,19 @@ CREATE INDEX facets_position ON facets(position);
 CREATE TABLE labels (iri TEXT PRIMARY KEY, label TEXT NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE withdrawn (iri TEXT PRIMARY KEY, title TEXT, withdrawn_at TEXT);
+CREATE TABLE hidden (            -- the columns of datasets that search reads, and who may read each row
+  iri TEXT PRIMARY KEY,
+  graph TEXT NOT NULL,
+  access TEXT NOT NULL,           -- restricted, non-public, or unclassified (a graph of the old mixed layout)
+  publisher TEXT,                 -- restricted: the record's publisher; non-public: the graph's organisation
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  keywords TEXT NOT NULL,
+  issued TEXT,
+  modified TEXT,
+  status TEXT NOT NULL,
+  record TEXT NOT NULL            -- JSON, as in datasets
+);
 """
 
 LIST_PREDICATES = {
@@ -79,14 +99,26 @@ SINGLE_PREDICATES = {
 FIELD_PREDICATES = [NamedNode(p) for p in (*LIST_PREDICATES, *TEXT_PREDICATES, *SINGLE_PREDICATES)]
 
 
-def _collect(snapshot: Snapshot, only: Iterable[str] | None = None) -> dict[str, dict]:
-    """Read public datasets' indexed fields (all of them, or the datasets ``only``).
+def _hidden_graphs(snapshot: Snapshot) -> dict[str, dict]:
+    """The registered graphs of non-public records: graph IRI -> registry entry."""
+    return {
+        g: info
+        for g, info in snapshot.manifest.graphs.items()
+        if not info.get("public") and info.get("source") and snapshot.uris.record_graph_access(info["source"], g)
+    }
+
+
+def _collect(
+    snapshot: Snapshot, only: Iterable[str] | None = None, graphs: list[NamedNode] | None = None
+) -> dict[str, dict]:
+    """Read datasets' indexed fields from the public graphs (or ``graphs``): all of them, or the datasets ``only``.
 
     Pattern scans per predicate and graph, not SPARQL: over a default graph made of many named graphs
     the equivalent SELECTs took minutes at 100k datasets (Oxigraph merges the graphs row by row); a
     scan reads exactly the quads needed, and a bound dataset is one index lookup.
     """
-    store, graphs = snapshot.store, snapshot.public_graphs
+    store = snapshot.store
+    graphs = snapshot.public_graphs if graphs is None else graphs
     lifecycle = snapshot.uris.vocab.lifecycle.value
     datasets: dict[str, dict] = {}
     for graph in graphs:
@@ -336,6 +368,49 @@ def _write(
         )
 
 
+def _hidden_rows(snapshot: Snapshot, only: Iterable[str] | None = None) -> list[tuple]:
+    """Rows of ``hidden``: the non-public datasets (all, or those ``only``) with their access and publisher."""
+    registry = _hidden_graphs(snapshot)
+    collected = _collect(snapshot, only, [NamedNode(g) for g in sorted(registry)])
+    rows = []
+    for iri, fields in sorted(collected.items()):
+        record, keywords, graph = _entry(iri, fields)
+        info = registry[graph]
+        access = info.get("access") or "unclassified"
+        publisher = info.get("organisation") if access == NON_PUBLIC else record["publisher"]
+        record["duplicate_of"] = None
+        rows.append(
+            (
+                iri,
+                graph,
+                access,
+                publisher,
+                record["title"],
+                record["description"],
+                keywords,
+                record["issued"],
+                record["modified"],
+                record["status"],
+                json.dumps(record, ensure_ascii=False),
+            )
+        )
+    return rows
+
+
+def visible_clause(visibility: Visibility) -> tuple[str, list[str]]:
+    """The SQL condition (on ``hidden``'s ``access`` and ``publisher``) for the rows a caller may read."""
+    if visibility.everything:
+        return "1", []
+    parts, params = [], []
+    if visibility.restricted:
+        parts.append("access = 'restricted'")
+    if visibility.non_public_of:
+        organisations = sorted(visibility.non_public_of)
+        parts.append(f"(access = 'non-public' AND publisher IN ({','.join('?' * len(organisations))}))")
+        params += organisations
+    return (" OR ".join(parts) or "0"), params
+
+
 def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
     """Write ``indexes/catalogue.sqlite`` for the snapshot: updated from the previous generation's when this
     one says which datasets changed (see the module docstring), else a full rebuild."""
@@ -349,6 +424,8 @@ def build_catalogue_index(snapshot: Snapshot, target: Path, previous: Path | Non
     entries = {iri: _entry(iri, row) for iri, row in datasets.items()}
     duplicates = _duplicates(set(entries), _alternates(snapshot))
     _write(snapshot, path, entries, labels, tombstones, duplicates)
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT INTO hidden VALUES (?,?,?,?,?,?,?,?,?,?,?)", _hidden_rows(snapshot))
 
 
 def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None) -> bool:
@@ -360,6 +437,8 @@ def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None
         with copy_for_update(previous, path) as db:
             if "duplicate_of" not in {row[1] for row in db.execute("PRAGMA table_info(datasets)")}:
                 raise StaleIndex  # an index from before the column existed
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'hidden'").fetchone() is None:
+                raise StaleIndex  # an index from before non-public datasets were indexed
             _apply_changes(snapshot, db, set(changes.get("datasets") or ()))
     except StaleIndex:
         return False
@@ -412,6 +491,8 @@ def _apply_changes(snapshot: Snapshot, db: sqlite3.Connection, changed: set[str]
     db.executemany("DELETE FROM withdrawn WHERE iri = ?", [(iri,) for iri in ordered])
     tombstones = [t for t in _tombstones_of(snapshot, ordered) if t[0] not in live]
     db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
+    db.executemany("DELETE FROM hidden WHERE iri = ?", [(iri,) for iri in ordered])
+    db.executemany("INSERT INTO hidden VALUES (?,?,?,?,?,?,?,?,?,?,?)", _hidden_rows(snapshot, ordered))
     db.executemany(
         "INSERT OR REPLACE INTO meta VALUES (?,?)",
         [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],
@@ -527,9 +608,21 @@ class CatalogueIndex:
         rows = self.db.execute("SELECT record FROM datasets ORDER BY modified DESC, position LIMIT ?", (limit,))
         return self.records(rows)
 
-    def dataset(self, iri: str) -> dict | None:
+    def dataset(self, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> dict | None:
+        """A dataset's list record, if the caller may read it (public ones for everyone)."""
         row = self.db.execute("SELECT record FROM datasets WHERE iri = ?", (iri,)).fetchone()
+        if row is None and not visibility.public_only:
+            clause, params = visible_clause(visibility)
+            row = self.db.execute(f"SELECT record FROM hidden WHERE iri = ? AND ({clause})", (iri, *params)).fetchone()
         return json.loads(row["record"]) if row else None
+
+    def hidden(self, visibility: Visibility) -> list[dict]:
+        """Every non-public dataset the caller may read (none for public-only callers), by title."""
+        if visibility.public_only:
+            return []
+        clause, params = visible_clause(visibility)
+        sql = f"SELECT record FROM hidden WHERE {clause} ORDER BY title COLLATE NOCASE, iri"
+        return self.records(self.db.execute(sql, params))
 
     def with_facet(self, facet: str, value: str, offset: int, limit: int) -> Page:
         """Datasets having one facet value (a publisher's, a theme's, a borough's), by title."""
@@ -577,4 +670,4 @@ class CatalogueIndex:
         return row[0] or 0
 
 
-__all__ = ["FACETS", "CatalogueIndex", "Page", "build_catalogue_index"]
+__all__ = ["FACETS", "CatalogueIndex", "Page", "build_catalogue_index", "visible_clause"]

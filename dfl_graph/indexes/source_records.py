@@ -43,8 +43,9 @@ def _source_graphs(snapshot: Snapshot) -> dict[str, tuple[str, bool]]:
         source = info.get("source")
         if not source or source in ("vocab", "restore"):
             continue
-        if graph in (snapshot.uris.source_graph(source, True), snapshot.uris.source_graph(source, False)):
-            found[graph] = (source, bool(info.get("public")))
+        level = snapshot.uris.record_graph_access(source, graph)
+        if level is not None:
+            found[graph] = (source, level[0] == "public")
     return found
 
 
@@ -52,7 +53,7 @@ def _scan(snapshot: Snapshot, db: sqlite3.Connection, source: str) -> None:
     """Re-read one source's records from the store (only if they carry content hashes)."""
     store, uris = snapshot.store, snapshot.uris
     content_hash = uris.vocab.contentHash
-    graphs = [(NamedNode(uris.source_graph(source, public)), public) for public in (True, False)]
+    graphs = [(NamedNode(g), public) for g, (s, public) in _source_graphs(snapshot).items() if s == source]
     db.execute("DELETE FROM records WHERE source = ?", (source,))
     db.execute("DELETE FROM sources WHERE source = ?", (source,))
     if not any(next(store.quads_for_pattern(None, content_hash, None, g), None) for g, _ in graphs):

@@ -1,8 +1,14 @@
 """Builds ``indexes/search.sqlite`` for a generation, from that generation's ``catalogue.sqlite``.
 
 Runs in the publish step (it is in :data:`dfl_graph.indexes.BUILDERS` after the catalogue index), so
-search always describes exactly the published store, public datasets only (the catalogue index holds
-nothing else), and lists one of the datasets a harvest found to be the same (``duplicate_of``).
+search always describes exactly the published store, public datasets only (the catalogue index's
+``datasets``), and lists one of the datasets a harvest found to be the same (``duplicate_of``).
+
+When the catalogue holds RESTRICTED or NON_PUBLIC datasets (the catalogue index's ``hidden``), a second index,
+``indexes/search-all.sqlite``, is built the same way from every dataset: the Library searches it for callers who
+see beyond the public, narrowed to what each may read (:meth:`dfl_graph.search.index.SearchIndex.restriction`).
+Public callers keep the public index, its queries and its precomputed counts, untouched. Datasets of a graph the
+registry cannot classify (the old mixed layout of a restored dump) are in neither.
 
 A generation written in place (an incremental harvest: ``changes.json``, see :class:`dfl_graph.store.Delta`)
 updates a copy of the previous generation's index: the changed datasets' rows are replaced, then the
@@ -59,6 +65,16 @@ from dfl_graph.search.text import TOKENIZER, clean, token_count, tokens
 from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "search.sqlite"
+ALL_FILENAME = "search-all.sqlite"  # every dataset, public or not (built only when some are not)
+# what the index of every dataset reads as ``datasets``: the public rows, and the hidden rows the visibility rules
+# can classify (TEMP objects come first in SQLite's name resolution, so the builder's queries read this view)
+ALL_DATASETS_VIEW = """
+CREATE TEMP VIEW datasets AS
+SELECT iri, title, description, keywords, issued, modified, status, record, duplicate_of FROM main.datasets
+UNION ALL
+SELECT iri, title, description, keywords, issued, modified, status, record, NULL FROM main.hidden
+WHERE access IN ('restricted', 'non-public')
+"""
 LARGE_CACHE = "PRAGMA cache_size=-262144;"  # 256 MB of page cache while the index is written
 SCHEMA_VERSION = "4"  # an incremental update needs the previous index in this same layout
 FACET_TOKEN = "zf"  # + the value's code: a token no text produces (letters then digits, never stemmed)
@@ -619,21 +635,35 @@ def build_search_index(snapshot: Snapshot, target: Path, previous: Path | None, 
     generation's index after an in-place write, else a full rebuild."""
     from dfl_graph.indexes.catalogue import FILENAME as CATALOGUE_FILENAME  # (dfl_graph.indexes imports us)
 
-    started = time.perf_counter()
     index_dir = target / "indexes"
-    catalogue = sqlite3.connect(f"file:{index_dir / CATALOGUE_FILENAME}?mode=ro", uri=True)
-    path = index_dir / FILENAME
-    try:
-        changes = read_changes(target)
-        updated = (
-            changes is not None
-            and previous is not None
-            and _update(snapshot, catalogue, path, previous / "indexes" / FILENAME, changes, started)
-        )
-        if not updated:
-            _rebuild(snapshot, catalogue, path, started)
-    finally:
-        catalogue.close()
+    changes = read_changes(target)
+    catalogue_path = index_dir / CATALOGUE_FILENAME
+    for filename in (FILENAME, ALL_FILENAME):
+        started = time.perf_counter()
+        catalogue = sqlite3.connect(f"file:{catalogue_path}?mode=ro", uri=True)
+        path = index_dir / filename
+        try:
+            if filename == ALL_FILENAME:
+                if not _has_hidden(catalogue):
+                    continue
+                catalogue.execute(ALL_DATASETS_VIEW)
+            updated = (
+                changes is not None
+                and previous is not None
+                and _update(snapshot, catalogue, path, previous / "indexes" / filename, changes, started)
+            )
+            if not updated:
+                _rebuild(snapshot, catalogue, path, started)
+        finally:
+            catalogue.close()
 
 
-__all__ = ["FACET_TOKEN", "FILENAME", "LONDON_WIDE_TOKEN", "build_search_index"]
+def _has_hidden(catalogue: sqlite3.Connection) -> bool:
+    """Whether the catalogue index holds non-public datasets search may show to those who may read them."""
+    if catalogue.execute("SELECT 1 FROM sqlite_master WHERE name = 'hidden'").fetchone() is None:
+        return False
+    sql = "SELECT 1 FROM hidden WHERE access IN ('restricted', 'non-public') LIMIT 1"
+    return catalogue.execute(sql).fetchone() is not None
+
+
+__all__ = ["ALL_FILENAME", "FACET_TOKEN", "FILENAME", "LONDON_WIDE_TOKEN", "build_search_index"]

@@ -42,9 +42,11 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.indexes.catalogue import FILENAME as CATALOGUE_FILENAME
+from dfl_graph.namespaces import EU_ACCESS_RIGHT
 from dfl_graph.quality import DIMENSION_IDS, RATINGS
-from dfl_graph.search.build import FACET_TOKEN, FILENAME, LONDON_WIDE_TOKEN, SCHEMA_VERSION
+from dfl_graph.search.build import ALL_FILENAME, FACET_TOKEN, FILENAME, LONDON_WIDE_TOKEN, SCHEMA_VERSION
 from dfl_graph.search.facets import BY_NAME, FACET_NAMES, NOT_STATED
 from dfl_graph.search.query import TEXT_COLUMNS, ParsedQuery, Places, QueryError, parse_query
 from dfl_graph.search.ranking import Candidate, Scorer, boost, collapse, fractional_year
@@ -145,12 +147,29 @@ class SearchResult:
         return max(1, math.ceil(rows / self.per_page))
 
 
+EXCLUDE = "NOT "  # marks an FTS5 expression of what must not match (no expression of ours starts so)
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """What one caller may read of the index of every dataset (``search-all.sqlite``): an FTS5 condition on
+    the facet tokens of access level and publisher, the bitmap of the same datasets, and the condition said the
+    other way round, as what to leave out (``None``: nothing), which is what a text search adds: FTS5 skips the
+    few datasets of a rare token faster than it intersects with the many of a common one."""
+
+    expression: str
+    bitmap: int
+    exclusion: str | None
+
+
 class SearchIndex:
     """Read side of one generation's search index; one SQLite connection per thread."""
 
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / FILENAME
+    def __init__(self, directory: Path, filename: str = FILENAME) -> None:
+        self.path = directory / filename
         self.catalogue_path = directory / CATALOGUE_FILENAME
+        # where a hit's list record is: the public datasets, or (the index of every dataset) the hidden ones too
+        self.records = "catalogue.datasets" if filename == FILENAME else "temp.records"
         if not self.path.exists():
             raise StoreError(
                 f"generation {directory.parent.name} has no search index (it was published before search existed): "
@@ -193,6 +212,8 @@ class SearchIndex:
         self._matches: OrderedDict[str, int] = OrderedDict()
         self._everything: int | None = None
         self._demoted: bytes | None = None
+        self._restrictions: dict[str, Restriction] = {}  # by Visibility.cache_key: a few per index
+        self._visible_counts: dict[str, dict[str, list[FacetValue]]] = {}  # facets of all a restriction shows
 
     def _places(self) -> Places:
         """Every borough name (as stems) -> the token of the London-wide datasets (naming no borough and not a
@@ -210,6 +231,11 @@ class SearchIndex:
         if db is None:
             db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
             db.execute("ATTACH DATABASE ? AS catalogue", (f"file:{self.catalogue_path}?mode=ro&immutable=1",))
+            if self.records == "temp.records":
+                db.execute(
+                    "CREATE TEMP VIEW records AS SELECT iri, record FROM catalogue.datasets"
+                    " UNION ALL SELECT iri, record FROM catalogue.hidden"
+                )
             self._local.db = db
         return db
 
@@ -275,9 +301,59 @@ class SearchIndex:
             found = self.by_iri.get((facet, iri)) if iri else None
         return found
 
+    def restriction(self, visibility: Visibility) -> Restriction | None:
+        """The datasets of this index a caller may read (None: all of them): the public ones (and those that state
+        no access level, which the public index lists too), the RESTRICTED ones for trusted readers, and the
+        NON_PUBLIC ones of the organisations the caller is a member of. Made once per visibility."""
+        if visibility.everything:
+            return None
+        key = visibility.cache_key
+        found = self._restrictions.get(key)
+        if found is None:
+            found = self._restriction(visibility)
+            with self._lock:
+                if len(self._restrictions) > 256:
+                    self._restrictions.clear()
+                self._restrictions[key] = found
+        return found
+
+    def _restriction(self, visibility: Visibility) -> Restriction:
+        public = [self.by_iri.get(("access", EU_ACCESS_RIGHT["PUBLIC"].value)), self.by_key.get(("access", NOT_STATED))]
+        restricted = self.by_iri.get(("access", EU_ACCESS_RIGHT["RESTRICTED"].value))
+        non_public = self.by_iri.get(("access", EU_ACCESS_RIGHT["NON_PUBLIC"].value))
+        alternatives = [f'"{FACET_TOKEN}{code}"' for code in public if code]
+        bitmaps = self.bitmaps()
+        bitmap = 0
+        for code in public:
+            bitmap |= bitmaps[code] if code else 0
+        if visibility.restricted and restricted:
+            alternatives.append(f'"{FACET_TOKEN}{restricted}"')
+            bitmap |= bitmaps[restricted]
+        organisations = [self.by_iri.get(("publisher", iri)) for iri in sorted(visibility.non_public_of)]
+        organisations = [code for code in organisations if code]
+        theirs_tokens = " OR ".join(f'"{FACET_TOKEN}{code}"' for code in organisations)
+        if non_public and organisations:
+            alternatives.append(f'("{FACET_TOKEN}{non_public}" AND ({theirs_tokens}))')
+            theirs = 0
+            for code in organisations:
+                theirs |= bitmaps[code]
+            bitmap |= bitmaps[non_public] & theirs
+        either = " OR ".join(alternatives) or f'"{FACET_TOKEN}none"'  # a token no dataset has: nothing visible
+        hidden = []  # the same, as what the caller may not read (access levels partition the datasets)
+        if restricted and not visibility.restricted:
+            hidden.append(f'{{facets}}: "{FACET_TOKEN}{restricted}"')
+        if non_public and organisations:
+            hidden.append(f'({{facets}}: "{FACET_TOKEN}{non_public}" NOT {{facets}}: ({theirs_tokens}))')
+        elif non_public:
+            hidden.append(f'{{facets}}: "{FACET_TOKEN}{non_public}"')
+        exclusion = EXCLUDE + " OR ".join(hidden) if hidden else None
+        return Restriction(f"{{facets}}: ({either})", bitmap, exclusion)
+
     # -- searching -------------------------------------------------------------------------------------
-    def search(self, request: SearchRequest) -> SearchResult:
-        """Run a search; raises :class:`QueryError` (a 400) for a query or parameter it cannot run."""
+    def search(self, request: SearchRequest, restriction: Restriction | None = None) -> SearchResult:
+        """Run a search; raises :class:`QueryError` (a 400) for a query or parameter it cannot run. On the index
+        of every dataset, ``restriction`` narrows everything (results, counts, facets) to what the caller may
+        read, and spelling is not corrected (its vocabulary is every dataset's words)."""
         query = parse_query(request.q, self.places)
         notices = list(query.notices)
         sort = self._sort(request, query)
@@ -287,17 +363,21 @@ class SearchIndex:
             raise QueryError(f"page must be 1 or more, not {request.page}")
         selected = self._resolve(request.filters, notices)
         series = self._series_bitmap(request.series) if request.series else None
-        correction = self._correction(query) if request.spell else None
+        correction = self._correction(query) if request.spell and restriction is None else None
         if correction is not None:
             query = parse_query(correction.corrected, self.places)
-        filter_expr = self._filter_expression(selected)
-        bitmaps_needed = request.facets or sort != "relevance" or series is not None or query.empty
         text_expr = query.expression()
-        counted = self._count(query, text_expr, filter_expr, selected, series, bitmaps_needed)
+        limit = None
+        if restriction is not None:  # with text, what to leave out (see Restriction); else what to keep
+            limit = restriction.expression if text_expr is None else restriction.exclusion
+        filter_expr = _and(self._filter_expression(selected), limit)
+        bitmaps_needed = request.facets or sort != "relevance" or series is not None or query.empty
+        visible = restriction.bitmap if restriction is not None else None
+        counted = self._count(query, text_expr, filter_expr, selected, series, bitmaps_needed, visible)
         partial, tiers = None, query
         if counted[0] == 0 and text_expr is not None and len(query.groups) > 1:
             for relaxed, needed, narrower in self._relaxations(query):
-                attempt = self._count(query, relaxed, filter_expr, selected, series, bitmaps_needed)
+                attempt = self._count(query, relaxed, filter_expr, selected, series, bitmaps_needed, visible)
                 if attempt[0]:
                     text_expr, counted, partial, tiers = relaxed, attempt, needed, narrower or query
                     break
@@ -306,8 +386,15 @@ class SearchIndex:
             notices.append(f"every dataset without {', '.join(str(t) for t in query.excluded)}")
 
         facets: dict[str, list[FacetValue]] = {}
-        if request.facets:
+        if request.facets and restriction is not None and chosen.keys() == {"visible"} and base == self.everything:
+            facets = self._visible_counts.get(restriction.expression) or {}  # everything a caller may read: as is
+        if request.facets and not facets:
             facets = self._facet_counts(base == self.everything, base, found, chosen, selected)  # type: ignore[arg-type]
+            if restriction is not None and chosen.keys() == {"visible"} and base == self.everything:
+                with self._lock:
+                    if len(self._visible_counts) > 64:
+                        self._visible_counts.clear()
+                    self._visible_counts[restriction.expression] = facets
         offset = (request.page - 1) * request.per_page
         hits: list[Hit] = []
         exhaustive, results, estimated = True, None, False
@@ -329,13 +416,13 @@ class SearchIndex:
                 partial_query = query if partial else None
                 hits = self._hits(page, text_expr, marked, ranking.scorer if partial else None, partial_query)
                 if request.group:
-                    self._editions(hits)
+                    self._editions(hits, visible)
             else:
                 everything = text_expr is None and not selected and found == self.everything
                 rowids = self._in_order(None if everything else found, total, sort, offset, request.per_page)
                 hits = self._hits([Candidate(r, 0.0, False, "", "") for r in rowids], text_expr, {})
         chosen_values = {
-            facet: [self._value_with(code, facets.get(facet), True) for code in codes]
+            facet: [self._value_with(code, facets.get(facet), True, visible) for code in codes]
             for facet, codes in selected.items()
         }
         return SearchResult(
@@ -434,9 +521,11 @@ class SearchIndex:
         selected: dict[str, list[int]],
         series: int | None,
         bitmaps: bool,
+        visible: int | None = None,
     ) -> tuple[int, int | None, int | None, dict[str, int]]:
         """(total, bitmap of the text matches, bitmap of the results, bitmaps of the selections): the bitmaps
-        only when facets, a sort order or a filter without an FTS5 token need them."""
+        only when facets, a sort order or a filter without an FTS5 token need them. ``visible``: the bitmap of
+        a :class:`Restriction` (whose expression ``filter_expr`` holds), a selection no facet undoes."""
         if not bitmaps:
             match_expr = _and(text_expr, filter_expr)
             if match_expr is None:
@@ -453,6 +542,8 @@ class SearchIndex:
         chosen = self._selections(selected)
         if series is not None:
             chosen["series"] = series
+        if visible is not None:
+            chosen["visible"] = visible
         found = base
         for union in chosen.values():
             found &= union
@@ -466,9 +557,13 @@ class SearchIndex:
             parts.append(f"{{facets}}: ({alternatives})")
         return " AND ".join(parts) or None
 
-    def _value_with(self, code: int, counted: list[FacetValue] | None, selected: bool) -> FacetValue:
+    def _value_with(
+        self, code: int, counted: list[FacetValue] | None, selected: bool, visible: int | None = None
+    ) -> FacetValue:
         value = self.values[code]
         count = next((v.count for v in counted or () if v.key == value.key), None)
+        if count is None and visible is not None:
+            count = (self.bitmaps()[code] & visible).bit_count()
         return FacetValue(
             value.facet, value.key, value.iri, value.label, value.count if count is None else count, selected
         )
@@ -674,7 +769,7 @@ class SearchIndex:
             rowid: (iri, record, quality, series)
             for rowid, iri, record, quality, series in self.db.execute(
                 "SELECT d.rowid, d.iri, c.record, d.quality, d.series FROM docs d "
-                f"JOIN catalogue.datasets c ON c.iri = d.iri WHERE d.rowid IN ({marks})",
+                f"JOIN {self.records} c ON c.iri = d.iri WHERE d.rowid IN ({marks})",
                 rowids,
             )
         }
@@ -733,9 +828,16 @@ class SearchIndex:
             found.append(candidate)
         return found
 
-    def _editions(self, hits: list[Hit]) -> None:
-        """How many older and newer editions each hit's series has."""
+    def _editions(self, hits: list[Hit], visible: int | None = None) -> None:
+        """How many older and newer editions each hit's series has (of those ``visible``, when restricted)."""
         for hit in hits:
+            if visible is not None:
+                mine = self.db.execute("SELECT edition FROM docs WHERE rowid = ?", (hit.rowid,)).fetchone()[0]
+                rows = self.db.execute("SELECT rowid, edition FROM docs WHERE series = ?", (hit.series,)).fetchall()
+                editions = [edition for rowid, edition in rows if visible >> rowid & 1]
+                hit.earlier = sum(edition < mine for edition in editions)
+                hit.later = sum(edition > mine for edition in editions)
+                continue
             row = self.db.execute(
                 "SELECT SUM(s.edition < d.edition), SUM(s.edition > d.edition) FROM docs AS s, "
                 "(SELECT edition FROM docs WHERE rowid = ?) AS d WHERE s.series = ?",
@@ -804,10 +906,17 @@ def _members(bitmap: int, max_rowid: int) -> list[int]:
 
 
 def _and(*parts: str | None) -> str | None:
+    """FTS5 expressions that must all match; a part starting with :data:`EXCLUDE` is what must not match (kept as
+    such until a part that must match joins it)."""
     present = [p for p in parts if p]
-    if not present:
-        return None
-    return present[0] if len(present) == 1 else " AND ".join(f"({p})" for p in present)
+    kept = [p for p in present if not p.startswith(EXCLUDE)]
+    left_out = [p[len(EXCLUDE) :] for p in present if p.startswith(EXCLUDE)]
+    if not kept:
+        return EXCLUDE + " OR ".join(f"({p})" for p in left_out) if left_out else None
+    joined = kept[0] if len(kept) == 1 else " AND ".join(f"({p})" for p in kept)
+    if left_out:
+        joined = f"({joined}) NOT ({' OR '.join(f'({p})' for p in left_out)})"
+    return joined
 
 
 def marked_html(text: str) -> str:
@@ -842,19 +951,28 @@ _INDEXES: OrderedDict[Path, SearchIndex] = OrderedDict()
 _INDEXES_LOCK = threading.Lock()
 
 
-def search_index(snapshot: Snapshot) -> SearchIndex:
-    """The search index of a snapshot, opened once per process and generation."""
-    key = snapshot.index_dir
+def search_index(snapshot: Snapshot, filename: str = FILENAME) -> SearchIndex:
+    """The search index of a snapshot (or its index of every dataset), opened once per process and generation."""
+    key = snapshot.index_dir / filename
     with _INDEXES_LOCK:
         found = _INDEXES.get(key)
         if found is not None:
             return found
-    index = SearchIndex(key)
+    index = SearchIndex(snapshot.index_dir, filename)
     with _INDEXES_LOCK:
         _INDEXES[key] = index
-        while len(_INDEXES) > 2:
+        while len(_INDEXES) > 4:
             _INDEXES.popitem(last=False)
     return index
+
+
+def search_index_for(snapshot: Snapshot, visibility: Visibility) -> tuple[SearchIndex, Restriction | None]:
+    """The index a caller's searches run on, and what of it they may read: the public index, unrestricted, for
+    public callers (and whenever no dataset is non-public); else the index of every dataset, restricted."""
+    if visibility.public_only or not (snapshot.index_dir / ALL_FILENAME).exists():
+        return search_index(snapshot), None
+    index = search_index(snapshot, ALL_FILENAME)
+    return index, index.restriction(visibility)
 
 
 __all__ = [
@@ -863,9 +981,11 @@ __all__ = [
     "FacetValue",
     "Hit",
     "QueryError",
+    "Restriction",
     "SearchIndex",
     "SearchRequest",
     "SearchResult",
     "marked_html",
     "search_index",
+    "search_index_for",
 ]

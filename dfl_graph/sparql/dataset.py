@@ -1,4 +1,5 @@
-"""The RDF dataset a public query runs on: what it asked for, within the public graphs, never wider.
+"""The RDF dataset a query runs on: what it asked for, within the public graphs (or, for a caller who may see
+more, the graphs of its ``Visibility``: the views pass that list as ``public_graphs``), never wider.
 
 pyoxigraph's ``default_graph`` / ``named_graphs`` arguments replace a query's own ``FROM`` / ``FROM NAMED``,
 so the endpoint always passes both, explicitly (an empty list means an empty graph set, never "all"):

@@ -125,9 +125,12 @@ class QueryService:
         substitutions: dict | None = None,
         base_iri: str | None = None,
         caps: tuple[int, int] | None = None,
+        audience: str = "public",
     ) -> tuple[str, dict]:
         """The cache key (also the ETag) and the worker job of a query; ``caps`` (rows, bytes) may only
-        lower the endpoint's caps (the editor page shows a first part)."""
+        lower the endpoint's caps (the editor page shows a first part). ``audience`` is the caller's
+        ``Visibility.cache_key``: answers are never shared across it, and only ``public`` callers' queries run
+        on the merged public store (and its shape index), which holds nothing else."""
         max_rows = min(caps[0], self.limits.max_rows) if caps else self.limits.max_rows
         max_bytes = min(caps[1], self.limits.max_bytes) if caps else self.limits.max_bytes
         subs = {v.value: term_spec(t) for v, t in (substitutions or {}).items()}
@@ -135,6 +138,7 @@ class QueryService:
         names = {kind: fmt.name for kind, fmt in formats.items()}
         key = cache_key(
             snapshot.generation,
+            audience,
             query,
             dataset,
             sorted(subs.items()),
@@ -144,7 +148,9 @@ class QueryService:
             max_bytes,
         )
         public_store = public_store_dir(snapshot.directory)
-        merged = dataset.whole and public_store.exists()  # else the main store, with public graph lists
+        merged = (
+            dataset.whole and audience == "public" and public_store.exists()
+        )  # else the main store, with graph lists
         job = {
             "store": str(public_store if merged else snapshot.directory / "store"),
             "store_default_graph": merged,

@@ -103,6 +103,7 @@ def _set_up(state) -> None:
         )
         app.extensions["dfl.oidc"] = oauth.oidc
     app.before_request(identify_caller)
+    app.after_request(keep_private)
 
 
 def identify_caller() -> None:
@@ -125,6 +126,19 @@ def identify_caller() -> None:
         g.dfl_caller = found or ANONYMOUS
         return
     g.dfl_caller = ANONYMOUS
+
+
+def keep_private(response: Response) -> Response:
+    """A response computed for a caller who sees more than the public is that caller's alone: ``private`` (no
+    shared cache may keep it) and ``Vary: Authorization, Cookie`` (no cache may answer another caller with it).
+    Public callers' responses are left as the view made them."""
+    if caller().visibility.public_only:
+        return response
+    if not response.cache_control.no_store:
+        response.cache_control.public = False
+        response.cache_control.private = True
+    response.vary.update(("Authorization", "Cookie"))
+    return response
 
 
 def _unauthorized(code: str, description: str) -> Unauthorized:

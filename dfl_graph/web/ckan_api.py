@@ -28,6 +28,7 @@ from dfl_graph.indexes.catalogue import CatalogueIndex
 from dfl_graph.namespaces import DCAT, DCT, SPDX, VCARD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.documents import Document, dataset_document
 
 blueprint = Blueprint("ckan_api", __name__)
@@ -224,9 +225,9 @@ def _resource(document: Document, package_id: str, distribution: str, position: 
 
 
 def package(current: Snapshot, index: CatalogueIndex, record: dict) -> dict:
-    """One public dataset as a CKAN package dict."""
+    """One dataset the caller may read as a CKAN package dict (``private`` unless it is public)."""
     iri = record["iri"]
-    document = dataset_document(current, iri)
+    document = dataset_document(current, iri, caller().visibility)
     package_id = _uuid(iri)
     licence = record.get("licence")
     licence_code = licence[len(EU_LICENCE) :] if licence and licence.startswith(EU_LICENCE) else licence
@@ -260,7 +261,7 @@ def package(current: Snapshot, index: CatalogueIndex, record: dict) -> dict:
         "url": (document.iris(DCAT.landingPage) or [""])[0],
         "type": "dataset",
         "state": "active",
-        "private": False,
+        "private": bool(record.get("access")) and not record["access"].endswith("/PUBLIC"),
         "metadata_created": issued,
         "metadata_modified": record.get("modified") or issued,
         "license_id": licence_code or "notspecified",
@@ -305,12 +306,15 @@ def _find(current: Snapshot, index: CatalogueIndex, ident: str) -> dict | None:
     ident = ident.strip()
     if not ident or len(ident) > 2000:
         return None
+    visibility = caller().visibility
     if ident.startswith(("http://", "https://")):
-        return index.dataset(ident)
-    found = index.dataset(current.uris.dataset(ident))
+        return index.dataset(ident, visibility)
+    found = index.dataset(current.uris.dataset(ident), visibility)
     if found is None and re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ident):
-        iri = _by_uuid(current, index, ident)
-        found = index.dataset(iri) if iri else None
+        iri = _by_uuid(current, index, ident) or next(
+            (r["iri"] for r in index.hidden(visibility) if _uuid(r["iri"]) == ident), None
+        )
+        found = index.dataset(iri, visibility) if iri else None
     return found
 
 
@@ -419,7 +423,7 @@ def parse_fq(fq: str) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def package_search(params: dict) -> dict:
-    from dfl_graph.search.index import SearchRequest, search_index
+    from dfl_graph.search.index import SearchRequest, search_index, search_index_for
     from dfl_graph.search.query import QueryError
 
     rows = _integer(params, "rows", DEFAULT_ROWS, 0, MAX_ROWS)
@@ -436,7 +440,10 @@ def package_search(params: dict) -> dict:
         raise ApiError(409, "Search Query Error", f"Search error: cannot sort by {sort_param[:60]!r}")
     current = snapshot()
     index = catalogue_index(current)
-    search = search_index(current)
+    visibility = caller().visibility
+    search, restriction = search_index(current), None
+    if _flag(params, "include_private"):  # as CKAN: ignored for callers who may see nothing private
+        search, restriction = search_index_for(current, visibility)
     records: list[dict] = []
     total = 0
     first_page = start // SEARCH_PAGE + 1
@@ -452,7 +459,8 @@ def package_search(params: dict) -> dict:
                     page=page,
                     per_page=SEARCH_PAGE,
                     facets=False,
-                )
+                ),
+                restriction,
             )
             total = result.total
             hits.extend(result.hits)
@@ -462,7 +470,7 @@ def package_search(params: dict) -> dict:
         raise ApiError(409, "Search Query Error", f"Search error: {error}") from None
     skip = start - (first_page - 1) * SEARCH_PAGE
     for hit in hits[skip : skip + rows]:
-        record = index.dataset(hit.iri)
+        record = index.dataset(hit.iri, visibility)
         if record is not None:
             records.append(package(current, index, record))
     return {"count": total, "sort": sort_param, "facets": {}, "search_facets": {}, "results": records}

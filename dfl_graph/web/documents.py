@@ -1,8 +1,10 @@
 """The documents views publish: fetched from the published snapshot by the named CONSTRUCT queries in
-``queries/``, over the public graphs only, and read as a small graph.
+``queries/``, over the graphs the caller may read (the public graphs, unless a :class:`Visibility` says
+more: docs/access.md), and read as a small graph.
 
-A document's triples are cached per (generation, kind, IRI): the HTML, JSON and every RDF form of one
-resource, and every catalogue page that lists a dataset, are built from one query.
+A document's triples are cached per (generation, visibility, kind, IRI): the HTML, JSON and every RDF form of
+one resource, and every catalogue page that lists a dataset, are built from one query. The visibility's
+``cache_key`` is part of every key, so what one audience may see never reaches another.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import cached_property
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
+from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.datatypes import published
 from dfl_graph.languages import DEFAULT_LANGUAGES, best_literal, in_best_language
 from dfl_graph.memory_cache import MemoryCache
@@ -102,24 +105,35 @@ def triples_size(_key: object, triples: tuple[Triple, ...]) -> int:
     return sum(TRIPLE_OVERHEAD + len(t.subject.value) + len(t.predicate.value) + len(t.object.value) for t in triples)
 
 
-# document triples keyed by (generation, kind, IRI), shared by a worker's threads
+# document triples keyed by (generation, visibility, kind, IRI), shared by a worker's threads
 _cache: MemoryCache[tuple[Triple, ...]] = MemoryCache(20_000, DOCUMENT_TRIPLES_BYTES, triples_size)
 
 
+def readable_graphs(snapshot: Snapshot, visibility: Visibility = Visibility.ANONYMOUS) -> list[NamedNode]:
+    """The graphs a caller's documents are read from: the public graphs, or those the visibility adds."""
+    if visibility.public_only:
+        return snapshot.public_graphs
+    return [NamedNode(g) for g in visibility.graphs(snapshot.manifest.graphs)]
+
+
 def construct(
-    snapshot: Snapshot, query: str, bindings: dict[str, str], graphs: list[NamedNode] | None = None
+    snapshot: Snapshot,
+    query: str,
+    bindings: dict[str, str],
+    graphs: list[NamedNode] | None = None,
+    visibility: Visibility = Visibility.ANONYMOUS,
 ) -> Iterator[Triple]:
-    """Run a named CONSTRUCT over the public graphs (or a public subset of them)."""
+    """Run a named CONSTRUCT over the graphs the caller may read (or a subset of them)."""
     named = named_queries()[query]
-    public = snapshot.public_graphs
+    readable = readable_graphs(snapshot, visibility)
     if graphs is not None:
-        allowed = {g.value for g in public}
+        allowed = {g.value for g in readable}
         graphs = [g for g in graphs if g.value in allowed]
     results = snapshot.store.query(
         named.text,
         substitutions=named.substitutions(bindings),
-        default_graph=graphs if graphs is not None else public,
-        named_graphs=graphs if graphs is not None else public,
+        default_graph=graphs if graphs is not None else readable,
+        named_graphs=graphs if graphs is not None else readable,
     )
     for triple in results:  # type: ignore[union-attr]
         yield published(triple)
@@ -142,17 +156,19 @@ UNDESCRIBED_LINKS = frozenset(
 _labels: MemoryCache[tuple[Triple, ...]] = MemoryCache(50_000, LABEL_TRIPLES_BYTES, triples_size)
 
 
-def linked_labels(snapshot: Snapshot, iri: str) -> tuple[Triple, ...]:
-    """Types and labels of one linked resource (shared by every document that links to it)."""
-    key = (snapshot.generation, snapshot.manifest.published_at, iri)
+def linked_labels(snapshot: Snapshot, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> tuple[Triple, ...]:
+    """Types and labels of one linked resource (shared by every document of one audience that links to it)."""
+    key = (snapshot.generation, snapshot.manifest.published_at, visibility.cache_key, iri)
     triples = _labels.get(key)
     if triples is None:
-        triples = tuple(construct(snapshot, "resource-labels", {"resource": iri}))
+        triples = tuple(construct(snapshot, "resource-labels", {"resource": iri}, visibility=visibility))
         _labels.put(key, triples)
     return triples
 
 
-def with_linked_labels(snapshot: Snapshot, nodes: list[Triple], iri: str) -> list[Triple]:
+def with_linked_labels(
+    snapshot: Snapshot, nodes: list[Triple], iri: str, visibility: Visibility = Visibility.ANONYMOUS
+) -> list[Triple]:
     """A document's statements plus the types and labels of every IRI it mentions but does not describe.
 
     The document describes ``iri`` and the nodes under it; what its graph says of another resource it links to (a
@@ -168,32 +184,34 @@ def with_linked_labels(snapshot: Snapshot, nodes: list[Triple], iri: str) -> lis
             linked.add(t.subject.value)
     result = list(nodes)
     for other in sorted(linked - described):
-        result.extend(linked_labels(snapshot, other))
+        result.extend(linked_labels(snapshot, other, visibility))
     return result
 
 
-def _document(snapshot: Snapshot, kind: str, iri: str, make) -> Document:
-    key = (snapshot.generation, snapshot.manifest.published_at, kind, iri)
+def _document(snapshot: Snapshot, kind: str, iri: str, make, visibility: Visibility = Visibility.ANONYMOUS) -> Document:
+    key = (snapshot.generation, snapshot.manifest.published_at, visibility.cache_key, kind, iri)
     triples = _cache.get(key)
     if triples is None:
         nodes = list(make())
-        triples = tuple(dict.fromkeys(with_linked_labels(snapshot, nodes, iri))) if nodes else ()
+        triples = tuple(dict.fromkeys(with_linked_labels(snapshot, nodes, iri, visibility))) if nodes else ()
         _cache.put(key, triples)
     return Document(iri, triples)
 
 
-def home_graphs(snapshot: Snapshot, iri: str, rdf_type: NamedNode) -> list[NamedNode]:
-    """The public graphs that type ``iri`` as ``rdf_type``: where its document's statements are.
+def home_graphs(
+    snapshot: Snapshot, iri: str, rdf_type: NamedNode, visibility: Visibility = Visibility.ANONYMOUS
+) -> list[NamedNode]:
+    """The graphs the caller may read that type ``iri`` as ``rdf_type``: where its document's statements are.
 
     The writer puts everything about a record (dataset, distributions, sub-resources) in one source
     graph, so a document query can run over that graph alone: a third of the cost of running it over
     every public graph (each triple pattern is looked up once per graph).
     """
-    public = {g.value for g in snapshot.public_graphs}
+    readable = {g.value for g in readable_graphs(snapshot, visibility)}
     found = {
         q.graph_name.value
         for q in snapshot.store.quads_for_pattern(NamedNode(iri), RDF.type, rdf_type, None)
-        if isinstance(q.graph_name, NamedNode) and q.graph_name.value in public
+        if isinstance(q.graph_name, NamedNode) and q.graph_name.value in readable
     }
     return [NamedNode(g) for g in sorted(found)]
 
@@ -262,39 +280,47 @@ def dataset_statements(snapshot: Snapshot, iri: str, graphs: list[NamedNode]) ->
     return (published(triple) for triple in seen)
 
 
-def dataset_document(snapshot: Snapshot, iri: str) -> Document:
-    """A public dataset's document (empty when no public graph holds the dataset)."""
+def dataset_document(snapshot: Snapshot, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> Document:
+    """A dataset's document (empty when no graph the caller may read holds the dataset)."""
 
     def make() -> Iterator[Triple]:
-        graphs = home_graphs(snapshot, iri, DCAT.Dataset)
+        graphs = home_graphs(snapshot, iri, DCAT.Dataset, visibility)
         return dataset_statements(snapshot, iri, graphs) if graphs else iter(())
 
-    return _document(snapshot, "dataset", iri, make)
+    return _document(snapshot, "dataset", iri, make, visibility)
 
 
-def distribution_document(snapshot: Snapshot, iri: str) -> Document:
-    """A public distribution's document (empty when no public graph holds it)."""
-
-    def make() -> Iterator[Triple]:
-        graphs = home_graphs(snapshot, iri, DCAT.Distribution)
-        return construct(snapshot, "distribution-document", {"distribution": iri}, graphs) if graphs else iter(())
-
-    return _document(snapshot, "distribution", iri, make)
-
-
-def service_document(snapshot: Snapshot, iri: str) -> Document:
-    """A public data service's document (empty when no public graph holds it): ``queries/service-document.rq``."""
+def distribution_document(snapshot: Snapshot, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> Document:
+    """A distribution's document (empty when no graph the caller may read holds it)."""
 
     def make() -> Iterator[Triple]:
-        graphs = home_graphs(snapshot, iri, DCAT.DataService)
-        return construct(snapshot, "service-document", {"service": iri}, graphs) if graphs else iter(())
+        graphs = home_graphs(snapshot, iri, DCAT.Distribution, visibility)
+        if not graphs:
+            return iter(())
+        return construct(snapshot, "distribution-document", {"distribution": iri}, graphs, visibility)
 
-    return _document(snapshot, "service", iri, make)
+    return _document(snapshot, "distribution", iri, make, visibility)
 
 
-def resource_document(snapshot: Snapshot, iri: str) -> Document:
+def service_document(snapshot: Snapshot, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> Document:
+    """A data service's document (empty when no graph the caller may read holds it): ``queries/service-document.rq``."""
+
+    def make() -> Iterator[Triple]:
+        graphs = home_graphs(snapshot, iri, DCAT.DataService, visibility)
+        if not graphs:
+            return iter(())
+        return construct(snapshot, "service-document", {"service": iri}, graphs, visibility)
+
+    return _document(snapshot, "service", iri, make, visibility)
+
+
+def resource_document(snapshot: Snapshot, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> Document:
     """A publisher, theme, borough, concept scheme or vocabulary with its members."""
-    return _document(snapshot, "resource", iri, lambda: construct(snapshot, "resource-document", {"resource": iri}))
+
+    def make() -> Iterator[Triple]:
+        return construct(snapshot, "resource-document", {"resource": iri}, visibility=visibility)
+
+    return _document(snapshot, "resource", iri, make, visibility)
 
 
 def vocabulary_graphs(snapshot: Snapshot) -> list[NamedNode]:
@@ -328,6 +354,7 @@ __all__ = [
     "dataset_document",
     "distribution_document",
     "merge",
+    "readable_graphs",
     "resource_document",
     "service_document",
     "vocabulary_graphs",

@@ -33,9 +33,10 @@ from dfl_graph.quality import RATING_LABELS, TOTAL_MAXIMUM, rating_of
 from dfl_graph.queries import named_queries
 from dfl_graph.search import QueryError, SearchIndex, SearchRequest, SearchResult, search_index
 from dfl_graph.search.facets import BY_NAME, FACET_NAMES, FACETS, NOT_STATED, dataset_themes
-from dfl_graph.search.index import MAX_PAGE, MAX_PER_PAGE, SORTS, FacetValue, Hit
+from dfl_graph.search.index import MAX_PAGE, MAX_PER_PAGE, SORTS, FacetValue, Hit, Restriction, search_index_for
 from dfl_graph.search.query import MAX_QUERY_CHARS
 from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.atom import ATOM, ENTRIES, atom_feed
 from dfl_graph.web.charts import Bar, bar_chart, column_chart
 from dfl_graph.web.feed import site_root
@@ -128,9 +129,9 @@ def _posted_params() -> MultiDict:
     return MultiDict(list(request.args.items(multi=True)) + list(request.form.items(multi=True)))
 
 
-def run_search(index: SearchIndex, wanted: SearchRequest) -> SearchResult:
+def run_search(index: SearchIndex, wanted: SearchRequest, restriction: Restriction | None = None) -> SearchResult:
     try:
-        return index.search(wanted)
+        return index.search(wanted, restriction)
     except QueryError as error:
         raise BadRequest(str(error)) from None
 
@@ -302,12 +303,12 @@ def dataset_list(
     """The datasets of one publisher, theme or borough (``facet`` = "publisher", "theme" or "borough"),
     a page at a time, newest first (or by title), from the search index: page 1000 costs about what page 1
     costs. With ``facets``, also the counts of the list's datasets per theme, publisher, year, ... (charts)."""
-    index = search_index(snapshot())
+    index, restriction = search_index_for(snapshot(), caller().visibility)
     value = index.value(facet, iri)
     if value is None:
         return DatasetList([], 0, 1, per_page, request.script_root + "/search", sort=sort)
     wanted = SearchRequest(filters={facet: (value.key,)}, sort=sort, page=page, per_page=per_page, facets=facets)
-    result = run_search(index, wanted)
+    result = run_search(index, wanted, restriction)
     url = request.script_root + search_href([(facet, value.key)])
     feed = absolute(search_href([(facet, value.key)], path="/search.atom"))
     items = [present(h, index) for h in result.hits]
@@ -352,7 +353,8 @@ def _respond(body: bytes, fmt: Format, negotiated: bool, alternates: dict[Format
         headers["Vary"] = "Accept"
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
-    digest = hashlib.sha1(f"{request.full_path}|{fmt.name}|{status}".encode()).hexdigest()[:20]
+    audience = caller().visibility.cache_key  # what one audience sees is never another's to revalidate
+    digest = hashlib.sha1(f"{request.full_path}|{fmt.name}|{status}|{audience}".encode()).hexdigest()[:20]
     etag = f"g{current.generation}-{digest}"
     if status == 200 and not is_resource_modified(request.environ, etag=etag):
         return Response(status=304, headers=headers)
@@ -370,19 +372,29 @@ def _stated(index: SearchIndex, facet: str) -> list[FacetValue]:
     return [v for v in index.facet_values(facet) if v.key != NOT_STATED]
 
 
-def _home_model(index: SearchIndex) -> dict:
-    themes = _stated(index, "theme")
-    publishers = _stated(index, "publisher")
-    boroughs = sorted(_stated(index, "borough"), key=lambda v: v.label.casefold())
-    years = [(b.label, b.value) for b in year_bars(index.updated_years)]
-    undated = index.documents - sum(index.updated_years.values())
+def _home_model(index: SearchIndex, restriction: Restriction | None = None) -> dict:
+    """The home page's counts and lists: of the whole index, or (a caller who sees beyond the public, on the index
+    of every dataset) of what the caller may read, from one search."""
+    if restriction is None:
+        themes, publishers = _stated(index, "theme"), _stated(index, "publisher")
+        boroughs = _stated(index, "borough")
+        years_counted, total, recent = index.updated_years, index.documents, index.recent(8)
+    else:
+        everything = index.search(SearchRequest(sort="updated", per_page=8, facets=True, group=False), restriction)
+        facets = {name: [v for v in values if v.key != NOT_STATED] for name, values in everything.facets.items()}
+        themes, publishers, boroughs = facets.get("theme", []), facets.get("publisher", []), facets.get("borough", [])
+        years_counted = {v.key: v.count for v in facets.get("year", [])}
+        total, recent = everything.total, everything.hits
+    boroughs = sorted(boroughs, key=lambda v: v.label.casefold())
+    years = [(b.label, b.value) for b in year_bars(years_counted)]
+    undated = total - sum(years_counted.values())
     return {
-        "datasets": index.documents,
+        "datasets": total,
         "generation": index.generation,
         "themes": themes,
         "publishers": publishers,
         "boroughs": boroughs,
-        "recent": [present(h, index) for h in index.recent(8)],
+        "recent": [present(h, index) for h in recent],
         "by_theme": [(v, v.count) for v in themes],
         "by_publisher": [(v, v.count) for v in publishers[:10]],
         "by_year": years,
@@ -399,8 +411,8 @@ def home(suffix: str | None = None) -> Response:
     fmt, negotiated = _choose(suffix, HOME_FORMATS)
     if fmt.rdf:
         return site_root(fmt, negotiated)
-    index = search_index(snapshot())
-    model = _home_model(index)
+    index, restriction = search_index_for(snapshot(), caller().visibility)
+    model = _home_model(index, restriction)
     alternates = {HTML: absolute("/"), JSON: absolute("/index.json")}
     if fmt == JSON:
         return _respond(_json_bytes(home_json(model)), fmt, negotiated, alternates)
@@ -620,10 +632,11 @@ def search(suffix: str | None = None) -> Response:
     wanted = search_request()
     if fmt == ATOM:  # a feed: newest and most recently changed first, one page
         wanted = replace(wanted, sort="updated", page=1, per_page=ENTRIES, facets=False, group=False)
-    index = search_index(snapshot())
-    result = run_search(index, wanted)
-    if fmt == ATOM:
-        return _atom_response(result, index, negotiated)
+    if fmt == ATOM:  # feeds are public only, for everyone
+        index = search_index(snapshot())
+        return _atom_response(run_search(index, wanted), index, negotiated)
+    index, restriction = search_index_for(snapshot(), caller().visibility)
+    result = run_search(index, wanted, restriction)
     pairs = state_of(result)
     alternates = {
         f: absolute(
@@ -650,6 +663,7 @@ def search(suffix: str | None = None) -> Response:
     ]
     correction = result.correction
     original_href = None
+    public = search_index(snapshot())  # the browse lists count the public catalogue
     if correction is not None:
         original_href = request.script_root + search_href([("q", correction.original), ("spell", "0")])
     html = render_template(
@@ -670,7 +684,7 @@ def search(suffix: str | None = None) -> Response:
         original_href=original_href,
         sparql_href=sparql_href(result),
         feed_href=alternates[ATOM],
-        browse={"themes": _stated(index, "theme"), "publishers": _stated(index, "publisher")[:12]},
+        browse={"themes": _stated(public, "theme"), "publishers": _stated(public, "publisher")[:12]},
         search_query=wanted.q,
         nav_active="search",
         alternates=alternates,
@@ -694,8 +708,8 @@ def api_search() -> Response:
     searches longer than a URL may be."""
     g.dfl_format = JSON
     wanted = search_request(_posted_params() if request.method == "POST" else None)
-    index = search_index(snapshot())
-    result = run_search(index, wanted)
+    index, restriction = search_index_for(snapshot(), caller().visibility)
+    result = run_search(index, wanted, restriction)
     alternates = {JSON: absolute(search_href(state_of(result), wanted.page, "/search.json"))}
     return _respond(_json_bytes(result_json(result, index)), JSON, False, alternates)
 

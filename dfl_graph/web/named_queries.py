@@ -21,8 +21,10 @@ from dfl_graph.sparql.pool import QueryFailure
 from dfl_graph.sparql.service import Answer, service_for
 from dfl_graph.store import StoreError
 from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.negotiation import parse_accept
 from dfl_graph.web.search_openapi import search_paths
+from dfl_graph.web.sparql import caller_graphs
 
 blueprint = Blueprint("named_queries", __name__)
 
@@ -154,9 +156,15 @@ def run(name: str) -> Response:
     try:
         fmt = _choose_format(kind)
         current = snapshot()
-        dataset = public_dataset(shape, [], [], current.manifest.public_graphs)
+        dataset = public_dataset(shape, [], [], caller_graphs(current))
         answer = service.answer(
-            current, query.text, dataset, {kind: fmt}, substitutions=substitutions, base_iri=f"{_base()}/"
+            current,
+            query.text,
+            dataset,
+            {kind: fmt},
+            substitutions=substitutions,
+            base_iri=f"{_base()}/",
+            audience=caller().visibility.cache_key,
         )
     except BadRequest as error:
         return api_error(400, error.description or "malformed request")

@@ -24,13 +24,15 @@ from flask import Response, current_app, g, render_template, request
 from pyoxigraph import NamedNode
 from werkzeug.http import is_resource_modified
 
+from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.dcat_ap2 import DCAT_AP_3, to_dcat_ap_2, wants_dcat_ap_2
 from dfl_graph.dcat_ap2 import PROFILE as DCAT_AP_2
 from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import DCT
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import settings, snapshot
-from dfl_graph.web.documents import Document
+from dfl_graph.web.accounts import caller
+from dfl_graph.web.documents import Document, readable_graphs
 from dfl_graph.web.negotiation import (
     DOCUMENT_FORMATS,
     HTML,
@@ -128,15 +130,15 @@ def _vocabularies_loaded(current: Snapshot) -> datetime | None:
     return found
 
 
-def dataset_modified(current: Snapshot, iri: str) -> datetime | None:
+def dataset_modified(current: Snapshot, iri: str, visibility: Visibility = Visibility.ANONYMOUS) -> datetime | None:
     """When a dataset's document last changed: the later of when the write pipeline last wrote its catalogue
     record (``{iri}#record dct:modified``) and when the vocabularies its labels come from were loaded. None for a
     dataset written without a catalogue record."""
-    public = set(current.manifest.public_graphs)
+    readable = {g.value for g in readable_graphs(current, visibility)}
     written = [
         _instant(q.object.value)
         for q in current.store.quads_for_pattern(NamedNode(iri + "#record"), DCT.modified, None, None)
-        if q.graph_name.value in public  # type: ignore[union-attr]
+        if q.graph_name.value in readable  # type: ignore[union-attr]
     ]
     if not written or written[0] is None:
         return None
@@ -160,7 +162,8 @@ def content_tag(body: bytes) -> str:
 def body_for(
     resource: Resource, fmt: Format, jsonld_form: str = "compacted", profile: str = DCAT_AP_3
 ) -> tuple[bytes, bool]:
-    """The bytes of one representation (cached per generation), and whether they came from the cache;
+    """The bytes of one representation (cached per generation and audience: the caller's visibility), and
+    whether they came from the cache;
     RDF in the DCAT-AP 2.1.1 view when ``profile`` is that profile (dfl_graph/dcat_ap2.py), JSON-LD in
     ``jsonld_form`` (expanded, compacted or flattened)."""
     current = snapshot()
@@ -176,7 +179,7 @@ def body_for(
 
     form = f"{fmt.name}:{jsonld_form}" if fmt == JSON_LD else fmt.name
     key = (current.generation, current.manifest.published_at, resource.key or resource.url(), form, resource.status)
-    key += (profile,)
+    key += (profile, caller().visibility.cache_key)
     cache = document_cache()
     body = cache.get(key)
     if body is not None:

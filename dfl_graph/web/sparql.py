@@ -28,6 +28,7 @@ from dfl_graph.sparql.serializers import RDF_FORMATS
 from dfl_graph.sparql.service import Answer, QueryService, service_for
 from dfl_graph.store import Snapshot, StoreError
 from dfl_graph.web.access import snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.negotiation import parse_accept
 
 blueprint = Blueprint("sparql", __name__)
@@ -77,6 +78,15 @@ def _answer_response(answer: Answer, service: QueryService) -> Response:
     elif answer.truncated == "bytes":
         headers["X-DFL-Truncated"] = f"bytes; limit={service.limits.max_bytes}"
     return response
+
+
+def caller_graphs(current: Snapshot) -> list[str]:
+    """The graphs the caller's queries may see: the public graphs, or those its visibility adds (every dataset
+    a query asks for, by FROM, FROM NAMED, GRAPH or the protocol's parameters, is intersected with them)."""
+    visibility = caller().visibility
+    if visibility.public_only:
+        return list(current.manifest.public_graphs)
+    return visibility.graphs(current.manifest.graphs)
 
 
 def _negotiate_all(accept: MIMEAccept, format_param: str | None) -> tuple[dict[str, ResultFormat], dict[str, str]]:
@@ -134,7 +144,7 @@ def endpoint() -> Response:
             shape,
             check_graph_iris(sparql.default_graphs, "default-graph-uri"),
             check_graph_iris(sparql.named_graphs, "named-graph-uri"),
-            current.manifest.public_graphs,
+            caller_graphs(current),
         )
     except QueryFailure as error:
         return _editor(service, current, sparql.query, error=error) if html else text_error(error.status, error.message)
@@ -142,12 +152,13 @@ def endpoint() -> Response:
         return text_error(400, str(error))
     if html:
         return _editor_with_results(service, current, sparql.query, dataset)
+    audience = caller().visibility.cache_key
     chosen, refused = _negotiate_all(accept, sparql.format)
     kind = shape.kind
     if (kind and kind not in chosen) or not chosen:
         return text_error(406, refused.get(kind or "solutions") or next(iter(refused.values())))
     try:
-        key, job = service.prepare(current, sparql.query, dataset, chosen)
+        key, job = service.prepare(current, sparql.query, dataset, chosen, audience=audience)
         if request.method in ("GET", "HEAD") and request.if_none_match.contains(key):
             response = Response(status=304)
             response.headers["ETag"] = f'"{key}"'
@@ -218,7 +229,8 @@ def _editor_with_results(service: QueryService, current: Snapshot, query: str, d
     """The editor with (the first part of) a query's results; the whole result is a download away."""
     formats = {"solutions": JSON, "boolean": JSON, "graph": TURTLE}
     try:
-        key, job = service.prepare(current, query, dataset, formats, caps=(HTML_ROWS, HTML_BYTES))
+        audience = caller().visibility.cache_key
+        key, job = service.prepare(current, query, dataset, formats, caps=(HTML_ROWS, HTML_BYTES), audience=audience)
         answer = service.run(current, key, job)
         body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
     except QueryFailure as error:

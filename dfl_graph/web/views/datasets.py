@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.exceptions import Gone, NotFound
 
+from dfl_graph.accounts import Visibility
 from dfl_graph.languages import preferred_languages
 from dfl_graph.namespaces import DCAT, DCT, DPV, DQV, PROV, RDF, SPDX, VCARD, XSD
 from dfl_graph.quality import DIMENSIONS, MAXIMUM, measurement_iri
@@ -23,7 +24,14 @@ from dfl_graph.queries import named_queries
 from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
-from dfl_graph.web.documents import Document, dataset_document, distribution_document, service_document
+from dfl_graph.web.accounts import caller
+from dfl_graph.web.documents import (
+    Document,
+    dataset_document,
+    distribution_document,
+    readable_graphs,
+    service_document,
+)
 from dfl_graph.web.library import present, quality_badge, search_href
 from dfl_graph.web.preview import preview, previewable
 from dfl_graph.web.representations import (
@@ -297,16 +305,17 @@ def dataset(name: str) -> Response:
     current = snapshot()
     index = catalogue_index(current)
     uris = current.uris
+    visibility = caller().visibility
 
     def exists(candidate: str) -> bool:
         iri = uris.dataset(candidate)
-        return index.dataset(iri) is not None or index.withdrawn(iri) is not None
+        return index.dataset(iri, visibility) is not None or index.withdrawn(iri) is not None
 
     slug, suffix = resolve(name, exists)
     fmt, negotiated = requested_format(suffix)
     iri = uris.dataset(slug)
     path = iri[len(uris.base) :]
-    record = index.dataset(iri)
+    record = index.dataset(iri, visibility)
     if record is None:
         tombstone = index.withdrawn(iri)
         if tombstone is not None:
@@ -316,16 +325,16 @@ def dataset(name: str) -> Response:
 
     def model(document: Document) -> dict:
         document.languages = languages
-        return {**dataset_model(document, record), "services": serving(current, iri, languages)}
+        return {**dataset_model(document, record), "services": serving(current, iri, languages, visibility)}
 
     return respond(
         Resource(
             iri=iri,
             path=path,
-            document=lambda: dataset_document(current, iri),
+            document=lambda: dataset_document(current, iri, visibility),
             html=lambda document: dataset_html(model(document), record),
             json=model,
-            modified=lambda: dataset_modified(current, iri),
+            modified=lambda: dataset_modified(current, iri, visibility),
             **by_language(path, languages),
         ),
         fmt,
@@ -333,17 +342,17 @@ def dataset(name: str) -> Response:
     )
 
 
-def serving(current: Snapshot, iri: str, languages: tuple[str, ...]) -> list[dict]:
-    """The public data services that serve a dataset (``dcat:servesDataset``, pattern lookups in the public graphs:
-    a service is published in its source's graph, which may not be the dataset's), with their titles."""
+def serving(current: Snapshot, iri: str, languages: tuple[str, ...], visibility: Visibility) -> list[dict]:
+    """The data services the caller may read that serve a dataset (``dcat:servesDataset``, pattern lookups in the
+    caller's graphs: a service is published in its source's graph, which may not be the dataset's), with titles."""
     found = set()
-    for graph in current.public_graphs:
+    for graph in readable_graphs(current, visibility):
         found |= {
             q.subject.value for q in current.store.quads_for_pattern(None, DCAT.servesDataset, NamedNode(iri), graph)
         }
     result = []
     for service in sorted(found):
-        document = service_document(current, service)
+        document = service_document(current, service, visibility)
         if document:
             document.languages = languages
             result.append({"iri": service, "label": document.text(DCT.title) or service})
@@ -365,11 +374,12 @@ def distribution(slug: str, name: str) -> Response:
     current = snapshot()
     index = catalogue_index(current)
     uris = current.uris
+    visibility = caller().visibility
     dataset_iri = uris.dataset(slug)
-    listed = index.dataset(dataset_iri) is not None
+    listed = index.dataset(dataset_iri, visibility) is not None
 
     def exists(candidate: str) -> bool:
-        return listed and bool(distribution_document(current, uris.distribution(slug, candidate)))
+        return listed and bool(distribution_document(current, uris.distribution(slug, candidate), visibility))
 
     dist_id, suffix = resolve(name, exists)
     fmt, negotiated = requested_format(suffix)
@@ -382,7 +392,7 @@ def distribution(slug: str, name: str) -> Response:
     path = iri[len(uris.base) :]
 
     languages = preferred_languages(request.headers.get("Accept-Language"))
-    record = index.dataset(dataset_iri) or {}
+    record = index.dataset(dataset_iri, visibility) or {}
 
     def model(document: Document) -> dict:
         document.languages = languages
@@ -396,7 +406,7 @@ def distribution(slug: str, name: str) -> Response:
         Resource(
             iri=iri,
             path=path,
-            document=lambda: distribution_document(current, iri),
+            document=lambda: distribution_document(current, iri, visibility),
             html=lambda document: distribution_html(model(document)),
             json=model,
             **by_language(path, languages),
@@ -415,9 +425,10 @@ def distribution_preview(slug: str, name: str, suffix: str | None = None) -> Res
         raise NotFound(f"there is no {suffix[:40]!r} representation of a preview; available: .json")
     current = snapshot()
     uris = current.uris
-    record = catalogue_index(current).dataset(uris.dataset(slug))
+    visibility = caller().visibility
+    record = catalogue_index(current).dataset(uris.dataset(slug), visibility)
     iri = uris.distribution(slug, name)
-    document = distribution_document(current, iri) if record is not None else None
+    document = distribution_document(current, iri, visibility) if record is not None else None
     if not document:
         raise NotFound(f"There is no public distribution at {iri}.")
     model = distribution_model(document, iri)

@@ -17,8 +17,9 @@ from pyoxigraph import Literal, NamedNode
 from werkzeug.exceptions import BadRequest, NotFound
 
 from dfl_graph.namespaces import DCT, PREFIXES, PROV, RDF, RDFS, SKOS
-from dfl_graph.search.index import search_index
+from dfl_graph.search.index import SearchRequest, search_index, search_index_for
 from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.charts import Bar, bar_chart
 from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
 from dfl_graph.web.library import DatasetList, dataset_list, list_charts, list_sort
@@ -144,11 +145,19 @@ def add_datasets(model: dict, listing: DatasetList) -> dict:
 
 
 def add_member_counts(model: dict, facet: str) -> dict:
-    """Each member's number of datasets (from the search index's facet counts)."""
-    index = search_index(snapshot())
+    """Each member's number of datasets the caller may read (from the search index's facet counts: for a caller
+    who sees beyond the public, those of everything it may read, which the index keeps once made)."""
+    index, restriction = search_index_for(snapshot(), caller().visibility)
+    counts = None
+    if restriction is not None:
+        everything = index.search(SearchRequest(per_page=1, facets=True), restriction)
+        counts = {value.iri: value.count for value in everything.facets.get(facet, [])}
     for member in model["members"]:
-        value = index.value(facet, member["iri"])
-        member["datasets"] = value.count if value else 0
+        if counts is not None:
+            member["datasets"] = counts.get(member["iri"], 0)
+        else:
+            value = index.value(facet, member["iri"])
+            member["datasets"] = value.count if value else 0
     return model
 
 

@@ -16,6 +16,7 @@ from dfl_graph.languages import preferred_languages
 from dfl_graph.namespaces import DCAT, DCT, FOAF, PROV, RDF, VCARD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import settings, snapshot
+from dfl_graph.web.accounts import caller
 from dfl_graph.web.documents import Document, service_document
 from dfl_graph.web.representations import (
     Resource,
@@ -89,21 +90,22 @@ def service(name: str) -> Response:
     check_length()
     current = snapshot()
     uris = current.uris
+    visibility = caller().visibility
 
     def exists(candidate: str) -> bool:
         iri = uris.service(candidate)
-        return bool(service_document(current, iri)) or tombstone(current, iri) is not None
+        return bool(service_document(current, iri, visibility)) or tombstone(current, iri) is not None
 
     slug, suffix = resolve(name, exists)
     fmt, negotiated = requested_format(suffix)
     iri = uris.service(slug)
     path = iri[len(uris.base) :]
-    if not service_document(current, iri):
+    if not service_document(current, iri, visibility):
         withdrawn = tombstone(current, iri)
         if withdrawn is not None:
             resource = withdrawn_resource(current, iri, withdrawn, path, uris.vocab.WithdrawnService, "data service")
             return respond(resource, fmt, negotiated)
-        raise NotFound(f"There is no public data service at {iri}.")
+        raise NotFound(f"There is no data service at {iri} that you may read.")
     languages = preferred_languages(request.headers.get("Accept-Language"))
 
     def model(document: Document) -> dict:
@@ -114,12 +116,12 @@ def service(name: str) -> Response:
         Resource(
             iri=iri,
             path=path,
-            document=lambda: service_document(current, iri),
+            document=lambda: service_document(current, iri, visibility),
             html=lambda document: render_page(
                 "service.html", service=model(document), alternates=model(document)["representations"]
             ),
             json=model,
-            modified=lambda: dataset_modified(current, iri),
+            modified=lambda: dataset_modified(current, iri, visibility),
             **by_language(path, languages),
         ),
         fmt,
