@@ -154,7 +154,9 @@ def _handmade_catalogue(root: Path) -> tuple[Path, str]:
 
 
 @pytest.mark.parametrize("make", [_generated, _handmade_catalogue], ids=["generated", "hand-made"])
-def test_an_index_updated_by_each_write_is_the_rebuilt_one(tmp_path: Path, make) -> None:
+def test_an_index_updated_by_each_write_is_the_rebuilt_one(
+    tmp_path: Path, make, caplog: pytest.LogCaptureFixture
+) -> None:
     data_dir, source = make(tmp_path)
     uris = Uris(BASE)
     graph = uris.source_graph(source) if source != "handmade" else f"{BASE}/graph/handmade"
@@ -165,6 +167,7 @@ def test_an_index_updated_by_each_write_is_the_rebuilt_one(tmp_path: Path, make)
             store.update_source(source, {graph: True}, removals, additions)
         directory = CatalogueReader(data_dir).snapshot().directory
         assert (directory / "changes.json").exists(), "an in-place generation"
+        assert not [r for r in caplog.records if r.levelname == "ERROR"], "the update failed and fell back"
         updated = shape_index_path(directory)
         ids = [i for (i,) in sqlite3.connect(f"file:{updated}?mode=ro", uri=True).execute("SELECT id FROM terms")]
         between += sum(1 for i in ids if i % SPACING)

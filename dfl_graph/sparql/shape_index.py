@@ -1,8 +1,14 @@
 """The shape index: the catalogue's everyday questions answered exactly, without sorting the whole store.
 
-A per-generation SQLite file (``indexes/sparql-shapes.sqlite``, built from the generation's public SPARQL
-store by :func:`build_shape_index`) holding every triple of the :data:`INDEXED` predicates in the public
-merge, with each term numbered in the order the engine sorts it. A query that
+A per-generation SQLite file (``indexes/sparql-shapes.sqlite``, made by :func:`build_shape_index` from the
+generation's public SPARQL store) holding every triple of the :data:`INDEXED` predicates in the public
+merge, with each term numbered in the order the engine sorts it. A generation written in place (a harvest, a
+load into an existing catalogue: see :class:`dfl_graph.generations.Delta`) gets the previous generation's
+file copied and updated: the rows of the subjects the delta touched are replaced, new terms are numbered
+between their neighbours (ids and ties are spaced :data:`SPACING` apart for that), and each count is
+corrected by what those subjects contributed before and after; the result is the file a rebuild gives, but
+for the numbers chosen (``tests/test_sparql_shapes_incremental.py`` compares the two after each of a
+sequence of writes). A query that
 :func:`dfl_graph.sparql.shapes.recognise` recognises, and whose patterns use only indexed predicates, is
 translated into one SQL query over that table: a basic graph pattern is a join of triple rows (the same bag
 of solutions as the engine's), ``ORDER BY`` walks a (predicate, object) index, ``COUNT``/``GROUP BY`` are
@@ -448,6 +454,9 @@ def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, gen
             _Update(db, store).apply(subjects)
             db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
     except _RebuildInstead:
+        return False
+    except Exception:  # a fault in the update must cost a rebuild, not the index
+        log.exception("updating the SPARQL shape index of %s failed; it is rebuilt", target)
         return False
     finally:
         del store
