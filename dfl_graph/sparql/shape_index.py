@@ -112,7 +112,7 @@ _TSV_NUMBERS = (
 )
 # Term ids and tie numbers are spaced this far apart, so that an update can number new terms between old ones
 SPACING = 1 << 32
-LAYOUT = "2"  # meta "layout": the schema (and numbering) this module writes; an older index is rebuilt
+LAYOUT = "2"  # the schema and numbering this module writes (in meta "layout", see _layout)
 SQL_DEADLINE = 5.0  # seconds an answer may take here before the query goes to the engine instead
 FACET_VALUES = 10_000  # a predicate with at most this many objects gets its counts per object precomputed
 CHAIN_LINKS = (DCAT.distribution,)  # facets one link away are counted through these (formats of datasets)
@@ -418,7 +418,9 @@ def build_shape_index(
         )
         db.executemany("INSERT INTO chain_counts VALUES (?,?,?,?,?,?,?)", _chain_counts(statements, final, tie))
         db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
-        db.executemany("INSERT INTO meta VALUES (?, ?)", [("generation", str(snapshot.generation)), ("layout", LAYOUT)])
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)", [("generation", str(snapshot.generation)), ("layout", _layout())]
+        )
         db.executescript(INDEXES)
 
 
@@ -449,7 +451,7 @@ def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, gen
     try:
         with copy_for_update(previous_index, path) as db:
             layout = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
-            if layout is None or layout[0] != LAYOUT:
+            if layout is None or layout[0] != _layout():
                 raise _RebuildInstead
             _Update(db, store).apply(subjects)
             db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
@@ -461,6 +463,12 @@ def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, gen
     finally:
         del store
     return True
+
+
+def _layout() -> str:
+    """What an index must have been built with to be updated rather than rebuilt: this module's schema and
+    numbering, and the facet limit (which predicates' counts it holds)."""
+    return f"{LAYOUT} facets<={FACET_VALUES}"
 
 
 def _changed_subjects(target: Path, changes: dict) -> list[NamedNode | BlankNode]:
