@@ -506,8 +506,9 @@ class _Update:
     def __init__(self, db: sqlite3.Connection, store: Store) -> None:
         self.db, self.store = db, store
         self.predicate_codes = {f"<{spec}>": code for code, spec in enumerate(INDEXED, start=1) if " " not in spec}
-        self.type_codes = {f"<{spec.partition(' ')[2]}>": code for code, spec in enumerate(INDEXED, start=1)}
-        self.type_codes = {text: code for text, code in self.type_codes.items() if " " in INDEXED[code - 1]}
+        self.type_codes = {
+            f"<{spec.partition(' ')[2]}>": code for code, spec in enumerate(INDEXED, start=1) if " " in spec
+        }
         self.links = [INDEXED.index(link.value) + 1 for link in CHAIN_LINKS]
         self.all_codes = ",".join(str(code) for code in range(1, len(INDEXED) + 1))
         self.terms: dict[int, tuple[int, int, bool]] = {}  # id -> (class, tie, no lower case)
@@ -515,28 +516,42 @@ class _Update:
         self.probes: dict[int, tuple[int, str, int] | None] = {}
         self.changed_classes: set[int] = set()  # classes of the terms numbered here (their ties' bounds move)
 
-    def fresh(self, subject: NamedNode | BlankNode) -> tuple[str, set[tuple[int, str]]]:
-        """(the subject's text, its indexed statements as (predicate code, object text)) in the merge now."""
-        out = io.BytesIO()
-        query = "SELECT ?s ?p ?o WHERE { OPTIONAL { ?s ?p ?o } }"
-        self.store.query(query, substitutions={Variable("s"): subject}).serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
-        text, found = "", set()
-        for line in out.getvalue().decode("utf-8").split("\n")[1:]:
-            if not line:
-                continue
-            text, predicate, obj = line.split("\t", 2)
-            if predicate == f"<{RDF.type.value}>" and obj in self.type_codes:
-                found.add((self.type_codes[obj], obj))
-            elif predicate in self.predicate_codes:
-                found.add((self.predicate_codes[predicate], obj))
-        return text, found
+    def fresh(self, subjects: list[NamedNode | BlankNode]) -> dict[str, set[tuple[int, str]]]:
+        """Each subject's text and its indexed statements as (predicate code, object text), in the merge now
+        (read as the rebuild reads them, as SPARQL TSV: IRIs 200 to a query, blank nodes one by one)."""
+        found: dict[str, set[tuple[int, str]]] = {}
+        iris = [s for s in subjects if isinstance(s, NamedNode)]
+        statements = "OPTIONAL { VALUES ?p { " + " ".join(self.predicate_codes) + f" <{RDF.type.value}> }} ?s ?p ?o }}"
+        queries = [
+            (
+                "SELECT ?s ?p ?o WHERE { VALUES ?s { " + " ".join(map(str, iris[i : i + 200])) + f" }} {statements} }}",
+                None,
+            )
+            for i in range(0, len(iris), 200)
+        ]
+        queries += [(f"SELECT ?s ?p ?o WHERE {{ {statements} }}", s) for s in subjects if isinstance(s, BlankNode)]
+        for query, blank in queries:
+            out = io.BytesIO()
+            substitutions = {Variable("s"): blank} if blank is not None else None
+            self.store.query(query, substitutions=substitutions).serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
+            for line in out.getvalue().decode("utf-8").split("\n")[1:]:
+                if not line:
+                    continue
+                text, predicate, obj = line.split("\t", 2)
+                statements = found.setdefault(text, set())
+                if predicate == f"<{RDF.type.value}>" and obj in self.type_codes:
+                    statements.add((self.type_codes[obj], obj))
+                elif predicate in self.predicate_codes:
+                    statements.add((self.predicate_codes[predicate], obj))
+        return found
 
     def apply(self, subjects: list[NamedNode | BlankNode]) -> None:
+        """Replace the subjects' rows by their statements in the merge now, and correct every count."""
         db = self.db
-        fresh = dict(self.fresh(subject) for subject in subjects)
         total = sum(n for (n,) in db.execute("SELECT n FROM classes WHERE position = 's' AND class >= 0"))
-        if len(fresh) * 20 > total:  # a large share of the catalogue: a rebuild costs about as much
+        if len(subjects) * 20 > total:  # a large share of the catalogue: a rebuild costs about as much
             raise _RebuildInstead
+        fresh = self.fresh(subjects)
         wanted = {text for text, found in fresh.items() if found} | {o for found in fresh.values() for _, o in found}
         ids = self.ids(set(fresh) | wanted)
         ids.update(self.place(sorted(wanted - set(ids))))
@@ -602,27 +617,41 @@ class _Update:
             ).fetchone()
         return self.probes[number]
 
+    def _before(self, number: int) -> tuple[int, str, int] | None:
+        return self.db.execute(
+            "SELECT id, text, tie FROM terms WHERE id < ? ORDER BY id DESC LIMIT 1", (number,)
+        ).fetchone()
+
     def _key(self, row: tuple[int, str, int]) -> tuple:
         if row[0] not in self.keys:
             self.keys[row[0]] = (sort_key(read_term(row[1])), row[1])
         return self.keys[row[0]]
 
-    def _neighbours(self, wanted: tuple, low: int, high: int) -> tuple[tuple | None, tuple | None]:
-        """The terms just before and just after ``wanted`` in the engine's order (binary search over ids:
-        every term numbered below ``low`` comes before it, every term from ``high`` on after it)."""
-        while low < high:
+    def _neighbours(self, wanted: tuple, low: int, high: int) -> tuple[tuple | None, tuple | None, int]:
+        """The terms just before and just after ``wanted`` in the engine's order, and the id search stopped at:
+        every term numbered below ``low`` comes before it, every term from ``high`` on after it. Galloping up
+        from ``low`` first, since new terms are placed in order and mostly near each other."""
+        step = SPACING
+        while low + step < high:
+            row = self._at_or_after(low + step)
+            if row is None or row[0] >= high:
+                break
+            if self._key(row) >= wanted:
+                high = row[0]
+                break
+            low, step = row[0] + 1, step * 2
+        while low < high:  # halving the terms between low and high, not the ids (mostly unused numbers)
             middle = (low + high) // 2
             row = self._at_or_after(middle)
             if row is None or row[0] >= high:
-                high = middle
-            elif self._key(row) < wanted:
+                row = self._before(middle)
+                if row is None or row[0] < low:
+                    break  # no term between low and high
+            if self._key(row) < wanted:
                 low = row[0] + 1
             else:
                 high = row[0]
-        before = self.db.execute(
-            "SELECT id, text, tie FROM terms WHERE id < ? ORDER BY id DESC LIMIT 1", (low,)
-        ).fetchone()
-        return before, self._at_or_after(low)
+        return self._before(low), self._at_or_after(low), low
 
     def place(self, texts: list[str]) -> dict[str, int]:
         """Number new terms: ids and ties between those of their neighbours in the engine's order, a tie shared
@@ -634,7 +663,9 @@ class _Update:
         low, high = self.db.execute("SELECT MIN(id), MAX(id) FROM terms").fetchone()
         gaps: dict[tuple, list[tuple]] = {}
         for item in keyed:
-            before, after = self._neighbours(item, low or 0, (high or 0) + 1) if low is not None else (None, None)
+            before, after = None, None
+            if low is not None:  # the next term in order comes after this one's place
+                before, after, low = self._neighbours(item, low, high + 1)
             gaps.setdefault((before, after), []).append(item)
         rows = []
         for (before, after), members in gaps.items():
