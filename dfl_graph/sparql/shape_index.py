@@ -454,6 +454,8 @@ def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, gen
             if layout is None or layout[0] != _layout():
                 raise _RebuildInstead
             _Update(db, store).apply(subjects)
+            # which generation's index this one was updated from (absent from a rebuilt one)
+            db.execute("INSERT OR REPLACE INTO meta SELECT 'updated_from', value FROM meta WHERE key = 'generation'")
             db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
     except _RebuildInstead:
         return False
@@ -549,7 +551,7 @@ class _Update:
         """Replace the subjects' rows by their statements in the merge now, and correct every count."""
         db = self.db
         total = sum(n for (n,) in db.execute("SELECT n FROM classes WHERE position = 's' AND class >= 0"))
-        if len(subjects) * 20 > total:  # a large share of the catalogue: a rebuild costs about as much
+        if len(subjects) > 1_000 and len(subjects) * 20 > total:  # a large share: a rebuild costs about as much
             raise _RebuildInstead
         fresh = self.fresh(subjects)
         wanted = {text for text, found in fresh.items() if found} | {o for found in fresh.values() for _, o in found}
