@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import dfl
-from pyoxigraph import Literal, NamedNode, Quad, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Store
 from test_sparql_shapes import BASE, EX, PREFIXES, _handmade, _mix
 
 from dfl_graph.indexes.registry import open_writer
@@ -98,6 +98,7 @@ def _writes(data_dir: Path, graph: str) -> list[tuple[str, list[Quad], list[Quad
         return own
 
     new, dist = NamedNode(EX + "dataset/new"), NamedNode(EX + "dataset/new/distribution/1")
+    blank = BlankNode("newdistribution")
     publisher = NamedNode(EX + "publisher/new")
     first_modified = next(store.quads_for_pattern(NamedNode(datasets[0]), DCT.modified, None, g)).object
     added = [
@@ -115,6 +116,9 @@ def _writes(data_dir: Path, graph: str) -> list[tuple[str, list[Quad], list[Quad
         Quad(dist, RDF.type, DCAT.Distribution, g),
         Quad(dist, DCT["format"], NamedNode(EX + "format/NEW"), g),
         Quad(dist, DCAT.byteSize, Literal("123", datatype=XSD.integer), g),
+        Quad(new, DCAT.distribution, blank, g),  # a blank node subject
+        Quad(blank, DCT["format"], NamedNode(EX + "format/NEW"), g),
+        Quad(blank, DCAT.byteSize, Literal("-7", datatype=XSD.integer), g),
     ]
     replaced = described(datasets[1])
     changed = [q for q in replaced if q.subject.value == datasets[1] and q.predicate not in (DCAT.theme, DCT.modified)]
@@ -185,8 +189,8 @@ def test_an_index_updated_by_each_write_is_the_rebuilt_one(
         between += sum(1 for (i,) in db.execute("SELECT id FROM terms") if i % SPACING)
         made_from = db.execute("SELECT value FROM meta WHERE key = 'updated_from'").fetchone()
         db.close()
-        if n > 0:  # the first write rebuilds (see above); each later one updates the previous index
-            assert made_from == (str(int(directory.name) - 1),), what
+        # the first write rebuilds (the index was built with another facet limit); each later one updates
+        assert made_from == ((str(int(directory.name) - 1),) if n else None), what
         fresh = _rebuilt(directory, tmp_path / f"rebuilt-{n}")
         assert _tables(updated) == _tables(fresh), what
         assert _assert_engines_rows(data_dir) >= 10, what
