@@ -446,9 +446,9 @@ def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, gen
     changes = read_changes(target)
     if changes is None or not previous_index.exists():
         return False
-    subjects = _changed_subjects(target, changes)
     store = Store.read_only(str(store_dir))
     try:
+        subjects = _changed_subjects(target, changes)
         with copy_for_update(previous_index, path) as db:
             layout = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
             if layout is None or layout[0] != _layout():
@@ -523,15 +523,15 @@ class _Update:
         (read as the rebuild reads them, as SPARQL TSV: IRIs 200 to a query, blank nodes one by one)."""
         found: dict[str, set[tuple[int, str]]] = {}
         iris = [s for s in subjects if isinstance(s, NamedNode)]
-        statements = "OPTIONAL { VALUES ?p { " + " ".join(self.predicate_codes) + f" <{RDF.type.value}> }} ?s ?p ?o }}"
+        pattern = "OPTIONAL { VALUES ?p { " + " ".join(self.predicate_codes) + f" <{RDF.type.value}> }} ?s ?p ?o }}"
         queries = [
             (
-                "SELECT ?s ?p ?o WHERE { VALUES ?s { " + " ".join(map(str, iris[i : i + 200])) + f" }} {statements} }}",
+                "SELECT ?s ?p ?o WHERE { VALUES ?s { " + " ".join(map(str, iris[i : i + 200])) + f" }} {pattern} }}",
                 None,
             )
             for i in range(0, len(iris), 200)
         ]
-        queries += [(f"SELECT ?s ?p ?o WHERE {{ {statements} }}", s) for s in subjects if isinstance(s, BlankNode)]
+        queries += [(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", s) for s in subjects if isinstance(s, BlankNode)]
         for query, blank in queries:
             out = io.BytesIO()
             substitutions = {Variable("s"): blank} if blank is not None else None
