@@ -752,13 +752,16 @@ class _Update:
         db.execute("DELETE FROM pair_classes")
         db.executemany("INSERT INTO pair_classes VALUES (?,?,?,?)", sorted((*k, n) for k, n in pairs.items()))
 
-        was_faceted = {p for (p,) in db.execute("SELECT DISTINCT p FROM facet_counts")}
+        was_faceted = self.faceted()
         facets = _changed(Counter(), before.facets, after.facets, keep_negative=True)
+        counted = [(*k, n) for k, n in facets.items() if k[0] in was_faceted]
         db.executemany(
             "INSERT INTO facet_counts VALUES (?,?,?,?,?) ON CONFLICT (p, q, t, o) DO UPDATE SET n = n + excluded.n",
-            [(*k, n) for k, n in facets.items() if k[0] in was_faceted],
+            counted,
         )
-        db.execute("DELETE FROM facet_counts WHERE n = 0")
+        db.executemany(
+            "DELETE FROM facet_counts WHERE p = ? AND q = ? AND t = ? AND o = ? AND n = 0", [r[:4] for r in counted]
+        )
         for p in {k[0] for k in facets}:
             if p in was_faceted:
                 many = db.execute("SELECT COUNT(*) FROM facet_counts WHERE p = ? AND q = 0", (p,)).fetchone()[0]
@@ -776,7 +779,7 @@ class _Update:
                         "AND EXISTS (SELECT 1 FROM triples b WHERE b.p = ? AND b.s = a.s) GROUP BY a.t, a.o",
                         (q, p, q),
                     )
-        faceted = {p for (p,) in db.execute("SELECT DISTINCT p FROM facet_counts")}
+        faceted = self.faceted()
 
         chains = _changed(Counter(), before.chains, after.chains, keep_negative=True)
         for p1 in self.links:
@@ -792,6 +795,9 @@ class _Update:
                         "objects = objects + excluded.objects",
                         [(*k, *n) for k, n in rows.items()],
                     )
+                    db.executemany(
+                        "DELETE FROM chain_counts WHERE p1 = ? AND p2 = ? AND t = ? AND o = ? AND links = 0", list(rows)
+                    )
                     continue
                 db.execute("DELETE FROM chain_counts WHERE p1 = ? AND p2 = ?", (p1, p2))
                 if p2 in faceted:
@@ -801,7 +807,11 @@ class _Update:
                         "ON a.p = ? AND a.t = x.tie AND a.o = b.s WHERE b.p = ? GROUP BY b.t, b.o",
                         (p1, p1, p2),
                     )
-        db.execute("DELETE FROM chain_counts WHERE links = 0")
+
+    def faceted(self) -> set[int]:
+        """The predicates whose counts per object are kept (see :data:`FACET_VALUES`)."""
+        found = "SELECT 1 FROM facet_counts WHERE p = ? LIMIT 1"
+        return {p for p in range(1, len(INDEXED) + 1) if self.db.execute(found, (p,)).fetchone()}
 
     def drop_unused(self, candidates: set[int]) -> None:
         """Delete the terms no statement has any more, then bound each class's ties again."""
