@@ -41,16 +41,19 @@ def public_store_dir(generation_dir: Path) -> Path:
     return generation_dir / "indexes" / DIRECTORY
 
 
-def build_public_store(snapshot, target: Path, previous_dir: Path | None, changed: frozenset[str]) -> None:
-    """Index builder: the generation's public SPARQL store (see the module docstring)."""
+def build_public_store(snapshot, target: Path, previous_dir: Path | None, changed: frozenset[str]) -> bool:
+    """Index builder: the generation's public SPARQL store (see the module docstring). True if it was made
+    from the previous one and the delta (the shape index may then be updated the same way)."""
     final = public_store_dir(target)
     work = final.with_name(DIRECTORY + ".part")
     shutil.rmtree(work, ignore_errors=True)
-    if not _update(snapshot, target, previous_dir, work):
+    in_place = _update(snapshot, target, previous_dir, work)
+    if not in_place:
         shutil.rmtree(work, ignore_errors=True)
         _rebuild(snapshot, target, work)
     shutil.rmtree(final, ignore_errors=True)
     work.rename(final)
+    return in_place
 
 
 def _update(snapshot, target: Path, previous_dir: Path | None, work: Path) -> bool:

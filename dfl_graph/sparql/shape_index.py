@@ -1,8 +1,14 @@
 """The shape index: the catalogue's everyday questions answered exactly, without sorting the whole store.
 
-A per-generation SQLite file (``indexes/sparql-shapes.sqlite``, built from the generation's public SPARQL
-store by :func:`build_shape_index`) holding every triple of the :data:`INDEXED` predicates in the public
-merge, with each term numbered in the order the engine sorts it. A query that
+A per-generation SQLite file (``indexes/sparql-shapes.sqlite``, made by :func:`build_shape_index` from the
+generation's public SPARQL store) holding every triple of the :data:`INDEXED` predicates in the public
+merge, with each term numbered in the order the engine sorts it. A generation written in place (a harvest, a
+load into an existing catalogue: see :class:`dfl_graph.generations.Delta`) gets the previous generation's
+file copied and updated: the rows of the subjects the delta touched are replaced, new terms are numbered
+between their neighbours (ids and ties are spaced :data:`SPACING` apart for that), and each count is
+corrected by what those subjects contributed before and after; the result is the file a rebuild gives, but
+for the numbers chosen (``tests/test_sparql_shapes_incremental.py`` compares the two after each of a
+sequence of writes). A query that
 :func:`dfl_graph.sparql.shapes.recognise` recognises, and whose patterns use only indexed predicates, is
 translated into one SQL query over that table: a basic graph pattern is a join of triple rows (the same bag
 of solutions as the engine's), ``ORDER BY`` walks a (predicate, object) index, ``COUNT``/``GROUP BY`` are
@@ -30,6 +36,7 @@ solutions, the same terms, and the same order wherever ``ORDER BY`` fixes it. So
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import re
@@ -38,14 +45,16 @@ import threading
 import time
 import unicodedata
 from array import array
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat, Store, Variable, parse
 
-from dfl_graph.index_files import writing_index
+from dfl_graph.generations import read_changes
+from dfl_graph.index_files import copy_for_update, writing_index
 from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, SKOS, XSD
 from dfl_graph.sparql.public_store import build_public_store, public_store_dir
 from dfl_graph.sparql.shapes import RDF_TYPE, Count, Iri, Shape, Var
@@ -101,6 +110,9 @@ _TSV_NUMBERS = (
     (re.compile(r"^[+-]?[0-9]*\.[0-9]+$"), XSD.decimal.value),
     (re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"), XSD.double.value),
 )
+# Term ids and tie numbers are spaced this far apart, so that an update can number new terms between old ones
+SPACING = 1 << 32
+LAYOUT = "2"  # the schema and numbering this module writes (in meta "layout", see _layout)
 SQL_DEADLINE = 5.0  # seconds an answer may take here before the query goes to the engine instead
 FACET_VALUES = 10_000  # a predicate with at most this many objects gets its counts per object precomputed
 CHAIN_LINKS = (DCAT.distribution,)  # facets one link away are counted through these (formats of datasets)
@@ -198,10 +210,16 @@ CREATE TABLE terms (
 CREATE TABLE triples (
   p INTEGER NOT NULL, s INTEGER NOT NULL, o INTEGER NOT NULL, t INTEGER NOT NULL, PRIMARY KEY (p, s, o)
 ) WITHOUT ROWID;
--- position "s" or "o"; class -1: some term there has no lc
-CREATE TABLE classes (p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL);
--- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions)
-CREATE TABLE pair_classes (p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL);
+-- position "s" or "o"; class -1: some term there has no lc; n: how many of p's statements have one there
+CREATE TABLE classes (
+  p INTEGER NOT NULL, position TEXT NOT NULL, class INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY (p, position, class)
+);
+-- classes of p's objects for subjects that also have q (dct:modified of datasets, not of distributions), for
+-- the predicates whose objects fall in more than one class; n: how many statements of p count there
+CREATE TABLE pair_classes (
+  p INTEGER NOT NULL, q INTEGER NOT NULL, class INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (p, q, class)
+);
 -- facets: how many subjects have (p, o), and how many of them also have the type coded q (0: any subject);
 -- for the predicates with at most FACET_VALUES objects (themes, publishers, boroughs, formats, licences...)
 CREATE TABLE facet_counts (
@@ -220,6 +238,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 INDEXES = """
 CREATE UNIQUE INDEX terms_text ON terms (text);
+CREATE INDEX terms_class ON terms (class, tie);
 CREATE INDEX triples_pos ON triples (p, t, o, s);
 ANALYZE;
 """
@@ -274,8 +293,17 @@ class _Numbering:
             key = keys[number]
             if key != previous:
                 rank, previous = rank + 1, key
-            final[number], tie[number], cls[number] = position, rank, key[0]
+            final[number], tie[number], cls[number] = position * SPACING, rank * SPACING, key[0]
         return final, tie, cls, lowered
+
+
+def _mixed(classes: Counter[tuple[int, str, int]]) -> set[int]:
+    """The predicates whose objects fall in more than one class (those pair_classes are kept for)."""
+    seen: dict[int, set[int]] = {}
+    for (code, position, cls), n in classes.items():
+        if position == "o" and cls != NO_LOWER_CASE and n > 0:
+            seen.setdefault(code, set()).add(cls)
+    return {code for code, found in seen.items() if len(found) > 1}
 
 
 def _facet_counts(statements: list[array], final: array, tie: array, predicates_of: dict[int, int]) -> list[tuple]:
@@ -324,12 +352,18 @@ def _chain_counts(statements: list[array], final: array, tie: array) -> list[tup
     return sorted(rows)
 
 
-def build_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
-    """Index builder: the generation's shape index, from its public SPARQL store (rebuilt every time: it reads
-    the public merge the SPARQL store already made, so it must run after :func:`build_public_store`)."""
+def build_shape_index(
+    snapshot, target: Path, previous: Path | None, changed: frozenset[str], in_place: bool = False
+) -> None:
+    """Index builder: the generation's shape index, from its public SPARQL store (so it must run after
+    :func:`build_public_store`). Updated from the previous generation's when the SPARQL store was
+    (``in_place``: the public merge differs from the previous one by the published delta only); else, or if
+    the update cannot be made (see :class:`_RebuildInstead`), rebuilt from the whole merge."""
     store_dir = public_store_dir(target)
     path = shape_index_path(target)
     if not store_dir.exists():  # no SPARQL store, no shape index: every query goes to the engine
+        return
+    if in_place and previous and _update(target, shape_index_path(previous), path, store_dir, snapshot.generation):
         return
     store = Store.read_only(str(store_dir))
     spool = path.with_name(FILENAME + ".tsv")
@@ -359,46 +393,456 @@ def build_shape_index(snapshot, target: Path, previous: Path | None, changed: fr
         db.executemany(
             "INSERT INTO terms VALUES (?,?,?,?,?)", ((final[n], texts[n], cls[n], tie[n], lowered[n]) for n in by_id)
         )
-        seen_classes: set[tuple[int, str, int]] = set()
+        seen_classes: Counter[tuple[int, str, int]] = Counter()
         predicates_of: dict[int, int] = {}  # subject (final id) -> bit set of its predicate codes
         for code, pairs in enumerate(statements, start=1):
             rows = sorted({(final[pairs[i]], final[pairs[i + 1]], tie[pairs[i + 1]]) for i in range(0, len(pairs), 2)})
             db.executemany(f"INSERT INTO triples VALUES ({code},?,?,?)", rows)
             for i in range(0, len(pairs), 2):
-                seen_classes.add((code, "s", cls[pairs[i]]))
-                seen_classes.add((code, "o", cls[pairs[i + 1]]))
                 for position, number in (("s", pairs[i]), ("o", pairs[i + 1])):
+                    seen_classes[(code, position, cls[number])] += 1
                     if lowered[number] is None:
-                        seen_classes.add((code, position, NO_LOWER_CASE))
+                        seen_classes[(code, position, NO_LOWER_CASE)] += 1
                 subject = final[pairs[i]]
                 predicates_of[subject] = predicates_of.get(subject, 0) | (1 << code)
-        db.executemany("INSERT INTO classes VALUES (?,?,?)", sorted(seen_classes))
-        objects = [(code, c) for code, position, c in seen_classes if position == "o" and c != NO_LOWER_CASE]
-        mixed = {code for code, _ in objects if sum(1 for other, _ in objects if other == code) > 1}
-        pair_classes: set[tuple[int, int, int]] = set()
-        for code in mixed:
+        db.executemany("INSERT INTO classes VALUES (?,?,?,?)", sorted((*k, n) for k, n in seen_classes.items()))
+        pair_classes: Counter[tuple[int, int, int]] = Counter()
+        for code in _mixed(seen_classes):
             pairs = statements[code - 1]
             for i in range(0, len(pairs), 2):
                 bits, value_class = predicates_of[final[pairs[i]]], cls[pairs[i + 1]]
                 pair_classes.update((code, q, value_class) for q in range(1, len(INDEXED) + 1) if bits >> q & 1)
-        db.executemany("INSERT INTO pair_classes VALUES (?,?,?)", sorted(pair_classes))
+        db.executemany("INSERT INTO pair_classes VALUES (?,?,?,?)", sorted((*k, n) for k, n in pair_classes.items()))
         db.executemany(
             "INSERT INTO facet_counts VALUES (?,?,?,?,?)", _facet_counts(statements, final, tie, predicates_of)
         )
         db.executemany("INSERT INTO chain_counts VALUES (?,?,?,?,?,?,?)", _chain_counts(statements, final, tie))
         db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
-        db.execute("INSERT INTO meta VALUES ('generation', ?)", (str(snapshot.generation),))
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)", [("generation", str(snapshot.generation)), ("layout", _layout())]
+        )
         db.executescript(INDEXES)
 
 
 def build_sparql_indexes(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
     """Index builder: the generation's SPARQL store, then the shape index read from it (one builder, since the
     second needs the first; both run alongside the other builders)."""
-    build_public_store(snapshot, target, previous, changed)
+    in_place = build_public_store(snapshot, target, previous, changed)
     try:
-        build_shape_index(snapshot, target, previous, changed)
+        build_shape_index(snapshot, target, previous, changed, in_place)
     except Exception:  # the endpoint answers everything on the engine without it: publish all the same
         log.exception("the SPARQL shape index of %s could not be built; queries will run on the engine", target)
+
+
+class _RebuildInstead(Exception):
+    """The previous index cannot become this generation's by an update (another layout, a write touching much
+    of the catalogue, no room left between two term numbers): the builder rebuilds it instead."""
+
+
+def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, generation: int) -> bool:
+    """The previous generation's shape index, copied and updated by the published delta: the changed subjects'
+    rows replaced, new terms numbered between their neighbours, and only the counts they touch recounted.
+    False if it cannot be done that way (then the index is rebuilt)."""
+    changes = read_changes(target)
+    if changes is None or not previous_index.exists():
+        return False
+    store = Store.read_only(str(store_dir))
+    try:
+        subjects = _changed_subjects(target, changes)
+        with copy_for_update(previous_index, path) as db:
+            layout = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+            if layout is None or layout[0] != _layout():
+                raise _RebuildInstead
+            _Update(db, store).apply(subjects)
+            # which generation's index this one was updated from (absent from a rebuilt one)
+            db.execute("INSERT OR REPLACE INTO meta SELECT 'updated_from', value FROM meta WHERE key = 'generation'")
+            db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
+    except _RebuildInstead:
+        return False
+    except Exception:  # a fault in the update must cost a rebuild, not the index
+        log.exception("updating the SPARQL shape index of %s failed; it is rebuilt", target)
+        return False
+    finally:
+        del store
+    return True
+
+
+def _layout() -> str:
+    """What an index must have been built with to be updated rather than rebuilt: this module's schema and
+    numbering, and the facet limit (which predicates' counts it holds)."""
+    return f"{LAYOUT} facets<={FACET_VALUES}"
+
+
+def _changed_subjects(target: Path, changes: dict) -> list[NamedNode | BlankNode]:
+    """The subjects of the delta's quads whose statements the index holds (in the public merge or not: their
+    rows are read again from the merge, which is already updated)."""
+    predicates = {p.value for p in INDEXED_PREDICATES}
+    types = {c.value for c in INDEXED_TYPES}
+    found: dict[NamedNode | BlankNode, None] = {}
+    for name in ("removed", "added"):
+        file = target / changes.get(name, f"changes-{name}.nq")
+        if not file.exists() or file.stat().st_size == 0:
+            continue
+        for quad in parse(path=str(file), format=RdfFormat.N_QUADS):
+            predicate, subject = quad.predicate.value, quad.subject
+            indexed = predicate in predicates or (predicate == RDF.type.value and quad.object.value in types)
+            if indexed and isinstance(subject, (NamedNode, BlankNode)):
+                found[subject] = None
+    return list(found)
+
+
+@dataclass
+class _Counts:
+    """What some subjects contribute to the index's counts (see :meth:`_Update.contributions`)."""
+
+    classes: Counter[tuple[int, str, int]]
+    pairs: Counter[tuple[int, int, int]]
+    facets: Counter[tuple[int, int, int, int]]
+    chains: Counter[tuple[int, int, int, int, int]]  # (p1, p2, t, o, 0 links / 1 subjects / 2 objects)
+
+
+class _Update:
+    """One generation's changed subjects applied to a copy of the previous shape index (term ids and ties of
+    unchanged terms stay as they were; every count ends as a rebuild would count it)."""
+
+    def __init__(self, db: sqlite3.Connection, store: Store) -> None:
+        self.db, self.store = db, store
+        self.predicate_codes = {f"<{spec}>": code for code, spec in enumerate(INDEXED, start=1) if " " not in spec}
+        self.type_codes = {
+            f"<{spec.partition(' ')[2]}>": code for code, spec in enumerate(INDEXED, start=1) if " " in spec
+        }
+        self.links = [INDEXED.index(link.value) + 1 for link in CHAIN_LINKS]
+        self.all_codes = ",".join(str(code) for code in range(1, len(INDEXED) + 1))
+        self.terms: dict[int, tuple[int, int, bool]] = {}  # id -> (class, tie, no lower case)
+        self.keys: dict[int, tuple] = {}  # id -> (sort key, text), for placing new terms
+        self.probes: dict[int, tuple[int, str, int] | None] = {}
+        self.changed_classes: set[int] = set()  # classes of the terms numbered here (their ties' bounds move)
+
+    def fresh(self, subjects: list[NamedNode | BlankNode]) -> dict[str, set[tuple[int, str]]]:
+        """Each subject's text and its indexed statements as (predicate code, object text), in the merge now
+        (read as the rebuild reads them, as SPARQL TSV: IRIs 200 to a query, blank nodes one by one)."""
+        found: dict[str, set[tuple[int, str]]] = {}
+        iris = [s for s in subjects if isinstance(s, NamedNode)]
+        pattern = "OPTIONAL { VALUES ?p { " + " ".join(self.predicate_codes) + f" <{RDF.type.value}> }} ?s ?p ?o }}"
+        queries = [
+            (
+                "SELECT ?s ?p ?o WHERE { VALUES ?s { " + " ".join(map(str, iris[i : i + 200])) + f" }} {pattern} }}",
+                None,
+            )
+            for i in range(0, len(iris), 200)
+        ]
+        queries += [(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", s) for s in subjects if isinstance(s, BlankNode)]
+        for query, blank in queries:
+            out = io.BytesIO()
+            substitutions = {Variable("s"): blank} if blank is not None else None
+            self.store.query(query, substitutions=substitutions).serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
+            for line in out.getvalue().decode("utf-8").split("\n")[1:]:
+                if not line:
+                    continue
+                text, predicate, obj = line.split("\t", 2)
+                statements = found.setdefault(text, set())
+                if predicate == f"<{RDF.type.value}>" and obj in self.type_codes:
+                    statements.add((self.type_codes[obj], obj))
+                elif predicate in self.predicate_codes:
+                    statements.add((self.predicate_codes[predicate], obj))
+        return found
+
+    def apply(self, subjects: list[NamedNode | BlankNode]) -> None:
+        """Replace the subjects' rows by their statements in the merge now, and correct every count."""
+        db = self.db
+        total = sum(n for (n,) in db.execute("SELECT n FROM classes WHERE position = 's' AND class >= 0"))
+        if len(subjects) > 1_000 and len(subjects) * 20 > total:  # a large share: a rebuild costs about as much
+            raise _RebuildInstead
+        fresh = self.fresh(subjects)
+        wanted = {text for text, found in fresh.items() if found} | {o for found in fresh.values() for _, o in found}
+        ids = self.ids(set(fresh) | wanted)
+        ids.update(self.place(sorted(wanted - set(ids))))
+        changed = sorted({ids[text] for text in fresh if text in ids})
+        old = self.statements(changed)
+        new = {ids[text]: {(code, ids[o]) for code, o in found} for text, found in fresh.items() if text in ids}
+        sources = set()
+        for p1 in self.links:
+            for x in changed:
+                tie = self.info([x])[x][1]
+                sources.update(
+                    s for (s,) in db.execute("SELECT s FROM triples WHERE p = ? AND t = ? AND o = ?", (p1, tie, x))
+                )
+        subjects_of_links = set(changed) | sources
+        linked = set(changed) | {o for s in changed for p, o in old[s] | new[s] if p in self.links}
+        before = self.contributions(changed, subjects_of_links, linked)
+        for s in changed:
+            gone, added = old[s] - new[s], new[s] - old[s]
+            db.executemany("DELETE FROM triples WHERE p = ? AND s = ? AND o = ?", [(p, s, o) for p, o in gone])
+            self.info([o for _, o in added])
+            db.executemany("INSERT INTO triples VALUES (?,?,?,?)", [(p, s, o, self.terms[o][1]) for p, o in added])
+        after = self.contributions(changed, subjects_of_links, linked)
+        self.recount(before, after)
+        self.drop_unused(set(changed) | {o for s in changed for _, o in old[s]})
+
+    def ids(self, texts: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        ordered = list(texts)
+        for start in range(0, len(ordered), 500):
+            part = ordered[start : start + 500]
+            marks = ",".join("?" * len(part))
+            found.update(self.db.execute(f"SELECT text, id FROM terms WHERE text IN ({marks})", part))
+        return found
+
+    def info(self, ids: Iterable[int]) -> dict[int, tuple[int, int, bool]]:
+        missing = [i for i in set(ids) if i not in self.terms]
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"SELECT id, class, tie, lc IS NULL FROM terms WHERE id IN ({marks})", part)
+            self.terms.update((i, (cls, tie, bool(none))) for i, cls, tie, none in rows)
+        return self.terms
+
+    def statements(self, subjects: Iterable[int]) -> dict[int, set[tuple[int, int]]]:
+        """(predicate code, object id) of each subject, as the index holds them now."""
+        found: dict[int, set[tuple[int, int]]] = {s: set() for s in subjects}
+        ordered = list(found)
+        for start in range(0, len(ordered), 500):
+            part = ordered[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(
+                f"SELECT s, p, o FROM triples WHERE p IN ({self.all_codes}) AND s IN ({marks})", part
+            )
+            for s, p, o in rows:
+                found[s].add((p, o))
+        return found
+
+    # -- numbering new terms between the old ones ---------------------------------------------------------
+    def _at_or_after(self, number: int) -> tuple[int, str, int] | None:
+        if number not in self.probes:
+            self.probes[number] = self.db.execute(
+                "SELECT id, text, tie FROM terms WHERE id >= ? ORDER BY id LIMIT 1", (number,)
+            ).fetchone()
+        return self.probes[number]
+
+    def _before(self, number: int) -> tuple[int, str, int] | None:
+        return self.db.execute(
+            "SELECT id, text, tie FROM terms WHERE id < ? ORDER BY id DESC LIMIT 1", (number,)
+        ).fetchone()
+
+    def _key(self, row: tuple[int, str, int]) -> tuple:
+        if row[0] not in self.keys:
+            self.keys[row[0]] = (sort_key(read_term(row[1])), row[1])
+        return self.keys[row[0]]
+
+    def _neighbours(self, wanted: tuple, low: int, high: int) -> tuple[tuple | None, tuple | None, int]:
+        """The terms just before and just after ``wanted`` in the engine's order, and the id search stopped at:
+        every term numbered below ``low`` comes before it, every term from ``high`` on after it. Galloping up
+        from ``low`` first, since new terms are placed in order and mostly near each other."""
+        step = SPACING
+        while low + step < high:
+            row = self._at_or_after(low + step)
+            if row is None or row[0] >= high:
+                break
+            if self._key(row) >= wanted:
+                high = row[0]
+                break
+            low, step = row[0] + 1, step * 2
+        while low < high:  # halving the terms between low and high, not the ids (mostly unused numbers)
+            middle = (low + high) // 2
+            row = self._at_or_after(middle)
+            if row is None or row[0] >= high:
+                row = self._before(middle)
+                if row is None or row[0] < low:
+                    break  # no term between low and high
+            if self._key(row) < wanted:
+                low = row[0] + 1
+            else:
+                high = row[0]
+        return self._before(low), self._at_or_after(low), low
+
+    def place(self, texts: list[str]) -> dict[str, int]:
+        """Number new terms: ids and ties between those of their neighbours in the engine's order, a tie shared
+        with a neighbour whose key is equal."""
+        if not texts:
+            return {}
+        terms = {text: read_term(text) for text in texts}
+        keyed = sorted((sort_key(term), text) for text, term in terms.items())
+        low, high = self.db.execute("SELECT MIN(id), MAX(id) FROM terms").fetchone()
+        gaps: dict[tuple, list[tuple]] = {}
+        for item in keyed:
+            before, after = None, None
+            if low is not None:  # the next term in order comes after this one's place
+                before, after, low = self._neighbours(item, low, high + 1)
+            gaps.setdefault((before, after), []).append(item)
+        rows = []
+        for (before, after), members in gaps.items():
+            first_id, first_tie = (before[0], before[2]) if before else (0, 0)
+            ties: dict[tuple, int] = {}
+            if before:
+                ties[self._key(before)[0]] = before[2]
+            if after:
+                ties[self._key(after)[0]] = after[2]
+            own = sorted({key for key, _ in members} - set(ties))
+            last_id = after[0] if after else first_id + (len(members) + 1) * SPACING
+            last_tie = after[2] if after else first_tie + (len(own) + 1) * SPACING
+            if last_id - first_id <= len(members) or last_tie - first_tie <= len(own):
+                raise _RebuildInstead  # no room between the neighbours' numbers
+            for n, key in enumerate(own, start=1):
+                ties[key] = first_tie + (last_tie - first_tie) * n // (len(own) + 1)
+            for n, (key, text) in enumerate(members, start=1):
+                number = first_id + (last_id - first_id) * n // (len(members) + 1)
+                rows.append((number, text, key[0], ties[key], _lower(terms[text].value)))
+        self.db.executemany("INSERT INTO terms VALUES (?,?,?,?,?)", rows)
+        self.probes.clear()
+        self.changed_classes = {row[2] for row in rows}
+        return {row[1]: row[0] for row in rows}
+
+    # -- counts ---------------------------------------------------------------------------------------------
+    def contributions(self, changed: list[int], sources: set[int], linked: set[int]) -> _Counts:
+        """What the changed subjects add to classes, pair_classes and facet_counts, and what the subjects that
+        link to them (``sources``) and the resources linked (``linked``) add to chain_counts, as things are."""
+        db = self.db
+        own = self.statements(sources | set(changed))
+        reached = {x for s in sources for p, x in own[s] if p in self.links}
+        theirs = self.statements(reached | linked)
+        ids = set(own) | linked | {o for found in (*own.values(), *theirs.values()) for _, o in found}
+        terms = self.info(ids)
+        counts = _Counts(Counter(), Counter(), Counter(), Counter())
+        type_codes = set(self.type_codes.values())
+        for s in changed:
+            found = own[s]
+            predicates = {p for p, _ in found}
+            for p, o in found:
+                for position, term in (("s", s), ("o", o)):
+                    counts.classes[(p, position, terms[term][0])] += 1
+                    if terms[term][2]:
+                        counts.classes[(p, position, NO_LOWER_CASE)] += 1
+                counts.pairs.update((p, q, terms[o][0]) for q in predicates)
+                counts.facets.update((p, q, terms[o][1], o) for q in {0} | (predicates & type_codes))
+        for p1 in self.links:
+            for s in sources:
+                through: Counter[tuple[int, int]] = Counter()
+                for p, x in own[s]:
+                    if p == p1:
+                        through.update(theirs[x])
+                for (p2, o), n in through.items():
+                    counts.chains[(p1, p2, terms[o][1], o, 0)] += n
+                    counts.chains[(p1, p2, terms[o][1], o, 1)] += 1
+            for x in linked:
+                if db.execute("SELECT 1 FROM triples WHERE p = ? AND t = ? AND o = ?", (p1, terms[x][1], x)).fetchone():
+                    counts.chains.update((p1, p2, terms[o][1], o, 2) for p2, o in theirs[x])
+        return counts
+
+    def recount(self, before: _Counts, after: _Counts) -> None:
+        """Apply the difference the changed subjects made to every count; recount from the triples a predicate
+        that starts being counted (its objects came to fall in two classes, or to number FACET_VALUES or fewer)."""
+        db = self.db
+        old_classes = Counter({tuple(k): n for *k, n in db.execute("SELECT p, position, class, n FROM classes")})
+        classes = _changed(old_classes, before.classes, after.classes)
+        db.execute("DELETE FROM classes")
+        db.executemany("INSERT INTO classes VALUES (?,?,?,?)", sorted((*k, n) for k, n in classes.items()))
+
+        was_mixed, mixed = _mixed(old_classes), _mixed(classes)
+        pairs = Counter({tuple(k): n for *k, n in db.execute("SELECT p, q, class, n FROM pair_classes")})
+        pairs = _changed(pairs, before.pairs, after.pairs)
+        pairs = Counter({k: n for k, n in pairs.items() if k[0] in mixed and k[0] in was_mixed})
+        for p in mixed - was_mixed:
+            for q in range(1, len(INDEXED) + 1):
+                rows = db.execute(
+                    "SELECT m.class, COUNT(*) FROM triples a JOIN terms m ON m.id = a.o WHERE a.p = ? "
+                    "AND EXISTS (SELECT 1 FROM triples b WHERE b.p = ? AND b.s = a.s) GROUP BY m.class",
+                    (p, q),
+                )
+                pairs.update({(p, q, cls): n for cls, n in rows})
+        db.execute("DELETE FROM pair_classes")
+        db.executemany("INSERT INTO pair_classes VALUES (?,?,?,?)", sorted((*k, n) for k, n in pairs.items()))
+
+        was_faceted = self.faceted()
+        facets = _changed(Counter(), before.facets, after.facets, keep_negative=True)
+        counted = [(*k, n) for k, n in facets.items() if k[0] in was_faceted]
+        db.executemany(
+            "INSERT INTO facet_counts VALUES (?,?,?,?,?) ON CONFLICT (p, q, t, o) DO UPDATE SET n = n + excluded.n",
+            counted,
+        )
+        db.executemany(
+            "DELETE FROM facet_counts WHERE p = ? AND q = ? AND t = ? AND o = ? AND n = 0", [r[:4] for r in counted]
+        )
+        for p in {k[0] for k in facets}:
+            if p in was_faceted:
+                many = db.execute("SELECT COUNT(*) FROM facet_counts WHERE p = ? AND q = 0", (p,)).fetchone()[0]
+                if many > FACET_VALUES:
+                    db.execute("DELETE FROM facet_counts WHERE p = ?", (p,))
+                continue
+            distinct = "SELECT COUNT(*) FROM (SELECT DISTINCT t, o FROM triples WHERE p = ? LIMIT ?)"
+            if 0 < db.execute(distinct, (p, FACET_VALUES + 1)).fetchone()[0] <= FACET_VALUES:
+                db.execute(
+                    "INSERT INTO facet_counts SELECT p, 0, t, o, COUNT(*) FROM triples WHERE p = ? GROUP BY t, o", (p,)
+                )
+                for q in self.type_codes.values():
+                    db.execute(
+                        "INSERT INTO facet_counts SELECT a.p, ?, a.t, a.o, COUNT(*) FROM triples a WHERE a.p = ? "
+                        "AND EXISTS (SELECT 1 FROM triples b WHERE b.p = ? AND b.s = a.s) GROUP BY a.t, a.o",
+                        (q, p, q),
+                    )
+        faceted = self.faceted()
+
+        chains = _changed(Counter(), before.chains, after.chains, keep_negative=True)
+        for p1 in self.links:
+            for p2 in range(1, len(INDEXED) + 1):
+                if p2 in was_faceted and p2 in faceted:
+                    rows: dict[tuple, list[int]] = {}
+                    for (a, b, t, o, kind), n in chains.items():
+                        if (a, b) == (p1, p2):
+                            rows.setdefault((a, b, t, o), [0, 0, 0])[kind] += n
+                    db.executemany(
+                        "INSERT INTO chain_counts VALUES (?,?,?,?,?,?,?) ON CONFLICT (p1, p2, t, o) DO UPDATE SET "
+                        "links = links + excluded.links, subjects = subjects + excluded.subjects, "
+                        "objects = objects + excluded.objects",
+                        [(*k, *n) for k, n in rows.items()],
+                    )
+                    db.executemany(
+                        "DELETE FROM chain_counts WHERE p1 = ? AND p2 = ? AND t = ? AND o = ? AND links = 0", list(rows)
+                    )
+                    continue
+                db.execute("DELETE FROM chain_counts WHERE p1 = ? AND p2 = ?", (p1, p2))
+                if p2 in faceted:
+                    db.execute(
+                        "INSERT INTO chain_counts SELECT ?, b.p, b.t, b.o, COUNT(*), COUNT(DISTINCT a.s), "
+                        "COUNT(DISTINCT b.s) FROM triples b JOIN terms x ON x.id = b.s JOIN triples a "
+                        "ON a.p = ? AND a.t = x.tie AND a.o = b.s WHERE b.p = ? GROUP BY b.t, b.o",
+                        (p1, p1, p2),
+                    )
+
+    def faceted(self) -> set[int]:
+        """The predicates whose counts per object are kept (see :data:`FACET_VALUES`)."""
+        found = "SELECT 1 FROM facet_counts WHERE p = ? LIMIT 1"
+        return {p for p in range(1, len(INDEXED) + 1) if self.db.execute(found, (p,)).fetchone()}
+
+    def drop_unused(self, candidates: set[int]) -> None:
+        """Delete the terms no statement has any more, then bound each class's ties again."""
+        db = self.db
+        classes = set(self.changed_classes)
+        info = self.info(candidates)
+        for term in sorted(candidates):
+            used = (
+                db.execute(f"SELECT 1 FROM triples WHERE p IN ({self.all_codes}) AND s = ? LIMIT 1", (term,)).fetchone()
+                or db.execute(
+                    f"SELECT 1 FROM triples WHERE p IN ({self.all_codes}) AND t = ? AND o = ? LIMIT 1",
+                    (info[term][1], term),
+                ).fetchone()
+            )
+            if not used:
+                db.execute("DELETE FROM terms WHERE id = ?", (term,))
+                classes.add(info[term][0])
+        for cls in classes:
+            low, high = db.execute("SELECT MIN(tie), MAX(tie) FROM terms WHERE class = ?", (cls,)).fetchone()
+            db.execute("DELETE FROM class_ties WHERE class = ?", (cls,))
+            if low is not None:
+                db.execute("INSERT INTO class_ties VALUES (?,?,?)", (cls, low, high))
+
+
+def _changed(counts: Counter, before: Counter, after: Counter, keep_negative: bool = False) -> Counter:
+    """``counts`` less ``before`` plus ``after``, key by key: zeros dropped unless ``keep_negative`` (a
+    difference to apply, where zeros are skipped too but negatives kept)."""
+    result = Counter(counts)
+    result.update(after)
+    result.subtract(before)
+    return Counter({k: n for k, n in result.items() if n > 0 or (keep_negative and n != 0)})
 
 
 # -- answering --------------------------------------------------------------------------------------------
