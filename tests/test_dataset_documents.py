@@ -90,7 +90,7 @@ def source_closure(triples: list, node) -> tuple[list, set]:
 
 def ours_by_source(server, source: str) -> dict:
     """Source IRI -> our dataset IRI, from the datasets' prov:wasDerivedFrom in the catalogue's public graph."""
-    graph = NamedNode(Uris(server.url).source_graph(source, public=True))
+    graph = NamedNode(Uris(server.url).source_graph(source))
     response = server.get(
         "/sparql",
         params={
