@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
+from loaders.access_rights import access_level
 from loaders.base import Loader, LoadError, read_json
 from loaders.dates import parse_when
 from loaders.file_formats import file_format, parse_checksum, parse_size
@@ -266,6 +267,10 @@ class CkanLoader(Loader):
                     self.problem(record.id, f"extras.{name}", f"not a yes/no value: {value!r}")
                 else:
                     record.personal_data = flag
+            elif key == "access_rights" and record.access is not AccessLevel.PUBLIC:
+                level = access_level(value) if isinstance(value, str) else None
+                if level is not None and level is not AccessLevel.PUBLIC:  # a private package: which kind of not public
+                    record.access = level
             elif key in ACCESS_REASON_KEYS:
                 self._access_reasons(record, f"extras.{name}", value)
             elif key in ACCESS_NOTE_KEYS and isinstance(value, str) and value.strip():

@@ -91,6 +91,11 @@ def _token(data_dir: Path, base: str, email: str, scope: str) -> str:
 
 @pytest.fixture(scope="module")
 def writes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
+    yield from writes_server(tmp_path_factory)
+
+
+def writes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
+    """A live server over the default catalogue with publishers of TfL and the GLA, an administrator and tokens."""
     root = tmp_path_factory.mktemp("writes")
     data_dir = root / "catalogue"
     port = free_port()
