@@ -4,6 +4,7 @@ API as the CKAN and Graph Store Protocol writes (validated, authorised, audited)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -133,3 +134,48 @@ def test_access_reasons_and_personal_data_through_the_form(writes: Writes) -> No
     refused = post(tfl, writes.url + "/dataset/rider-complaints/edit", public)
     assert refused.status_code == 400 and "approv" in refused.text
     assert writes.state() == before
+
+
+@pytest.mark.browser
+def test_browser_a_publisher_fills_the_form_and_axe_finds_nothing_serious(writes: Writes) -> None:
+    """A publisher signed in by mail link fills the new-dataset form in Chromium; axe-core reports no serious or
+    moderate violation on the form, empty or showing its errors."""
+    import email
+
+    from playwright.sync_api import sync_playwright
+    from test_browser import ARGS, AXE, BLOCKING, CHROMIUM
+
+    def blocking(page) -> list[str]:
+        page.add_script_tag(content=AXE.read_text())
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        return [v["id"] for v in result["violations"] if v["impact"] in BLOCKING]
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = chromium.new_page()
+            page.goto(writes.url + "/account")
+            page.fill("#email", "editor@tfl.gov.uk")
+            page.click("text=Send me a sign-in link")
+            mails = [email.message_from_bytes(p.read_bytes()) for p in sorted(writes.outbox.glob("*.eml"))]
+            mail = next(m for m in reversed(mails) if m["To"] == "editor@tfl.gov.uk").get_payload(decode=True)
+            page.goto(re.search(r"(http\S+/account/login/link#\S+)", mail.decode()).group(1))
+            page.click("#link-sign-in")
+            page.wait_for_url(writes.url + "/account")
+            page.click("nav.site-nav a[href='/publish']")
+            page.click("a[href='/publish/new']")
+            assert blocking(page) == []
+            page.fill("#title", "Cycle parking")
+            page.fill("#name", "cycle-parking")
+            page.select_option("#theme", "transport")
+            page.check("#access-NON_PUBLIC")
+            page.click("button[type=submit]:has-text('Publish')")
+            assert page.locator("#access_reason-error").is_visible()  # no reason given: shown by the field
+            assert blocking(page) == []
+            page.check("#reason-CommercialInterests")
+            page.fill("#url_0", "https://example.org/parking.csv")
+            page.click("button[type=submit]:has-text('Publish')")
+            page.wait_for_url(writes.url + "/dataset/cycle-parking")
+            assert "Commercial interests" in page.content()
+        finally:
+            chromium.close()
