@@ -13,10 +13,12 @@ from __future__ import annotations
 from functools import cache
 
 from flask import Blueprint, Response, redirect, render_template, request
+from pyoxigraph import NamedNode
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import Forbidden, NotFound, Unauthorized
 
 from dfl_graph.accounts.visibility import Caller
+from dfl_graph.namespaces import DPV
 from dfl_graph.publishing import WriteOutcome, WriteRequest, write
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.vocabularies import Vocabularies
@@ -239,6 +241,26 @@ def _writable(current: Caller, slug: str) -> tuple[str, dict]:
     return iri, record
 
 
+def _access_fields(iri: str) -> dict:
+    """The dataset's access reasons, note, personal-data flag, categories and legal basis, from its description
+    (``package_show`` has no fields for them)."""
+    uris = settings().uris
+
+    def objects(predicate: NamedNode) -> list[str]:
+        found = snapshot().store.quads_for_pattern(NamedNode(iri), predicate, None, None)
+        return sorted({q.object.value for q in found})
+
+    flag = objects(uris.vocab.holdsPersonalData)
+    note = objects(uris.vocab.accessReasonNote)
+    return {
+        "access_reason": [r[len(uris.vocab.iri) :] for r in objects(uris.vocab.accessReason)],
+        "access_reason_note": note[0] if note else "",
+        "personal_data": {"true": "yes", "false": "no"}.get(flag[0], "") if flag else "",
+        "personal_data_categories": [c for c in objects(DPV.hasPersonalData) if c != DPV.PersonalData.value],
+        "legal_basis": objects(DPV.hasLegalBasis),
+    }
+
+
 @blueprint.get("/dataset/<slug>/edit")
 def edit_form(slug: str) -> Response:
     current = _publisher()
@@ -265,7 +287,8 @@ def edit_form(slug: str) -> Response:
         "license_id": licence or shown.get("license_id") or "",
         "owner_org": (shown.get("organization") or {}).get("name") or "",
         "access": access,
-        "distributions": rows[: max(DISTRIBUTION_ROWS, len(rows))],
+        "distributions": rows,
+        **_access_fields(iri),
     }
     return _form(values, editing=iri)
 
