@@ -196,10 +196,9 @@ def _submit(current: Caller, values: dict, iri: str | None) -> Response:
     )
     outcome = write(settings(), made)
     if not outcome.ok:
-        status = outcome.status if outcome.status in (400, 403, 404, 409) else 400
-        if status in (403, 404):
-            raise (Forbidden if status == 403 else NotFound)(outcome.message)
-        return _form(values, editing=iri, errors=_field_errors(outcome), status=status)
+        if outcome.status in (403, 404):
+            raise (Forbidden if outcome.status == 403 else NotFound)(outcome.message)
+        return _form(values, editing=iri, errors=_field_errors(outcome), status=outcome.status)
     return _private(redirect(outcome.dataset or settings().uris.dataset(package["name"]), code=303))
 
 
