@@ -34,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
         harvest,
         library,
         named_queries,
+        publish_form,
         quality_report,
         site,
         sparql,
@@ -58,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
         harvest.blueprint,
         accounts.blueprint,
         changes.blueprint,
+        publish_form.blueprint,
     ):
         app.register_blueprint(blueprint)
 

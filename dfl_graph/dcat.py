@@ -143,10 +143,17 @@ class DcatApWriter:
         yield q(d, DCT.accessRights, EU_ACCESS_RIGHT[record.access.eu_code])
         for curie in record.assumed:
             yield q(d, self.dfl.assumed, ASSUMABLE[curie])
+        for reason in dict.fromkeys(record.access_reasons):
+            yield q(d, self.dfl.accessReason, self.dfl[reason])
+        if record.access_reason_note:
+            yield q(d, self.dfl.accessReasonNote, text(record.access_reason_note))
         if record.personal_data is not None:
             yield q(d, self.dfl.holdsPersonalData, TRUE if record.personal_data else FALSE)
             if record.personal_data:
-                yield q(d, DPV.hasPersonalData, DPV.PersonalData)
+                for category in record.personal_data_categories or [DPV.PersonalData.value]:
+                    yield q(d, DPV.hasPersonalData, NamedNode(category))
+        for basis in dict.fromkeys(record.legal_basis):
+            yield q(d, DPV.hasLegalBasis, NamedNode(basis))
         if record.issued and ours(DCT.issued):
             yield q(d, DCT.issued, when_literal(record.issued))
         if record.modified and ours(DCT.modified):

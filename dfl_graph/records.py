@@ -145,7 +145,11 @@ class DatasetRecord:
     publisher_source_iri: str | None = None  # the IRI the source gave the publisher (kept as owl:sameAs)
     licence: str | None = None  # licence IRI
     access: AccessLevel = AccessLevel.PUBLIC
+    access_reasons: list[str] = field(default_factory=list)  # concept ids of dfl:AccessReasons (ontology/access.ttl)
+    access_reason_note: str | None = None  # why not public, in the publisher's words
     personal_data: bool | None = None
+    personal_data_categories: list[str] = field(default_factory=list)  # DPV IRIs of dfl:PersonalDataCategories
+    legal_basis: list[str] = field(default_factory=list)  # DPV IRIs of dfl:LegalBases
     issued: When | None = None
     modified: When | None = None
     landing_page: str | None = None

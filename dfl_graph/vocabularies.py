@@ -22,7 +22,7 @@ ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
 EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
 
 # Files loaded as vocabulary graphs, each into {base}/graph/vocab/{stem}.
-VOCABULARY_FILES = ("dfl", "catalog", "themes", "boroughs", "publishers", "eu-vocabularies")
+VOCABULARY_FILES = ("dfl", "access", "catalog", "themes", "boroughs", "publishers", "eu-vocabularies")
 
 
 def iri_key(iri: str) -> str:
@@ -149,6 +149,35 @@ class Vocabularies:
             for t in self._triples
             if t.subject in languages and t.predicate == SKOS.notation
         }
+
+    @cached_property
+    def access_reasons(self) -> dict[str, NamedNode]:
+        """Access-reason concept id (its local name, e.g. "PersonalInformation") -> IRI, of ``dfl:AccessReasons``."""
+        scheme = self.uris.vocab.AccessReasons
+        found = {t.subject for t in self._triples if t.predicate == SKOS.inScheme and t.object == scheme}
+        prefix = self.uris.vocab.iri
+        return {s.value[len(prefix) :]: s for s in found if isinstance(s, NamedNode) and s.value.startswith(prefix)}
+
+    @cached_property
+    def access_reason_by_notation(self) -> dict[str, str]:
+        """An access reason's notation ("personal-information") -> its concept id, for sources that use it."""
+        ids = {iri: reason for reason, iri in self.access_reasons.items()}
+        return {
+            t.object.value: ids[t.subject] for t in self._triples if t.subject in ids and t.predicate == SKOS.notation
+        }
+
+    def _members(self, collection: NamedNode) -> list[str]:
+        return sorted(t.object.value for t in self._triples if t.subject == collection and t.predicate == SKOS.member)
+
+    @cached_property
+    def personal_data_categories(self) -> list[str]:
+        """The DPV personal-data category IRIs publishers may name (``dfl:PersonalDataCategories``)."""
+        return self._members(self.uris.vocab.PersonalDataCategories)
+
+    @cached_property
+    def legal_bases(self) -> list[str]:
+        """The DPV legal-basis IRIs publishers may name (``dfl:LegalBases``)."""
+        return self._members(self.uris.vocab.LegalBases)
 
     @cached_property
     def labels(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, DistributionRecord, Status, When
 from dfl_graph.uris import slugify
+from loaders.access_rights import access_level
 from loaders.base import Loader, LoadError, read_json
 from loaders.dates import parse_when
 from loaders.file_formats import file_format, parse_checksum, parse_size
@@ -23,7 +24,18 @@ from loaders.iris import clean_email, clean_iri
 from loaders.language_codes import language_statements
 from loaders.licences import is_no_licence, licence_iri
 from loaders.places import borough_code, split_names
-from loaders.source_fields import ARCHIVED_KEYS, BOROUGH_KEYS, FREQUENCY_KEYS, PERSONAL_KEYS, field_key, parse_flag
+from loaders.source_fields import (
+    ACCESS_NOTE_KEYS,
+    ACCESS_REASON_KEYS,
+    ARCHIVED_KEYS,
+    BOROUGH_KEYS,
+    CATEGORY_KEYS,
+    FREQUENCY_KEYS,
+    LEGAL_BASIS_KEYS,
+    PERSONAL_KEYS,
+    field_key,
+    parse_flag,
+)
 from loaders.text import clean_text, html_to_text, shown_value
 
 # Package fields the mapper reads; BOOKKEEPING are CKAN's own bookkeeping (derived counts, internal ids, revision
@@ -255,11 +267,48 @@ class CkanLoader(Loader):
                     self.problem(record.id, f"extras.{name}", f"not a yes/no value: {value!r}")
                 else:
                     record.personal_data = flag
+            elif key == "access_rights" and record.access is not AccessLevel.PUBLIC:
+                level = access_level(value) if isinstance(value, str) else None
+                if level is not None and level is not AccessLevel.PUBLIC:  # a private package: which kind of not public
+                    record.access = level
+            elif key in ACCESS_REASON_KEYS:
+                self._access_reasons(record, f"extras.{name}", value)
+            elif key in ACCESS_NOTE_KEYS and isinstance(value, str) and value.strip():
+                record.access_reason_note = value.strip()
+            elif key in CATEGORY_KEYS:
+                allowed = self.vocabularies.personal_data_categories
+                record.personal_data_categories += self._dpv_terms(record.id, f"extras.{name}", value, allowed)
+            elif key in LEGAL_BASIS_KEYS:
+                allowed = self.vocabularies.legal_bases
+                record.legal_basis += self._dpv_terms(record.id, f"extras.{name}", value, allowed)
             elif key in ARCHIVED_KEYS and parse_flag(value):
                 record.status = Status.ARCHIVED
             elif key == "language":  # ckanext-dcat's dct:language: '["en"]' or "en, fr"
                 by_code = self.vocabularies.language_by_code
                 record.statements += language_statements(record.id, f"extras.{name}", value, by_code, self.problem)
+
+    def _access_reasons(self, record: DatasetRecord, where: str, value: object) -> None:
+        """Reasons by concept id ("PersonalInformation") or notation ("personal-information"), as a list or text."""
+        reasons = self.vocabularies.access_reasons
+        by_notation = self.vocabularies.access_reason_by_notation
+        for text in split_names(value):
+            reason = text if text in reasons else by_notation.get(text.lower())
+            if reason is None:
+                self.problem(record.id, where, f"not a reason of dfl:AccessReasons: {text!r}")
+            elif reason not in record.access_reasons:
+                record.access_reasons.append(reason)
+
+    def _dpv_terms(self, record_id: str, where: str, value: object, allowed: list[str]) -> list[str]:
+        """DPV terms given as IRIs, CURIEs ("pd:Location", "dpv:PublicInterest") or local names, of ``allowed``."""
+        by_name = {iri.rsplit("#", 1)[-1].lower(): iri for iri in allowed}
+        found: list[str] = []
+        for text in split_names(value):
+            iri = text if text in allowed else by_name.get(text.split(":", 1)[-1].lower())
+            if iri is None:
+                self.problem(record_id, where, f"not one of the DPV terms the catalogue offers: {text!r}")
+            elif iri not in found:
+                found.append(iri)
+        return found
 
     def _distribution(self, record: DatasetRecord, resource: dict, position: int) -> DistributionRecord:
         problem = self.problem

@@ -23,6 +23,10 @@ FREQUENCY_KEYS = frozenset(
 )
 BOROUGH_KEYS = frozenset({"borough", "boroughs", "london_borough", "london_boroughs", "local_authority", "spatial"})
 PERSONAL_KEYS = frozenset({"personal_data", "contains_personal_data", "has_personal_data", "personal"})
+ACCESS_REASON_KEYS = frozenset({"access_reason", "access_reasons"})
+ACCESS_NOTE_KEYS = frozenset({"access_reason_note"})
+CATEGORY_KEYS = frozenset({"personal_data_categories", "personal_data_category"})
+LEGAL_BASIS_KEYS = frozenset({"legal_basis", "legal_bases"})
 ARCHIVED_KEYS = frozenset({"archived", "is_archived"})
 STATUS_KEYS = frozenset({"status", "dataset_status", "lifecycle"})
 

@@ -395,6 +395,30 @@ def test_ckan_mapping_of_groups_extras_private_and_deleted(vocabularies, tmp_pat
     assert write_quads(vocabularies, [record])
 
 
+def test_ckan_extras_give_access_reasons_personal_data_categories_and_legal_basis(vocabularies, tmp_path):
+    extras = [
+        {"key": "access_reason", "value": "third-party-licence; CommercialInterests, whim"},
+        {"key": "access_reason_note", "value": " Licensed from a supplier. "},
+        {"key": "personal_data", "value": "yes"},
+        {"key": "personal_data_categories", "value": ["pd:Age", "https://w3id.org/dpv/pd#Location", "shoe size"]},
+        {"key": "legal_basis", "value": "LegalObligation"},
+    ]
+    path = write(tmp_path, "one.json", json.dumps(ckan_package(name="one", private=True, extras=extras)))
+    [record], problems = load(CkanLoader, vocabularies, path)
+    assert record.access_reasons == ["ThirdPartyLicence", "CommercialInterests"]
+    assert record.access_reason_note == "Licensed from a supplier."
+    assert record.personal_data_categories == ["https://w3id.org/dpv/pd#Age", "https://w3id.org/dpv/pd#Location"]
+    assert record.legal_basis == ["https://w3id.org/dpv#LegalObligation"]
+    assert [(p.field, p.what.split(": ")[-1]) for p in problems if p.field.startswith("extras")] == [
+        ("extras.access_reason", "'whim'"),
+        ("extras.personal_data_categories", "'shoe size'"),
+    ]
+    quads = write_quads(vocabularies, [record])
+    objects = {q.object.value for q in quads}
+    assert "https://w3id.org/dpv#PersonalData" not in objects and "https://w3id.org/dpv#LegalObligation" in objects
+    assert vocabularies.uris.vocab.ThirdPartyLicence.value in objects
+
+
 def test_ckan_resource_problems(vocabularies, tmp_path):
     resource = {"id": "r1", "name": "x", "url": "https://e.org/x.csv", "format": "CSV", "size": -1, "hash": "nothex"}
     twin = {**resource, "size": 3, "hash": "", "url": "https://e.org/y.csv"}  # DataSud reuses resource ids

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 import rdflib
+import rdflib.collection
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse, serialize
 
 from dfl_graph.namespaces import DCAT, DCT, EU_THEME, FOAF, OWL, RDF, RDFS, SKOS, XSD
@@ -633,7 +634,7 @@ GOOD = """
 """
 
 BAD = """
-# two access rights; an empty title; an issued date as a plain string
+# two access rights (one RESTRICTED, without a reason); an empty title; an issued date as a plain string
 <dataset/a> a dcat:Dataset ;
     dct:title ""@en ;
     dct:accessRights <http://publications.europa.eu/resource/authority/access-right/PUBLIC>,
@@ -668,6 +669,19 @@ BAD = """
     dct:title "C"@en ;
     dcat:theme <theme/transport> ;
     dct:modified "2012-05-01T09:30:00"^^xsd:dateTime .
+
+# restricted without a reason; personal data without a legal basis, of a category and basis outside the lists
+<dataset/d> a dcat:Dataset ;
+    dct:title "D"@en ;
+    dcat:theme <theme/transport> ;
+    dct:accessRights <http://publications.europa.eu/resource/authority/access-right/RESTRICTED> ;
+    dct:publisher <publisher/gla> ;
+    dct:license <http://publications.europa.eu/resource/authority/licence/OGL_3_0> ;
+    dcat:distribution <dataset/d/distribution/1> ;
+    <def/dfl#holdsPersonalData> true ;
+    <https://w3id.org/dpv#hasPersonalData> <https://w3id.org/dpv/pd#Shoe> ;
+    <def/dfl#accessReason> <def/dfl#Whim> .
+<dataset/d/distribution/1> a dcat:Distribution .
 """
 
 
@@ -700,13 +714,17 @@ def test_a_bad_dataset_gets_exactly_the_expected_results():
             ("Violation", "dataset/b", "DatasetBorough"),
             ("Violation", "dataset/b#temporal", "PeriodStart"),
             ("Violation", "dataset/c", "DatasetAccessRights"),
+            ("Violation", "dataset/a", "DatasetAccessReasonRequired"),
+            ("Violation", "dataset/d", "DatasetAccessReasonInScheme"),
+            ("Violation", "dataset/d", "DatasetLegalBasisRequired"),
+            ("Violation", "dataset/d", "DatasetPersonalDataCategory"),
             ("Warning", "dataset/c", "DatasetPublisher"),
             ("Warning", "dataset/c", "DatasetLicense"),
             ("Warning", "dataset/c", "DatasetDistribution"),
         ]
     )
     counts = Counter(severity for severity, _, _ in results)
-    assert counts == {"Violation": 12, "Warning": 3}
+    assert counts == {"Violation": 16, "Warning": 3}
 
 
 def test_warnings_alone_do_not_make_a_dataset_non_conforming():
@@ -714,7 +732,8 @@ def test_warnings_alone_do_not_make_a_dataset_non_conforming():
     <dataset/minimal> a dcat:Dataset ;
         dct:title "Minimal"@en ;
         dcat:theme <theme/housing> ;
-        dct:accessRights <http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC> .
+        dct:accessRights <http://publications.europa.eu/resource/authority/access-right/NON_PUBLIC> ;
+        <def/dfl#accessReason> <def/dfl#ProvidedInConfidence> .
     """
     conforms, _, _ = pyshacl.validate(data_graph(minimal), shacl_graph=shapes_graph(), allow_warnings=True)
     assert conforms
@@ -733,3 +752,15 @@ def test_dcat_ap_3_range_shapes_can_fail():
     triples = parse((prefixes + GOOD).encode(), RdfFormat.TURTLE, base_iri=URIS.base + "/")
     conforms, _, _ = pyshacl.validate(rdflib_graph(triples), shacl_graph=official_shapes_graph())
     assert not conforms
+
+
+@pytest.mark.parametrize(
+    "collection, shape",
+    [("PersonalDataCategories", "DatasetPersonalDataCategory"), ("LegalBases", "DatasetLegalBasisInCollection")],
+)
+def test_the_shapes_offer_exactly_the_collections_of_access_ttl(vocab: Vocabularies, collection: str, shape: str):
+    shapes = shapes_graph()
+    listed = shapes.value(rdflib.URIRef(f"{URIS.base}/def/dfl-shapes#{shape}"), SH["in"])
+    members = {str(v) for v in rdflib.collection.Collection(shapes, listed)}
+    collections = {"PersonalDataCategories": vocab.personal_data_categories, "LegalBases": vocab.legal_bases}
+    assert members - {"https://w3id.org/dpv#PersonalData"} == set(collections[collection])

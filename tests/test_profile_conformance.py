@@ -68,7 +68,14 @@ def test_every_loaders_output_has_no_violations(catalogue: Path, shapes: str) ->
     vocab = [NamedNode(g) for g, info in snapshot.manifest.graphs.items() if info["source"] == "vocab"]
     report = validate_store(snapshot.store, source_graphs(catalogue) + vocab, shapes, URIS.base)
     violations = [str(f) for f in report.findings if f.severity == "Violation"]
-    assert violations == []
+    # Loaders do not invent why a dataset is not public: a record the source made non-public (or whose access
+    # right the loader could not read, CSIRO's free-text statement) has no dfl:accessReason. Writes refuse that
+    # (tests/test_publisher_writes.py); loads still publish it (docs/access.md).
+    unexplained = "A dataset that is not public names at least one dfl:accessReason (why it is not public)."
+    if shapes == "dfl":
+        assert violations and all(v.endswith(" : " + unexplained) for v in violations)
+    else:
+        assert violations == []
     datasets = sum(
         1
         for g in source_graphs(catalogue)

@@ -91,6 +91,11 @@ def _token(data_dir: Path, base: str, email: str, scope: str) -> str:
 
 @pytest.fixture(scope="module")
 def writes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
+    yield from writes_server(tmp_path_factory)
+
+
+def writes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
+    """A live server over the default catalogue with publishers of TfL and the GLA, an administrator and tokens."""
     root = tmp_path_factory.mktemp("writes")
     data_dir = root / "catalogue"
     port = free_port()
@@ -121,6 +126,9 @@ def writes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writes]:
     env = {"DFL_MAIL_OUTBOX": str(root / "outbox"), "DFL_LOGIN_ATTEMPTS_PER_CLIENT": "1000"}
     with live_server(data_dir, port, env=env) as server:
         yield Writes(server, root / "outbox", tokens, "chief@london.gov.uk")
+
+
+REASON = {"key": "access_reason", "value": "provided-in-confidence"}  # a non-public dataset says why
 
 
 def package(name: str, title: str = "Cycle hire docking stations", **extra) -> dict:
@@ -240,7 +248,9 @@ def test_refused_writes_change_nothing(writes: Writes) -> None:
 def test_another_organisations_non_public_dataset_is_not_found(writes: Writes) -> None:
     """A write never tells a publisher of another organisation that a non-public dataset exists: 404, as an
     unknown one (never 403)."""
-    made = writes.action("package_create", package("tube-faults", title="Tube faults", private=True), "tfl")
+    made = writes.action(
+        "package_create", package("tube-faults", title="Tube faults", private=True, extras=[REASON]), "tfl"
+    )
     assert made.status_code == 200 and made.json()["result"]["private"] is True
     assert writes.server.get("/dataset/tube-faults").status_code == 404  # not public
     before = writes.state()
@@ -396,7 +406,8 @@ def test_administrators_list_export_and_revert_changes(writes: Writes) -> None:
 
 
 def test_personal_data_goes_public_only_as_an_administrator_approved(writes: Writes) -> None:
-    personal = package("rider-journeys", title="Rider journeys", extras=[{"key": "personal_data", "value": "true"}])
+    extras = [{"key": "personal_data", "value": "true"}, {"key": "legal_basis", "value": "dpv:PublicInterest"}]
+    personal = package("rider-journeys", title="Rider journeys", extras=extras)
     before = writes.state()
     refused = writes.action("package_create", personal, "tfl")
     assert refused.status_code == 400, refused.text
@@ -434,3 +445,47 @@ def test_a_write_waits_while_another_writer_has_the_store(writes: Writes) -> Non
     waiting.join(timeout=120)
     assert answers[0].status_code == 200, answers[0].text
     assert writes.state()[0] == before[0] + 1
+
+
+def test_access_reasons_and_personal_data_terms_are_checked_written_and_shown(writes: Writes) -> None:
+    """A non-public dataset says why (dfl:AccessReasons); one holding personal data names its categories and
+    legal basis (W3C DPV): the profile requires them, the loader drops terms outside the lists,
+    the page shows them."""
+    before = writes.state()
+    unexplained = writes.action("package_create", package("bus-incidents", private=True), "tfl")
+    assert unexplained.status_code == 400
+    assert ["dfl:accessReason" in v["message"] for v in unexplained.json()["error"]["violations"]] == [True]
+    whim = {"key": "access_reason", "value": "whim"}
+    unknown = writes.action("package_create", package("bus-incidents", private=True, extras=[whim]), "tfl")
+    assert unknown.status_code == 400 and "dfl:accessReason" in unknown.text  # the loader drops what is not a reason
+    no_basis = [REASON, {"key": "personal_data", "value": "yes"}]
+    refused = writes.action("package_create", package("bus-incidents", private=True, extras=no_basis), "tfl")
+    assert refused.status_code == 400
+    assert ["dpv:hasLegalBasis" in v["message"] for v in refused.json()["error"]["violations"]] == [True]
+    assert writes.state() == before
+
+    extras = [
+        {"key": "access_reason", "value": "PersonalInformation, law-enforcement"},
+        {"key": "access_reason_note", "value": "Shared with the boroughs under a data-sharing agreement."},
+        {"key": "personal_data", "value": "yes"},
+        {"key": "personal_data_categories", "value": "pd:Location, pd:MedicalHealth"},
+        {"key": "legal_basis", "value": "https://w3id.org/dpv#PublicInterest"},
+    ]
+    made = writes.action("package_create", package("bus-incidents", private=True, extras=extras), "tfl")
+    assert made.status_code == 200, made.text
+    headers = {"Authorization": f"Bearer {writes.tokens['tfl']}"}
+    page = requests.get(writes.url + "/dataset/bus-incidents", headers=headers, timeout=30)
+    assert page.status_code == 200
+    for shown in (
+        "Personal information",
+        "Law enforcement and the course of justice",
+        "data-sharing agreement",
+        "Location",
+        "Medical Health",
+        "Public Interest",
+    ):
+        assert shown in page.text
+    turtle = requests.get(writes.url + "/dataset/bus-incidents.ttl", headers=headers, timeout=30).text
+    assert "pd:Location" in turtle or "https://w3id.org/dpv/pd#Location" in turtle
+    assert "dpv#PersonalData>" not in turtle and "dpv:PersonalData " not in turtle  # the categories replace it
+    assert requests.get(writes.url + "/dataset/bus-incidents", timeout=30).status_code == 404

@@ -144,6 +144,12 @@ def dataset_model(document: Document, record: dict | None) -> dict:
         "replaced_by": link(document, next(iter(document.iris(DCT.isReplacedBy)), None)),
         "personal_data": None if personal is None else personal == "true",
         "has_personal_data_dpv": DPV.PersonalData.value in document.iris(DPV.hasPersonalData),
+        "access_reasons": links(document, document.iris(NamedNode(f"{base}/def/dfl#accessReason"))),
+        "access_reason_note": document.text(NamedNode(f"{base}/def/dfl#accessReasonNote")),
+        "personal_data_categories": links(
+            document, [c for c in document.iris(DPV.hasPersonalData) if c != DPV.PersonalData.value]
+        ),
+        "legal_basis": links(document, document.iris(DPV.hasLegalBasis)),
         "distributions": distributions,
         "quality": quality_model(document),
         "representations": representations(path),
