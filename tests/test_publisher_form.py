@@ -192,3 +192,20 @@ def test_browser_a_publisher_fills_the_form_and_axe_finds_nothing_serious(writes
             assert "Commercial interests" in page.content()
         finally:
             chromium.close()
+
+
+def test_the_publish_link_is_never_served_from_another_callers_cached_page(writes: Writes) -> None:
+    """A read token of the same account sees what the session sees, but is offered no form: the page cache (and
+    the Library's validators) key on whether the header links to ``/publish``, not only on what can be read."""
+    tfl = sign_in(writes, "editor@tfl.gov.uk")
+    reader = {"Authorization": f"Bearer {writes.tokens['read-only']}", "Accept": "text/html"}
+    for path in ("/dataset/" + first_dataset_slug(writes), "/"):
+        assert 'href="/publish"' in tfl.get(writes.url + path, timeout=30).text
+        page = requests.get(writes.url + path, headers=reader, timeout=30)
+        assert page.status_code == 200 and 'href="/publish"' not in page.text, path
+        assert 'href="/publish"' in tfl.get(writes.url + path, timeout=30).text
+
+
+def first_dataset_slug(writes: Writes) -> str:
+    found = requests.get(writes.url + "/api/search", params={"q": "", "limit": 1}, timeout=30).json()
+    return found["results"][0]["iri"].rsplit("/", 1)[-1]

@@ -121,5 +121,11 @@ class Caller:
         """How audit records name the caller."""
         return self.account or "anonymous"
 
+    @property
+    def publishes_by_form(self) -> bool:
+        """Whether the Library offers this caller its publisher form (a signed-in person who may write): pages
+        differ by it (the header's "Publish" link), so their caches and validators key on it too."""
+        return self.via == "session" and bool(self.visibility.write_for or self.visibility.write_all)
+
 
 ANONYMOUS = Caller()

@@ -354,6 +354,7 @@ def _respond(body: bytes, fmt: Format, negotiated: bool, alternates: dict[Format
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
     audience = caller().visibility.cache_key  # what one audience sees is never another's to revalidate
+    audience += "+form" if caller().publishes_by_form else ""  # the header's "Publish" link
     digest = hashlib.sha1(f"{request.full_path}|{fmt.name}|{status}|{audience}".encode()).hexdigest()[:20]
     etag = f"g{current.generation}-{digest}"
     if status == 200 and not is_resource_modified(request.environ, etag=etag):

@@ -56,11 +56,8 @@ FIELD_OF = (
 
 @blueprint.app_context_processor
 def publisher_link() -> dict:
-    """Whether the header links to ``/publish``: for a signed-in publisher (pages are cached per visibility,
-    and a publisher reads its organisations' non-public datasets, so no one else is served that header)."""
-    current = caller()
-    writes = bool(current.visibility.write_for or current.visibility.write_all)
-    return {"may_publish": current.via == "session" and writes}
+    """Whether the header links to ``/publish``: for a signed-in publisher (page caches and ETags key on it)."""
+    return {"may_publish": caller().publishes_by_form}
 
 
 @cache

@@ -179,7 +179,7 @@ def body_for(
 
     form = f"{fmt.name}:{jsonld_form}" if fmt == JSON_LD else fmt.name
     key = (current.generation, current.manifest.published_at, resource.key or resource.url(), form, resource.status)
-    key += (profile, caller().visibility.cache_key)
+    key += (profile, caller().visibility.cache_key, fmt == HTML and caller().publishes_by_form)
     cache = document_cache()
     body = cache.get(key)
     if body is not None:
