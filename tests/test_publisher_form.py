@@ -195,15 +195,16 @@ def test_browser_a_publisher_fills_the_form_and_axe_finds_nothing_serious(writes
 
 
 def test_the_publish_link_is_never_served_from_another_callers_cached_page(writes: Writes) -> None:
-    """A read token of the same account sees what the session sees, but is offered no form: the page cache (and
-    the Library's validators) key on whether the header links to ``/publish``, not only on what can be read."""
-    tfl = sign_in(writes, "editor@tfl.gov.uk")
-    reader = {"Authorization": f"Bearer {writes.tokens['read-only']}", "Accept": "text/html"}
+    """A token of the same account sees what the session sees, but is offered no form (forms take sessions only):
+    the page cache (and the Library's validators) key on whether the header links to ``/publish``, not only on what
+    can be read. (The GLA's editor: the TfL editor's sign-ins are used up by the rate limit in this module.)"""
+    gla = sign_in(writes, "editor@london.gov.uk")
+    by_token = {"Authorization": f"Bearer {writes.tokens['gla']}", "Accept": "text/html"}
     for path in ("/dataset/" + first_dataset_slug(writes), "/"):
-        assert 'href="/publish"' in tfl.get(writes.url + path, timeout=30).text
-        page = requests.get(writes.url + path, headers=reader, timeout=30)
+        assert 'href="/publish"' in gla.get(writes.url + path, timeout=30).text
+        page = requests.get(writes.url + path, headers=by_token, timeout=30)
         assert page.status_code == 200 and 'href="/publish"' not in page.text, path
-        assert 'href="/publish"' in tfl.get(writes.url + path, timeout=30).text
+        assert 'href="/publish"' in gla.get(writes.url + path, timeout=30).text
 
 
 def first_dataset_slug(writes: Writes) -> str:
