@@ -489,3 +489,49 @@ def test_access_reasons_and_personal_data_terms_are_checked_written_and_shown(wr
     assert "pd:Location" in turtle or "https://w3id.org/dpv/pd#Location" in turtle
     assert "dpv#PersonalData>" not in turtle and "dpv:PersonalData " not in turtle  # the categories replace it
     assert requests.get(writes.url + "/dataset/bus-incidents", timeout=30).status_code == 404
+
+
+def test_the_library_filters_on_access_reason_and_personal_data(writes: Writes) -> None:
+    """The governance a publisher wrote is a facet for those who may read it: access reason and personal data,
+    each with a "not stated" bucket so the counts add up; an anonymous page, where nothing states them, has
+    neither panel, and its counts never reveal them."""
+    extras = [
+        {"key": "access_reason", "value": "law-enforcement"},
+        {"key": "personal_data", "value": "no"},
+    ]
+    made = writes.action(
+        "package_create", package("stop-patrols", title="Stop patrols", private=True, extras=extras), "tfl"
+    )
+    assert made.status_code == 200, made.text
+    headers = {"Authorization": f"Bearer {writes.tokens['tfl']}"}
+
+    def search(params: dict, authorised: bool) -> dict:
+        response = requests.get(
+            writes.url + "/search.json", params=params, headers=headers if authorised else {}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    everything = search({}, True)
+    for facet in ("reason", "personal"):
+        assert sum(v["count"] for v in everything["facets"][facet]) >= everything["total"]
+    reasons = {v["key"]: v for v in everything["facets"]["reason"]}
+    assert reasons["LawEnforcement"]["count"] >= 1 and reasons["LawEnforcement"]["label"].startswith("Law enforcement")
+    found = search({"reason": "LawEnforcement"}, True)
+    iris = [r["iri"] for r in found["results"]]
+    assert f"{writes.url}/dataset/stop-patrols" in iris and found["total"] == reasons["LawEnforcement"]["count"]
+    hit = next(r for r in found["results"] if r["iri"].endswith("/stop-patrols"))
+    assert [r["key"] for r in hit["access_reasons"]] == ["LawEnforcement"] and hit["personal_data"] is False
+    stated = search({"personal": "no"}, True)
+    assert f"{writes.url}/dataset/stop-patrols" in [r["iri"] for r in stated["results"]]
+    page = requests.get(writes.url + "/search", params={"q": "stop patrols"}, headers=headers, timeout=30).text
+    assert ">Access reason<" in page and ">Personal data<" in page and "Holds no personal data" in page
+
+    anonymous = search({}, False)
+    assert {v["key"] for v in anonymous["facets"]["reason"]} == {"not-stated"}
+    assert anonymous["facets"]["reason"][0]["count"] == anonymous["total"]
+    ignored = search({"reason": "LawEnforcement", "q": "stop patrols"}, False)
+    assert ignored["notices"] == ["no access reason 'LawEnforcement' in the catalogue: filter ignored"]
+    assert not [r for r in ignored["results"] if r["iri"].endswith("/stop-patrols")]
+    page = requests.get(writes.url + "/search", timeout=30).text
+    assert ">Access reason<" not in page and ">Personal data<" not in page

@@ -35,6 +35,8 @@ from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
 
 FILENAME = "catalogue.sqlite"
+# the fields a record holds: an update needs the previous index to hold the same ("2": access reasons, personal data)
+RECORD_LAYOUT = "2"
 # facet name -> index column holding a JSON list of IRIs (or a single value)
 FACETS = ("theme", "publisher", "borough", "format", "licence", "access", "frequency")
 
@@ -119,7 +121,9 @@ def _collect(
     """
     store = snapshot.store
     graphs = snapshot.public_graphs if graphs is None else graphs
-    lifecycle = snapshot.uris.vocab.lifecycle.value
+    vocab = snapshot.uris.vocab
+    lifecycle = vocab.lifecycle.value
+    reason, personal = vocab.accessReason.value, vocab.holdsPersonalData.value
     datasets: dict[str, dict] = {}
     for graph in graphs:
         if only is None:
@@ -128,10 +132,14 @@ def _collect(
             typed = (NamedNode(iri) for iri in only if _typed(store, NamedNode(iri), DCAT.Dataset, graph))
         for subject in typed:
             if isinstance(subject, NamedNode) and subject.value not in datasets:
-                datasets[subject.value] = {"graph": graph.value, **{v: [] for v in LIST_PREDICATES.values()}}
+                datasets[subject.value] = {
+                    "graph": graph.value,
+                    "access_reasons": [],
+                    **{v: [] for v in LIST_PREDICATES.values()},
+                }
     for graph in graphs:
         if only is None:
-            predicates = (*FIELD_PREDICATES, NamedNode(lifecycle))
+            predicates = (*FIELD_PREDICATES, *(NamedNode(p) for p in (lifecycle, reason, personal)))
             quads = (q for p in predicates for q in store.quads_for_pattern(None, p, None, graph))
         else:
             quads = (q for iri in datasets for q in store.quads_for_pattern(NamedNode(iri), None, None, graph))
@@ -148,6 +156,10 @@ def _collect(
                 fields.setdefault(SINGLE_PREDICATES[predicate], value.value)  # the first a source gives
             elif predicate == lifecycle:
                 fields["lifecycle"] = value.value.rsplit("#", 1)[-1].lower()
+            elif predicate == reason:
+                fields["access_reasons"].append(value.value)
+            elif predicate == personal:
+                fields.setdefault("personal_data", value.value == "true")
     for fields in datasets.values():
         _choose_texts(fields)
     owner = {dist: iri for iri, fields in datasets.items() for dist in fields["distributions"]}
@@ -188,7 +200,7 @@ def _linked(rows: Iterable[dict]) -> set[str]:
     linked: set[str] = set()
     for row in rows:
         linked.update(row[key] for key in ("publisher", "licence", "frequency", "access") if row.get(key))
-        linked.update(row["themes"], row["boroughs"], row.get("formats_all", ()))
+        linked.update(row["themes"], row["boroughs"], row.get("formats_all", ()), row["access_reasons"])
     return linked
 
 
@@ -297,6 +309,8 @@ def _entry(iri: str, row: dict) -> tuple[dict, str, str]:
         "formats": sorted(row.get("formats_all", ())),
         "licence": row.get("licence"),
         "access": row.get("access"),
+        "access_reasons": sorted(set(row["access_reasons"])),
+        "personal_data": row.get("personal_data"),  # True, False, or None: the dataset does not say
         "frequency": row.get("frequency"),
         "issued": row.get("issued"),
         "modified": row.get("modified"),
@@ -364,7 +378,11 @@ def _write(
         db.executemany("INSERT OR REPLACE INTO withdrawn VALUES (?,?,?)", tombstones)
         db.executemany(
             "INSERT INTO meta VALUES (?,?)",
-            [("generation", str(snapshot.generation)), ("published_at", snapshot.manifest.published_at)],
+            [
+                ("generation", str(snapshot.generation)),
+                ("published_at", snapshot.manifest.published_at),
+                ("record_layout", RECORD_LAYOUT),
+            ],
         )
 
 
@@ -435,10 +453,9 @@ def _update(snapshot: Snapshot, path: Path, previous: Path, changes: dict | None
         return False
     try:
         with copy_for_update(previous, path) as db:
-            if "duplicate_of" not in {row[1] for row in db.execute("PRAGMA table_info(datasets)")}:
-                raise StaleIndex  # an index from before the column existed
-            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'hidden'").fetchone() is None:
-                raise StaleIndex  # an index from before non-public datasets were indexed
+            layout = db.execute("SELECT value FROM meta WHERE key = 'record_layout'").fetchone()
+            if layout is None or layout[0] != RECORD_LAYOUT:
+                raise StaleIndex  # an index whose records hold other fields
             _apply_changes(snapshot, db, set(changes.get("datasets") or ()))
     except StaleIndex:
         return False

@@ -57,7 +57,7 @@ from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
 from dfl_graph.namespaces import DCT, DQV, FOAF, PROV, SKOS
 from dfl_graph.quality import DIMENSION_IDS, RATING_LABELS, RATINGS, from_measurements, rating_of
 from dfl_graph.queries import query_text
-from dfl_graph.search.facets import NOT_STATED, NOT_STATED_LABEL, dataset_themes, value_key
+from dfl_graph.search.facets import NOT_STATED, NOT_STATED_LABEL, PERSONAL_DATA_LABELS, dataset_themes, value_key
 from dfl_graph.search.query import TEXT_COLUMNS
 from dfl_graph.search.series import edition_key, series_id
 from dfl_graph.search.synonyms import read_rules
@@ -76,7 +76,7 @@ SELECT iri, title, description, keywords, issued, modified, status, record, NULL
 WHERE access IN ('restricted', 'non-public')
 """
 LARGE_CACHE = "PRAGMA cache_size=-262144;"  # 256 MB of page cache while the index is written
-SCHEMA_VERSION = "4"  # an incremental update needs the previous index in this same layout
+SCHEMA_VERSION = "5"  # an incremental update needs the previous index in this same layout
 FACET_TOKEN = "zf"  # + the value's code: a token no text produces (letters then digits, never stemmed)
 # datasets about all of London (or nowhere in particular): no borough stated, and not published by a council;
 # code 0 is no facet value's
@@ -346,6 +346,12 @@ class _Documents:
             codes += [values.not_stated("format"), values.not_stated("kind")]
         for facet, field in (("licence", "licence"), ("access", "access"), ("frequency", "frequency")):
             codes += stated(facet, [code(facet, record.get(field))])
+        codes += stated("reason", [code("reason", r) for r in record.get("access_reasons") or ()])
+        personal = {True: "yes", False: "no"}.get(record.get("personal_data"))  # type: ignore[arg-type]
+        if personal is None:
+            codes.append(values.not_stated("personal"))
+        else:
+            codes.append(values.code("personal", personal, None, PERSONAL_DATA_LABELS[personal]))
         status = record.get("status") or "current"
         codes.append(values.code("status", status, None, STATUS_LABELS.get(status, status.title())))
         if points is None:

@@ -211,6 +211,8 @@ def present(hit: Hit, index: SearchIndex) -> dict:
         "formats": [{"key": f.key, "iri": f.iri, "label": f.label} for f in formats if f],
         "licence": _value(index, "licence", r.get("licence")),
         "access": _value(index, "access", r.get("access")),
+        "access_reasons": [v for v in (_value(index, "reason", a) for a in r.get("access_reasons") or ()) if v],
+        "personal_data": r.get("personal_data"),
         "frequency": _value(index, "frequency", r.get("frequency")),
         "status": r.get("status", "current"),
         "issued": r.get("issued"),
@@ -610,6 +612,8 @@ def _facet_panels(result: SearchResult) -> list[dict]:
     for facet in FACETS:
         values = result.facets.get(facet.name, [])
         if not values:
+            continue
+        if not facet.shown_unstated and all(v.key == NOT_STATED and not v.selected for v in values):
             continue
         entries = [{"value": v, "href": toggle_href(result, facet.name, v.key)} for v in values]
         first = [e for i, e in enumerate(entries) if i < FACETS_SHOWN or e["value"].selected]
