@@ -31,11 +31,12 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from dfl_graph.approvals import Candidate, description_digest, held_back_problem, needs_approval, unapproved
 from dfl_graph.content_hash import mapping_salt, record_hash, vocabulary_digest
 from dfl_graph.crash_points import crash_point
 from dfl_graph.dcat import DcatApWriter
@@ -110,24 +111,50 @@ def load_file(
     salt = mapping_salt(format_name)
     incoming = [IncomingRecord(r, record_hash(salt, r), r.source_url or r.original_iri) for r in records]
     plan = plan_write(stored_records(store, source), incoming, complete=True)
+    held = hold_back_unapproved(store, vocabularies, source, plan)
     crash_point("load-mapped")
     if plan.changes:
         result = write_plan(store, vocabularies, source, plan, when=now())
     else:  # the file says what the catalogue already holds: nothing to write, no generation to publish
         result = WriteResult(plan, generation=store.generation, mode="nothing to write")
-    report = LoadReport(source, str(path), counts=dict(loader.counts), problems=list(loader.problems))
+    report = LoadReport(source, str(path), counts=dict(loader.counts), problems=[*loader.problems, *held])
     report.services = sum(isinstance(r, DataServiceRecord) for r in records)
     report.services -= sum(isinstance(d.record, DataServiceRecord) for d in plan.duplicates)
-    report.datasets = len(records) - len(plan.duplicates) - report.services
-    report.public = sum(r.is_public for r in records) - sum(d.record.is_public for d in plan.duplicates)
+    report.datasets = len(records) - len(plan.duplicates) - len(held) - report.services
+    report.public = sum(r.is_public for r in records) - sum(d.record.is_public for d in plan.duplicates) - len(held)
     report.restricted = report.datasets + report.services - report.public
     report.distributions = sum(len(r.distributions) for r in records)
     report.new, report.updated = len(plan.new), len(plan.updated)
     report.unchanged, report.withdrawn = len(plan.unchanged), len(plan.withdrawn)
-    report.rejected = loader.counts.get("rejected", 0) + len(plan.duplicates)
+    report.rejected = loader.counts.get("rejected", 0) + len(plan.duplicates) + len(held)
     report.quads_added, report.quads_removed = result.quads_added, result.quads_removed
     report.generation, report.mode = result.generation, result.mode
     return report
+
+
+def hold_back_unapproved(
+    store: CatalogueStore, vocabularies: Vocabularies, source: str, plan: WritePlan
+) -> list[Problem]:
+    """Take out of the plan the records that would go public holding personal data without an administrator's
+    approval (:mod:`dfl_graph.approvals`): a new one is not written, an updated one keeps its stored version.
+    Returns a problem for each, with the digest to approve. The digest is of the description under the IRI the
+    record has (updated) or asks for (new), so the next run recognises the approval."""
+    writer = DcatApWriter(store.uris, vocabularies)
+    candidates: dict[str, tuple[Candidate, StoredRecord | None]] = {}
+    for item, old in [(item, None) for item in plan.new] + list(plan.updated):
+        if not needs_approval(item.record):
+            continue
+        record = replace(item.record, slug=old.slug if old else slugify(item.record.slug or item.record.id))
+        digest = description_digest(writer, record, record_graph(store.uris, source, record))
+        candidates[record.id] = (Candidate(item.record, writer.dataset_iri(record).value, digest), old)
+    held = unapproved(store.data_dir, [candidate for candidate, _ in candidates.values()])
+    if not held:
+        return []
+    ids = {candidate.record.id for candidate in held}
+    plan.new = [item for item in plan.new if item.record.id not in ids]
+    plan.unchanged += [old for item, old in plan.updated if item.record.id in ids]
+    plan.updated = [(item, old) for item, old in plan.updated if item.record.id not in ids]
+    return [held_back_problem(candidate) for candidate in held]
 
 
 def ensure_vocabularies(store: CatalogueStore) -> bool:

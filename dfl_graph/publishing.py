@@ -29,7 +29,6 @@ the store's writer lock, so it serialises with ``dfl load`` and ``dfl harvest``.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import time
 import zlib
@@ -47,6 +46,15 @@ from dfl_graph.accounts.credentials import new_id
 from dfl_graph.accounts.database import AccountsDatabase
 from dfl_graph.accounts.provenance import audit_quads
 from dfl_graph.accounts.visibility import Visibility
+from dfl_graph.approvals import (
+    APPROVAL,
+    approval_message,
+    canonical_nquads,
+    description_digest,
+    is_approved,
+    needs_approval,
+    state_digest,
+)
 from dfl_graph.config import Settings
 from dfl_graph.content_hash import mapping_salt, record_hash
 from dfl_graph.datatypes import all_published
@@ -71,7 +79,6 @@ RDF_MEDIA_TYPES = {
     "application/rdf+xml": RdfFormat.RDF_XML,
 }
 ACTIONS = ("write", "withdraw", "revert")
-APPROVAL = "dataset.approve-public-personal-data"
 
 
 @dataclass(frozen=True)
@@ -117,19 +124,7 @@ class Refused(Exception):
         self.status, self.message, self.violations = status, message, violations or []
 
 
-# -- states: a dataset's description as canonical N-Quads --------------------------------------------------------
-def canonical_nquads(quads: list[Quad]) -> bytes:
-    """The quads as N-Quads, one line each, sorted and without repeats: what digests and ``states`` hold."""
-    if not quads:
-        return b""
-    return b"".join(sorted(set(serialize(quads, format=RdfFormat.N_QUADS).splitlines(keepends=True))))
-
-
-def state_digest(quads: list[Quad]) -> str | None:
-    """``sha256:`` + the hex SHA-256 of the sorted N-Quads; None for an absent dataset."""
-    return "sha256:" + hashlib.sha256(canonical_nquads(quads)).hexdigest() if quads else None
-
-
+# -- states: a dataset's description as canonical N-Quads (digests: dfl_graph.approvals) ----------------------------
 @dataclass
 class _Graphs:
     """What :func:`owned_quads` reads: a store and the catalogue's IRIs."""
@@ -382,7 +377,7 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     violations = validate(store, additions)
     if violations:
         raise Refused(400, f"the dataset does not conform to the catalogue's profile ({len(violations)})", violations)
-    if record.personal_data and record.is_public:
+    if needs_approval(record):
         _check_approved(db, iri, description_digest(writer, record, graph))
     before, removals = _current(store, iri, existing)
     after = dataset_state(_memory(additions), uris, iri, graph)
@@ -391,23 +386,10 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     return _Plan("dataset.write", iri, source, publisher.value, removals, additions, before, after, details)
 
 
-def description_digest(writer: DcatApWriter, record: DatasetRecord, graph: NamedNode) -> str:
-    """The digest an administrator approves: of the dataset's description as the publisher gives it (without its
-    catalogue record, which carries the time of the write), so the same description is recognised when sent again."""
-    return state_digest(list(writer.quads(record, graph))) or ""
-
-
 def _check_approved(db, iri: str, digest: str) -> None:
     """A dataset holding personal data goes public only as an administrator approved it (docs/access.md)."""
-    approved = db.execute(
-        "SELECT 1 FROM audit WHERE action = ? AND target = ? AND after_digest = ?",
-        (APPROVAL, iri, digest),
-    ).fetchone()
-    if approved is None:
-        message = (
-            f"the dataset holds personal data, so making it public needs an administrator's approval of exactly"
-            f" this description ({digest}) on /admin/changes"
-        )
+    if not is_approved(db, iri, digest):
+        message = approval_message(digest)
         violation = {"focus": iri, "path": "dfl:holdsPersonalData", "message": message, "digest": digest}
         raise Refused(400, message, [violation])
 
@@ -609,10 +591,8 @@ __all__ = [
     "WriteRequest",
     "apply",
     "approve_public_personal_data",
-    "canonical_nquads",
     "dataset_state",
     "run_write",
-    "state_digest",
     "validate",
     "write",
 ]

@@ -533,5 +533,50 @@ def test_the_library_filters_on_access_reason_and_personal_data(writes: Writes) 
     ignored = search({"reason": "LawEnforcement", "q": "stop patrols"}, False)
     assert ignored["notices"] == ["no access reason 'LawEnforcement' in the catalogue: filter ignored"]
     assert not [r for r in ignored["results"] if r["iri"].endswith("/stop-patrols")]
-    page = requests.get(writes.url + "/search", timeout=30).text
-    assert ">Access reason<" not in page and ">Personal data<" not in page
+    title = anonymous["results"][0]["title"]  # a page of public results, none of which states either
+    found = search({"q": title}, False)
+    assert found["total"] > 0 and {v["key"] for v in found["facets"]["personal"]} == {"not-stated"}
+    page = requests.get(writes.url + "/search", params={"q": title}, timeout=30).text
+    shown = found["results"][0]["iri"].rsplit("/", 1)[-1] in page
+    assert shown and ">Access reason<" not in page and ">Personal data<" not in page
+
+
+def test_a_load_holds_back_public_personal_data_until_an_administrator_approves_it(
+    writes: Writes, tmp_path: Path
+) -> None:
+    """`dfl load` keeps the same promise as a publisher's write: a public record that says it holds personal data
+    is not published, and the problem names the digest to approve; once approved it loads, and a changed
+    description is held back again while the approved one stays. Input: Birmingham's real CKAN response, with
+    its purchase-card transactions flagged as holding personal data (cardholders' names)."""
+    real = json.loads((Path(__file__).parent / "data/ckan-birmingham/package_search.json").read_text())
+    flagged, other = real["result"]["results"][:2]
+    personal = [{"key": "personal_data", "value": "yes"}, {"key": "legal_basis", "value": "dpv:PublicInterest"}]
+    flagged = {**flagged, "extras": [*flagged.get("extras", []), *personal]}
+    base, data_dir = writes.url, writes.server.data_dir
+
+    def load(package: dict) -> list[dict]:
+        path, problems = tmp_path / "birmingham.json", tmp_path / "problems.jsonl"
+        path.write_text(json.dumps({"success": True, "result": {"count": 2, "results": [package, other]}}))
+        dfl("--base", base, "load", "ckan", str(path), "--source", "birmingham", "--problems", str(problems),
+            "--store", str(data_dir))  # fmt: skip
+        lines = [json.loads(line) for line in problems.read_text().splitlines()]
+        return [p for p in lines if p["field"] == "personal_data"]
+
+    held = load(flagged)
+    assert [p["record"] for p in held] == [flagged["name"]] and "held back, not published" in held[0]["what"]
+    digest = re.search(r"sha256:[0-9a-f]{64}", held[0]["what"]).group(0)
+    iri = re.search(r"\(dataset (\S+)\)", held[0]["what"]).group(1)
+    assert iri == f"{base}/dataset/{flagged['name']}"
+    assert writes.server.get(f"/dataset/{flagged['name']}").status_code == 404
+    assert writes.server.get(f"/dataset/{other['name']}").status_code == 200  # the rest of the source loads
+
+    admin = sign_in(writes, writes.admin)
+    form = {"dataset": iri, "digest": digest, "csrf_token": csrf_of(admin, base + "/admin/changes")}
+    assert admin.post(base + "/admin/changes/approve", data=form, timeout=30).status_code == 200
+    assert load(flagged) == []
+    assert writes.server.get(f"/dataset/{flagged['name']}").status_code == 200
+
+    changed = {**flagged, "title": "Purchase card transactions, with cardholders"}
+    assert [p["record"] for p in load(changed)] == [flagged["name"]]
+    page = writes.server.get(f"/dataset/{flagged['name']}.json").json()
+    assert page["title"] == flagged["title"]  # the approved description stays published

@@ -24,7 +24,7 @@ from dfl_graph.harvest.fetchers import fetch
 from dfl_graph.harvest.http import FetchError, HttpClient
 from dfl_graph.harvest.mapping import Mapped, item_hash, map_items, map_rdf, record_hash, source_salt
 from dfl_graph.harvest.report import SourceReport, now, run_iri, run_quads, stale_run_quads
-from dfl_graph.ingest import write_plan
+from dfl_graph.ingest import hold_back_unapproved, write_plan
 from dfl_graph.plan import IncomingRecord, check_source_name, plan_write, stored_records
 from dfl_graph.publish import SECONDS_FILE
 from dfl_graph.store import CatalogueStore, StoreError, generation_dir
@@ -136,6 +136,8 @@ def _write(store, vocabularies, source, fetched, client, report: SourceReport, s
     plan = plan_write(stored, incoming, unchanged, complete=True)
     for item in plan.duplicates:
         report.rejections.append((item.record.id, "a second record with this identifier in the source: skipped"))
+    for problem in hold_back_unapproved(store, vocabularies, source.name, plan):
+        report.rejections.append((problem.record, problem.what))
     if stored and plan.withdrawn:
         share = len(plan.withdrawn) / len(stored)
         limit = float(source.option("max_withdrawn_fraction"))

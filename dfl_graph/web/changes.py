@@ -20,7 +20,8 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 
 from dfl_graph.accounts import audit
 from dfl_graph.accounts.visibility import Caller
-from dfl_graph.publishing import APPROVAL, WriteRequest, approve_public_personal_data, write
+from dfl_graph.approvals import APPROVAL
+from dfl_graph.publishing import WriteRequest, approve_public_personal_data, write
 from dfl_graph.web.access import settings
 from dfl_graph.web.accounts import caller, csrf, directory
 
