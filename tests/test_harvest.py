@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import html
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from portal_server import PortalServer, Reply, ckan_search, endless
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse, serialize
 
+from dfl_graph.accounts import AccountsDatabase
 from dfl_graph.generate import iter_datasets
 from dfl_graph.harvest import ConfigError, FetchError, HttpClient, HttpPolicy, harvest_source, read_config
 from dfl_graph.harvest import report as report_module
@@ -29,6 +31,7 @@ from dfl_graph.indexes.source_records import state_records
 from dfl_graph.ingest import ensure_vocabularies
 from dfl_graph.namespaces import DCAT, DCT, FOAF, HYDRA, PROV, RDF, XSD
 from dfl_graph.plan import scan_stored_records, stored_records
+from dfl_graph.publishing import approve_public_personal_data
 from dfl_graph.store import CatalogueReader, CatalogueStore, read_changes
 from dfl_graph.uris import Uris
 from dfl_graph.vocabularies import Vocabularies
@@ -568,6 +571,27 @@ def test_rejected_records_are_reported_with_reasons(tmp_path: Path, server: Port
         run = NamedNode(report.run)
         assert next(store.store.quads_for_pattern(run, URIS.vocab.recordsRejected, None, graph)).object.value == "2"
         assert len(list(store.store.quads_for_pattern(run, URIS.vocab.rejection, None, graph))) == 2
+
+
+def test_a_harvest_holds_back_public_personal_data_until_approved(tmp_path: Path, server: PortalServer, vocabularies):
+    """A portal's public record that says it holds personal data is rejected with the digest to approve, the rest
+    of the run is written, and the approval (the audit event publisher writes use) lets the next run publish it."""
+    packages = json.loads(BIRMINGHAM.read_text())["result"]["results"]
+    flagged = {**packages[0], "extras": [{"key": "personal_data", "value": "yes"}]}
+    server.route("/api/3/action/package_search", ckan_search([flagged, *packages[1:]]))
+    birmingham = source("birmingham", "ckan", server.url)
+    with open_store(tmp_path) as store:
+        report = harvest_source(store, vocabularies, birmingham)
+        assert report.status == "ok", report.error
+        assert report.total("new") == 9 and report.total("rejected") == 1
+        (why,) = [why for record, why in report.rejections if record == flagged["name"]]
+        iri, digest = re.search(r"\(dataset (\S+)\)", why).group(1), re.search(r"sha256:[0-9a-f]{64}", why).group(0)
+        assert iri not in public_titles(store, "birmingham") and len(public_titles(store, "birmingham")) == 9
+    approve_public_personal_data(AccountsDatabase(tmp_path), "admin-test", iri, digest)
+    with open_store(tmp_path) as store:
+        report = harvest_source(store, vocabularies, birmingham)
+        assert report.status == "ok" and report.total("new") == 1 and report.total("rejected") == 0
+        assert iri in public_titles(store, "birmingham")
 
 
 # -- provenance --------------------------------------------------------------------------------------------
