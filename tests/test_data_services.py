@@ -181,7 +181,9 @@ def test_served_datasets_and_access_services_resolve(catalogue):
     for dataset in served:
         response = requests.get(str(dataset), headers={"Accept": "text/turtle"}, timeout=30)
         assert response.status_code == 200
-        assert (dataset, RDF.type, DCAT.Dataset) in rdflib.Graph().parse(data=response.text, format="turtle")
+        described = rdflib.Graph().parse(data=response.text, format="turtle")
+        assert (dataset, RDF.type, DCAT.Dataset) in described
+        assert (rdflib.URIRef(service), DCAT.servesDataset, dataset) in described  # where to query it
         page = requests.get(str(dataset) + ".json", timeout=30).json()  # the dataset's page names its service
         assert [x["iri"] for x in page["services"]] == [service]
         assert f'href="{service[len(catalogue.url) :]}"' in requests.get(str(dataset), timeout=30).text

@@ -446,7 +446,8 @@ def test_w3c_dcat_examples_come_back_dereferenceable(tmp_path):
 def test_dataset_documents_read_by_lookups_equal_the_published_construct(tmp_path):
     """The views read a dataset's document with index lookups; queries/dataset-document.rq is its published
     definition. Both must give the same statements, for every public dataset of a varied catalogue (generated
-    DataPress records with checksums and temporal coverage, the W3C examples, the default catalogue)."""
+    DataPress records with checksums and temporal coverage, the W3C examples, the DCAT-AP HVD example of an API
+    serving two datasets, the default catalogue)."""
     from dfl_graph.store import CatalogueReader
     from dfl_graph.web.documents import construct, dataset_statements, home_graphs
 
@@ -459,6 +460,8 @@ def test_dataset_documents_read_by_lookups_equal_the_published_construct(tmp_pat
     for file in example_files():
         source = "w3c-" + file.stem.lower().replace("_", "-")
         dfl("--base", base, "load", "dcat", str(file), "--source", source, "--store", str(data_dir))
+    served_file = Path(__file__).parent / "data" / "dcat-ap-hvd" / "example-ms_dataset_data_service.ttl"
+    dfl("--base", base, "load", "dcat", str(served_file), "--source", "hvd", "--store", str(data_dir))
     snapshot = CatalogueReader(data_dir).snapshot()
     dataset_type = pyoxigraph.NamedNode(str(DCAT.Dataset))
     datasets = {
@@ -467,14 +470,16 @@ def test_dataset_documents_read_by_lookups_equal_the_published_construct(tmp_pat
         for q in snapshot.store.quads_for_pattern(None, RDF_TYPE, dataset_type, graph)
     }
     assert len(datasets) > 500
-    checksums = 0
+    checksums = served = 0
     for iri in sorted(datasets):
         graphs = home_graphs(snapshot, iri, dataset_type)
         read = list(dataset_statements(snapshot, iri, graphs))
         constructed = set(construct(snapshot, "dataset-document", {"dataset": iri}, graphs))
         assert len(read) == len(set(read)) and set(read) == constructed, iri
         checksums += sum(t.predicate.value == "http://spdx.org/rdf/terms#checksum" for t in read)
+        served += sum(t.predicate.value == str(DCAT.servesDataset) for t in read)
     assert checksums > 0, "the catalogue exercises the distribution -> checksum step"
+    assert served > 0, "the catalogue exercises the link in from a data service (the DCAT-AP HVD example)"
 
 
 # -- bad input ----------------------------------------------------------------------------------------------

@@ -277,6 +277,11 @@ def dataset_statements(snapshot: Snapshot, iri: str, graphs: list[NamedNode]) ->
         triples = about(node)
         if not any(t.predicate == RDF.type and t.object in RECORD_CLASSES for t in triples):
             seen.update(dict.fromkeys(triples))
+    for graph in graphs:  # the one link in from another record: the data services that serve it
+        for quad in store.quads_for_pattern(None, DCAT.servesDataset, dataset, graph):
+            service = quad.subject
+            if any(next(store.quads_for_pattern(service, RDF.type, DCAT.DataService, g), None) for g in graphs):
+                seen[quad.triple] = None
     return (published(triple) for triple in seen)
 
 
