@@ -11,6 +11,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from dfl_graph.config import Settings
+from dfl_graph.worker_memory import Trimmer, limit_arenas
 
 
 class GunicornServer(BaseApplication):
@@ -30,6 +31,12 @@ class GunicornServer(BaseApplication):
         from server import create_app
 
         return create_app(self.settings)
+
+
+def init_worker(server, worker) -> None:
+    """gunicorn ``post_fork`` hook: before the worker starts its threads, bound its allocator's arenas
+    (``dfl_graph/worker_memory.py``)."""
+    limit_arenas()
 
 
 def exit_worker(server, worker) -> None:
@@ -58,18 +65,22 @@ def run(settings: Settings, host: str, port: int, workers: int, dev: bool = Fals
 
         create_app(settings).run(host=host, port=port, threaded=True)
         return
-    GunicornServer(
-        settings,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "worker_class": "gthread",
-            "threads": 8,  # a long SPARQL query holds a thread: keep some for everyone else
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "accesslog": "-",
-            "limit_request_line": 8190,
-            "worker_exit": exit_worker,
-            "control_socket": str(control_socket(host, port)),
-        },
-    ).run()
+    GunicornServer(settings, gunicorn_options(host, port, workers)).run()
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict:
+    """The server's gunicorn settings: threaded workers with bounded heaps."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 8,  # a long SPARQL query holds a thread: keep some for everyone else
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "limit_request_line": 8190,
+        "post_fork": init_worker,
+        "post_request": Trimmer(),  # each worker returns its heap's free pages every 200 requests
+        "worker_exit": exit_worker,
+        "control_socket": str(control_socket(host, port)),
+    }
