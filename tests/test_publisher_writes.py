@@ -10,8 +10,10 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import ckanapi
@@ -403,6 +405,39 @@ def test_administrators_list_export_and_revert_changes(writes: Writes) -> None:
         f"{writes.url}/audit/{revert['id']}#before",
         f"{writes.url}/audit/{update['id']}#before",
     }
+
+
+def test_an_administrator_reverts_a_publishers_changes_since_a_time(writes: Writes) -> None:
+    ckan = writes.ckan("gla")
+    gla = {"owner_org": "gla", "groups": [{"name": "environment"}]}
+    ckan.action.package_create(**package("tree-canopy", title="Tree canopy cover", **gla))
+    kept = writes.server.get("/dataset/tree-canopy", headers={"Accept": "application/n-triples"}).text
+    time.sleep(1.1)  # the journal keeps whole seconds
+    since = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "")
+    time.sleep(1.1)
+    ckan.action.package_update(**package("tree-canopy", title="Tree canopy cover, overwritten", **gla))
+    ckan.action.package_create(**package("street-trees", title="Street trees", **gla))
+    ckan.action.package_update(**package("street-trees", title="Street trees, renamed", **gla))
+    writes.ckan("tfl").action.package_create(**package("bus-shelters", title="Bus shelters"))  # another publisher
+
+    admin = sign_in(writes, writes.admin)
+    token = csrf_of(admin, writes.url + "/admin/changes")
+    url = writes.url + "/admin/changes/revert-since"
+    unfiltered = admin.post(url, data={"csrf_token": token, "since": since}, timeout=30)
+    assert unfiltered.status_code == 400 and "choose an account or a publisher" in unfiltered.text
+    publisher = {"publisher": f"{writes.url}/publisher/gla"}
+    not_a_time = admin.post(url, params=publisher, data={"csrf_token": token, "since": "yesterday"}, timeout=30)
+    assert not_a_time.status_code == 400 and "is not a time" in not_a_time.text
+    assert admin.post(url, params=publisher, data={"since": since}, timeout=30).status_code == 400  # no CSRF token
+
+    reverted = admin.post(url, params=publisher, data={"csrf_token": token, "since": since}, timeout=120)
+    assert reverted.status_code == 200, reverted.text
+    assert "Reverted 2 of 2 datasets" in reverted.text
+    assert writes.server.get("/dataset/tree-canopy", headers={"Accept": "application/n-triples"}).text == kept
+    assert writes.server.get("/dataset/street-trees").status_code == 404  # created since: as before, unknown
+    assert "Bus shelters" in writes.server.get("/dataset/bus-shelters").text  # not the GLA's: untouched
+    reverts = [c for c in changes(admin, writes, **publisher) if c["action"] == "dataset.revert"][:2]
+    assert {c["target"] for c in reverts} == {f"{writes.url}/dataset/tree-canopy", f"{writes.url}/dataset/street-trees"}
 
 
 def test_personal_data_goes_public_only_as_an_administrator_approved(writes: Writes) -> None:

@@ -160,5 +160,22 @@ def events(
     return [AuditEvent.from_row(row) for row in rows]
 
 
+def moment(text: str) -> datetime:
+    """A time as an administrator or the journal writes it (ISO 8601; without a zone it is UTC). ValueError if
+    it is not one."""
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def first_changes_since(changes: list[AuditEvent], since: datetime) -> list[AuditEvent]:
+    """Of some dataset changes, each dataset's first one at or after ``since``, oldest first: reverting those
+    brings every dataset they touched back to what it was at ``since``."""
+    first: dict[str, AuditEvent] = {}
+    for event in sorted(changes, key=lambda e: e.seq):
+        if moment(event.at) >= since:
+            first.setdefault(event.target, event)
+    return list(first.values())
+
+
 def mark_published(db: sqlite3.Connection, seqs: list[int], generation: int) -> None:
     db.executemany("UPDATE audit SET published_generation = ? WHERE seq = ?", [(generation, s) for s in seqs])
