@@ -325,7 +325,7 @@ def _plan(store: CatalogueStore, db, vocabularies: Vocabularies, request: WriteR
     """What the request will write, authorised and validated; None when it would change nothing."""
     uris = store.uris
     if request.action == "revert":
-        return _plan_revert(store, db, request)
+        return _plan_revert(store, db, request, when)
     if request.action not in ACTIONS:
         raise Refused(400, f"unknown write action {request.action!r}")
     record = None
@@ -433,13 +433,18 @@ def _current(store: CatalogueStore, iri: str, existing: _Existing | None) -> tup
     return before, list(before.own)
 
 
+def _tombstone(store: CatalogueStore, iri: str, existing: _Existing, when: str) -> list[Quad]:
+    """The tombstone a dataset leaves when it is withdrawn now (none for a non-public one)."""
+    public = existing.graph.value == store.uris.source_graph(existing.source)
+    old = StoredRecord(iri, iri, public, None)
+    return tombstones_after(store, existing.source, [old], set(), Literal(when, datatype=XSD.dateTime))[1]
+
+
 def _plan_withdraw(store: CatalogueStore, request: WriteRequest, iri: str, existing: _Existing, when: str) -> _Plan:
     if not existing.source.startswith(SOURCE_PREFIX):
         raise Refused(409, f"{iri} comes from the source {existing.source!r}: withdraw it there")
     before, removals = _current(store, iri, existing)
-    public = existing.graph.value == store.uris.source_graph(existing.source)
-    old = StoredRecord(iri, iri, public, None)
-    _, tombstone = tombstones_after(store, existing.source, [old], set(), Literal(when, datatype=XSD.dateTime))
+    tombstone = _tombstone(store, iri, existing, when)
     details = {"publisher": existing.publisher, "source": existing.source, "via": request.via}
     return _Plan(
         "dataset.withdraw",
@@ -454,7 +459,9 @@ def _plan_withdraw(store: CatalogueStore, request: WriteRequest, iri: str, exist
     )
 
 
-def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
+def _plan_revert(store: CatalogueStore, db, request: WriteRequest, when: str) -> _Plan:
+    """The dataset back as it was before an audited change: that state written again, or, when the change
+    created it, the dataset withdrawn (a public one leaves a tombstone: its IRI was published, so 410)."""
     row = db.execute("SELECT * FROM audit WHERE id = ?", (request.revert or "",)).fetchone()
     if row is None or not row["action"].startswith("dataset.") or row["action"] == APPROVAL:
         raise Refused(404, f"no dataset change {request.revert!r} to revert")
@@ -476,6 +483,8 @@ def _plan_revert(store: CatalogueStore, db, request: WriteRequest) -> _Plan:
     before, removals = _current(store, iri, existing)
     tombstones = NamedNode(store.uris.tombstone_graph(source))
     removals += list(store.store.quads_for_pattern(NamedNode(iri), None, None, tombstones))
+    if not additions and existing is not None:
+        additions = _tombstone(store, iri, existing, when)
     details = {"publisher": publisher, "source": source, "via": request.via, "reverts": event.id}
     return _Plan("dataset.revert", iri, source, publisher, removals, additions, before, state, details, reverted=event)
 

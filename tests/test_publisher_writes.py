@@ -434,7 +434,7 @@ def test_an_administrator_reverts_a_publishers_changes_since_a_time(writes: Writ
     assert reverted.status_code == 200, reverted.text
     assert "Reverted 2 of 2 datasets" in reverted.text
     assert writes.server.get("/dataset/tree-canopy", headers={"Accept": "application/n-triples"}).text == kept
-    assert writes.server.get("/dataset/street-trees").status_code == 404  # created since: as before, unknown
+    assert writes.server.get("/dataset/street-trees").status_code == 410  # created since: withdrawn, a tombstone
     assert "Bus shelters" in writes.server.get("/dataset/bus-shelters").text  # not the GLA's: untouched
     reverts = [c for c in changes(admin, writes, **publisher) if c["action"] == "dataset.revert"][:2]
     assert {c["target"] for c in reverts} == {f"{writes.url}/dataset/tree-canopy", f"{writes.url}/dataset/street-trees"}
