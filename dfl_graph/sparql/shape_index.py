@@ -987,8 +987,11 @@ class _Plan:
                 for other, other_code in zip(shape.patterns, pattern_codes, strict=True):
                     if other is not pattern and other.subject == pattern.subject:
                         self.positions[pattern.object.name].append((code, f"o/{other_code}"))
-        if not shape.order_by and (shape.group_by or not shape.aggregated):
-            raise Undetermined("no ORDER BY: the engine's order is its own")
+        # Without ORDER BY the engine's order is its own, and so is its choice of rows under a LIMIT: answered
+        # only when every solution fits (the same bag of rows; SPARQL gives them no order).
+        self.unordered = not shape.order_by and bool(shape.group_by or not shape.aggregated)
+        if self.unordered and shape.offset:
+            raise Undetermined("OFFSET without ORDER BY: which rows come is the engine's choice")
         for name, _ in shape.order_by:
             if name not in self.columns:
                 continue
@@ -1066,8 +1069,13 @@ class _Plan:
         shape = self.shape
         sql, order, ties = self._inner()
         width = len(shape.projection)
-        ordered = f"{sql} ORDER BY {', '.join(order)}" if order else sql
         wanted = max_rows if shape.limit is None else min(shape.limit, max_rows)
+        if self.unordered:
+            every = self.index.db.execute(f"{sql} LIMIT ?", (*self.params, wanted + 1)).fetchall()
+            if len(every) > wanted:
+                raise Undetermined("no ORDER BY and more solutions than asked for: which come is the engine's choice")
+            return Solutions(shape.variables, self._terms(every, width), False)
+        ordered = f"{sql} ORDER BY {', '.join(order)}" if order else sql
         start = max(0, shape.offset - 1)
         before = shape.offset - start  # 1 if a row before the page is read too
         rows = self.index.db.execute(
