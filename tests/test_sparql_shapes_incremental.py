@@ -47,6 +47,7 @@ def _tables(path: Path) -> dict[str, object]:
         "chain_counts": sorted(
             (p1, p2, ranks[t], text[o], *n) for p1, p2, t, o, *n in db.execute("SELECT * FROM chain_counts")
         ),
+        "typed": sorted((k, p, ranks[t], text[o], text[s]) for k, p, t, o, s in db.execute("SELECT * FROM typed")),
         "class_ties": sorted((c, ranks[low], ranks[high]) for c, low, high in db.execute("SELECT * FROM class_ties")),
         "predicates": sorted(db.execute("SELECT * FROM predicates")),
         "meta": sorted(db.execute("SELECT * FROM meta WHERE key != 'updated_from'")),
