@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import multiprocessing
 import os
 import random
 import shutil
@@ -195,42 +196,70 @@ class Outcome:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def drive(url: str, next_query: Callable[[int], tuple[str, ...]], seconds: float, clients: int) -> Outcome:
-    """`clients` threads sending queries back to back for `seconds`; successes' latencies recorded (also per
-    kind, when ``next_query`` gives (text, Accept, kind))."""
-    outcome = Outcome()
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+def _client(url: str, next_query: Callable[[int], tuple[str, ...]], number: int, stop: float) -> list[tuple]:
+    """One client sending queries back to back until ``stop``: (status, seconds, kinds) of each."""
+    records = []
+    with requests.Session() as session:
+        while time.monotonic() < stop:
+            text, accept, *kind = next_query(number)
+            started = time.perf_counter()
+            try:
+                status = session.post(url, data={"query": text}, headers={"Accept": accept}, timeout=120).status_code
+            except requests.RequestException:
+                status = 0
+            records.append((status, time.perf_counter() - started, kind))
+    return records
 
-    def client(number: int) -> None:
-        with requests.Session() as session:
-            while time.monotonic() < stop:
-                text, accept, *kind = next_query(number)
-                started = time.perf_counter()
-                try:
-                    response = session.post(url, data={"query": text}, headers={"Accept": accept}, timeout=120)
-                    status = response.status_code
-                except requests.RequestException:
-                    status = 0
-                elapsed = time.perf_counter() - started
-                with lock:
-                    outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
-                    if status == 200:
-                        outcome.latencies.append(elapsed)
-                        for name in kind:
-                            outcome.by_kind.setdefault(name, []).append(elapsed)
-                    else:
-                        for name in kind:
-                            failed = outcome.failed_kinds.setdefault(name, {})
-                            failed[status] = failed.get(status, 0) + 1
 
+def drive(
+    url: str, next_query: Callable[[int], tuple[str, ...]], seconds: float, clients: int, processes: bool = False
+) -> Outcome:
+    """`clients` clients sending queries back to back for `seconds`; successes' latencies recorded (also per
+    kind, when ``next_query`` gives (text, Accept, kind)). Threads of this process by default; ``processes``:
+    each client a process of its own, as independent users are (threads share this process's GIL, so one
+    parsing a long answer delays the others' clocks: that time is the client's, not the endpoint's)."""
     started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    outcome.seconds = time.monotonic() - started
+    stop = started + seconds
+    records: list[tuple] = []
+    if processes:
+        context = multiprocessing.get_context("fork")
+        results = context.Queue()
+
+        def run(number: int) -> None:
+            random.seed()  # the parent's random state was copied: fresh nonces
+            results.put(_client(url, next_query, number, stop))
+
+        workers = [context.Process(target=run, args=(n,)) for n in range(clients)]
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            records += results.get()
+        for worker in workers:
+            worker.join()
+    else:
+        lock = threading.Lock()
+
+        def client(number: int) -> None:
+            found = _client(url, next_query, number, stop)
+            with lock:
+                records.extend(found)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    outcome = Outcome(seconds=time.monotonic() - started)
+    for status, elapsed, kind in records:
+        outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+        if status == 200:
+            outcome.latencies.append(elapsed)
+            for name in kind:
+                outcome.by_kind.setdefault(name, []).append(elapsed)
+        else:
+            for name in kind:
+                failed = outcome.failed_kinds.setdefault(name, {})
+                failed[status] = failed.get(status, 0) + 1
     return outcome
 
 
