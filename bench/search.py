@@ -342,10 +342,10 @@ def http_timings(store: Path, base: str, index) -> dict[str, tuple[float, float,
         def local(iri: str) -> str:
             return iri[len(base) :] if iri.startswith(base) else iri
 
-        themes = [local(v.iri) for v in index.facet_values("theme")][:20]
-        publishers = [local(v.iri) for v in index.facet_values("publisher")][:20]
-        boroughs = [local(v.iri) for v in index.facet_values("borough")][:20]
-        theme_keys = [v.key for v in index.facet_values("theme")]
+        themes = [local(v.iri) for v in index.facet_values("theme") if v.iri][:20]
+        publishers = [local(v.iri) for v in index.facet_values("publisher") if v.iri][:20]
+        boroughs = [local(v.iri) for v in index.facet_values("borough") if v.iri][:20]
+        theme_keys = [v.key for v in index.facet_values("theme") if v.iri]  # not the "not stated" bucket
         searches = [
             "/search?" + urlencode({"q": q, "theme": theme_keys[i % len(theme_keys)]}) for i, q in enumerate(QUERIES)
         ]
