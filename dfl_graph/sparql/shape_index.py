@@ -93,8 +93,9 @@ INDEXED_TYPES = (DCAT.Dataset, DCAT.Distribution, DCAT.Catalog, SKOS.Concept, SK
 ORDERED_PREDICATES = (DCT.title, DCT.modified, DCT.issued, DCAT.byteSize)
 INDEXED = [p.value for p in INDEXED_PREDICATES] + [f"{RDF.type.value} {c.value}" for c in INDEXED_TYPES]
 
-_ORDERED_CODES = ",".join(str(INDEXED.index(p.value) + 1) for p in ORDERED_PREDICATES)
-_TYPE_CODES = ",".join(str(code) for code, spec in enumerate(INDEXED, start=1) if " " in spec)
+# predicate codes (1-based places in INDEXED): the rdf:type ones, and the ORDERED_PREDICATES
+TYPE_CODES = tuple(code for code, spec in enumerate(INDEXED, start=1) if " " in spec)
+ORDERED_CODES = frozenset(INDEXED.index(p.value) + 1 for p in ORDERED_PREDICATES)
 
 # Classes of terms, each ordered as Oxigraph orders it; 0: no order this index can vouch for.
 UNORDERED, IRI, STRING, INTEGER, DATETIME_ZONED, DATETIME_LOCAL, DATE, YEAR_MONTH, YEAR = range(9)
@@ -327,7 +328,6 @@ def _mixed(classes: Counter[tuple[int, str, int]]) -> set[int]:
 
 def _facet_counts(statements: list[array], final: array, tie: array, predicates_of: dict[int, int]) -> list[tuple]:
     """(p, q, tie, object, subjects) rows of the facet_counts table (see the schema)."""
-    type_codes = [code for code, spec in enumerate(INDEXED, start=1) if " " in spec]
     rows = []
     for code, pairs in enumerate(statements, start=1):
         objects = {pairs[i] for i in range(1, len(pairs), 2)}
@@ -337,7 +337,7 @@ def _facet_counts(statements: list[array], final: array, tie: array, predicates_
         for i in range(0, len(pairs), 2):
             bits, obj = predicates_of[final[pairs[i]]], pairs[i + 1]
             counted[(0, obj)] = counted.get((0, obj), 0) + 1
-            for q in type_codes:
+            for q in TYPE_CODES:
                 if bits >> q & 1:
                     counted[(q, obj)] = counted.get((q, obj), 0) + 1
         rows.extend((code, q, tie[obj], final[obj], n) for (q, obj), n in counted.items())
@@ -438,7 +438,8 @@ def build_shape_index(
         db.executemany("INSERT INTO chain_counts VALUES (?,?,?,?,?,?,?)", _chain_counts(statements, final, tie))
         db.execute(
             f"INSERT INTO typed SELECT k.p, x.p, x.t, x.o, x.s FROM triples k JOIN triples x "
-            f"ON x.p IN ({_ORDERED_CODES}) AND x.s = k.s WHERE k.p IN ({_TYPE_CODES}) ORDER BY 1, 2, 3, 4, 5"
+            f"ON x.p IN ({','.join(map(str, sorted(ORDERED_CODES)))}) AND x.s = k.s "
+            f"WHERE k.p IN ({','.join(map(str, TYPE_CODES))}) ORDER BY 1, 2, 3, 4, 5"
         )
         db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
         db.executemany(
@@ -535,7 +536,6 @@ class _Update:
             f"<{spec.partition(' ')[2]}>": code for code, spec in enumerate(INDEXED, start=1) if " " in spec
         }
         self.links = [INDEXED.index(link.value) + 1 for link in CHAIN_LINKS]
-        self.ordered_codes = {INDEXED.index(p.value) + 1 for p in ORDERED_PREDICATES}
         self.all_codes = ",".join(str(code) for code in range(1, len(INDEXED) + 1))
         self.terms: dict[int, tuple[int, int, bool]] = {}  # id -> (class, tie, no lower case)
         self.keys: dict[int, tuple] = {}  # id -> (sort key, text), for placing new terms
@@ -610,8 +610,8 @@ class _Update:
 
     def typed(self, s: int, statements: set[tuple[int, int]]) -> set[tuple[int, int, int, int, int]]:
         """The ``typed`` rows of subject ``s`` with these statements (as the rebuild's join makes them)."""
-        types = {p for p, _ in statements if p in self.type_codes.values()}
-        ordered = [(p, o) for p, o in statements if p in self.ordered_codes]
+        types = {p for p, _ in statements if p in TYPE_CODES}
+        ordered = [(p, o) for p, o in statements if p in ORDERED_CODES]
         self.info([o for _, o in ordered])
         return {(k, p, self.terms[o][1], o, s) for k in types for p, o in ordered}
 
@@ -739,7 +739,6 @@ class _Update:
         ids = set(own) | linked | {o for found in (*own.values(), *theirs.values()) for _, o in found}
         terms = self.info(ids)
         counts = _Counts(Counter(), Counter(), Counter(), Counter())
-        type_codes = set(self.type_codes.values())
         for s in changed:
             found = own[s]
             predicates = {p for p, _ in found}
@@ -749,7 +748,7 @@ class _Update:
                     if terms[term][2]:
                         counts.classes[(p, position, NO_LOWER_CASE)] += 1
                 counts.pairs.update((p, q, terms[o][0]) for q in predicates)
-                counts.facets.update((p, q, terms[o][1], o) for q in {0} | (predicates & type_codes))
+                counts.facets.update((p, q, terms[o][1], o) for q in {0} | (predicates & set(TYPE_CODES)))
         for p1 in self.links:
             for s in sources:
                 through: Counter[tuple[int, int]] = Counter()
@@ -809,7 +808,7 @@ class _Update:
                 db.execute(
                     "INSERT INTO facet_counts SELECT p, 0, t, o, COUNT(*) FROM triples WHERE p = ? GROUP BY t, o", (p,)
                 )
-                for q in self.type_codes.values():
+                for q in TYPE_CODES:
                     db.execute(
                         "INSERT INTO facet_counts SELECT a.p, ?, a.t, a.o, COUNT(*) FROM triples a WHERE a.p = ? "
                         "AND EXISTS (SELECT 1 FROM triples b WHERE b.p = ? AND b.s = a.s) GROUP BY a.t, a.o",
@@ -1092,7 +1091,7 @@ class _Plan:
             return None
         n = int(alias[1:])
         pattern = self.shape.patterns[n]
-        if not pattern_codes[n] or INDEXED[pattern_codes[n] - 1] not in {p.value for p in ORDERED_PREDICATES}:
+        if pattern_codes[n] not in ORDERED_CODES:
             return None
         for other, code in zip(self.shape.patterns, pattern_codes, strict=True):
             if code and other.predicate == RDF_TYPE and other.subject == pattern.subject:
