@@ -75,7 +75,7 @@ def void_triples(current: Snapshot) -> list[Triple]:
     triples += [t(dataset, VOID.vocabulary, NamedNode(PREFIXES[name])) for name in VOCABULARIES]
     for name in ("Turtle", "JSON-LD", "RDF_XML", "N-Triples", "N-Quads"):
         triples.append(t(dataset, VOID.feature, NamedNode(FORMATS_NS + name)))
-    for record in catalogue_index(current).by_position(1, EXAMPLE_RESOURCES):
+    for record in catalogue_index(current).by_rank(1, EXAMPLE_RESOURCES):
         triples.append(t(dataset, VOID.exampleResource, NamedNode(record["iri"])))
     public = set(current.manifest.public_graphs)
     graphs = {g: info for g, info in current.manifest.graphs.items() if g in public}
@@ -203,7 +203,7 @@ def urlset(entries: Iterator[str]) -> bytes:
 
 
 def dataset_entries(current: Snapshot, first: int, count: int) -> Iterator[str]:
-    for record in catalogue_index(current).by_position(first, count):
+    for record in catalogue_index(current).by_rank(first, count):
         yield url_entry(record["iri"], record.get("modified") or record.get("issued"))
 
 

@@ -3,7 +3,7 @@
 Every page is a DCAT-AP ``dcat:Catalog`` (its title, description and publisher from the vocabulary
 graph) listing ``dcat:dataset`` for the page's datasets together with their full descriptions, so a
 harvester that walks ``hydra:next`` gets the whole catalogue. Pages come from the catalogue index's
-positions (datasets in IRI order): page 1000 is an indexed range lookup like page 1, never an OFFSET.
+feed ranks (datasets in IRI order): page 1000 is an indexed range lookup like page 1, never an OFFSET.
 
 - ``?page=N&per_page=M``: numbered pages with ``hydra:first``, ``previous``, ``next`` and ``last``.
 - ``?modified_since=ISO-8601``: only datasets modified since then, paged by ``cursor`` (the IRI of the
@@ -166,7 +166,7 @@ def feed_page(current: Snapshot, feed: FeedRequest) -> FeedPage:
             raise NotFound(
                 f"page {feed.page} is past the last page of the catalogue ({pages} at {feed.per_page} per page)"
             )
-        items = index.by_position((feed.page - 1) * feed.per_page + 1, feed.per_page)
+        items = index.by_rank((feed.page - 1) * feed.per_page + 1, feed.per_page)
         return FeedPage(
             services=public_services(current) if feed.page == 1 and feed.modified_since is None else [],
             items=items,
@@ -180,15 +180,8 @@ def feed_page(current: Snapshot, feed: FeedRequest) -> FeedPage:
             page=feed.page,
             pages=pages,
         )
-    after = index.position_after(feed.cursor) if feed.cursor else 0
-    if feed.modified_since is not None:
-        items, more = index.modified_since(feed.modified_since, after, feed.per_page)
-        total = index.count_modified_since(feed.modified_since)
-        has_next = more is not None
-    else:
-        total = index.count()
-        items = index.by_position(after + 1, feed.per_page)
-        has_next = after + len(items) < total
+    items, has_next = index.after(feed.cursor or "", feed.per_page, feed.modified_since)
+    total = index.count(feed.modified_since)
     next_url = url(feed.query(cursor=items[-1]["iri"])) if has_next and items else None
     return FeedPage(
         services=public_services(current) if not feed.cursor and feed.modified_since is None else [],
