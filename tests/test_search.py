@@ -702,6 +702,15 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
             }, q
     assert updated.updated_years == rebuilt.updated_years
     assert updated.average_lengths == pytest.approx(rebuilt.average_lengths)
+    # the update recounts only the quality of the publishers it touched: the same summary as a rebuild's
+    assert quality_by_publisher(updated) == quality_by_publisher(rebuilt)
+    assert [r["datasets"] for r in quality_by_publisher(updated).values()] != [
+        r["datasets"] for r in quality_by_publisher(before).values()
+    ]
+
+
+def quality_by_publisher(index) -> dict[str, dict]:
+    return {r["publisher"].key: {k: v for k, v in r.items() if k != "publisher"} for r in index.quality_summary()}
 
 
 def titles_of(index, query: str) -> list[str]:

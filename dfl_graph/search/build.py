@@ -76,7 +76,7 @@ SELECT iri, title, description, keywords, issued, modified, status, record, NULL
 WHERE access IN ('restricted', 'non-public')
 """
 LARGE_CACHE = "PRAGMA cache_size=-262144;"  # 256 MB of page cache while the index is written
-SCHEMA_VERSION = "5"  # an incremental update needs the previous index in this same layout
+SCHEMA_VERSION = "6"  # an incremental update needs the previous index in this same layout ("6": covering orders)
 FACET_TOKEN = "zf"  # + the value's code: a token no text produces (letters then digits, never stemmed)
 # datasets about all of London (or nowhere in particular): no borough stated, and not published by a council;
 # code 0 is no facet value's
@@ -140,8 +140,9 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 DOC_INDEXES = """
 CREATE UNIQUE INDEX docs_iri ON docs(iri);
-CREATE INDEX docs_updated ON docs(updated DESC, rowid);
-CREATE INDEX docs_title ON docs(title_key, rowid);
+CREATE INDEX docs_updated ON docs(updated DESC, iri);  -- the orders below, read from the index alone
+CREATE INDEX docs_title ON docs(title_key, iri);
+CREATE INDEX docs_publisher ON docs(publisher_code);   -- an update recounts only its publishers' quality
 CREATE INDEX docs_series ON docs(series, edition);
 """
 ORDERS = {"updated": "updated DESC, iri", "title": "title_key, iri"}  # ties by IRI: an update orders as a rebuild
@@ -487,11 +488,19 @@ def _synonym_words() -> set[str]:
     return {w for sources, targets in read_rules() for e in (*sources, *targets) for w in tokens(e)}
 
 
-def _quality_summary(db: sqlite3.Connection) -> None:
+def _quality_summary(db: sqlite3.Connection, publishers: set[int] | None = None) -> None:
     """Per publisher: datasets, how many have measurements, average points (total and per dimension), and
-    datasets per rating, from ``docs`` (so an update recomputes it as a rebuild would)."""
+    datasets per rating, from ``docs`` (so an update recomputes it as a rebuild would), for every publisher or
+    only for ``publishers`` (those whose datasets an update changed)."""
+    sql = "SELECT publisher_code, quality, quality_dimensions FROM docs"
+    if publishers is not None:
+        marks = ",".join("?" * len(publishers))
+        sql += f" WHERE publisher_code IN ({marks})"
+        db.execute(f"DELETE FROM quality_summary WHERE publisher_code IN ({marks})", sorted(publishers))
+    else:
+        db.execute("DELETE FROM quality_summary")
     sums: dict[int, list] = {}
-    for publisher, points, dimensions in db.execute("SELECT publisher_code, quality, quality_dimensions FROM docs"):
+    for publisher, points, dimensions in db.execute(sql, sorted(publishers or ())):
         entry = sums.setdefault(publisher, [0, 0, 0, [0] * len(DIMENSION_IDS), Counter()])
         entry[0] += 1
         if points is None:
@@ -501,7 +510,6 @@ def _quality_summary(db: sqlite3.Connection) -> None:
         for i, value in enumerate(dimensions.split(",")):
             entry[3][i] += int(value)
         entry[4][rating_of(points)] += 1
-    db.execute("DELETE FROM quality_summary")
     db.executemany(
         "INSERT INTO quality_summary VALUES (?,?,?,?,?,?)",
         (
@@ -518,9 +526,16 @@ def _quality_summary(db: sqlite3.Connection) -> None:
     )
 
 
-def _finish(db: sqlite3.Connection, snapshot: Snapshot, documents: _Documents, mode: str, started: float) -> None:
+def _finish(
+    db: sqlite3.Connection,
+    snapshot: Snapshot,
+    documents: _Documents,
+    mode: str,
+    started: float,
+    publishers: set[int] | None = None,
+) -> None:
     """What both a rebuild and an update end with: facet values, names, orders, term frequencies, spelling
-    vocabulary, quality summary, statistics."""
+    vocabulary, quality summary (of ``publishers`` only, if given), statistics."""
     documents.values.write(db)
     _write_names(db, documents.values, documents.names)
     db.execute("DELETE FROM orders")
@@ -539,7 +554,7 @@ def _finish(db: sqlite3.Connection, snapshot: Snapshot, documents: _Documents, m
     for word in _synonym_words():  # known words too, though no dataset uses them (0: never preferred)
         words.setdefault(word, 0)
     db.executemany("INSERT INTO spelling VALUES (?, ?)", sorted(words.items()))
-    _quality_summary(db)
+    _quality_summary(db, publishers)
     newest = db.execute("SELECT MAX(updated) FROM docs").fetchone()[0] or ""
     meta = {
         "schema": SCHEMA_VERSION,
@@ -599,12 +614,14 @@ def _update(
             documents.count = int(meta["documents"])
             indexed = ", ".join(INDEXED)
             fields = ", ".join(DOC_FIELDS)
+            publishers: set[int] = set()  # whose quality summary the update changes
             for iri in sorted(changed):
                 row = db.execute(f"SELECT {fields} FROM docs WHERE iri = ?", (iri,)).fetchone()
                 if row is None:
                     continue
                 old = dict(zip(DOC_FIELDS, row, strict=True))
                 rowid = old["rowid"]
+                publishers.add(old["publisher_code"])
                 db.execute(
                     f"INSERT INTO fts(fts, rowid, {indexed}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
                     (rowid, *(old[c] for c in INDEXED)),
@@ -624,13 +641,15 @@ def _update(
                 for iri, title, description, keywords, record_json in rows:
                     values.grow(next_rowid)
                     doc = documents.row(next_rowid, iri, title, description, keywords, record_json)
+                    publishers.add(doc[DOC_FIELDS.index("publisher_code")])
                     _insert(db, [doc])
                     db.execute(
                         f"INSERT INTO fts(rowid, {indexed}) VALUES (?, {', '.join('?' * len(INDEXED))})",
                         (next_rowid, *doc[first_indexed : first_indexed + len(INDEXED)]),
                     )
                     next_rowid += 1
-            _finish(db, snapshot, documents, f"incremental ({len(changed)} datasets changed)", started)
+            mode = f"incremental ({len(changed)} datasets changed)"
+            _finish(db, snapshot, documents, mode, started, publishers)
     except StaleIndex:
         return False
     return True
