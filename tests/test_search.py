@@ -702,7 +702,9 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
             }, q
     assert updated.updated_years == rebuilt.updated_years
     assert updated.average_lengths == pytest.approx(rebuilt.average_lengths)
-    # the update recounts only the quality of the publishers it touched: the same summary as a rebuild's
+    # the update recounts only the terms and the quality of the publishers it touched: the same as a rebuild's
+    terms = "SELECT term, docs FROM terms ORDER BY term"
+    assert updated.db.execute(terms).fetchall() == rebuilt.db.execute(terms).fetchall()
     assert quality_by_publisher(updated) == quality_by_publisher(rebuilt)
     assert [r["datasets"] for r in quality_by_publisher(updated).values()] != [
         r["datasets"] for r in quality_by_publisher(before).values()

@@ -42,12 +42,13 @@ Layout:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from pyoxigraph import NamedNode
@@ -526,16 +527,55 @@ def _quality_summary(db: sqlite3.Connection, publishers: set[int] | None = None)
     )
 
 
+@dataclasses.dataclass
+class _Touched:
+    """What an update changed, so that it recounts only that: the publishers whose quality summary moves, and
+    the indexed texts (removed and added documents') whose terms' document frequencies move."""
+
+    publishers: set[int] = dataclasses.field(default_factory=set)
+    texts: list[Sequence[str]] = dataclasses.field(default_factory=list)
+
+    def add(self, publisher: int, texts: Sequence[str]) -> None:
+        self.publishers.add(publisher)
+        self.texts.append(texts)
+
+    def terms(self) -> list[str]:
+        """The terms FTS5 makes of the touched texts: the same tokenizer, in an in-memory table."""
+        db = sqlite3.connect(":memory:")
+        try:
+            db.execute(f"CREATE VIRTUAL TABLE touched USING fts5({', '.join(INDEXED)}, tokenize='{TOKENIZER}')")
+            db.executemany(f"INSERT INTO touched VALUES ({', '.join('?' * len(INDEXED))})", self.texts)
+            db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, touched, 'row')")
+            return [row[0] for row in db.execute("SELECT term FROM temp.vocab")]
+        finally:
+            db.close()
+
+
+def _write_terms(db: sqlite3.Connection, touched: _Touched | None) -> None:
+    """Each term's document frequency, from the FTS index: of every term, or of the terms an update touched
+    (about 0.4 ms each, where reading the whole vocabulary takes 0.2 s at 100k datasets)."""
+    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, 'row')")
+    counted = f"SELECT term, doc FROM temp.vocab WHERE doc > 0 AND term NOT GLOB '{FACET_TOKEN}[0-9]*'"
+    if touched is None:
+        db.execute("DELETE FROM terms")
+        db.execute(f"INSERT INTO terms {counted}")
+    else:
+        for term in touched.terms():
+            db.execute("DELETE FROM terms WHERE term = ?", (term,))
+            db.execute(f"INSERT INTO terms {counted} AND term = ?", (term,))
+    db.execute("DROP TABLE temp.vocab")
+
+
 def _finish(
     db: sqlite3.Connection,
     snapshot: Snapshot,
     documents: _Documents,
     mode: str,
     started: float,
-    publishers: set[int] | None = None,
+    touched: _Touched | None = None,
 ) -> None:
     """What both a rebuild and an update end with: facet values, names, orders, term frequencies, spelling
-    vocabulary, quality summary (of ``publishers`` only, if given), statistics."""
+    vocabulary, quality summary, statistics (after an update, the terms and quality it ``touched`` only)."""
     documents.values.write(db)
     _write_names(db, documents.values, documents.names)
     db.execute("DELETE FROM orders")
@@ -545,16 +585,13 @@ def _finish(
         for place, rowid in enumerate(rowids):
             places[rowid] = place
         db.execute("INSERT INTO orders VALUES (?, ?, ?)", (name, rowids.tobytes(), places.tobytes()))
-    db.execute("DELETE FROM terms")
-    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts, 'row')")
-    db.execute(f"INSERT INTO terms SELECT term, doc FROM temp.vocab WHERE term NOT GLOB '{FACET_TOKEN}[0-9]*'")
-    db.execute("DROP TABLE temp.vocab")
+    _write_terms(db, touched)
     db.execute("DELETE FROM spelling")
     words = {w: n for w, n in documents.words.items() if n > 0}
     for word in _synonym_words():  # known words too, though no dataset uses them (0: never preferred)
         words.setdefault(word, 0)
     db.executemany("INSERT INTO spelling VALUES (?, ?)", sorted(words.items()))
-    _quality_summary(db, publishers)
+    _quality_summary(db, touched.publishers if touched is not None else None)
     newest = db.execute("SELECT MAX(updated) FROM docs").fetchone()[0] or ""
     meta = {
         "schema": SCHEMA_VERSION,
@@ -614,14 +651,14 @@ def _update(
             documents.count = int(meta["documents"])
             indexed = ", ".join(INDEXED)
             fields = ", ".join(DOC_FIELDS)
-            publishers: set[int] = set()  # whose quality summary the update changes
+            touched = _Touched()
             for iri in sorted(changed):
                 row = db.execute(f"SELECT {fields} FROM docs WHERE iri = ?", (iri,)).fetchone()
                 if row is None:
                     continue
                 old = dict(zip(DOC_FIELDS, row, strict=True))
                 rowid = old["rowid"]
-                publishers.add(old["publisher_code"])
+                touched.add(old["publisher_code"], [old[c] for c in INDEXED])
                 db.execute(
                     f"INSERT INTO fts(fts, rowid, {indexed}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
                     (rowid, *(old[c] for c in INDEXED)),
@@ -641,15 +678,16 @@ def _update(
                 for iri, title, description, keywords, record_json in rows:
                     values.grow(next_rowid)
                     doc = documents.row(next_rowid, iri, title, description, keywords, record_json)
-                    publishers.add(doc[DOC_FIELDS.index("publisher_code")])
+                    texts = doc[first_indexed : first_indexed + len(INDEXED)]
+                    touched.add(doc[DOC_FIELDS.index("publisher_code")], texts)
                     _insert(db, [doc])
                     db.execute(
                         f"INSERT INTO fts(rowid, {indexed}) VALUES (?, {', '.join('?' * len(INDEXED))})",
-                        (next_rowid, *doc[first_indexed : first_indexed + len(INDEXED)]),
+                        (next_rowid, *texts),
                     )
                     next_rowid += 1
             mode = f"incremental ({len(changed)} datasets changed)"
-            _finish(db, snapshot, documents, mode, started, publishers)
+            _finish(db, snapshot, documents, mode, started, touched)
     except StaleIndex:
         return False
     return True
