@@ -196,3 +196,22 @@ def test_an_index_updated_by_each_write_is_the_rebuilt_one(
         assert _tables(updated) == _tables(fresh), what
         assert _assert_engines_rows(data_dir) >= 10, what
     assert between, "new terms were numbered between the old ones: the index was updated, not rebuilt"
+
+
+@pytest.mark.parametrize("ascending", [True, False], ids=["ascending", "descending"])
+def test_a_chain_of_writes_in_order_numbers_its_terms_without_a_rebuild(tmp_path: Path, ascending: bool) -> None:
+    """Writes in order (dates, sequence numbers, slugs) each bring a term next to the last one's: 500 of them
+    fit between the same two old terms (halving the room fitted 32, then the index was rebuilt), in order."""
+    data_dir, _ = _generated(tmp_path)
+    path = tmp_path / "shapes.sqlite"
+    path.write_bytes(shape_index_path(CatalogueReader(data_dir).snapshot().directory).read_bytes())
+    db = sqlite3.connect(path)
+    update = shape_index._Update(db, Store())
+    texts = [f"<{EX}chain/{n:04d}>" for n in range(500)]
+    ids = {}
+    for text in texts if ascending else reversed(texts):
+        ids.update(update.place([text]))  # one write each: a _RebuildInstead here fails the test
+    assert [ids[t] for t in texts] == sorted(ids.values())
+    old = [i for (i,) in db.execute("SELECT id FROM terms WHERE id % ? = 0 ORDER BY id", (SPACING,))]
+    assert len({sum(1 for o in old if o < ids[t]) for t in texts}) == 1, "all between the same two old terms"
+    db.close()
