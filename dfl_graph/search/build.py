@@ -143,7 +143,6 @@ DOC_INDEXES = """
 CREATE UNIQUE INDEX docs_iri ON docs(iri);
 CREATE INDEX docs_updated ON docs(updated DESC, iri);  -- the orders below, read from the index alone
 CREATE INDEX docs_title ON docs(title_key, iri);
-CREATE INDEX docs_publisher ON docs(publisher_code);   -- an update recounts only its publishers' quality
 CREATE INDEX docs_series ON docs(series, edition);
 """
 ORDERS = {"updated": "updated DESC, iri", "title": "title_key, iri"}  # ties by IRI: an update orders as a rebuild
@@ -489,55 +488,86 @@ def _synonym_words() -> set[str]:
     return {w for sources, targets in read_rules() for e in (*sources, *targets) for w in tokens(e)}
 
 
-def _quality_summary(db: sqlite3.Connection, publishers: set[int] | None = None) -> None:
-    """Per publisher: datasets, how many have measurements, average points (total and per dimension), and
-    datasets per rating, from ``docs`` (so an update recomputes it as a rebuild would), for every publisher or
-    only for ``publishers`` (those whose datasets an update changed)."""
-    sql = "SELECT publisher_code, quality, quality_dimensions FROM docs"
-    if publishers is not None:
-        marks = ",".join("?" * len(publishers))
-        sql += f" WHERE publisher_code IN ({marks})"
-        db.execute(f"DELETE FROM quality_summary WHERE publisher_code IN ({marks})", sorted(publishers))
-    else:
-        db.execute("DELETE FROM quality_summary")
-    sums: dict[int, list] = {}
-    for publisher, points, dimensions in db.execute(sql, sorted(publishers or ())):
-        entry = sums.setdefault(publisher, [0, 0, 0, [0] * len(DIMENSION_IDS), Counter()])
-        entry[0] += 1
-        if points is None:
-            continue
-        entry[1] += 1
-        entry[2] += points
+class _QualitySums:
+    """One publisher's quality in integers: datasets, measured datasets, points, points per dimension, datasets
+    per rating. An update adds and takes away documents and ends where a rebuild's count ends."""
+
+    def __init__(self) -> None:
+        self.datasets = self.measured = self.points = 0
+        self.dimensions = [0] * len(DIMENSION_IDS)
+        self.ratings: Counter = Counter()
+
+    def add(self, points: int | None, dimensions: str | None, sign: int = 1) -> None:
+        self.datasets += sign
+        if points is None or dimensions is None:
+            return
+        self.measured += sign
+        self.points += sign * points
         for i, value in enumerate(dimensions.split(",")):
-            entry[3][i] += int(value)
-        entry[4][rating_of(points)] += 1
-    db.executemany(
-        "INSERT INTO quality_summary VALUES (?,?,?,?,?,?)",
-        (
-            (
-                code,
-                datasets,
-                measured,
-                total / measured if measured else None,
-                json.dumps({d: s / measured for d, s in zip(DIMENSION_IDS, dims, strict=True)} if measured else {}),
-                json.dumps({key: ratings.get(key, 0) for _, key, _ in RATINGS}),
-            )
-            for code, (datasets, measured, total, dims, ratings) in sums.items()
-        ),
-    )
+            self.dimensions[i] += sign * int(value)
+        self.ratings[rating_of(points)] += sign
+
+    @classmethod
+    def read(cls, row: tuple) -> _QualitySums:
+        """The sums behind a summary row: each average times the measured count, rounded (exact, as the sums
+        are integers far below 2**50)."""
+        _code, datasets, measured, average, dimensions, ratings = row
+        sums = cls()
+        sums.datasets, sums.measured = datasets, measured
+        if measured:
+            sums.points = round(average * measured)
+            averages = json.loads(dimensions)
+            sums.dimensions = [round(averages[d] * measured) for d in DIMENSION_IDS]
+        sums.ratings = Counter(json.loads(ratings))
+        return sums
+
+    def row(self, code: int) -> tuple:
+        measured = self.measured
+        return (
+            code,
+            self.datasets,
+            measured,
+            self.points / measured if measured else None,
+            json.dumps(
+                {d: s / measured for d, s in zip(DIMENSION_IDS, self.dimensions, strict=True)} if measured else {}
+            ),
+            json.dumps({key: self.ratings.get(key, 0) for _, key, _ in RATINGS}),
+        )
+
+
+def _quality_summary(db: sqlite3.Connection, touched: _Touched | None = None) -> None:
+    """Per publisher: datasets, how many have measurements, average points (total and per dimension), and
+    datasets per rating, from ``docs``; after an update, the previous summary corrected by the documents it
+    removed and added (checked against a rebuild in the tests)."""
+    sums: dict[int, _QualitySums] = {}
+    if touched is None:
+        db.execute("DELETE FROM quality_summary")
+        for publisher, points, dimensions in db.execute("SELECT publisher_code, quality, quality_dimensions FROM docs"):
+            sums.setdefault(publisher, _QualitySums()).add(points, dimensions)
+    else:
+        for code, changes in touched.quality.items():
+            row = db.execute("SELECT * FROM quality_summary WHERE publisher_code = ?", (code,)).fetchone()
+            sums[code] = _QualitySums.read(row) if row else _QualitySums()
+            for points, dimensions, sign in changes:
+                sums[code].add(points, dimensions, sign)
+        db.executemany("DELETE FROM quality_summary WHERE publisher_code = ?", [(code,) for code in sums])
+    rows = [entry.row(code) for code, entry in sums.items() if entry.datasets]
+    db.executemany("INSERT INTO quality_summary VALUES (?,?,?,?,?,?)", rows)
 
 
 @dataclasses.dataclass
 class _Touched:
-    """What an update changed, so that it recounts only that: the publishers whose quality summary moves, and
-    the indexed texts (removed and added documents') whose terms' document frequencies move."""
+    """What an update changed, so that it recounts only that: each publisher's quality (the points of its
+    removed and added documents), and the indexed texts whose terms' document frequencies move."""
 
-    publishers: set[int] = dataclasses.field(default_factory=set)
+    quality: dict[int, list[tuple[int | None, str | None, int]]] = dataclasses.field(default_factory=dict)
     texts: list[Sequence[str]] = dataclasses.field(default_factory=list)
 
-    def add(self, publisher: int, texts: Sequence[str]) -> None:
-        self.publishers.add(publisher)
-        self.texts.append(texts)
+    def add(self, doc: dict, sign: int) -> None:
+        """A document removed (``sign`` -1) or added (+1): a ``docs`` row as a dict of its fields."""
+        changes = self.quality.setdefault(doc["publisher_code"], [])
+        changes.append((doc["quality"], doc["quality_dimensions"], sign))
+        self.texts.append([doc[c] for c in INDEXED])
 
     def terms(self) -> list[str]:
         """The terms FTS5 makes of the touched texts: the same tokenizer, in an in-memory table."""
@@ -591,7 +621,7 @@ def _finish(
     for word in _synonym_words():  # known words too, though no dataset uses them (0: never preferred)
         words.setdefault(word, 0)
     db.executemany("INSERT INTO spelling VALUES (?, ?)", sorted(words.items()))
-    _quality_summary(db, touched.publishers if touched is not None else None)
+    _quality_summary(db, touched)
     newest = db.execute("SELECT MAX(updated) FROM docs").fetchone()[0] or ""
     meta = {
         "schema": SCHEMA_VERSION,
@@ -658,7 +688,7 @@ def _update(
                     continue
                 old = dict(zip(DOC_FIELDS, row, strict=True))
                 rowid = old["rowid"]
-                touched.add(old["publisher_code"], [old[c] for c in INDEXED])
+                touched.add(old, -1)
                 db.execute(
                     f"INSERT INTO fts(fts, rowid, {indexed}) VALUES ('delete', ?, {', '.join('?' * len(INDEXED))})",
                     (rowid, *(old[c] for c in INDEXED)),
@@ -678,12 +708,11 @@ def _update(
                 for iri, title, description, keywords, record_json in rows:
                     values.grow(next_rowid)
                     doc = documents.row(next_rowid, iri, title, description, keywords, record_json)
-                    texts = doc[first_indexed : first_indexed + len(INDEXED)]
-                    touched.add(doc[DOC_FIELDS.index("publisher_code")], texts)
+                    touched.add(dict(zip(DOC_FIELDS, doc, strict=True)), +1)
                     _insert(db, [doc])
                     db.execute(
                         f"INSERT INTO fts(rowid, {indexed}) VALUES (?, {', '.join('?' * len(INDEXED))})",
-                        (next_rowid, *texts),
+                        (next_rowid, *doc[first_indexed : first_indexed + len(INDEXED)]),
                     )
                     next_rowid += 1
             mode = f"incremental ({len(changed)} datasets changed)"
