@@ -31,12 +31,15 @@ and ``dfl harvest``.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import threading
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 import rdflib
@@ -61,7 +64,8 @@ from dfl_graph.config import Settings
 from dfl_graph.content_hash import mapping_salt, record_hash
 from dfl_graph.datatypes import all_published
 from dfl_graph.dcat import DcatApWriter
-from dfl_graph.generations import now
+from dfl_graph.generations import generation_dir, now
+from dfl_graph.index_files import make_spares
 from dfl_graph.ingest import orphans, owned_quads, record_graph, tombstones_after
 from dfl_graph.namespaces import DCAT, DCT, EU_ACCESS_RIGHT, FOAF, PROV, RDF, XSD
 from dfl_graph.plan import StoredRecord, catalogue_record_iri
@@ -70,6 +74,8 @@ from dfl_graph.store import CatalogueStore, StoreError
 from dfl_graph.uris import Uris, slugify
 from dfl_graph.validation import validate_graph
 from dfl_graph.vocabularies import Vocabularies
+
+log = logging.getLogger(__name__)
 
 SOURCE_PREFIX = "publisher-"  # each publisher's writes go to the source publisher-{publisher id}
 LOCK_WAIT_SECONDS = 30  # how long a write waits for `dfl load` / `dfl harvest` (gunicorn gives a request 60 s)
@@ -595,12 +601,24 @@ def _writer_context() -> multiprocessing.context.BaseContext:
 
 
 def write(settings: Settings, request: WriteRequest) -> WriteOutcome:
-    """Run one write in a fresh process (see the module docstring) and return what it did."""
+    """Run one write in a fresh process (see the module docstring) and return what it did; then, in the
+    background, make spare copies of the index files it published for the next write to start from."""
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=_writer_context()) as pool:
-            return pool.submit(run_write, settings, request).result()
+            outcome = pool.submit(run_write, settings, request).result()
     except BrokenProcessPool:  # the writer process died (killed): its write was not committed
         return WriteOutcome(503, "the write did not finish; the next writer recovers the store", request.dataset)
+    if outcome.generation is not None:
+        index_dir = generation_dir(settings.data_dir, outcome.generation) / "indexes"
+        threading.Thread(target=_make_spares, args=(index_dir,), name="dfl-spares", daemon=True).start()
+    return outcome
+
+
+def _make_spares(index_dir: Path) -> None:
+    try:
+        make_spares(index_dir)
+    except OSError as error:  # a full disk, say: the next write copies, as it would without spares
+        log.warning("no spare index copies for %s: %s", index_dir, error)
 
 
 __all__ = [

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dfl_graph.generations import FORMAT_FILE, CatalogueReader, Manifest, StoreError, check_format, generation_dir
+from dfl_graph.index_files import is_spare
 from dfl_graph.object_store import Bucket, is_bucket_url
 from dfl_graph.publish import KEEP_GENERATIONS, SECONDS_FILE, collect_garbage, swap_current
 
@@ -33,7 +34,8 @@ def generation_files(directory: Path, embedded: bool) -> list[str]:
     """What a node needs of one published generation, as paths relative to its directory."""
     files = [MANIFEST, SECONDS_FILE]
     for tree in ("indexes", "store") if embedded else ("indexes",):
-        files += sorted(str(p.relative_to(directory)) for p in (directory / tree).rglob("*") if p.is_file())
+        found = (p for p in (directory / tree).rglob("*") if p.is_file() and not is_spare(p))
+        files += sorted(str(p.relative_to(directory)) for p in found)
     return files
 
 

@@ -199,6 +199,35 @@ def test_a_publisher_creates_updates_patches_and_deletes_with_ckanapi(writes: Wr
         ckan.action.package_show(id="cycle-docks")
 
 
+def test_a_write_starts_from_the_spare_copies_the_last_one_left(writes: Writes) -> None:
+    """After a write the web copies the generation's index files to spares in the background; the next write
+    takes them (renames: the same files), and its indexes answer for both writes."""
+    ckan, data_dir = writes.ckan("tfl"), writes.server.data_dir
+
+    def generation() -> Path:
+        return data_dir / "generations" / f"{int((data_dir / 'CURRENT').read_text()):08d}"
+
+    ckan.action.package_create(**package("spare-one", title="Spare copies one"))
+    indexes = sorted((generation() / "indexes").glob("*.sqlite"))
+    assert {p.name for p in indexes} >= {"catalogue.sqlite", "search.sqlite", "sparql-shapes.sqlite"}
+    spares = [p.with_name(p.name + ".spare") for p in indexes]
+    deadline = time.monotonic() + 60
+    while not all(s.exists() for s in spares) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(s.exists() for s in spares), "no spare copies were made"
+    assert all(s.read_bytes() == p.read_bytes() for s, p in zip(spares, indexes, strict=True))
+    inodes = {s.name.removesuffix(".spare"): s.stat().st_ino for s in spares}
+
+    ckan.action.package_create(**package("spare-two", title="Spare copies two"))
+    taken = {p.name: p.stat().st_ino for p in (generation() / "indexes").glob("*.sqlite")}
+    assert taken == inodes, "the write copied the files instead of taking the spares"
+    assert not any(s.exists() for s in spares)
+    found = [p["name"] for p in ckan.action.package_search(q="spare copies")["results"]]
+    assert sorted(found) == ["spare-one", "spare-two"]
+    for name in ("spare-one", "spare-two"):
+        assert ckan.action.package_delete(id=name) is None
+
+
 def test_a_name_in_use_is_refused_and_loaded_datasets_stay_their_sources(writes: Writes) -> None:
     taken = writes.server.get("/api/3/action/package_list?limit=1").json()["result"][0]
     before = writes.state()

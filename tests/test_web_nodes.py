@@ -221,3 +221,22 @@ def test_two_nodes_behind_nginx_one_lagging_then_one_stopped(tmp_path: Path) -> 
         a.process.wait(timeout=15)
         answers = [requests.get(proxy + "/catalog.nt", timeout=30) for _ in range(6)]
         assert {r.status_code for r in answers} == {200} and len({r.text for r in answers}) == 1
+
+
+def test_a_node_pulls_a_generation_without_its_spare_copies(tmp_path: Path) -> None:
+    """Spare copies (and copies being written) sit beside a generation's index files for the writer's next
+    update: they are not part of the generation, and a node does not pull them."""
+    from dfl_graph.index_files import make_spares
+    from dfl_graph.replication import generation_files
+
+    generation = tmp_path / "00000007"
+    (generation / "indexes").mkdir(parents=True)
+    (generation / "indexes" / "catalogue.sqlite").write_bytes(b"index")
+    (generation / "indexes" / ".catalogue.sqlite1234.part").write_bytes(b"ind")
+    assert make_spares(generation / "indexes") == 1
+    assert (generation / "indexes" / "catalogue.sqlite.spare").read_bytes() == b"index"
+    assert generation_files(generation, embedded=False) == [
+        "manifest.json",
+        "build-seconds.json",
+        "indexes/catalogue.sqlite",
+    ]

@@ -14,14 +14,13 @@ and readers fall back to the scan.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sqlite3
 from pathlib import Path
 
 from pyoxigraph import NamedNode, RdfFormat, parse
 
 from dfl_graph.generations import Snapshot, generation_dir, read_changes
-from dfl_graph.index_files import FAST_WRITES
+from dfl_graph.index_files import FAST_WRITES, copy_of
 from dfl_graph.namespaces import DCT
 
 FILENAME = "source-records.sqlite"
@@ -121,7 +120,7 @@ def build_source_records(snapshot: Snapshot, target: Path, previous: Path | None
     try:
         changes = read_changes(target)
         if before is not None and before.exists():
-            shutil.copyfile(before, path)
+            copy_of(before, path)
             db = sqlite3.connect(path)
         else:
             db = sqlite3.connect(path)
