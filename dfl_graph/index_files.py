@@ -5,7 +5,8 @@ generation never keeps a half-written index.
 A generation's files are never changed once published (readers open them immutable), so an update starts
 from a copy: 1.4 GB of index files at 100k datasets, most of a single-dataset write's time. The web makes
 **spare copies** of the generation a write published, in the background (:func:`make_spares`); the next
-update takes a spare by renaming it (:func:`copy_of`) and copies only when there is none, complete.
+update takes a spare by renaming it (:func:`copy_of`), waits for one being written, and copies only when
+there is none.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 SPARE = ".spare"  # suffix of a spare copy, beside the file it copies
+SPARE_STALLED = 5.0  # seconds without a change after which a spare being written is taken for abandoned
 
 # An index file is written once, by one builder, and published only when complete: no journal needed.
 FAST_WRITES = "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
@@ -55,11 +58,31 @@ def copy_for_update(previous: Path, path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def copy_of(previous: Path, path: Path) -> None:
-    """Put a copy of ``previous`` at ``path``: its spare if one is complete (a rename), else a copy."""
+    """Put a copy of ``previous`` at ``path``: its spare (a rename), waiting for it while it is being written
+    (a second copy alongside would halve the speed of both), else a copy made here."""
+    spare = previous.with_name(previous.name + SPARE)
+    while True:
+        try:
+            os.replace(spare, path)
+            return
+        except FileNotFoundError:
+            if not _spare_being_written(previous):
+                break
+            time.sleep(0.02)
     try:
-        os.replace(previous.with_name(previous.name + SPARE), path)
+        os.replace(spare, path)  # finished just now
     except FileNotFoundError:
         shutil.copyfile(previous, path)
+
+
+def _spare_being_written(previous: Path) -> bool:
+    """Whether a spare of ``previous`` is being written: its temporary file changed in the last few seconds
+    (one left by a process that died stops changing)."""
+    for part in previous.parent.glob(f".{previous.name}*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - part.stat().st_mtime < SPARE_STALLED:
+                return True
+    return False
 
 
 def is_spare(path: Path) -> bool:

@@ -14,8 +14,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,7 +79,14 @@ class Publisher:
         crash_point("manifest-written")
         (target / "indexes").mkdir()
         snapshot = Snapshot(target, manifest, checkpoint)  # builders read the checkpoint: the same graphs, at hand
-        seconds = self._build(snapshot, target, previous_dir, changed)
+        # the generation that this one pushes out of the kept ones is removed while the indexes are built (freeing
+        # a generation's files took 0.27 s at 100k datasets); readers moved on from it two generations ago
+        collector = threading.Thread(target=_remove, args=(expired(data_dir, generation),), name="dfl-collect")
+        collector.start()
+        try:
+            seconds = self._build(snapshot, target, previous_dir, changed)
+        finally:
+            collector.join()
         del snapshot, checkpoint
         shutil.rmtree(target / FRESH_TRIPLES, ignore_errors=True)  # large, and of no use once the indexes exist
         (target / SECONDS_FILE).write_text(json.dumps(seconds))
@@ -167,13 +175,23 @@ def kept_stored_graphs(data_dir: Path) -> list[dict[str, str]]:
 def collect_garbage(data_dir: Path, current: int) -> None:
     """Keep the last few generations (readers that opened an older one finish their request on it), and
     nothing newer than ``current`` (what a write that died left half-built)."""
-    root = data_dir / "generations"
-    if not root.exists():
-        return
-    for child in sorted(root.iterdir()):
-        with contextlib.suppress(ValueError):
-            number = int(child.name)
-            if number <= current - KEEP_GENERATIONS or number > current:
-                shutil.rmtree(child, ignore_errors=True)
+    _remove(expired(data_dir, current) + _generations(data_dir, lambda number: number > current))
     for stale in data_dir.glob(".CURRENT*"):
         stale.unlink(missing_ok=True)
+
+
+def expired(data_dir: Path, current: int) -> list[Path]:
+    """The generations older than those kept once ``current`` is published."""
+    return _generations(data_dir, lambda number: number <= current - KEEP_GENERATIONS)
+
+
+def _generations(data_dir: Path, which: Callable[[int], bool]) -> list[Path]:
+    root = data_dir / "generations"
+    if not root.exists():
+        return []
+    return sorted(child for child in root.iterdir() if child.name.isdigit() and which(int(child.name)))
+
+
+def _remove(directories: list[Path]) -> None:
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
