@@ -602,6 +602,29 @@ def test_every_parsed_query_is_a_valid_fts5_expression(query: str) -> None:
         db.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (expression,)).fetchall()
 
 
+def test_a_one_word_query_counts_what_fts5_matches(server: LiveServer) -> None:
+    """A query of one plain word is counted from the ``terms`` table, not through FTS5: the same number for
+    every word the London catalogue's text has (spread over common and rare ones), and for unknown words."""
+    from dfl_graph.search import SearchRequest
+    from dfl_graph.search.index import SearchIndex
+    from dfl_graph.search.query import parse_query
+    from dfl_graph.store import CatalogueReader
+
+    index = SearchIndex(CatalogueReader(server.data_dir).snapshot().index_dir)
+    words = [w for (w,) in index.db.execute("SELECT term FROM terms ORDER BY docs DESC, term") if w.isalpha()]
+    assert len(words) > 500
+    checked = 0
+    for word in [*words[:: len(words) // 150], "london", "zebra", "pelicanesque"]:
+        result = index.search(SearchRequest(q=word, facets=False, spell=False))
+        expression = parse_query(word, index.places).expression()
+        if expression is None or " OR " in expression:  # a synonym or a place: not one plain word
+            continue
+        fts = index.db.execute("SELECT COUNT(*) FROM fts WHERE fts MATCH ?", (expression,)).fetchone()[0]
+        assert result.total == fts, word
+        checked += 1
+    assert checked > 100
+
+
 def test_snippets_keep_their_marks_balanced() -> None:
     from dfl_graph.search.index import marked_html, snippet
 

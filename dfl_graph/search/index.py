@@ -530,6 +530,8 @@ class SearchIndex:
             match_expr = _and(text_expr, filter_expr)
             if match_expr is None:
                 return self.documents, None, None, {}
+            if filter_expr is None and text_expr == query.expression() and (word := _one_word(query)) is not None:
+                return self.term_frequency(STEMMER.stem(word)), None, None, {}
             return (
                 self.db.execute("SELECT COUNT(*) FROM fts WHERE fts MATCH ?", (match_expr,)).fetchone()[0],
                 None,
@@ -655,12 +657,12 @@ class SearchIndex:
             return self._candidates(match_expr, total)  # type: ignore[arg-type]
         if text_expr != query.expression():
             return self._candidates(match_expr, budget)  # type: ignore[arg-type]
-        # (the text query is repeated without column filter so that highlight() marks the descriptions too)
-        for tier in TIERS:
-            narrowed = _and(text_expr, *(query.expression(columns) for columns in tier), filter_expr)
-            if self._at_least(narrowed, budget):  # type: ignore[arg-type]
+        for tier in TIERS:  # (a tier's expression implies the text query: counted without it, in half the time)
+            in_tier = _and(*(query.expression(columns) for columns in tier), filter_expr)
+            if self._at_least(in_tier, budget):  # type: ignore[arg-type]
                 break
-        return self._candidates(narrowed, budget)  # type: ignore[arg-type]
+        # the text query is repeated without column filter so that highlight() marks the descriptions too
+        return self._candidates(_and(text_expr, in_tier), budget)  # type: ignore[arg-type]
 
     def _ranked(
         self,
@@ -903,6 +905,19 @@ class _Ranking:
 def _members(bitmap: int, max_rowid: int) -> list[int]:
     bits = bitmap.to_bytes(max_rowid // 8 + 1, "little")
     return [(m.start() << 3) + bit for m in _NONZERO.finditer(bits) for bit in range(8) if m.group()[0] >> bit & 1]
+
+
+def _one_word(query: ParsedQuery) -> str | None:
+    """The word of a query that is one plain word (no phrase, prefix, alternative or exclusion). Its matches
+    are the datasets whose text columns hold its stem, which the ``terms`` table counts exactly (the facets
+    column holds only facet tokens, never a text word): counting them through FTS5 took 65 ms for a word most
+    of a million datasets have."""
+    if query.excluded or len(query.groups) != 1 or len(query.groups[0]) != 1:
+        return None
+    term = query.groups[0][0]
+    if term.facet_token is not None or term.prefix or term.is_phrase:
+        return None
+    return term.words[0]
 
 
 def _and(*parts: str | None) -> str | None:
