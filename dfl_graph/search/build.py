@@ -62,7 +62,7 @@ from dfl_graph.search.facets import NOT_STATED, NOT_STATED_LABEL, PERSONAL_DATA_
 from dfl_graph.search.query import TEXT_COLUMNS
 from dfl_graph.search.series import edition_key, series_id
 from dfl_graph.search.synonyms import read_rules
-from dfl_graph.search.text import TOKENIZER, clean, token_count, tokens
+from dfl_graph.search.text import TOKENIZER, clean, terms_of, token_count, tokens
 from dfl_graph.store import Snapshot, read_changes
 
 FILENAME = "search.sqlite"
@@ -567,18 +567,7 @@ class _Touched:
         """A document removed (``sign`` -1) or added (+1): a ``docs`` row as a dict of its fields."""
         changes = self.quality.setdefault(doc["publisher_code"], [])
         changes.append((doc["quality"], doc["quality_dimensions"], sign))
-        self.texts.append([doc[c] for c in INDEXED])
-
-    def terms(self) -> list[str]:
-        """The terms FTS5 makes of the touched texts: the same tokenizer, in an in-memory table."""
-        db = sqlite3.connect(":memory:")
-        try:
-            db.execute(f"CREATE VIRTUAL TABLE touched USING fts5({', '.join(INDEXED)}, tokenize='{TOKENIZER}')")
-            db.executemany(f"INSERT INTO touched VALUES ({', '.join('?' * len(INDEXED))})", self.texts)
-            db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, touched, 'row')")
-            return [row[0] for row in db.execute("SELECT term FROM temp.vocab")]
-        finally:
-            db.close()
+        self.texts.append([doc[c] for c in TEXT_COLUMNS])  # (the facets column holds no term that is counted)
 
 
 def _write_terms(db: sqlite3.Connection, touched: _Touched | None) -> None:
@@ -590,7 +579,7 @@ def _write_terms(db: sqlite3.Connection, touched: _Touched | None) -> None:
         db.execute("DELETE FROM terms")
         db.execute(f"INSERT INTO terms {counted}")
     else:
-        for term in touched.terms():
+        for term in terms_of(touched.texts, TEXT_COLUMNS):
             db.execute("DELETE FROM terms WHERE term = ?", (term,))
             db.execute(f"INSERT INTO terms {counted} AND term = ?", (term,))
     db.execute("DROP TABLE temp.vocab")

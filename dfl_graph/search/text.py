@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from collections.abc import Iterable, Sequence
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 # unicode61 keeps letters and digits together and splits on everything else (underscore included)
@@ -33,6 +34,26 @@ def token_count(text: str) -> int:
     return len(TOKEN.findall(text))
 
 
+def scratch_index(columns: Sequence[str], vocabulary: str) -> sqlite3.Connection:
+    """An in-memory FTS5 table ``scratch`` over ``columns`` with the index's tokenizer, and its ``fts5vocab``
+    table ``vocab`` of the given kind ("row", "instance"): what the index makes of a text, asked of FTS5 itself
+    rather than imitated."""
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute(f"CREATE VIRTUAL TABLE scratch USING fts5({', '.join(columns)}, tokenize='{TOKENIZER}')")
+    db.execute(f"CREATE VIRTUAL TABLE vocab USING fts5vocab(scratch, '{vocabulary}')")
+    return db
+
+
+def terms_of(rows: Iterable[Sequence[str]], columns: Sequence[str]) -> list[str]:
+    """Every term the index makes of some rows of text (one value per column)."""
+    db = scratch_index(columns, "row")
+    try:
+        db.executemany(f"INSERT INTO scratch VALUES ({', '.join('?' * len(columns))})", rows)
+        return [row[0] for row in db.execute("SELECT term FROM vocab")]
+    finally:
+        db.close()
+
+
 class Stemmer:
     """Porter stems exactly as FTS5 makes them, cached (the catalogue's vocabulary is small)."""
 
@@ -45,9 +66,7 @@ class Stemmer:
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(":memory:", check_same_thread=False)
-            db.execute(f"CREATE VIRTUAL TABLE words USING fts5(word, tokenize='{TOKENIZER}')")
-            db.execute("CREATE VIRTUAL TABLE stems USING fts5vocab(words, 'instance')")
+            db = scratch_index(["word"], "instance")
             self._local.db = db
         return db
 
@@ -57,9 +76,9 @@ class Stemmer:
         if missing:
             db = self._db()
             with db:  # one row per word: a word the tokenizer splits differently cannot shift the others
-                db.executemany("INSERT INTO words(rowid, word) VALUES (?, ?)", enumerate(missing, start=1))
-                found = dict(db.execute("SELECT doc, term FROM stems WHERE offset = 0").fetchall())
-                db.execute("DELETE FROM words")
+                db.executemany("INSERT INTO scratch(rowid, word) VALUES (?, ?)", enumerate(missing, start=1))
+                found = dict(db.execute("SELECT doc, term FROM vocab WHERE offset = 0").fetchall())
+                db.execute("DELETE FROM scratch")
             if len(self._cache) > self.MAX_CACHE:
                 self._cache.clear()
             for row, word in enumerate(missing, start=1):
@@ -72,4 +91,16 @@ class Stemmer:
 
 STEMMER = Stemmer()
 
-__all__ = ["MARK_CLOSE", "MARK_OPEN", "STEMMER", "TOKEN", "TOKENIZER", "Stemmer", "clean", "token_count", "tokens"]
+__all__ = [
+    "MARK_CLOSE",
+    "MARK_OPEN",
+    "STEMMER",
+    "TOKEN",
+    "TOKENIZER",
+    "Stemmer",
+    "clean",
+    "scratch_index",
+    "terms_of",
+    "token_count",
+    "tokens",
+]
