@@ -68,6 +68,7 @@ EU_THEME_CODES = [
     "TRAN",
 ]
 ONS = "http://statistics.data.gov.uk/id/statistical-geography/"
+WIKIDATA = "http://www.wikidata.org/entity/"
 _BNODE = re.compile(r"_:\w+")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 DCAT_NS = str(DCAT)
@@ -219,10 +220,14 @@ def test_33_boroughs_with_identity_links(vocab: Vocabularies, vocab_triples):
         assert {SKOS.Concept, DCT.Location} <= set(objects(vocab_triples, iri, RDF.type))
         assert objects(vocab_triples, iri, SKOS.inScheme) == [scheme]
         assert [n.value for n in objects(vocab_triples, iri, SKOS.notation)] == [gss]
-        same = sorted(n.value for n in objects(vocab_triples, iri, OWL.sameAs))
-        assert same == sorted([ONS + gss, f"http://opendatacommunities.org/id/geography/administration/lonb/{gss}"]), (
-            gss
-        )
+        same = {n.value for n in objects(vocab_triples, iri, OWL.sameAs)}
+        items = {s for s in same if s.startswith(WIKIDATA)}
+        area = f"http://opendatacommunities.org/id/geography/administration/lonb/{gss}"
+        assert same - items == {ONS + gss, area}, gss
+        assert len(items) == 1 and re.fullmatch(r"Q[0-9]+", items.pop().removeprefix(WIKIDATA)), gss
+        # the place's item, never its council's (the council is the publisher, another resource)
+        council = vocab.publishers[slugify(vocab.labels[iri.value])]
+        assert not same & {n.value for n in objects(vocab_triples, council, OWL.sameAs)}, gss
         assert objects(vocab_triples, iri, RDFS.seeAlso), gss
 
 
