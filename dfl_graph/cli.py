@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dfl_graph.config import DEFAULT_CATALOGUE, PROJECT_DIR, Settings
@@ -19,6 +20,7 @@ from dfl_graph.store import CatalogueReader, CatalogueStore, StoreError
 from loaders import LOADERS, LoadError
 
 console = Console(stderr=True, soft_wrap=True)  # messages name long paths: never hard-wrap them
+# Text from sources, files and errors goes through rich.markup.escape: `resources[id]` is a field, not a style.
 
 
 class Context:
@@ -38,7 +40,7 @@ pass_context = click.make_pass_decorator(Context)
 
 
 def fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     sys.exit(1)
 
 
@@ -130,11 +132,11 @@ def load_into(
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
     for problem in report.problems[:SHOWN_PROBLEMS]:
-        console.print(f"[yellow]problem[/] {problem}", highlight=False)
+        console.print(f"[yellow]problem[/] {escape(str(problem))}", highlight=False)
     if len(report.problems) > SHOWN_PROBLEMS:
         rest = len(report.problems) - SHOWN_PROBLEMS
         where = f"all {len(report.problems)} are in {problems_file}" if problems_file else "--problems FILE lists all"
-        console.print(f"... and {rest} more problems ({where})")
+        console.print(f"... and {rest} more problems ({escape(where)})", highlight=False)
     console.print(
         f"[green]loaded[/] {report.datasets} datasets and {report.services} data services"
         f" ({report.public} public, {report.restricted} not public), "
@@ -333,7 +335,10 @@ def harvest(ctx: Context, config_path: Path | None, names: tuple[str, ...], as_j
 
 def _print_harvest(report) -> None:
     if report.status != "ok":
-        console.print(f"[bold red]failed[/] {report.source}: {report.error}\nthe source is unchanged", highlight=False)
+        console.print(
+            f"[bold red]failed[/] {report.source}: {escape(str(report.error))}\nthe source is unchanged",
+            highlight=False,
+        )
         return
     totals = {name: report.total(name) for name in ("fetched", "new", "updated", "unchanged", "withdrawn", "rejected")}
     console.print(
@@ -344,7 +349,7 @@ def _print_harvest(report) -> None:
         highlight=False,
     )
     for label, reason in report.rejections[:20]:
-        console.print(f"  [yellow]rejected[/] {label}: {reason}", highlight=False)
+        console.print(f"  [yellow]rejected[/] {escape(f'{label}: {reason}')}", highlight=False)
     if len(report.rejections) > 20:
         console.print(f"  ... and {len(report.rejections) - 20} more rejected")
 
@@ -372,7 +377,7 @@ def _repeat(every: float | None, attempt: Callable[[], None], failed: str) -> No
         except StoreError as error:
             if every is None:
                 raise
-            console.print(f"[yellow]{failed}:[/] {error}", highlight=False)
+            console.print(f"[yellow]{failed}:[/] {escape(str(error))}", highlight=False)
         if every is None:
             return
         time.sleep(every)

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import DEFAULT_CSV, dfl
 
+from dfl_graph.records import Problem
+
 SOURCE = "london-datastore-2010"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +157,40 @@ def test_load_writes_every_problem_as_json_lines_and_reports_counts(tmp_path: Pa
         "distributions_kept": 54,
     }
     assert report["problems"] == len(lines) and report["first_problems"] == lines[:50]
+
+
+def test_the_terminal_shows_the_first_50_problems_and_says_where_all_of_them_are(tmp_path: Path) -> None:
+    """A publisher fixes what the report names: the terminal shows the first 50 problems word for word (a field
+    such as ``resources[id]`` too) and says how many more there are and in which file; the file holds them all."""
+    birmingham = json.loads((DATA / "ckan-birmingham" / "package_search.json").read_text(encoding="utf-8"))
+    packages = []
+    for copy in range(4):  # the portal's 10 packages four times over, under other names: 4 x 19 problems and more
+        for package in birmingham["result"]["results"]:
+            package = json.loads(json.dumps(package))
+            package["name"] = f"{package['name']}-{copy}"
+            package["id"] = f"{package['id']}-{copy}"
+            packages.append(package)
+    resources = packages[0]["resources"]
+    resources[1]["id"] = resources[0]["id"]  # a resource id used twice (DataSud's portal does): `resources[id]`
+    source = tmp_path / "package_search.json"
+    source.write_text(json.dumps({"success": True, "result": {"count": len(packages), "results": packages}}))
+    problems_file = tmp_path / "problems.jsonl"
+    result = dfl(
+        "load",
+        "ckan",
+        str(source),
+        "--source",
+        "bh",
+        "--problems",
+        str(problems_file),
+        "--store",
+        str(tmp_path / "store"),
+    )
+    lines = [json.loads(line) for line in problems_file.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) > 76 and all(set(line) == {"record", "field", "what", "value"} for line in lines)
+    assert f"resources[{resources[0]['id']}]" in {line["field"] for line in lines[:50]}
+    shown = [line.removeprefix("problem ") for line in result.stderr.splitlines() if line.startswith("problem ")]
+    assert shown == [str(Problem(**line)) for line in lines[:50]]
+    rest = f"... and {len(lines) - 50} more problems (all {len(lines)} are in {problems_file})"
+    assert rest in result.stderr.splitlines(), result.stderr[-3000:]
+    assert f"; {len(lines)} problems" in result.stderr
