@@ -397,6 +397,31 @@ def test_sparql_sees_exactly_the_callers_graphs(catalogue: Catalogue, caller: st
 
 
 @pytest.mark.parametrize("caller", CALLERS)
+def test_one_resources_statements_are_looked_up_within_the_callers_graphs(catalogue: Catalogue, caller: str) -> None:
+    """A trusted caller's DESCRIBE or CONSTRUCT of one resource is read in the web process too (from the
+    generation's store, within the caller's graphs), with the statements the engine gives: no more, no fewer."""
+    graphs = _graphs(catalogue)
+    for marker, iri in catalogue.datasets.items():
+        pairs = [
+            (f"DESCRIBE <{iri}>", f"DESCRIBE <{iri}> WHERE {{}}", {}),
+            (
+                f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }}",
+                f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ {{ <{iri}> ?p ?o }} }}",
+                {},
+            ),
+            (f"DESCRIBE <{iri}>", f"DESCRIBE <{iri}> WHERE {{}}", {"default-graph-uri": graphs[marker]}),
+        ]
+        for looked_up, engine, params in pairs:
+            answers = [_sparql(catalogue, caller, text, **params) for text in (looked_up, engine)]
+            assert answers[0].headers["X-DFL-Answered-By"] == "lookup", (caller, looked_up)
+            assert answers[1].headers["X-DFL-Answered-By"] == "engine", (caller, engine)
+            statements = [sorted(a.text.splitlines()) for a in answers]
+            assert statements[0] == statements[1], (caller, looked_up, params)
+            assert seen(answers[0].text) == {marker} & SEES[caller], (caller, looked_up, params)
+            assert bool(statements[0]) == (marker in SEES[caller]), (caller, looked_up, params)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
 def test_sparql_protocol_dataset_parameters(catalogue: Catalogue, caller: str) -> None:
     for marker, graph in _graphs(catalogue).items():
         by_default = _sparql(catalogue, caller, f"SELECT ?t WHERE {{ {TITLES} }}", **{"default-graph-uri": graph})

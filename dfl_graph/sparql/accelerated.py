@@ -7,9 +7,10 @@ bytes are the ones the engine's answer would have given. Anything the index cann
 worker pool as before.
 
 One resource's statements (``DESCRIBE <iri>``, ``CONSTRUCT { <iri> ?p ?o } WHERE { <iri> ?p ?o }``) are a
-bounded lookup in the public store, read here too (up to :data:`LOOKUP_LIMIT` statements; a bigger one, or a
-DESCRIBE that would follow blank nodes, goes to a worker): such a query is answered in about the time it
-takes alone, whatever long queries the workers are running.
+bounded lookup, read here too (up to :data:`LOOKUP_LIMIT` statements; a bigger one, or a DESCRIBE that would
+follow blank nodes, goes to a worker): in the public store for public callers, and in the generation's store
+within the caller's default graphs for the others (trusted readers, members, queries naming graphs). Such a
+query is answered in about the time it takes alone, whatever long queries the workers are running.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dfl_graph.sparql.inspection import tokens
 from dfl_graph.sparql.public_store import public_store_dir
 from dfl_graph.sparql.shape_index import Undetermined, shape_index_of
 from dfl_graph.sparql.shapes import recognise, recognise_lookup
+from dfl_graph.store import Snapshot
 
 INDEX = "index"  # the header's "answered_by" for answers from the shape index (the engine's is "engine")
 LOOKUP = "lookup"  # ... for one resource's statements read from the public store in the web process
@@ -131,21 +133,41 @@ def _public_store(generation_dir: Path) -> Store | None:
         return found
 
 
-def answer_lookup(generation_dir: Path, job: dict) -> tuple[dict, bytes] | None:
+def answer_lookup(snapshot: Snapshot, job: dict) -> tuple[dict, bytes] | None:
     """(header, body) of a one-resource DESCRIBE or CONSTRUCT as a worker would send them, or None."""
-    if not job.get("store_default_graph") or job.get("substitutions") or "graph" not in job["formats"]:
+    if job.get("substitutions") or "graph" not in job["formats"]:
         return None
     lookup = recognise_lookup(job["query"], job.get("base_iri"))
-    store = _public_store(generation_dir) if lookup is not None else None
-    if lookup is None or store is None:
+    if lookup is None:
         return None
     started = time.monotonic()
-    found = store.quads_for_pattern(NamedNode(lookup.subject), None, None, DefaultGraph())
-    quads = list(itertools.islice(found, LOOKUP_LIMIT + 1))
-    if len(quads) > LOOKUP_LIMIT or (lookup.describe and any(isinstance(q.object, BlankNode) for q in quads)):
+    triples = _statements(snapshot, NamedNode(lookup.subject), job)
+    if triples is None or len(triples) > LOOKUP_LIMIT:
+        return None
+    if lookup.describe and any(isinstance(t.object, BlankNode) for t in triples):
         return None
     fmt = BY_NAME[job["formats"]["graph"]]
     out = io.BytesIO()
-    triples = [Triple(q.subject, q.predicate, q.object) for q in quads]
     written = serializers.write_graph(triples, fmt, out, job["max_rows"], job["max_bytes"], job.get("prefixes") or {})
     return _answer("graph", fmt, out.getvalue(), written, started, LOOKUP)
+
+
+def _statements(snapshot: Snapshot, subject: NamedNode, job: dict) -> list[Triple] | None:
+    """The subject's statements in the job's default graph, up to one past :data:`LOOKUP_LIMIT`; None when
+    they cannot be read here. The default graph is the merged public store's own, or the union (an RDF merge:
+    each statement once) of the job's graphs in the generation's store."""
+    if job.get("store_default_graph"):
+        store = _public_store(snapshot.directory)
+        if store is None:
+            return None
+        quads = itertools.islice(store.quads_for_pattern(subject, None, None, DefaultGraph()), LOOKUP_LIMIT + 1)
+        return [Triple(q.subject, q.predicate, q.object) for q in quads]
+    if snapshot.remote:  # each read would be a request: the remote store answers the query itself
+        return None
+    merged: dict[Triple, None] = {}
+    for graph in job["default_graphs"]:
+        for quad in snapshot.store.quads_for_pattern(subject, None, None, NamedNode(graph)):
+            merged[Triple(quad.subject, quad.predicate, quad.object)] = None
+            if len(merged) > LOOKUP_LIMIT:
+                return list(merged)
+    return list(merged)

@@ -171,7 +171,7 @@ class QueryService:
         cached = self.cache.get(key)
         if cached is not None:
             return Answer(cached.header, cached.body, key, True, snapshot.generation)
-        indexed = answer_lookup(snapshot.directory, job) or answer_from_index(snapshot.directory, job)
+        indexed = answer_lookup(snapshot, job) or answer_from_index(snapshot.directory, job)
         if not isinstance(indexed, str):
             header, data = indexed
             if self.cache.fits(len(data)):
