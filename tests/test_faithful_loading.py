@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, parse, serialize
 
 from dfl_graph.indexes.registry import BUILDERS
 from dfl_graph.ingest import ensure_vocabularies, load_file
@@ -39,6 +39,16 @@ RDF_SOURCES = {
     "w3c-csiro": W3C / "csiro-stratchart.ttl",
     "uk-gss": DATA / "uk-gss-catalogue" / "fixture-data.ttl",  # pmdcat:Dataset, unnamed publishers
 }
+# the same real statements in the other syntaxes the DCAT loader reads (RDF/XML, as EU portals export them;
+# JSON-LD, as DCAT-US and ArcGIS hubs do), written by the fixture from the Turtle files: source -> (Turtle
+# source, file name, format)
+OTHER_SYNTAXES = {
+    "geodcat-eea-rdfxml": ("geodcat-eea", "dataset.rdf", RdfFormat.RDF_XML),
+    "uk-gss-rdfxml": ("uk-gss", "fixture-data.rdf", RdfFormat.RDF_XML),
+    "w3c-spatial-jsonld": ("w3c-spatial", "spatial-properties.jsonld", RdfFormat.JSON_LD),
+    "w3c-csiro-jsonld": ("w3c-csiro", "csiro-stratchart.jsonld", RdfFormat.JSON_LD),
+}
+SOURCE_BASE = "http://source.test/"
 URIS = Uris("http://data.test")
 DATES = {"http://purl.org/dc/terms/issued", "http://purl.org/dc/terms/modified"}
 LANGUAGE = "http://purl.org/dc/terms/language"
@@ -49,17 +59,23 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every source loaded through `load_file` into one on-disk store: its reports, and the published graphs."""
     data_dir = tmp_path_factory.mktemp("faithful")
     reports = {}
+    files = {source: (path, RdfFormat.TURTLE) for source, path in RDF_SOURCES.items()}
+    for source, (turtle, name, rdf_format) in OTHER_SYNTAXES.items():
+        path = tmp_path_factory.mktemp(source) / name
+        triples = parse(path=str(RDF_SOURCES[turtle]), format=RdfFormat.TURTLE, base_iri=SOURCE_BASE)
+        serialize(triples, str(path), rdf_format)
+        files[source] = (path, rdf_format)
     builders = [b for b in BUILDERS if b.name != "sparql_store"]  # the indexes pages and search read
     with CatalogueStore(data_dir, URIS, builders) as store:
         ensure_vocabularies(store)
         vocabularies = Vocabularies(URIS)
-        for source, path in RDF_SOURCES.items():
+        for source, (path, _) in files.items():
             reports[source] = load_file(store, vocabularies, "dcat", path, source)
         reports["birmingham"] = load_file(
             store, vocabularies, "ckan", DATA / "ckan-birmingham" / "package_search.json", "birmingham"
         )
     snapshot = CatalogueReader(data_dir).snapshot()
-    return {"dir": data_dir, "reports": reports, "snapshot": snapshot}
+    return {"dir": data_dir, "reports": reports, "snapshot": snapshot, "files": files}
 
 
 def published(snapshot, source: str) -> set[tuple]:
@@ -100,9 +116,10 @@ def description(triples: list, node) -> tuple[list, set]:
     return out, distributions
 
 
-@pytest.mark.parametrize("source", sorted(RDF_SOURCES))
+@pytest.mark.parametrize("source", sorted([*RDF_SOURCES, *OTHER_SYNTAXES]))
 def test_every_source_statement_is_published_replaced_or_reported(loaded: dict, source: str) -> None:
-    triples = list(parse(path=str(RDF_SOURCES[source]), format=RdfFormat.TURTLE, base_iri="http://source.test/"))
+    path, rdf_format = loaded["files"][source]
+    triples = list(parse(path=str(path), format=rdf_format, base_iri=SOURCE_BASE))
     graph = published(loaded["snapshot"], source)
     report = loaded["reports"][source]
     # source IRI -> our IRI, for the datasets and distributions we mint (not the source's own prov statements)
@@ -229,6 +246,18 @@ def test_load_summaries_count_records_in_and_out(loaded: dict) -> None:
     assert gss["items"] == 600  # 500 dcat:Dataset and 100 typed only pmdcat:Dataset
     spatial = loaded["reports"]["w3c-spatial"].counts
     assert (spatial["items"], spatial["records"], spatial["rejected"]) == (5, 1, 4)  # 4 have no title
+
+
+@pytest.mark.parametrize("source", sorted(OTHER_SYNTAXES))
+def test_every_syntax_gives_the_same_records_and_problems(loaded: dict, source: str) -> None:
+    """The same statements in RDF/XML or JSON-LD load exactly as their Turtle does: the same records kept and
+    rejected, the same problems (fields and values)."""
+    turtle = OTHER_SYNTAXES[source][0]
+    ours, theirs = loaded["reports"][source], loaded["reports"][turtle]
+    assert ours.counts == theirs.counts
+    assert sorted((p.field, p.what, p.value) for p in ours.problems) == sorted(
+        (p.field, p.what, p.value) for p in theirs.problems
+    )
 
 
 def test_every_ckan_field_is_mapped_or_reported(loaded: dict) -> None:
