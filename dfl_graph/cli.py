@@ -112,7 +112,13 @@ SHOWN_PROBLEMS = 50  # the terminal shows this many; --problems FILE has them al
 
 
 def load_into(
-    ctx: Context, format_name: str, path: Path, source: str, problems_file: Path | None, as_json: bool
+    ctx: Context,
+    format_name: str,
+    path: Path,
+    source: str,
+    problems_file: Path | None,
+    as_json: bool,
+    origin: str | None = None,
 ) -> None:
     from dfl_graph.ingest import ensure_vocabularies, load_file
     from dfl_graph.problem_lines import problem_object, write_problem_lines
@@ -121,7 +127,7 @@ def load_into(
     with ctx.writer() as store, console.status(f"loading {path} as {format_name} into source {source!r}"):
         if ensure_vocabularies(store) and not as_json:
             console.print("loaded the shipped vocabularies")
-        report = load_file(store, Vocabularies(store.uris), format_name, path, source)
+        report = load_file(store, Vocabularies(store.uris), format_name, path, source, origin)
     if problems_file is not None:
         write_problem_lines(report.problems, problems_file)
     if as_json:
@@ -156,6 +162,15 @@ def load_into(
     )
 
 
+def _portal_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An --origin must be an http(s) URL: a record's provenance is never a guess."""
+    from loaders.iris import clean_iri
+
+    if value is not None and clean_iri(value) is None:
+        raise click.BadParameter(f"not an http(s) URL: {value!r}")
+    return value
+
+
 @main.command()
 @click.argument("format_name", metavar="FORMAT", type=click.Choice(sorted(LOADERS)))
 @click.argument("path", type=click.Path(path_type=Path))
@@ -167,12 +182,27 @@ def load_into(
     help="Write every problem to FILE as JSON lines (record, field, what, value).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the load report as JSON.")
+@click.option(
+    "--origin",
+    metavar="URL",
+    callback=_portal_url,
+    help="The portal the file came from (https://data.birmingham.gov.uk): each CKAN record's package_show URL"
+    " and each DataPress record's dataset API URL are on it, when the file does not show them.",
+)
 @store_option
 @pass_context
-def load(ctx: Context, format_name: str, path: Path, source: str, problems_file: Path | None, as_json: bool) -> None:
+def load(
+    ctx: Context,
+    format_name: str,
+    path: Path,
+    source: str,
+    problems_file: Path | None,
+    as_json: bool,
+    origin: str | None,
+) -> None:
     """Load a source file (replacing that source, atomically)."""
     try:
-        load_into(ctx, format_name, path, source, problems_file, as_json)
+        load_into(ctx, format_name, path, source, problems_file, as_json, origin)
     except (LoadError, StoreError, ValueError) as error:
         fail(f"{error}\nthe catalogue is unchanged")
 

@@ -97,13 +97,19 @@ class LoadReport:
 
 # -- dfl load ------------------------------------------------------------------------------------------------
 def load_file(
-    store: CatalogueStore, vocabularies: Vocabularies, format_name: str, path: Path, source: str
+    store: CatalogueStore,
+    vocabularies: Vocabularies,
+    format_name: str,
+    path: Path,
+    source: str,
+    origin: str | None = None,
 ) -> LoadReport:
     """Make ``source`` what ``path`` says (a complete run: records the file no longer has are withdrawn), in
-    one published step; on any error the catalogue is unchanged."""
+    one published step; on any error the catalogue is unchanged. ``origin``: the portal the file came from,
+    which the loader names each record's own metadata URL by (a CKAN package_show, a DataPress dataset API)."""
     check_source_name(source)
     path = Path(path)
-    loader = loader_class(format_name)(vocabularies)
+    loader = loader_class(format_name)(vocabularies, origin)
     try:
         records = loader.read_all(path)
     except RecursionError:
