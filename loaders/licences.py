@@ -10,7 +10,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from loaders.iris import clean_iri
-from loaders.text import match_key
+from loaders.text import html_to_text, match_key
 
 EU_LICENCE = "http://publications.europa.eu/resource/authority/licence/"
 
@@ -227,11 +227,12 @@ def licence_iri(value: str | None) -> str | None:
     """A licence id, title or URL -> licence IRI; None if the value names no licence we can identify.
 
     Known licences map to the EU licence authority list (``.../licence/OGL_3_0``); any other http(s)
-    URL is kept as the licence IRI (when it is a valid IRI). Unknown names give None: the caller reports.
+    URL is kept as the licence IRI (when it is a valid IRI). Unknown names give None: the caller reports. A licence
+    given as HTML (``<p>Open Government Licence v3</p>``) is matched by its text, as its publisher reads it.
     """
     if value is None:
         return None
-    text = value.strip()
+    text = _as_text(value)
     if not text:
         return None
     if text.startswith(EU_LICENCE):
@@ -251,4 +252,9 @@ def licence_iri(value: str | None) -> str | None:
 
 def is_no_licence(value: str | None) -> bool:
     """True for ids such as CKAN's "notspecified" that say the source names no licence."""
-    return value is None or _licence_key(value) in _NO_LICENCE
+    return value is None or _licence_key(_as_text(value)) in _NO_LICENCE
+
+
+def _as_text(value: str) -> str:
+    """A licence as its publisher reads it: HTML markup reduced to its text."""
+    return (html_to_text(value) or "") if "<" in value else value.strip()

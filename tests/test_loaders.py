@@ -945,6 +945,20 @@ def test_dcat_items_are_the_datasets_of_the_parsed_graph(vocabularies):
     assert [r.original_iri for r in results] == [item.node.value for item in items]
 
 
+def test_a_known_licence_given_as_html_is_mapped(vocabularies):
+    assert licence_iri("<p>Open Government Licence v3</p>") == EU_LICENCE + "OGL_3_0"
+    cc = '<a href="https://example.org/terms">Creative Commons Attribution 4.0</a>'
+    assert licence_iri(cc) == EU_LICENCE + "CC_BY_4_0"  # the text, not the link's target
+    loader = CkanLoader(vocabularies)
+    html = {"license_url": "", "license_id": "", "license_title": "<p>Open Government Licence v3</p>"}
+    assert loader.map(ckan_package(**html)).licence == EU_LICENCE + "OGL_3_0"
+    assert loader.map(ckan_package(license_id="<p>Not specified</p>", license_title="", license_url="")).licence is None
+    assert [p for p in loader.problems if p.field == "license_id"] == []  # none given: nothing to say
+    assert DataPressLoader(vocabularies).map(datapress_dataset(licence="<p><b>OGL</b></p>")).licence == (
+        EU_LICENCE + "OGL_3_0"
+    )
+
+
 def test_a_licence_given_as_html_is_reported_by_its_text(vocabularies):
     loader = DataPressLoader(vocabularies)
     html = '<p>See <a href="https://example.org/terms">Our Own Terms of Use</a></p>'
