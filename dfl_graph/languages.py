@@ -52,4 +52,40 @@ def in_best_language(literals: Iterable[Literal], languages: Sequence[str] = DEF
     return list(dict.fromkeys(lit.value for lit in candidates if lit.language in (None, chosen)))
 
 
-__all__ = ["DEFAULT_LANGUAGES", "best_literal", "in_best_language", "preferred_languages"]
+def variants(literals: Sequence[Literal]) -> list[list[str]] | None:
+    """A text's literals as a list record keeps them: ``[tag, value]`` pairs, or None for one English text."""
+    if len(literals) == 1 and literals[0].language == "en":
+        return None
+    return [[lit.language or "", lit.value] for lit in literals] or None
+
+
+def record_texts(record: dict, languages: Sequence[str] = DEFAULT_LANGUAGES) -> tuple[str, str, str | None]:
+    """A list record's title and description for a reader of ``languages``, and the title's language tag."""
+    kept = record.get("languages") or {}
+    chosen: list[tuple[str, str | None]] = []
+    for name in ("title", "description"):
+        text = record.get(name) or ""
+        pairs = kept.get(name)
+        best = (
+            best_literal([Literal(value, language=tag or None) for tag, value in pairs], languages) if pairs else None
+        )
+        chosen.append((best.value, best.language) if best is not None else (text, "en" if text else None))
+    (title, language), (description, _language) = chosen
+    return title, description, language
+
+
+def localised(record: dict, languages: Sequence[str] = DEFAULT_LANGUAGES) -> dict:
+    """A list record with its title and description in the reader's language, and ``language`` the title's tag."""
+    title, description, language = record_texts(record, languages)
+    return {**record, "title": title, "description": description, "language": language}
+
+
+__all__ = [
+    "DEFAULT_LANGUAGES",
+    "best_literal",
+    "in_best_language",
+    "localised",
+    "preferred_languages",
+    "record_texts",
+    "variants",
+]

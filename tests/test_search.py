@@ -643,11 +643,11 @@ def test_snippets_keep_their_marks_balanced() -> None:
 def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) -> None:
     """An incremental harvest publishes ``changes.json``; the search index is then updated from the previous
     generation's, and must answer exactly as one rebuilt from scratch for the same generation."""
-    import shutil
 
     from pyoxigraph import NamedNode, Quad
 
     from dfl_graph.dcat import DcatApWriter
+    from dfl_graph.indexes.catalogue import build_catalogue_index
     from dfl_graph.indexes.registry import open_writer
     from dfl_graph.records import DatasetRecord
     from dfl_graph.search import SearchRequest
@@ -679,6 +679,7 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
         old_title = next(store.store.quads_for_pattern(NamedNode(counts), DCT.title, None, graph))
         revised = Literal("Zebra crossing counts 2015, revised", language="en")
         new_title = Quad(old_title.subject, old_title.predicate, revised, graph)
+        norwegian = Quad(old_title.subject, DCT.title, Literal("Sebraoverganger 2015", language="nb"), graph)
         record = DatasetRecord(
             id="zeb08",
             slug="toucan-crossings-zeb08",
@@ -688,7 +689,7 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
             themes=["transport"],
         )
         writer = DcatApWriter(uris, Vocabularies(uris))
-        added = [new_title, *writer.quads(record, graph)]
+        added = [new_title, norwegian, *writer.quads(record, graph)]
         store.update_source(
             EXTRA_SOURCE,
             {graph.value: True},
@@ -703,7 +704,7 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
 
     rebuilt_dir = tmp_path / "rebuilt"
     (rebuilt_dir / "indexes").mkdir(parents=True)
-    shutil.copy(snapshot.index_dir / "catalogue.sqlite", rebuilt_dir / "indexes" / "catalogue.sqlite")
+    build_catalogue_index(snapshot, rebuilt_dir, None, frozenset())
     build_search_index(snapshot, rebuilt_dir, None, frozenset())
     rebuilt = SearchIndex(rebuilt_dir / "indexes")
     assert dict(rebuilt.db.execute("SELECT key, value FROM meta"))["built"] == "full"
@@ -712,12 +713,19 @@ def test_an_in_place_write_updates_the_index_as_a_rebuild_would(tmp_path: Path) 
     assert titles_of(updated, "pelican") == []
     assert "Zebra crossing counts 2015, revised" in titles_of(updated, "revised")
     assert "Zebra crossing counts 2015" not in titles_of(updated, "zebra")
-    for q in ("", "zebra", "crossings", "toucan", "pelican", "crime", "transport", "revised", "population projections"):
+    # a title in another language is kept with its tag (lists show it to its readers) and found by search
+    found = updated.search(SearchRequest(q="sebraoverganger")).hits
+    assert [h.record["languages"]["title"] for h in found] == [
+        [["en", "Zebra crossing counts 2015, revised"], ["nb", "Sebraoverganger 2015"]]
+    ]
+    queries = ("", "zebra", "crossings", "toucan", "pelican", "crime", "transport", "revised", "sebraoverganger")
+    for q in (*queries, "population projections"):
         for sort in (None, "title", "updated"):
             a = updated.search(SearchRequest(q=q, sort=sort, per_page=100))
             b = rebuilt.search(SearchRequest(q=q, sort=sort, per_page=100))
             assert a.total == b.total, q
             assert {h.iri: round(h.score, 6) for h in a.hits} == {h.iri: round(h.score, 6) for h in b.hits}, q
+            assert {h.iri: h.record for h in a.hits} == {h.iri: h.record for h in b.hits}, q  # every language's texts
             if sort == "title":
                 assert [h.record["title"] for h in a.hits] == [h.record["title"] for h in b.hits]
             assert {f: [(v.key, v.count) for v in vs] for f, vs in a.facets.items()} == {

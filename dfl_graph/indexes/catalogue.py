@@ -32,13 +32,13 @@ from pyoxigraph import NamedNode, Variable
 from dfl_graph.accounts.visibility import NON_PUBLIC, Visibility
 from dfl_graph.generations import Snapshot, read_changes
 from dfl_graph.index_files import StaleIndex, copy_for_update, writing_index
-from dfl_graph.languages import best_literal
+from dfl_graph.languages import best_literal, variants
 from dfl_graph.namespaces import ADMS, DCAT, DCT, FOAF, PROV, RDF, SKOS
 from dfl_graph.queries import query_text
 
 FILENAME = "catalogue.sqlite"
 # the fields and tables an index holds: an update needs the previous index to hold the same
-RECORD_LAYOUT = "3"  # "3": the feed's ranks in their own table
+RECORD_LAYOUT = "4"  # "3": the feed's ranks in their own table; "4": records keep their texts' languages
 # facet name -> index column holding a JSON list of IRIs (or a single value)
 FACETS = ("theme", "publisher", "borough", "format", "licence", "access", "frequency")
 
@@ -54,7 +54,7 @@ CREATE TABLE datasets (
   issued TEXT,
   modified TEXT,                  -- lexical, sortable
   status TEXT NOT NULL,           -- current, archived, superseded
-  record TEXT NOT NULL,           -- JSON: everything a list item shows
+  record TEXT NOT NULL,           -- JSON: everything a list item shows (every language: dfl_graph.languages)
   duplicate_of TEXT               -- the IRI of the same dataset from another source, listed instead in search
 );
 CREATE INDEX datasets_modified ON datasets(modified);
@@ -180,18 +180,23 @@ def _collect(
 
 
 def _choose_texts(fields: dict) -> None:
-    """The title and description lists show (English first, else untagged, else any: :func:`best_literal`), and
-    every other language's text, which search indexes so a Norwegian title finds its dataset in any language."""
+    """The title and description lists show by default (English first, else untagged, else any: :func:`best_literal`),
+    and, for a text that is not one English literal, every variant with its tag (:func:`variants`): lists show the
+    reader's language from them, and search indexes them all, so a Norwegian title finds its dataset."""
     texts = fields.pop("texts", [])
-    others: list[str] = []
+    kept: dict[str, list[list[str]]] = {}
     for name in ("title", "description"):
-        literals = [value for field, value in texts if field == name]
+        literals = sorted(
+            (value for field, value in texts if field == name), key=lambda lit: (lit.language or "", lit.value)
+        )
         best = best_literal(literals)
         if best is not None:
             fields[name] = best.value
-            others += [lit.value for lit in literals if lit.value != best.value]
-    if others:
-        fields["other_languages"] = list(dict.fromkeys(others))
+            found = variants(literals)
+            if found is not None:
+                kept[name] = found
+    if kept:
+        fields["languages"] = kept
 
 
 def _typed(store, subject: NamedNode, rdf_type: NamedNode, graph: NamedNode | None) -> bool:
@@ -320,8 +325,8 @@ def _entry(iri: str, row: dict) -> tuple[dict, str, str]:
         "distributions": len(row["distributions"]),
         "status": _status(row),
     }
-    if row.get("other_languages"):
-        record["other_languages"] = row["other_languages"]
+    if row.get("languages"):
+        record["languages"] = row["languages"]
     return record, json.dumps(row["keywords"], ensure_ascii=False), row["graph"]
 
 

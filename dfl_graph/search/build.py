@@ -77,7 +77,9 @@ SELECT iri, title, description, keywords, issued, modified, status, record, NULL
 WHERE access IN ('restricted', 'non-public')
 """
 LARGE_CACHE = "PRAGMA cache_size=-262144;"  # 256 MB of page cache while the index is written
-SCHEMA_VERSION = "6"  # an incremental update needs the previous index in this same layout ("6": covering orders)
+# an incremental update needs the previous index in this same layout ("6": covering orders; "7": catalogue records
+# keep their texts' languages, which the description column indexes)
+SCHEMA_VERSION = "7"
 FACET_TOKEN = "zf"  # + the value's code: a token no text produces (letters then digits, never stemmed)
 # datasets about all of London (or nowhere in particular): no borough stated, and not published by a council;
 # code 0 is no facet value's
@@ -378,7 +380,7 @@ class _Documents:
         text = {
             "title": clean(title),
             "keywords": clean(" ; ".join(json.loads(keywords))),
-            "description": clean(" ; ".join([description, *record.get("other_languages", ())])),
+            "description": clean(" ; ".join([description, *_other_languages(record)])),
             "publisher": clean(self.names.text(publisher, of(publisher))) if publisher else "",
             "themes": clean(" ; ".join(dict.fromkeys(of(t) for t in record.get("themes") or []))),
             "boroughs": clean(" ; ".join(self.names.text(b, of(b)) for b in record.get("boroughs") or [])),
@@ -423,6 +425,15 @@ class _Documents:
         for word in {w for text in short_texts for w in tokens(text)}:
             self.words[word] += sign
         self.count += sign
+
+
+def _other_languages(record: dict) -> list[str]:
+    """The titles and descriptions a list record keeps in languages it does not show by default (indexed with the
+    description, so every language finds the dataset)."""
+    shown = (record.get("title"), record.get("description"))
+    kept = record.get("languages") or {}
+    found = (value for name in ("title", "description") for _tag, value in kept.get(name, ()) if value not in shown)
+    return list(dict.fromkeys(found))
 
 
 def _listed(catalogue: sqlite3.Connection) -> str:
