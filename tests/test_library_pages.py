@@ -145,7 +145,7 @@ def test_home_json_twin_has_the_same_numbers(default_server: LiveServer) -> None
     assert data["charts"]["datasets_without_a_date"] == len(csv_rows()) - sum(year_counts().values())
     assert len(data["recently_updated"]) == 8
     negotiated = default_server.get("/", headers={"Accept": "application/json"})
-    assert negotiated.json() == data and negotiated.headers["Vary"] == "Accept"
+    assert negotiated.json() == data and negotiated.headers["Vary"] == "Accept, Accept-Language"
     assert 'rel="alternate"; type="application/json"' in default_server.get("/").headers["Link"]
 
 
@@ -245,7 +245,7 @@ def test_search_results_as_a_hydra_collection_in_every_rdf_format(default_server
         by_accept = default_server.get("/search", params=params, headers={"Accept": media_type})
         assert by_suffix.status_code == by_accept.status_code == 200
         assert by_suffix.headers["Content-Type"].startswith(media_type)
-        assert by_accept.content == by_suffix.content and by_accept.headers["Vary"] == "Accept"
+        assert by_accept.content == by_suffix.content and by_accept.headers["Vary"] == "Accept, Accept-Language"
         graphs[suffix] = rdflib.Graph().parse(data=by_suffix.content, format=fmt)
         if suffix in ("ttl", "nt", "rdf"):
             rdf_format = {"ttl": RdfFormat.TURTLE, "nt": RdfFormat.N_TRIPLES, "rdf": RdfFormat.RDF_XML}[suffix]

@@ -46,12 +46,12 @@ from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.indexes.catalogue import FILENAME as CATALOGUE_FILENAME
 from dfl_graph.namespaces import EU_ACCESS_RIGHT
 from dfl_graph.quality import DIMENSION_IDS, RATINGS
-from dfl_graph.search.build import ALL_FILENAME, FACET_TOKEN, FILENAME, LONDON_WIDE_TOKEN, SCHEMA_VERSION
+from dfl_graph.search.build import ALL_FILENAME, FACET_TOKEN, FILENAME, INDEXED, LONDON_WIDE_TOKEN, SCHEMA_VERSION
 from dfl_graph.search.facets import BY_NAME, FACET_NAMES, NOT_STATED
 from dfl_graph.search.query import TEXT_COLUMNS, ParsedQuery, Places, QueryError, parse_query
 from dfl_graph.search.ranking import Candidate, Scorer, boost, collapse, fractional_year
 from dfl_graph.search.spelling import correct
-from dfl_graph.search.text import MARK_CLOSE, MARK_OPEN, STEMMER, tokens
+from dfl_graph.search.text import MARK_CLOSE, MARK_OPEN, STEMMER, clean, scratch_index, tokens
 from dfl_graph.store import Snapshot, StoreError
 
 SORTS = ("relevance", "updated", "title")
@@ -112,6 +112,7 @@ class Hit:
     earlier: int = 0  # older editions of its series (shown grouped under it)
     later: int = 0  # newer editions of its series (that did not match)
     missing: list[str] = field(default_factory=list)  # in a partial result: the query words it lacks
+    match: str | None = None  # the FTS5 expression that found it (None: listed without a text query)
 
 
 @dataclass(frozen=True)
@@ -792,11 +793,34 @@ class SearchIndex:
             record = json.loads(record_json)
             title, text = snippets.get(rowid) or (record.get("title", ""), _shorten(record.get("description", "")))
             hit = Hit(rowid, iri, record, candidate.score, marked_html(title), marked_html(text), self.demoted(rowid))
-            hit.quality, hit.series = quality, series
+            hit.quality, hit.series, hit.match = quality, series, text_expr
             if scorer is not None and partial_query is not None and rowid in marked:
                 hit.missing = self._missing(partial_query, scorer, marked[rowid], rowid)
             hits.append(hit)
         return hits
+
+    def marked(self, hit: Hit, title: str, description: str) -> tuple[str, str]:
+        """A hit's title and snippet as HTML in texts other than the ones the index holds (the reader's language):
+        the search's words marked by FTS5 itself in a scratch row of those texts with the hit's other columns, or
+        unmarked where they do not match (the words were found in another language)."""
+        found = None
+        if hit.match is not None:
+            row = self.db.execute(f"SELECT {', '.join(INDEXED)} FROM docs WHERE rowid = ?", (hit.rowid,)).fetchone()
+            texts = {**dict(zip(INDEXED, row, strict=True)), "title": clean(title), "description": clean(description)}
+            title_at, description_at = INDEXED.index("title"), INDEXED.index("description")
+            db = scratch_index(INDEXED, "row")
+            try:
+                db.execute(f"INSERT INTO scratch VALUES ({', '.join('?' * len(INDEXED))})", [texts[c] for c in INDEXED])
+                found = db.execute(
+                    f"SELECT highlight(scratch, {title_at}, char(1), char(2)), "
+                    f"highlight(scratch, {description_at}, char(1), char(2)) FROM scratch WHERE scratch MATCH ?",
+                    (hit.match,),
+                ).fetchone()
+            finally:
+                db.close()
+        if found is None:
+            return marked_html(title), marked_html(_shorten(description))
+        return marked_html(found[0]), marked_html(snippet(found[1]))
 
     def _missing(self, query: ParsedQuery, scorer: Scorer, row: tuple, rowid: int) -> list[str]:
         """The query's word groups a row of a partial result does not match."""

@@ -28,6 +28,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import is_resource_modified
 
 from dfl_graph.datatypes import published
+from dfl_graph.languages import localised
 from dfl_graph.namespaces import DCAT, DCT, HYDRA, RDF, XSD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import catalogue_index, settings, snapshot
@@ -37,6 +38,7 @@ from dfl_graph.web.representations import (
     MACHINE_HEADERS,
     Resource,
     last_modified,
+    reader_languages,
     render_page,
     representations,
     requested_format,
@@ -284,8 +286,11 @@ def catalog(suffix: str | None) -> Response:
     page = feed_page(current, feed)
     query = feed.query()
 
+    languages = reader_languages() if fmt == HTML else ()
+
     def html(document: Document) -> str:
         model = page_model(current, page, catalog_document(current))
+        model["items"] = [localised(record, languages) for record in page.items]
         labels = catalogue_index(current).labels(r["publisher"] for r in page.items if r.get("publisher"))
         return render_page(
             "catalog.html", feed=model, labels=labels, alternates=representations("/catalog", query), nav_active=None
@@ -299,6 +304,7 @@ def catalog(suffix: str | None) -> Response:
             document=lambda: page_document(current, page),
             html=html,
             json=lambda _: page_model(current, page, catalog_document(current)),
+            languages=languages,
         ),
         fmt,
         negotiated,

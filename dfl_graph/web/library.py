@@ -28,6 +28,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import is_resource_modified
 
 from dfl_graph.format_kinds import normalise_formats
+from dfl_graph.languages import record_texts
 from dfl_graph.namespaces import DCAT, DCT, HYDRA, RDF, XSD
 from dfl_graph.quality import RATING_LABELS, TOTAL_MAXIMUM, rating_of
 from dfl_graph.queries import named_queries
@@ -43,6 +44,7 @@ from dfl_graph.web.feed import site_root
 from dfl_graph.web.negotiation import HTML, JSON, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE, Format, choose
 from dfl_graph.web.prose import paragraphs
 from dfl_graph.web.rdf_documents import serializer_for
+from dfl_graph.web.representations import reader_languages
 
 blueprint = Blueprint("library", __name__)
 blueprint.add_app_template_filter(paragraphs, "paragraphs")
@@ -196,15 +198,22 @@ def _value(index: SearchIndex, facet: str, iri: str | None) -> dict | None:
 
 
 def present(hit: Hit, index: SearchIndex) -> dict:
-    """A dataset as lists show it and the JSON API returns it."""
+    """A dataset as lists show it and the JSON API returns it: its title and description in the reader's language
+    (``Accept-Language``, English first: :func:`dfl_graph.languages.record_texts`), with the language's tag."""
     r = hit.record
     formats = [index.value("format", f.key) for f in normalise_formats(r.get("formats") or [])]
+    title, description, language = record_texts(r, reader_languages())
+    if (title, description) == (r.get("title", ""), r.get("description", "")):
+        title_html, snippet_html = hit.title_html, hit.snippet_html
+    else:
+        title_html, snippet_html = index.marked(hit, title, description)
     return {
         "iri": hit.iri,
-        "title": r.get("title", ""),
-        "title_html": hit.title_html,
-        "snippet_html": hit.snippet_html,
-        "description": r.get("description", ""),
+        "title": title,
+        "language": language,
+        "title_html": title_html,
+        "snippet_html": snippet_html,
+        "description": description,
         "publisher": _value(index, "publisher", r.get("publisher")),
         "themes": [v for v in (_value(index, "theme", t) for t in dataset_themes(r)) if v],
         "boroughs": [v for v in (_value(index, "borough", b) for b in r.get("boroughs") or []) if v],
@@ -351,13 +360,13 @@ def _respond(body: bytes, fmt: Format, negotiated: bool, alternates: dict[Format
     current = snapshot()
     links = [f'<{url}>; rel="alternate"; type="{f.media_type}"' for f, url in alternates.items()]
     headers = {"Link": ", ".join(links), "Content-Location": alternates[fmt]}
-    if negotiated:
-        headers["Vary"] = "Accept"
+    headers["Vary"] = "Accept, Accept-Language" if negotiated else "Accept-Language"  # texts in the reader's language
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
     audience = caller().visibility.cache_key  # what one audience sees is never another's to revalidate
     audience += "+form" if caller().publishes_by_form else ""  # the header's "Publish" link
-    digest = hashlib.sha1(f"{request.full_path}|{fmt.name}|{status}|{audience}".encode()).hexdigest()[:20]
+    languages = " ".join(reader_languages())
+    digest = hashlib.sha1(f"{request.full_path}|{fmt.name}|{status}|{audience}|{languages}".encode()).hexdigest()[:20]
     etag = f"g{current.generation}-{digest}"
     if status == 200 and not is_resource_modified(request.environ, etag=etag):
         return Response(status=304, headers=headers)
@@ -544,10 +553,11 @@ def result_triples(result: SearchResult) -> list[Triple]:
         triples.append(Triple(view, HYDRA.next, page_iri(result.page + 1)))
     for hit in result.hits:
         member = NamedNode(hit.iri)
+        title, _description, language = record_texts(hit.record, reader_languages())
         triples += [
             Triple(collection, HYDRA.member, member),
             Triple(member, RDF.type, DCAT.Dataset),
-            Triple(member, DCT.title, Literal(hit.record.get("title", ""), language="en")),
+            Triple(member, DCT.title, Literal(title, language=language)),
         ]
     return triples
 

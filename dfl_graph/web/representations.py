@@ -27,6 +27,7 @@ from werkzeug.http import is_resource_modified
 from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.dcat_ap2 import DCAT_AP_3, to_dcat_ap_2, wants_dcat_ap_2
 from dfl_graph.dcat_ap2 import PROFILE as DCAT_AP_2
+from dfl_graph.languages import preferred_languages
 from dfl_graph.memory_cache import MemoryCache
 from dfl_graph.namespaces import DCT
 from dfl_graph.store import Snapshot
@@ -65,12 +66,18 @@ class Resource:
     status: int = 200
     key: str = ""  # cache key; defaults to path + query
     extra_headers: dict[str, str] = field(default_factory=dict)
+    languages: tuple[str, ...] = ()  # a page showing texts in the reader's languages: cached per them, Vary says so
     modified: Callable[[], datetime | None] | None = None  # when the document last changed, if the view knows
 
     def url(self, fmt: Format | None = None) -> str:
         base = settings().base
         suffix = f".{fmt.name}" if fmt is not None else ""
         return f"{base}{self.path}{suffix}" + (f"?{self.query}" if self.query else "")
+
+
+def reader_languages() -> tuple[str, ...]:
+    """The request's ``Accept-Language``, best first, then English (:func:`dfl_graph.languages.preferred_languages`)."""
+    return preferred_languages(request.headers.get("Accept-Language"))
 
 
 def representations(path: str, query: str = "") -> list[dict]:
@@ -179,7 +186,7 @@ def body_for(
 
     form = f"{fmt.name}:{jsonld_form}" if fmt == JSON_LD else fmt.name
     key = (current.generation, current.manifest.published_at, resource.key or resource.url(), form, resource.status)
-    key += (profile, caller().visibility.cache_key, fmt == HTML and caller().publishes_by_form)
+    key += (profile, caller().visibility.cache_key, fmt == HTML and caller().publishes_by_form, resource.languages)
     cache = document_cache()
     body = cache.get(key)
     if body is not None:
@@ -196,7 +203,9 @@ def respond(resource: Resource, fmt: Format, negotiated: bool) -> Response:
         "Link": link_header(resource),
         **resource.extra_headers,
     }
-    if negotiated:  # beside any Vary the view gives (Accept-Language on pages that show the reader's language)
+    if resource.languages:
+        headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept-Language") if v)
+    if negotiated:  # beside any Vary the view gives, and Accept-Language on pages that show the reader's language
         headers["Vary"] = ", ".join(v for v in (headers.get("Vary"), "Accept") if v)
     if fmt != HTML:
         headers.update(MACHINE_HEADERS)
@@ -247,4 +256,13 @@ def render_page(template: str, **context) -> str:
     return render_template(template, **context)
 
 
-__all__ = ["Resource", "body_for", "dataset_modified", "document_cache", "render_page", "requested_format", "respond"]
+__all__ = [
+    "Resource",
+    "body_for",
+    "dataset_modified",
+    "document_cache",
+    "reader_languages",
+    "render_page",
+    "requested_format",
+    "respond",
+]

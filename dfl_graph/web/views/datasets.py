@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from werkzeug.exceptions import Gone, NotFound
 
 from dfl_graph.accounts import Visibility
-from dfl_graph.languages import preferred_languages
+from dfl_graph.languages import record_texts
 from dfl_graph.namespaces import DCAT, DCT, DPV, DQV, PROV, RDF, SPDX, VCARD, XSD
 from dfl_graph.quality import DIMENSIONS, MAXIMUM, measurement_iri
 from dfl_graph.queries import named_queries
@@ -37,6 +37,7 @@ from dfl_graph.web.preview import preview, previewable
 from dfl_graph.web.representations import (
     Resource,
     dataset_modified,
+    reader_languages,
     render_page,
     representations,
     requested_format,
@@ -327,7 +328,7 @@ def dataset(name: str) -> Response:
         if tombstone is not None:
             return respond(withdrawn_resource(current, iri, tombstone, path), fmt, negotiated)
         raise NotFound(f"There is no public dataset at {iri}.")
-    languages = preferred_languages(request.headers.get("Accept-Language"))
+    languages = reader_languages()
 
     def model(document: Document) -> dict:
         document.languages = languages
@@ -341,7 +342,7 @@ def dataset(name: str) -> Response:
             html=lambda document: dataset_html(model(document), record),
             json=model,
             modified=lambda: dataset_modified(current, iri, visibility),
-            **by_language(path, languages),
+            languages=languages,
         ),
         fmt,
         negotiated,
@@ -363,11 +364,6 @@ def serving(current: Snapshot, iri: str, languages: tuple[str, ...], visibility:
             document.languages = languages
             result.append({"iri": service, "label": document.text(DCT.title) or service})
     return result
-
-
-def by_language(path: str, languages: tuple[str, ...]) -> dict:
-    """A page that shows texts in the reader's language: cached per language, and said to vary by it."""
-    return {"key": f"{path} {' '.join(languages)}", "extra_headers": {"Vary": "Accept-Language"}}
 
 
 def distribution_html(model: dict) -> str:
@@ -397,13 +393,14 @@ def distribution(slug: str, name: str) -> Response:
         raise NotFound(f"There is no public distribution at {iri}.")
     path = iri[len(uris.base) :]
 
-    languages = preferred_languages(request.headers.get("Accept-Language"))
+    languages = reader_languages()
     record = index.dataset(dataset_iri, visibility) or {}
 
     def model(document: Document) -> dict:
         document.languages = languages
         result = distribution_model(document, iri)
-        result["dataset"] = {"iri": dataset_iri, "label": record.get("title") or link(document, dataset_iri)["label"]}
+        title = record_texts(record, languages)[0]
+        result["dataset"] = {"iri": dataset_iri, "label": title or link(document, dataset_iri)["label"]}
         result["representations"] = representations(path)
         result["preview"] = f"{uris.base}{path}/preview" if previewable(result) else None
         return result
@@ -415,7 +412,7 @@ def distribution(slug: str, name: str) -> Response:
             document=lambda: distribution_document(current, iri, visibility),
             html=lambda document: distribution_html(model(document)),
             json=model,
-            **by_language(path, languages),
+            languages=languages,
         ),
         fmt,
         negotiated,

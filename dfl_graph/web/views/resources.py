@@ -23,7 +23,14 @@ from dfl_graph.web.accounts import caller
 from dfl_graph.web.charts import Bar, bar_chart
 from dfl_graph.web.documents import LABEL_PREDICATES, Document, resource_document
 from dfl_graph.web.library import DatasetList, dataset_list, list_charts, list_sort
-from dfl_graph.web.representations import Resource, render_page, representations, requested_format, respond
+from dfl_graph.web.representations import (
+    Resource,
+    reader_languages,
+    render_page,
+    representations,
+    requested_format,
+    respond,
+)
 from dfl_graph.web.views.datasets import link, links
 from dfl_graph.web.views.paths import check_length, local, resolve
 
@@ -225,7 +232,8 @@ def respond_resource(kind: str, iri: str, suffix: str | None) -> Response:
             nav_active=SECTIONS.get(kind),
         )
 
-    resource = Resource(iri=iri, path=path, document=lambda: document, html=html, json=model)
+    languages = reader_languages() if kind in FACETS else ()  # its datasets' texts in the reader's language
+    resource = Resource(iri=iri, path=path, document=lambda: document, html=html, json=model, languages=languages)
     query = [f"page={page}"] if page > 1 else []
     query += [f"sort={sort}"] if sort != "updated" else []
     resource.query = "&".join(query)

@@ -8,11 +8,10 @@ answers 410 with its ``dfl:WithdrawnService`` tombstone. Every representation is
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from pyoxigraph import Literal, NamedNode
 from werkzeug.exceptions import NotFound
 
-from dfl_graph.languages import preferred_languages
 from dfl_graph.namespaces import DCAT, DCT, FOAF, PROV, RDF, VCARD
 from dfl_graph.store import Snapshot
 from dfl_graph.web.access import settings, snapshot
@@ -21,12 +20,13 @@ from dfl_graph.web.documents import Document, service_document
 from dfl_graph.web.representations import (
     Resource,
     dataset_modified,
+    reader_languages,
     render_page,
     representations,
     requested_format,
     respond,
 )
-from dfl_graph.web.views.datasets import by_language, link, links, withdrawn_resource
+from dfl_graph.web.views.datasets import link, links, withdrawn_resource
 from dfl_graph.web.views.paths import check_length, resolve
 
 blueprint = Blueprint("services", __name__)
@@ -106,7 +106,7 @@ def service(name: str) -> Response:
             resource = withdrawn_resource(current, iri, withdrawn, path, uris.vocab.WithdrawnService, "data service")
             return respond(resource, fmt, negotiated)
         raise NotFound(f"There is no data service at {iri} that you may read.")
-    languages = preferred_languages(request.headers.get("Accept-Language"))
+    languages = reader_languages()
 
     def model(document: Document) -> dict:
         document.languages = languages
@@ -122,7 +122,7 @@ def service(name: str) -> Response:
             ),
             json=model,
             modified=lambda: dataset_modified(current, iri, visibility),
-            **by_language(path, languages),
+            languages=languages,
         ),
         fmt,
         negotiated,
