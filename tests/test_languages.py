@@ -10,7 +10,7 @@ import requests
 from conftest import dfl, free_port, live_server
 from pyoxigraph import Literal
 
-from dfl_graph.languages import best_literal, in_best_language, preferred_languages
+from dfl_graph.languages import best_literal, in_best_language, preferred_languages, record_texts, variants
 
 SPATIAL = Path(__file__).parent / "data" / "w3c-dcat3-examples" / "examples" / "spatial-properties.ttl"
 TITLES = [Literal("Addresses", language="en"), Literal("Adressen", language="nl")]
@@ -33,6 +33,18 @@ def test_the_best_literal_is_the_readers_language_else_english_else_untagged() -
     keywords = [Literal("maps", language="en"), Literal("kart", language="nb"), Literal("gis")]
     assert in_best_language(keywords) == ["maps", "gis"]
     assert in_best_language(keywords, ("nb", "en")) == ["kart", "gis"]
+
+
+def test_a_list_record_keeps_other_languages_only_and_chooses_as_a_page_does() -> None:
+    assert variants([Literal("Addresses", language="en")]) is None  # the common English-only text: nothing more
+    assert variants(TITLES) == [["en", "Addresses"], ["nl", "Adressen"]]
+    assert variants([Literal("Map")]) == [["", "Map"]]  # untagged stays untagged
+    record = {"title": "Addresses", "description": "Where.", "languages": {"title": variants(TITLES)}}
+    assert record_texts(record) == ("Addresses", "Where.", "en")
+    assert record_texts(record, ("nl-be", "en")) == ("Adressen", "Where.", "nl")
+    untagged = {"title": "Map", "description": "", "languages": {"title": [["", "Map"], ["nb", "Kart"]]}}
+    assert record_texts(untagged, ("de", "en")) == ("Map", "", None)
+    assert record_texts(untagged, ("nb", "en")) == ("Kart", "", "nb")
 
 
 def test_pages_show_the_title_in_the_readers_language(tmp_path: Path) -> None:
