@@ -116,10 +116,12 @@ class Loader(ABC):
         self._report_unmapped_fields()
 
     def _report_unmapped_fields(self) -> None:
-        """One problem per source field no mapper reads, naming it, how many items hold it and a value."""
+        """One problem per source field no mapper reads, naming it, how many items (or, for a resource's field such
+        as ``resources[].cache_url``, distributions) hold it and a value."""
         for name, (items, example) in sorted(self._unmapped.items()):
-            what = f"not mapped: no DCAT-AP home in the catalogue ({items} {self.kind}s hold it)"
-            self.problem(f"({items} {self.kind}s)", name, what, json.dumps(example, default=str)[:200])
+            holders = f"{items} distributions" if "[]." in name else f"{items} {self.kind}s"
+            what = f"not mapped: no DCAT-AP home in the catalogue ({holders} hold it)"
+            self.problem(f"({holders})", name, what, json.dumps(example, default=str)[:200])
         self._unmapped.clear()
 
     def _counted(self, result: DatasetRecord | Rejection) -> DatasetRecord | Rejection:
@@ -139,7 +141,7 @@ class Loader(ABC):
             return self._reject(where, first_problem)
         label = self.item_name(item) or where
         if self.mapped_fields is not None:
-            self._note_unmapped(item)
+            self.note_unmapped(item, self.mapped_fields)
         try:
             record = self._map(item, label)
         except (TypeError, AttributeError, ValueError) as error:
@@ -152,13 +154,17 @@ class Loader(ABC):
             return self._reject(label, first_problem)
         return self.fit_to_profile(record)
 
-    def _note_unmapped(self, item: dict) -> None:
-        unmapped = self._unmapped
-        for name in item.keys() - self.mapped_fields:  # a set difference: most items have no unmapped field
-            value = item[name]
-            if value not in (None, "", [], {}):
-                items, example = unmapped.get(name, (0, value))
-                unmapped[name] = (items + 1, example)
+    def note_unmapped(self, part: dict, mapped: frozenset[str], prefix: str = "") -> None:
+        """Count the fields of ``part`` (an item, or one of its resources with ``prefix`` "resources[].") that no
+        mapper reads, so :meth:`_report_unmapped_fields` names them (``resources[].cache_url``) at the run's end."""
+        for name in part.keys() - mapped:  # a set difference: most parts have no unmapped field
+            self.note_unmapped_value(prefix + str(name), part[name])
+
+    def note_unmapped_value(self, field: str, value: object) -> None:
+        """Count one source field no mapper reads (a CKAN extra, a DataPress custom field); empty ones say nothing."""
+        if value not in (None, "", [], {}):
+            items, example = self._unmapped.get(field, (0, value))
+            self._unmapped[field] = (items + 1, example)
 
     def is_item(self, item: Any) -> bool:
         """True if the item has the shape this loader maps (JSON loaders: an object)."""

@@ -20,6 +20,7 @@ from loaders.base import Loader, LoadError, read_json
 from loaders.dates import parse_when
 from loaders.file_formats import file_format, parse_checksum, parse_size
 from loaders.frequencies import frequency_code
+from loaders.geometries import geojson_literal, location_statements
 from loaders.iris import clean_email, clean_iri
 from loaders.language_codes import language_statements
 from loaders.licences import is_no_licence, licence_iri
@@ -48,6 +49,12 @@ MAPPED_FIELDS = frozenset(
 BOOKKEEPING = frozenset(
     {"num_tags", "num_resources", "owner_org", "creator_user_id", "revision_id", "isopen"}
     | {"relationships_as_object", "relationships_as_subject"}
+)
+# Resource fields the mapper reads; the resource's bookkeeping (its package's id, its revision, its position in the
+# list the resources already come in) is not kept either. Any other resource field is reported as resources[].{name}.
+RESOURCE_FIELDS = frozenset(
+    {"id", "name", "description", "url", "format", "mimetype", "size", "hash", "created", "last_modified", "state"}
+    | {"package_id", "revision_id", "position"}
 )
 
 # File types that name a web page or a service rather than a downloadable file.
@@ -157,7 +164,12 @@ class CkanLoader(Loader):
         resources = package.get("resources") or []
         self.count("distributions_read", len(resources))
         for position, resource in enumerate(resources, start=1):
-            if not isinstance(resource, dict) or resource.get("state") == "deleted":
+            if not isinstance(resource, dict):
+                problem(record_id, "resources", f"skipped: resource {position} is not an object", shown_value(resource))
+                continue
+            if resource.get("state") == "deleted":
+                where = f"resources[{resource.get('id') or position}].state"
+                problem(record_id, where, "skipped: the resource is deleted")
                 continue
             dist = self._distribution(record, resource, position)
             if dist.id in seen:
@@ -252,9 +264,9 @@ class CkanLoader(Loader):
                     self.problem(record.id, f"extras.{name}", f"unknown update frequency {value!r}")
                 else:
                     record.frequency = code
+            elif key in BOROUGH_KEYS and isinstance(value, str) and value.lstrip().startswith("{"):
+                self._geometry(record, f"extras.{name}", value)  # ckanext-spatial's GeoJSON geometry
             elif key in BOROUGH_KEYS:
-                if isinstance(value, str) and value.lstrip().startswith("{"):
-                    continue  # a GeoJSON geometry (ckanext-spatial): not a borough name
                 for text in split_names(value):
                     gss = borough_code(text, self._boroughs, self._borough_by_name)
                     if gss is None:
@@ -267,9 +279,9 @@ class CkanLoader(Loader):
                     self.problem(record.id, f"extras.{name}", f"not a yes/no value: {value!r}")
                 else:
                     record.personal_data = flag
-            elif key == "access_rights" and record.access is not AccessLevel.PUBLIC:
+            elif key == "access_rights":  # `private` decides public or not; this says which kind of not public
                 level = access_level(value) if isinstance(value, str) else None
-                if level is not None and level is not AccessLevel.PUBLIC:  # a private package: which kind of not public
+                if record.access is not AccessLevel.PUBLIC and level not in (None, AccessLevel.PUBLIC):
                     record.access = level
             elif key in ACCESS_REASON_KEYS:
                 self._access_reasons(record, f"extras.{name}", value)
@@ -281,11 +293,25 @@ class CkanLoader(Loader):
             elif key in LEGAL_BASIS_KEYS:
                 allowed = self.vocabularies.legal_bases
                 record.legal_basis += self._dpv_terms(record.id, f"extras.{name}", value, allowed)
-            elif key in ARCHIVED_KEYS and parse_flag(value):
-                record.status = Status.ARCHIVED
+            elif key in ARCHIVED_KEYS:
+                flag = parse_flag(value)
+                if flag is None:
+                    self.problem(record.id, f"extras.{name}", f"not a yes/no value: {value!r}")
+                elif flag:
+                    record.status = Status.ARCHIVED
             elif key == "language":  # ckanext-dcat's dct:language: '["en"]' or "en, fr"
                 by_code = self.vocabularies.language_by_code
                 record.statements += language_statements(record.id, f"extras.{name}", value, by_code, self.problem)
+            else:
+                self.note_unmapped_value(f"extras.{name}", value)
+
+    def _geometry(self, record: DatasetRecord, where: str, value: str) -> None:
+        """A GeoJSON geometry kept on a location of the dataset (``locn:geometry``), or reported."""
+        geometry = geojson_literal(value)
+        if geometry is None:
+            self.problem(record.id, where, "not a GeoJSON geometry: not kept", shown_value(value))
+        else:
+            record.statements += location_statements(geometry=geometry)
 
     def _access_reasons(self, record: DatasetRecord, where: str, value: object) -> None:
         """Reasons by concept id ("PersonalInformation") or notation ("personal-information"), as a list or text."""
@@ -315,6 +341,7 @@ class CkanLoader(Loader):
         dist_id = resource.get("id")
         dist_id = str(dist_id).strip() if dist_id not in (None, "") else str(position)
         where = f"resources[{dist_id}]"
+        self.note_unmapped(resource, RESOURCE_FIELDS, "resources[].")
         raw_url = resource.get("url")
         url = clean_iri(raw_url) if isinstance(raw_url, str) else None
         if isinstance(raw_url, str) and raw_url.strip() and url is None:

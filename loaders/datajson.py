@@ -12,11 +12,12 @@ A catalogue object ``{"@type": "dcat:Catalog", "conformsTo": "https://project-op
 * ``accessLevel``: ``public`` / ``restricted public`` / ``non-public``; anything else is non-public (fail closed);
 * ``license`` -> licence IRI (POD's ``unknown-license`` placeholder means none); ``rights`` is not mapped;
 * ``accrualPeriodicity``: ISO 8601 repeating durations (``R/P1Y``, ``R/P3M``, ...) or ``irregular``;
-* ``temporal``: an ISO 8601 interval ``start/end``; ``spatial``: a London borough name or GSS code (bounding
-  boxes and other places are not kept: the catalogue's places are boroughs);
+* ``temporal``: an ISO 8601 interval ``start/end``; ``spatial``: a London borough name or GSS code -> the borough;
+  a bounding box "W,S,E,N" or a GeoJSON geometry -> a ``dct:Location`` with ``dcat:bbox`` / ``locn:geometry``;
+  any other place is not kept, and reported;
 * ``theme`` -> London themes by label; ``distribution`` -> distributions (``downloadURL``, ``accessURL``,
   ``mediaType``, ``format``, ``title``, ``description``), ids from a hash of their URL so they are stable
-  when the source reorders them.
+  when the source reorders them; their other fields (``conformsTo``, ``describedBy`` ...) are reported.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from loaders.base import Loader, LoadError, read_json
 from loaders.dates import parse_when
 from loaders.file_formats import file_format
 from loaders.frequencies import frequency_code
+from loaders.geometries import bbox_wkt, geojson_literal, location_statements
 from loaders.iris import clean_email, clean_iri
 from loaders.language_codes import language_statements
 from loaders.licences import is_no_licence, licence_iri
@@ -100,6 +102,8 @@ MAPPED_FIELDS = frozenset(
     | {"publisher", "contactPoint", "license", "accrualPeriodicity", "temporal", "spatial", "theme", "distribution"}
     | {"language"}
 )
+# Distribution fields the mapper reads ("@type" says dcat:Distribution); others are reported as distribution[].{name}.
+DISTRIBUTION_FIELDS = frozenset({"@type", "downloadURL", "accessURL", "format", "mediaType", "title", "description"})
 
 
 class DataJsonLoader(Loader):
@@ -159,7 +163,7 @@ class DataJsonLoader(Loader):
         self._add_themes(record, item.get("theme"))
         if item.get("language") not in (None, "", []):
             by_code = self.vocabularies.language_by_code
-            record.statements = language_statements(identifier, "language", item["language"], by_code, problem)
+            record.statements += language_statements(identifier, "language", item["language"], by_code, problem)
         distributions = item.get("distribution")
         if isinstance(distributions, dict):
             distributions = [distributions]
@@ -229,20 +233,38 @@ class DataJsonLoader(Loader):
         record.frequency = code
 
     def _temporal(self, record: DatasetRecord, value: Any) -> None:
-        if not isinstance(value, str) or "/" not in value:
+        if value in (None, ""):
             return
-        start, _, end = value.strip().partition("/")
-        if start.upper().startswith("R") or end.upper().startswith("P"):
-            return  # a repeating interval or a start plus a duration: no end date to show
+        start, _, end = value.strip().partition("/") if isinstance(value, str) else ("", "", "")
+        if not end or start.upper().startswith("R") or end.upper().startswith("P"):  # repeating, or a duration
+            self.problem(record.id, "temporal", "not an interval start/end: not kept", shown_value(value))
+            return
         record.temporal_start = self._when(record.id, "temporal", start)
         record.temporal_end = self._when(record.id, "temporal", end)
 
     def _spatial(self, record: DatasetRecord, value: Any) -> None:
-        if not isinstance(value, str) or not value.strip() or _BOUNDING_BOX.match(value):
+        """A borough; a bounding box or GeoJSON geometry kept on a location; any other place reported."""
+        if value in (None, ""):
             return
-        gss = borough_code(value, self._boroughs, self._borough_by_name)
-        if gss is not None:
-            record.boroughs.append(gss)
+        if isinstance(value, dict) or (isinstance(value, str) and value.lstrip().startswith("{")):
+            geometry = geojson_literal(value)
+            if geometry is None:
+                self.problem(record.id, "spatial", "not a GeoJSON geometry: not kept", shown_value(value))
+            else:
+                record.statements += location_statements(geometry=geometry)
+        elif isinstance(value, str) and _BOUNDING_BOX.match(value):
+            wkt = bbox_wkt(value)
+            if wkt is None:
+                what = "not a bounding box west,south,east,north in degrees: not kept"
+                self.problem(record.id, "spatial", what, value.strip())
+            else:
+                record.statements += location_statements(wkt_bbox=wkt)
+        else:
+            gss = borough_code(value, self._boroughs, self._borough_by_name) if isinstance(value, str) else None
+            if gss is None:
+                self.problem(record.id, "spatial", "not a London borough: not kept", shown_value(value))
+            else:
+                record.boroughs.append(gss)
 
     def _add_themes(self, record: DatasetRecord, themes: Any) -> None:
         if isinstance(themes, str):
@@ -275,6 +297,7 @@ class DataJsonLoader(Loader):
 
     def _distribution(self, record_id: str, item: dict, position: int) -> DistributionRecord:
         where = f"distribution[{position}]"
+        self.note_unmapped(item, DISTRIBUTION_FIELDS, "distribution[].")
         urls = {}
         for key in ("downloadURL", "accessURL"):
             raw = item.get(key)

@@ -71,6 +71,12 @@ MAPPED_FIELDS = frozenset(
     {"id", "webpage", "title", "description", "createdAt", "updatedAt", "sharing", "masthead", "team", "topics"}
     | {"tags", "licence", "license", "contact", "archived", "custom", "resources"}
 )
+# Resource fields the mapper reads ("order" orders them), and the resource's links back to the dataset that holds it
+# ("dataset", "webpage": not kept, the distribution is the dataset's). Any other is reported as resources[].{name}.
+RESOURCE_FIELDS = frozenset(
+    {"id", "title", "description", "url", "format", "filename", "size", "check_size", "hash", "timestamp", "order"}
+    | {"timeframeFrom", "timeframeTo", "dataset", "webpage"}
+)
 
 
 class DataPressLoader(Loader):
@@ -294,6 +300,8 @@ class DataPressLoader(Loader):
                     self.problem(record.id, f"custom.{name}", f"unknown status {value!r}")
                 elif status is not Status.CURRENT:
                     record.status = status
+            else:
+                self.note_unmapped_value(f"custom.{name}", value)
 
     def _boroughs_from(self, record: DatasetRecord, name: str, value: Any) -> None:
         names = split_names(value)
@@ -342,6 +350,7 @@ class DataPressLoader(Loader):
         dist_id = key if isinstance(key, str) and key.strip() else resource.get("id")
         dist_id = str(dist_id).strip() if dist_id not in (None, "") else str(position)
         where = f"resources[{dist_id}]"
+        self.note_unmapped(resource, RESOURCE_FIELDS, "resources[].")
         raw_url = resource.get("url")
         url = clean_iri(raw_url) if isinstance(raw_url, str) else None
         if raw_url and url is None:

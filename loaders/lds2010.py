@@ -25,6 +25,7 @@ class Lds2010Loader(Loader):
     description: ClassVar[str] = (
         "London Datastore A-Z listing of 2010 (CSV: node_id,path,title,date,categories,description)"
     )
+    mapped_fields: ClassVar[frozenset[str] | None] = frozenset(COLUMNS)  # any other column is reported
 
     def items(self, path: Path) -> Iterator[Any]:
         """The listing's rows (a dict per row); a row with the wrong number of fields refuses the file."""

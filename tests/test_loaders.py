@@ -8,19 +8,22 @@ import json
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode, RdfFormat, parse
+from pyoxigraph import Literal, NamedNode, RdfFormat, Store, parse
 
 from dfl_graph.dcat import DcatApWriter
 from dfl_graph.namespaces import DCAT, DCT, RDF
 from dfl_graph.records import AccessLevel, Checksum, Contact, DatasetRecord, Rejection, Status, When
 from dfl_graph.uris import Uris
+from dfl_graph.validation import validate_store
 from dfl_graph.vocabularies import Vocabularies
 from loaders import LoadError, loader_class
 from loaders.ckan import CkanLoader
+from loaders.datajson import DataJsonLoader
 from loaders.datapress import DataPressLoader
 from loaders.dcat_rdf import FORMATS, P_LABEL_PROPS, DcatRdfLoader
 from loaders.file_formats import file_format
 from loaders.frequencies import frequency_code
+from loaders.lds2010 import Lds2010Loader
 from loaders.licences import licence_iri
 from loaders.rdf_reading import _json_ld_fallback
 from loaders.text import _TextExtractor, _tidy, html_to_text
@@ -29,6 +32,10 @@ DATA = Path(__file__).resolve().parent / "data"
 DATAPRESS_EXPORT = DATA / "datapress-export-shape" / "api" / "v3" / "datasets" / "export.json"
 DATAPRESS_DATASET = DATA / "datapress-export-shape" / "api" / "dataset" / "test-dataset.json"
 BIRMINGHAM = DATA / "ckan-birmingham" / "package_search.json"
+LDS2010 = DATA.parent.parent / "data" / "london-datastore-2010" / "london-datastore-2010-datasets.csv"
+ARM_DATAJSON = DATA / "us-arm-datajson" / "arm.data.json"
+APUR_DATAJSON = DATA / "arcgis-datajson-apur" / "esri.jsonld"
+GEO = "http://www.opengis.net/ont/geosparql#"
 GSS = DATA / "uk-gss-catalogue" / "fixture-data.ttl"
 DCAT_RANDOM = DATA / "dcat-ap-random" / "dcat-random.ttl"
 W3C = DATA / "w3c-dcat3-examples" / "examples"
@@ -69,6 +76,11 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
 
 def fields(problems) -> list[str]:
     return [p.field for p in problems]
+
+
+def unmapped(loader) -> set[tuple[str, str | None]]:
+    """The fields a run reported as not mapped, with the value shown."""
+    return {(p.field, p.value) for p in loader.problems if p.what.startswith("not mapped")}
 
 
 # -- registry ---------------------------------------------------------------------------------------
@@ -117,7 +129,10 @@ def test_datapress_v3_export_shape(vocabularies):
 
 def test_datapress_per_dataset_shape_with_resources_keyed_by_id(vocabularies):
     records, problems = load(DataPressLoader, vocabularies, DATAPRESS_DATASET)
-    assert problems == []
+    # the portal's link check of each resource has no DCAT-AP home: reported, once, with a count
+    assert [(p.record, p.field, p.value) for p in problems] == [
+        ("(2 distributions)", "resources[].check_http_status", "200")
+    ]
     [record] = records
     assert (record.id, record.slug, record.title) == ("test-dataset", "test-dataset", "Mock Test Dataset")
     assert record.themes == ["transport"]  # topics as plain ids
@@ -199,6 +214,22 @@ def test_datapress_maps_every_field_of_the_generated_shape(vocabularies, tmp_pat
     assert problems == []
     quads = write_quads(vocabularies, records)
     assert any(q.predicate.value.endswith("accrualPeriodicity") for q in quads)
+
+
+def test_datapress_resource_and_custom_fields_are_read_or_reported(vocabularies):
+    loader = DataPressLoader(vocabularies)
+    loader.read_all(DATAPRESS_EXPORT)  # the real export shape: every resource field read (or a link to its dataset)
+    assert unmapped(loader) == set()
+    resource = {**datapress_dataset()["resources"][0], "cache_url": "https://cache.example/x", "check_http_status": 404}
+    item = datapress_dataset(resources=[resource], custom={"update_frequency": "Monthly", "colour": "blue"})
+    loader = DataPressLoader(vocabularies)
+    [record] = loader.records_from([item])
+    assert record.frequency == "MONTHLY"
+    assert unmapped(loader) == {
+        ("resources[].cache_url", '"https://cache.example/x"'),
+        ("resources[].check_http_status", "404"),
+        ("custom.colour", '"blue"'),
+    }
 
 
 @pytest.mark.parametrize(
@@ -343,9 +374,10 @@ def test_ckan_birmingham_package_search(vocabularies):
     november = next(d for d in main.distributions if d.id == "d1e4ec86-3ce3-4769-851d-63eda74253bf")
     assert november.file_type == "XLS"  # format "" in the source: from the URL's extension
     assert all(d.file_type == "XLS" for r in records for d in r.distributions)
-    # the real file's own problems: "Council Business" is no London theme; url holds names, not URLs
-    assert sorted(set(fields(problems))) == ["groups", "url"]
-    assert len(problems) == 10
+    # the real file's own problems: "Council Business" is no London theme; url holds names, not URLs; and
+    # two resource fields with no DCAT-AP home (CKAN's DataStore flag, how the file got there), each reported once
+    assert sorted(set(fields(problems))) == ["groups", "resources[].datastore_active", "resources[].url_type", "url"]
+    assert len(problems) == 12
     assert write_quads(vocabularies, records)
 
 
@@ -391,8 +423,11 @@ def test_ckan_mapping_of_groups_extras_private_and_deleted(vocabularies, tmp_pat
     assert record.frequency == "QUARTERLY"
     assert record.boroughs == ["E09000007", "E09000033"]
     assert record.licence == EU_LICENCE + "CC_BY_4_0"
-    assert [(p.record, p.field) for p in problems] == [("gone", "state")]
-    assert write_quads(vocabularies, [record])
+    assert [(p.record, p.field) for p in problems if not p.field.startswith("resources[].")] == [("gone", "state")]
+    quads = write_quads(vocabularies, [record])
+    # ckanext-spatial's GeoJSON geometry: kept on a dct:Location of the dataset, as given
+    geojson = [q.object.value for q in quads if q.predicate.value == "http://www.opengis.net/ont/geosparql#asGeoJSON"]
+    assert geojson == ['{"type": "Point", "coordinates": [0, 51]}']
 
 
 def test_ckan_extras_give_access_reasons_personal_data_categories_and_legal_basis(vocabularies, tmp_path):
@@ -429,6 +464,163 @@ def test_ckan_resource_problems(vocabularies, tmp_path):
     assert first.byte_size is None and first.file_type == "CSV"
     assert (first.id, second.id, second.byte_size) == ("r1", "r1-2", 3)  # kept under a distinct id, reported
     assert {"title", "resources[r1].size", "resources[r1].hash", "resources[r1]"} <= set(fields(problems))
+
+
+def test_every_field_of_the_real_birmingham_response_is_mapped_or_reported(vocabularies):
+    """Every non-empty field of every package and resource is read, CKAN bookkeeping, or reported by its name; and
+    what is reported is exactly what no mapper reads."""
+    loader = CkanLoader(vocabularies)
+    loader.read_all(BIRMINGHAM)
+    packages = json.loads(BIRMINGHAM.read_text())["result"]["results"]
+    empty = (None, "", [], {})
+    given = {k for p in packages for k, v in p.items() if v not in empty}
+    given |= {f"resources[].{k}" for p in packages for r in p["resources"] for k, v in r.items() if v not in empty}
+    reported = {field for field, _ in unmapped(loader)}
+    # CKAN's DataStore flag and how the file got onto the portal: about the portal, no DCAT-AP home
+    assert unmapped(loader) == {("resources[].datastore_active", "false"), ("resources[].url_type", '"upload"')}
+    read = {"name", "id", "title", "notes", "private", "state", "type", "metadata_created", "metadata_modified", "url"}
+    read |= {"organization", "groups", "tags", "license_url", "license_id", "license_title", "maintainer", "author"}
+    read |= {"maintainer_email", "author_email", "version", "resources"}
+    read |= {f"resources[].{k}" for k in ("id", "name", "description", "url", "format", "hash", "created", "state")}
+    bookkeeping = {"num_tags", "num_resources", "owner_org", "creator_user_id", "revision_id", "isopen"}
+    bookkeeping |= {"resources[].package_id", "resources[].revision_id", "resources[].position"}
+    assert given == read | bookkeeping | reported and not reported & (read | bookkeeping)
+
+
+def test_ckan_reports_deleted_resources_unknown_fields_and_keeps_geometries(vocabularies):
+    live = {"id": "r1", "url": "https://e.org/x.zip", "resource_type": "file.upload", "mimetype_inner": "text/csv"}
+    live["cache_url"] = "https://cache.e.org/x.zip"
+    gone = {"id": "r2", "url": "https://e.org/y.csv", "state": "deleted"}
+    extras = [
+        {"key": "spatial", "value": '{"type": "Polygon", "coordinates": [[[0, 51], [1, 51], [1, 52], [0, 51]]]}'},
+        {"key": "theme-primary", "value": "Health"},
+        {"key": "archived", "value": "no"},  # read: not archived, so nothing to report
+    ]
+    broken = ckan_package(name="broken", resources=[], extras=[{"key": "spatial", "value": "{not json"}])
+    loader = CkanLoader(vocabularies)
+    record, other = loader.records_from([ckan_package(resources=[live, gone, "junk"], extras=extras), broken])
+    assert [d.id for d in record.distributions] == ["r1"]
+    assert (loader.counts["distributions_read"], loader.counts["distributions_kept"]) == (3, 1)
+    said = {(p.record, p.field, p.what, p.value) for p in loader.problems}
+    name = record.id
+    assert (name, "resources[r2].state", "skipped: the resource is deleted", None) in said
+    assert (name, "resources", "skipped: resource 3 is not an object", "junk") in said
+    assert ("broken", "extras.spatial", "not a GeoJSON geometry: not kept", "{not json") in said
+    assert unmapped(loader) == {
+        ("resources[].resource_type", '"file.upload"'),
+        ("resources[].mimetype_inner", '"text/csv"'),
+        ("resources[].cache_url", '"https://cache.e.org/x.zip"'),
+        ("extras.theme-primary", '"Health"'),
+    }
+    quads = write_quads(vocabularies, [record, other])
+    dataset = NamedNode(vocabularies.uris.dataset(record.slug))
+    [location] = [q.object for q in quads if q.subject == dataset and q.predicate == DCT.spatial]
+    assert (location, RDF.type, DCT.Location) in {(q.subject, q.predicate, q.object) for q in quads}
+    assert [q.object.value for q in quads if q.predicate.value == GEO + "asGeoJSON"] == [extras[0]["value"]]
+    assert not any(q.predicate == DCT.spatial for q in quads if q.subject.value.endswith("/broken"))
+
+
+# -- data.json ----------------------------------------------------------------------------------------
+
+
+def test_datajson_real_bounding_boxes_are_kept_as_dcat_bbox(vocabularies):
+    loader = DataJsonLoader(vocabularies)
+    records = loader.read_all(APUR_DATAJSON)
+    assert [p for p in loader.problems if p.field == "spatial"] == []
+    quads = write_quads(vocabularies, records)
+    triples = {(q.subject, q.predicate, q.object) for q in quads}
+    boxes = {q.subject: q.object for q in quads if q.predicate == DCAT.bbox}
+    items = json.loads(APUR_DATAJSON.read_text())["dataset"]
+    assert len(boxes) == len(records) == len(items) == 71
+    for record, item in zip(records, items, strict=True):
+        dataset = NamedNode(vocabularies.uris.dataset(record.slug))
+        [location] = [o for s, p, o in triples if s == dataset and p == DCT.spatial]
+        assert (location, RDF.type, DCT.Location) in triples
+        west, south, east, north = item["spatial"].split(",")
+        wkt = f"POLYGON(({west} {south},{east} {south},{east} {north},{west} {north},{west} {south}))"
+        assert (boxes[location].value, boxes[location].datatype.value) == (wkt, GEO + "wktLiteral")
+    first = NamedNode(vocabularies.uris.dataset(records[0].slug))
+    [location] = [o for s, p, o in triples if s == first and p == DCT.spatial]
+    assert boxes[location].value == (
+        "POLYGON((1.9515 48.6827,2.598 48.6827,2.598 49.0496,1.9515 49.0496,1.9515 48.6827))"
+    ), items[0]["spatial"]
+
+
+def test_datajson_spatial_is_a_borough_a_location_or_reported(vocabularies):
+    places = {
+        "camden": "Camden",
+        "world": "-180,-90,180,90",
+        "point": {"type": "Point", "coordinates": [-0.1, 51.5]},
+        "paris": "Paris",
+        "off-the-globe": "0,91,1,92",
+        "not-geojson": '{"kind": "blob"}',
+    }
+    items = [{"identifier": key, "title": key, "spatial": value} for key, value in places.items()]
+    loader = DataJsonLoader(vocabularies)
+    records = {r.id: r for r in loader.records_from(items)}
+    assert records["camden"].boroughs == ["E09000007"]
+    reported = {(p.record, p.what, p.value) for p in loader.problems if p.field == "spatial"}
+    assert reported == {
+        ("paris", "not a London borough: not kept", "Paris"),
+        ("off-the-globe", "not a bounding box west,south,east,north in degrees: not kept", "0,91,1,92"),
+        ("not-geojson", "not a GeoJSON geometry: not kept", '{"kind": "blob"}'),
+    }
+    quads = write_quads(vocabularies, list(records.values()))
+    literals = {(q.predicate.value, q.object.value) for q in quads if isinstance(q.object, Literal)}
+    assert (DCAT.bbox.value, "POLYGON((-180 -90,180 -90,180 90,-180 90,-180 -90))") in literals
+    assert (GEO + "asGeoJSON", '{"type": "Point", "coordinates": [-0.1, 51.5]}') in literals
+    assert not any(q.predicate == DCT.spatial for q in quads if q.subject.value.endswith(("/paris", "/off-the-globe")))
+    kept = write_quads(vocabularies, [records["world"], records["point"]])  # the locations, beside no borough
+    store = Store()
+    store.extend(kept)
+    report = validate_store(store, [kept[0].graph_name], "dcat-ap", vocabularies.uris.base)
+    ours = ("#location", "#geometry", DCT.spatial.value)
+    spatial = [
+        f for f in report.findings if f.severity == "Violation" and any(o in f"{f.focus} {f.path}" for o in ours)
+    ]
+    assert spatial == []  # locations and geometries as DCAT-AP 3.0.1 wants them (the Warning on every place remains)
+
+
+def test_datajson_fields_of_the_real_files_and_their_distributions_are_mapped_or_reported(vocabularies):
+    for path, expected in ((ARM_DATAJSON, {"bureauCode", "programCode"}), (APUR_DATAJSON, {"webService"})):
+        loader = DataJsonLoader(vocabularies)
+        loader.read_all(path)
+        assert {field for field, _ in unmapped(loader)} == expected, path.name  # every distribution field read
+    download = {"@type": "dcat:Distribution", "downloadURL": "https://x.example/a.csv", "format": "CSV"}
+    download |= {"conformsTo": "https://x.example/schema", "describedBy": "https://x.example/dictionary.json"}
+    loader = DataJsonLoader(vocabularies)
+    list(loader.records_from([{"identifier": "d1", "title": "T", "distribution": [download]}]))
+    assert unmapped(loader) == {
+        ("distribution[].conformsTo", '"https://x.example/schema"'),
+        ("distribution[].describedBy", '"https://x.example/dictionary.json"'),
+    }
+
+
+def test_datajson_temporal_is_an_interval_or_reported(vocabularies):
+    given = {"years": "2010-01-01/2012-12-31", "repeating": "R/P1Y", "one-date": "2010", "open": "2015-01-01/P1Y"}
+    loader = DataJsonLoader(vocabularies)
+    records = {
+        r.id: r for r in loader.records_from([{"identifier": k, "title": k, "temporal": v} for k, v in given.items()])
+    }
+    assert (records["years"].temporal_start, records["years"].temporal_end) == (
+        When("2010-01-01", "date"),
+        When("2012-12-31", "date"),
+    )
+    reported = {(p.record, p.value) for p in loader.problems if p.field == "temporal"}
+    assert reported == {("repeating", "R/P1Y"), ("one-date", "2010"), ("open", "2015-01-01/P1Y")}
+
+
+# -- the 2010 listing ------------------------------------------------------------------------------------
+
+
+def test_lds2010_reads_every_column_and_reports_any_other(vocabularies, tmp_path):
+    loader = Lds2010Loader(vocabularies)
+    assert len(loader.read_all(LDS2010)) == 249 and unmapped(loader) == set()  # the real listing: every column read
+    row = "node_id,path,title,date,categories,description,publisher\n1,/datastore/package/buses,Buses,MAY 2010,,x,GLA\n"
+    loader = Lds2010Loader(vocabularies)
+    [record] = loader.read_all(write(tmp_path, "listing.csv", row))
+    assert (record.id, record.issued) == ("buses", When("2010-05", "gYearMonth"))
+    assert unmapped(loader) == {("publisher", '"GLA"')}
 
 
 # -- DCAT RDF -----------------------------------------------------------------------------------------
