@@ -32,7 +32,7 @@ EXPORT_SOURCE = (
     "    for g in graphs:\n"
     "        o.serialize(snap.store.quads_for_pattern(None, None, None, o.NamedNode(g)), out, o.RdfFormat.N_QUADS)\n"
 )
-BUILDERS = ("catalogue", "search", "source_records", "sparql_store")
+BUILDERS = ("catalogue", "search", "source_records", "sparql_store", "sparql_restricted")
 
 
 def current(store: Path) -> Path:

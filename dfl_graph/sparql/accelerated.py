@@ -27,7 +27,7 @@ from dfl_graph.sparql import serializers
 from dfl_graph.sparql.formats import BY_NAME, ResultFormat
 from dfl_graph.sparql.inspection import tokens
 from dfl_graph.sparql.public_store import public_store_dir
-from dfl_graph.sparql.shape_index import Undetermined, shape_index_of
+from dfl_graph.sparql.shape_index import ShapeIndex, Undetermined, restricted_shape_index_of, shape_index_of
 from dfl_graph.sparql.shapes import recognise, recognise_lookup
 from dfl_graph.store import Snapshot
 
@@ -76,16 +76,14 @@ def slow_query_advice(query: str, why_not_indexed: str, base: str) -> str:
 
 def answer_from_index(generation_dir: Path, job: dict) -> tuple[dict, bytes] | str:
     """(header, body) as a worker would send them, or why the shape index cannot answer exactly."""
-    if not job.get("store_default_graph"):
-        return "it names graphs (FROM, GRAPH or the protocol's graph parameters)"
     if job.get("substitutions") or "solutions" not in job["formats"]:
         return "only SELECT queries without parameters are answered from it"
     shape = recognise(job["query"], job.get("base_iri"))
     if shape is None:
         return "it is not one of the shapes the catalogue index answers (see the endpoint's documentation)"
-    index = shape_index_of(generation_dir)
-    if index is None:
-        return "this catalogue has no shape index"
+    index = _index_for(generation_dir, job)
+    if isinstance(index, str):
+        return index
     started = time.monotonic()
     try:
         solutions = index.answer(shape, job["max_rows"])
@@ -98,6 +96,18 @@ def answer_from_index(generation_dir: Path, job: dict) -> tuple[dict, bytes] | s
     out = io.BytesIO()
     written = serializers.write_solutions(solutions.variables, rows, fmt, out, job["max_rows"], job["max_bytes"])
     return _answer("solutions", fmt, out.getvalue(), written, started, INDEX)
+
+
+def _index_for(generation_dir: Path, job: dict) -> ShapeIndex | str:
+    """The shape index whose merge is the job's default graph, or why there is none: the public store's for
+    public callers, the trusted readers' for a job over exactly its graphs (a query naming graphs, or a
+    member's, who also sees non-public graphs, has another default graph)."""
+    if job.get("store_default_graph"):
+        return shape_index_of(generation_dir) or "this catalogue has no shape index"
+    index = restricted_shape_index_of(generation_dir)
+    if index is None or index.graphs != sorted(job["default_graphs"]):
+        return "it names graphs (FROM, GRAPH or the protocol's graph parameters) or sees non-public ones"
+    return index
 
 
 def _answer(

@@ -37,12 +37,22 @@ ordered walk over "the datasets' ``dct:modified``" skips the catalogue records' 
 in four ``dct:modified`` statements, and the newest ones) without reading them.
 
 ``tests/test_sparql_shapes.py`` runs both on varied catalogues and compares them row by row.
+
+**Trusted readers' index.** Callers who may read RESTRICTED records query the main store with their graph list
+(the public graphs and the restricted ones), not the public merge. When a generation has restricted graphs,
+:func:`build_restricted_shape_index` makes a second file (``indexes/sparql-shapes-restricted.sqlite``) the same
+way from the merge of exactly that list, read from the generation's store, and records the list in its
+``meta``. It answers a job only when the job's default graphs are that list (so the engine's default graph
+would be the same merge); anyone else's queries (members who also see an organisation's non-public graphs,
+queries naming graphs) go to the engine as before.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
+import json
 import logging
 import re
 import sqlite3
@@ -58,6 +68,7 @@ from pathlib import Path
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat, Store, Variable, parse
 
+from dfl_graph.accounts.visibility import Visibility
 from dfl_graph.generations import read_changes
 from dfl_graph.index_files import copy_for_update, writing_index
 from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, SKOS, XSD
@@ -66,6 +77,7 @@ from dfl_graph.sparql.shapes import RDF_TYPE, Count, Iri, Shape, Var
 
 log = logging.getLogger(__name__)
 FILENAME = "sparql-shapes.sqlite"
+RESTRICTED_FILENAME = "sparql-shapes-restricted.sqlite"  # the trusted readers' index (module docstring)
 
 # What is indexed: every statement of these predicates in the public merge. rdf:type only for these classes
 # (all types of every contact point, checksum and period would double the index for no question asked).
@@ -138,6 +150,16 @@ CHAIN_LINKS = (DCAT.distribution,)  # facets one link away are counted through t
 
 def shape_index_path(generation_dir: Path) -> Path:
     return generation_dir / "indexes" / FILENAME
+
+
+def restricted_shape_index_path(generation_dir: Path) -> Path:
+    return generation_dir / "indexes" / RESTRICTED_FILENAME
+
+
+def restricted_readers_graphs(graphs: dict[str, dict]) -> list[str]:
+    """The graphs a reader of RESTRICTED records (and no organisation's non-public ones) queries, sorted:
+    the graph list the trusted readers' index is the merge of."""
+    return Visibility(restricted=True).graphs(graphs)
 
 
 # -- terms ----------------------------------------------------------------------------------------------
@@ -268,13 +290,33 @@ ANALYZE;
 """
 
 
-def _statements(store: Store, spec: str, spool: Path) -> Iterator[tuple[str, str]]:
+@dataclass(frozen=True)
+class Merge:
+    """The statements an index is made from: a store's default graph (the public SPARQL store's merge), or the
+    RDF merge of a list of its named graphs (the main store's, for the trusted readers' index)."""
+
+    store: Store
+    graphs: tuple[str, ...] | None = None
+
+    def select(self, query: str, substitutions: dict | None = None) -> bytes:
+        """A SELECT's solutions as SPARQL TSV, each solution once (a statement in two graphs is one statement of
+        their merge)."""
+        graphs = None
+        if self.graphs is not None:
+            query, graphs = query.replace("SELECT ", "SELECT DISTINCT ", 1), [NamedNode(g) for g in self.graphs]
+        out = io.BytesIO()
+        solutions = self.store.query(query, default_graph=graphs, substitutions=substitutions)
+        solutions.serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
+        return out.getvalue()
+
+
+def _statements(merge: Merge, spec: str, spool: Path) -> Iterator[tuple[str, str]]:
     """(subject, object) term texts of one indexed predicate, read in Rust as SPARQL TSV (building Python term
     objects for millions of statements costs several times more)."""
     iri, _, rdf_type = spec.partition(" ")
     query = f"SELECT ?s ?o WHERE {{ ?s <{iri}> ?o }}" if not rdf_type else f"SELECT ?s WHERE {{ ?s a <{rdf_type}> }}"
     with spool.open("wb") as out:
-        store.query(query).serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
+        out.write(merge.select(query))
     with spool.open("r", encoding="utf-8", newline="\n") as lines:
         next(lines, None)  # the header
         for line in lines:
@@ -386,22 +428,46 @@ def build_shape_index(
     path = shape_index_path(target)
     if not store_dir.exists():  # no SPARQL store, no shape index: every query goes to the engine
         return
-    if in_place and previous and _update(target, shape_index_path(previous), path, store_dir, snapshot.generation):
-        return
-    store = Store.read_only(str(store_dir))
-    spool = path.with_name(FILENAME + ".tsv")
+    merge = Merge(Store.read_only(str(store_dir)))
+    try:
+        if not (
+            in_place and previous and _update(target, shape_index_path(previous), path, merge, snapshot.generation)
+        ):
+            _build(merge, path, snapshot.generation)
+    finally:
+        del merge
+
+
+def build_restricted_shape_index(snapshot, target: Path, previous: Path | None, changed: frozenset[str]) -> None:
+    """Index builder: the trusted readers' shape index (module docstring), from the generation's store, when it
+    has restricted graphs. Updated from the previous generation's when this one was written in place and the
+    graph list is the same; else rebuilt. Like the public one, a failure costs the index, not the generation."""
+    graphs = tuple(restricted_readers_graphs(snapshot.manifest.graphs))
+    if snapshot.remote or set(graphs) <= set(snapshot.manifest.public_graphs):
+        return  # nothing restricted: trusted readers' queries are the public ones
+    path = restricted_shape_index_path(target)
+    merge = Merge(snapshot.store, graphs)
+    try:
+        if not (previous and _update(target, restricted_shape_index_path(previous), path, merge, snapshot.generation)):
+            _build(merge, path, snapshot.generation)
+    except Exception:  # the engine answers these callers without it: publish all the same
+        log.exception("the trusted readers' shape index of %s could not be built", target)
+
+
+def _build(merge: Merge, path: Path, generation: int) -> None:
+    """The index of a merge, from scratch."""
+    spool = path.with_name(path.name + ".tsv")
     numbering = _Numbering()
     statements: list[array] = []  # per predicate code - 1: subject, object, subject, object, ...
     try:
         for spec in INDEXED:
             pairs = array("q")
-            for subject, obj in _statements(store, spec, spool):
+            for subject, obj in _statements(merge, spec, spool):
                 pairs.append(numbering(subject))
                 pairs.append(numbering(obj))
             statements.append(pairs)
     finally:
         spool.unlink(missing_ok=True)
-        del store
     final, tie, cls, lowered = numbering.ordered()
     texts = numbering.texts
     numbering.numbers.clear()
@@ -446,9 +512,7 @@ def build_shape_index(
             f"WHERE k.p IN ({','.join(map(str, TYPE_CODES))}) ORDER BY 1, 2, 3, 4, 5"
         )
         db.execute("INSERT INTO class_ties SELECT class, MIN(tie), MAX(tie) FROM terms GROUP BY class")
-        db.executemany(
-            "INSERT INTO meta VALUES (?, ?)", [("generation", str(snapshot.generation)), ("layout", _layout())]
-        )
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("generation", str(generation)), *_identity(merge)])
         db.executescript(INDEXES)
 
 
@@ -480,21 +544,20 @@ class _RebuildInstead(Exception):
     of the catalogue, no room left between two term numbers): the builder rebuilds it instead."""
 
 
-def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, generation: int) -> bool:
+def _update(target: Path, previous_index: Path, path: Path, merge: Merge, generation: int) -> bool:
     """The previous generation's shape index, copied and updated by the published delta: the changed subjects'
     rows replaced, new terms numbered between their neighbours, and only the counts they touch recounted.
     False if it cannot be done that way (then the index is rebuilt)."""
     changes = read_changes(target)
     if changes is None or not previous_index.exists():
         return False
-    store = Store.read_only(str(store_dir))
     try:
         subjects = _changed_subjects(target, changes)
         with copy_for_update(previous_index, path) as db:
-            layout = db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
-            if layout is None or layout[0] != _layout():
+            made_of = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('layout', 'graphs')").fetchall())
+            if made_of != dict(_identity(merge)):  # another layout, or the merge of other graphs
                 raise _RebuildInstead
-            _Update(db, store).apply(subjects)
+            _Update(db, merge).apply(subjects)
             # which generation's index this one was updated from (absent from a rebuilt one)
             db.execute("INSERT OR REPLACE INTO meta SELECT 'updated_from', value FROM meta WHERE key = 'generation'")
             db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", (str(generation),))
@@ -503,9 +566,16 @@ def _update(target: Path, previous_index: Path, path: Path, store_dir: Path, gen
     except Exception:  # a fault in the update must cost a rebuild, not the index
         log.exception("updating the SPARQL shape index of %s failed; it is rebuilt", target)
         return False
-    finally:
-        del store
     return True
+
+
+def _identity(merge: Merge) -> list[tuple[str, str]]:
+    """The ``meta`` rows an index must have to be updated from rather than rebuilt: its layout, and the graphs
+    it is the merge of (none for the public store's default graph)."""
+    rows = [("layout", _layout())]
+    if merge.graphs is not None:
+        rows.append(("graphs", json.dumps(list(merge.graphs))))
+    return rows
 
 
 def _layout() -> str:
@@ -546,8 +616,8 @@ class _Update:
     """One generation's changed subjects applied to a copy of the previous shape index (term ids and ties of
     unchanged terms stay as they were; every count ends as a rebuild would count it)."""
 
-    def __init__(self, db: sqlite3.Connection, store: Store) -> None:
-        self.db, self.store = db, store
+    def __init__(self, db: sqlite3.Connection, merge: Merge) -> None:
+        self.db, self.merge = db, merge
         self.predicate_codes = {f"<{spec}>": code for code, spec in enumerate(INDEXED, start=1) if " " not in spec}
         self.type_codes = {
             f"<{spec.partition(' ')[2]}>": code for code, spec in enumerate(INDEXED, start=1) if " " in spec
@@ -574,10 +644,8 @@ class _Update:
         ]
         queries += [(f"SELECT ?s ?p ?o WHERE {{ {pattern} }}", s) for s in subjects if isinstance(s, BlankNode)]
         for query, blank in queries:
-            out = io.BytesIO()
             substitutions = {Variable("s"): blank} if blank is not None else None
-            self.store.query(query, substitutions=substitutions).serialize(out, QueryResultsFormat.TSV)  # type: ignore[union-attr]
-            for line in out.getvalue().decode("utf-8").split("\n")[1:]:
+            for line in self.merge.select(query, substitutions).decode("utf-8").split("\n")[1:]:
                 if not line:
                     continue
                 text, predicate, obj = line.split("\t", 2)
@@ -947,6 +1015,12 @@ class ShapeIndex:
                 self.class_ties = {c: (lo, hi) for c, lo, hi in self.db.execute("SELECT * FROM class_ties")}
                 self._classes = classes
             return self._codes, self._classes
+
+    @functools.cached_property
+    def graphs(self) -> list[str] | None:
+        """The graphs this index is the merge of (sorted), or None: the public SPARQL store's default graph."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'graphs'").fetchone()
+        return json.loads(row[0]) if row else None
 
     def has_facet(self, code: int) -> bool:
         return self.db.execute("SELECT 1 FROM facet_counts WHERE p = ? LIMIT 1", (code,)).fetchone() is not None
@@ -1345,7 +1419,15 @@ _indexes_lock = threading.Lock()
 
 def shape_index_of(generation_dir: Path) -> ShapeIndex | None:
     """The generation's shape index (opened once per process), or None if it has none."""
-    path = shape_index_path(generation_dir)
+    return _index_at(shape_index_path(generation_dir))
+
+
+def restricted_shape_index_of(generation_dir: Path) -> ShapeIndex | None:
+    """The generation's trusted readers' shape index (module docstring), or None if it has none."""
+    return _index_at(restricted_shape_index_path(generation_dir))
+
+
+def _index_at(path: Path) -> ShapeIndex | None:
     with _indexes_lock:
         found = _indexes.get(path)
         if found is None:
@@ -1362,7 +1444,9 @@ __all__ = [
     "ShapeIndex",
     "Solutions",
     "Undetermined",
+    "build_restricted_shape_index",
     "build_shape_index",
     "build_sparql_indexes",
+    "restricted_shape_index_of",
     "shape_index_of",
 ]
