@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_CSV, dfl
+from pyoxigraph import Literal, NamedNode
 
+from dfl_graph.namespaces import DCAT, DCT, FOAF, PROV, RDF, XSD
 from dfl_graph.records import Problem
+from dfl_graph.store import CatalogueReader
+from dfl_graph.uris import Uris
 
 SOURCE = "london-datastore-2010"
 DATA = Path(__file__).resolve().parent / "data"
+URIS = Uris("http://localhost:8000")  # the CLI's default base
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +200,95 @@ def test_the_terminal_shows_the_first_50_problems_and_says_where_all_of_them_are
     rest = f"... and {len(lines) - 50} more problems (all {len(lines)} are in {problems_file})"
     assert rest in result.stderr.splitlines(), result.stderr[-3000:]
     assert f"; {len(lines)} problems" in result.stderr
+
+
+def provenance(data_dir: Path, source: str) -> dict[str, dict]:
+    """Each dataset of ``source`` (public or not) by its ``dct:identifier``: what its catalogue record says, by
+    property, as ingest writes it (``#record``: type, primary topic, issued/modified, source, generation,
+    ``prov:wasDerivedFrom``)."""
+    snapshot = CatalogueReader(data_dir).snapshot()
+    graphs = [NamedNode(g) for g in snapshot.manifest.graphs if URIS.record_graph_access(source, g) is not None]
+    found: dict[str, dict] = {}
+    for graph in graphs:
+        for typed in snapshot.store.quads_for_pattern(None, RDF.type, DCAT.Dataset, graph):
+            dataset = typed.subject
+            identifier = next(snapshot.store.quads_for_pattern(dataset, DCT.identifier, None, graph)).object.value
+            record: dict = {}
+            for quad in snapshot.store.quads_for_pattern(NamedNode(dataset.value + "#record"), None, None, graph):
+                record.setdefault(quad.predicate, set()).add(quad.object)
+            assert identifier not in found
+            found[identifier] = {"dataset": dataset, "record": record}
+    return found
+
+
+def load_with_provenance(tmp_path: Path, format_name: str, path: Path, *extra: str) -> tuple[dict[str, dict], int]:
+    """Load ``path`` with `dfl load`; check every dataset's catalogue record says where and when it came from
+    (source, load time, generation, primary topic); return the records and the source's id -> derived-from IRI."""
+    data_dir = tmp_path / "store"
+    started = datetime.now(UTC).replace(microsecond=0)
+    dfl("load", format_name, str(path), "--source", "src", "--store", str(data_dir), *extra)
+    finished = datetime.now(UTC)
+    generation = stats(data_dir)["generation"]
+    found = provenance(data_dir, "src")
+    for identifier, entry in found.items():
+        record = entry["record"]
+        assert record[RDF.type] == {DCAT.CatalogRecord}, identifier
+        assert record[FOAF.primaryTopic] == {entry["dataset"]}
+        assert record[URIS.vocab.recordSource] == {Literal("src")}
+        assert record[URIS.vocab.recordGeneration] == {Literal(str(generation), datatype=XSD.integer)}
+        for when in (DCT.issued, DCT.modified):  # the load time
+            (stamp,) = record[when]
+            assert stamp.datatype == XSD.dateTime
+            assert started <= datetime.fromisoformat(stamp.value) <= finished, (identifier, stamp)
+    derived = {i: {o.value for o in e["record"].get(PROV.wasDerivedFrom, ())} for i, e in found.items()}
+    return derived, len(found)
+
+
+def test_every_ckan_record_says_where_it_came_from_its_package_show_url(tmp_path: Path) -> None:
+    derived, count = load_with_provenance(tmp_path, "ckan", DATA / "ckan-birmingham" / "package_search.json")
+    names = [
+        p["name"]
+        for p in json.loads((DATA / "ckan-birmingham" / "package_search.json").read_text())["result"]["results"]
+    ]
+    assert count == len(names) == 10
+    api = "https://data.birmingham.gov.uk/api/3/action/package_show?id="
+    assert derived == {name: {api + name} for name in names}
+
+
+def test_a_ckan_package_without_uploads_gets_its_package_show_url_from_origin(tmp_path: Path) -> None:
+    """Nothing in a package without uploaded resources names its portal: `--origin` does (the harvester knows it)."""
+    search = json.loads((DATA / "ckan-birmingham" / "package_search.json").read_text(encoding="utf-8"))
+    for package in search["result"]["results"]:
+        package["resources"] = []
+    path = tmp_path / "package_search.json"
+    path.write_text(json.dumps(search))
+    names = [p["name"] for p in search["result"]["results"]]
+    derived, _ = load_with_provenance(tmp_path / "without", "ckan", path)
+    assert derived == {name: set() for name in names}
+    derived, _ = load_with_provenance(tmp_path / "with", "ckan", path, "--origin", "https://data.birmingham.gov.uk/")
+    api = "https://data.birmingham.gov.uk/api/3/action/package_show?id="
+    assert derived == {name: {api + name} for name in names}
+    result = dfl(
+        "load", "ckan", str(path), "--source", "src", "--store", str(tmp_path / "x"), "--origin", "ftp://a", check=False
+    )
+    assert result.returncode == 2 and "not an http(s) URL" in result.stderr
+
+
+def test_every_datapress_record_says_where_it_came_from_its_dataset_api_url(tmp_path: Path) -> None:
+    export = DATA / "datapress-export-shape" / "api" / "v3" / "datasets" / "export.json"
+    derived, count = load_with_provenance(tmp_path, "datapress", export)
+    ids = [item["id"] for item in json.loads(export.read_text())]
+    assert count == len(ids) and derived == {i: {f"https://data.london.gov.uk/api/dataset/{i}"} for i in ids}
+
+
+def test_every_data_json_record_keeps_its_identifier_and_an_identifier_url_as_its_origin(tmp_path: Path) -> None:
+    """A data.json identifier is the record's ``dct:identifier``; one that is a URL is also where it came from."""
+    catalogue = json.loads((DATA / "us-arm-datajson" / "arm.data.json").read_text(encoding="utf-8"))
+    for item in catalogue["dataset"][:3]:  # identifiers as Socrata and DOI-minting portals write them
+        item["identifier"] = "https://doi.org/" + item["identifier"].strip()
+    path = tmp_path / "arm.data.json"
+    path.write_text(json.dumps(catalogue))
+    derived, count = load_with_provenance(tmp_path, "datajson", path)
+    identifiers = [item["identifier"].strip() for item in catalogue["dataset"]]
+    assert count == len(set(identifiers)) > 900
+    assert derived == {i: {i} if i.startswith("https://") else set() for i in identifiers}
