@@ -221,9 +221,9 @@ def provenance(data_dir: Path, source: str) -> dict[str, dict]:
     return found
 
 
-def load_with_provenance(tmp_path: Path, format_name: str, path: Path, *extra: str) -> tuple[dict[str, dict], int]:
-    """Load ``path`` with `dfl load`; check every dataset's catalogue record says where and when it came from
-    (source, load time, generation, primary topic); return the records and the source's id -> derived-from IRI."""
+def load_with_provenance(tmp_path: Path, format_name: str, path: Path, *extra: str) -> tuple[dict[str, set[str]], int]:
+    """Load ``path`` with `dfl load`; check every dataset's catalogue record names its source, the load time, the
+    generation and the dataset; return each dataset's id -> the IRIs its record is derived from, and the count."""
     data_dir = tmp_path / "store"
     started = datetime.now(UTC).replace(microsecond=0)
     dfl("load", format_name, str(path), "--source", "src", "--store", str(data_dir), *extra)
