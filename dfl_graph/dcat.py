@@ -44,7 +44,12 @@ from dfl_graph.vocabularies import Vocabularies
 
 EU_DATASET_STATUS = "http://publications.europa.eu/resource/authority/dataset-status/"
 # the properties a record may name in ``assumed`` (the catalogue supplied their value: see dfl:assumed)
-ASSUMABLE = {"dct:description": DCT.description, "dct:accessRights": DCT.accessRights, "dcat:accessURL": DCAT.accessURL}
+ASSUMABLE = {
+    "dct:description": DCT.description,
+    "dct:accessRights": DCT.accessRights,
+    "dcat:accessURL": DCAT.accessURL,
+    "dcat:theme": DCAT.theme,  # the Unclassified theme only: a source's own themes stay the source's
+}
 TRUE = Literal("true", datatype=XSD.boolean)
 FALSE = Literal("false", datatype=XSD.boolean)
 

@@ -209,7 +209,7 @@ class Loader(ABC):
         DCAT-AP 3, each change reported as a problem so nothing is silently made up:
 
         - a theme: London themes that are an exact match of the record's EU themes, else
-          "Unclassified" (never a guessed subject);
+          "Unclassified" (never a guessed subject), marked ``dfl:assumed dcat:theme``;
         - a description (DCAT-AP mandatory): a sentence saying the source gave none, marked
           ``dfl:assumed dct:description``;
         - distributions need an access URL (DCAT-AP mandatory): one with none gets the dataset's landing
@@ -223,7 +223,8 @@ class Loader(ABC):
             record.themes = list(dict.fromkeys(t for code in record.eu_themes for t in exact.get(code, ())))
             if not record.themes:
                 record.themes = [UNCLASSIFIED]
-                self.problem(record.id, "theme", "no London theme: filed under 'Unclassified'")
+                record.assumed.append("dcat:theme")
+                self.problem(record.id, "theme", "no London theme: filed under 'Unclassified' (dfl:assumed)")
         if not record.description:
             record.description = NO_DESCRIPTION
             record.assumed.append("dct:description")

@@ -1073,14 +1073,17 @@ def test_fit_to_profile_says_what_it_did_and_invents_no_subject(vocabularies, tm
     assert bus.themes == ["transport"]  # the London theme that is an exact match of EU TRAN
     assert mystery.themes == ["unclassified"]  # no subject given: not guessed
     assert bus.description == "The source of this dataset gives no description."
-    assert (bus.assumed, mystery.assumed) == (["dct:accessRights", "dct:description"], ["dct:accessRights"])
+    assert (bus.assumed, mystery.assumed) == (
+        ["dct:accessRights", "dct:description"],
+        ["dct:accessRights", "dcat:theme"],
+    )
     assert mystery.description == "Something."
     [nowhere] = bus.distributions  # kept: its title is the source's; the dataset's page stands in, marked
     assert (nowhere.title, nowhere.access_url, nowhere.assumed) == ("No URL at all", None, ["dcat:accessURL"])
     reported = {(p.record.rsplit("/", 1)[-1], p.field) for p in loader.problems}
     assert {("a", "description"), ("a", "distribution[nowhere]"), ("b", "theme")} <= reported
     assert ("a", "theme") not in reported
-    quads = write_quads(vocabularies, [bus])
+    quads = write_quads(vocabularies, [bus, mystery])
     dist = next(q.object for q in quads if q.predicate == DCAT.distribution)
     assert [q.object for q in quads if q.subject == dist and q.predicate == DCAT.accessURL] == [
         NamedNode(vocabularies.uris.dataset(bus.slug))
@@ -1090,6 +1093,8 @@ def test_fit_to_profile_says_what_it_did_and_invents_no_subject(vocabularies, tm
         (NamedNode(vocabularies.uris.dataset(bus.slug)), DCT.accessRights),
         (NamedNode(vocabularies.uris.dataset(bus.slug)), DCT.description),
         (dist, DCAT.accessURL),
+        (NamedNode(vocabularies.uris.dataset(mystery.slug)), DCT.accessRights),
+        (NamedNode(vocabularies.uris.dataset(mystery.slug)), DCAT.theme),  # Unclassified: ours, and said so
     }
 
 
