@@ -134,6 +134,9 @@ class CkanLoader(Loader):
             version=clean_text(package.get("version")),
             source_url=self._package_url(package, record_id),
         )
+        if record.source_url is None:  # provenance without the original's address: say so, never silently
+            what = "no package_show URL for the record's provenance: the portal is unknown (dfl load --origin URL)"
+            problem(record_id, "name", what)
         if not isinstance(package.get("private"), bool):
             record.assumed.append("dct:accessRights")  # CKAN says private or not; this package does not
         record.issued = self._when(record_id, "metadata_created", package.get("metadata_created"))

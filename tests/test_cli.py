@@ -263,8 +263,12 @@ def test_a_ckan_package_without_uploads_gets_its_package_show_url_from_origin(tm
     path = tmp_path / "package_search.json"
     path.write_text(json.dumps(search))
     names = [p["name"] for p in search["result"]["results"]]
-    derived, _ = load_with_provenance(tmp_path / "without", "ckan", path)
+    problems = tmp_path / "problems.jsonl"
+    derived, _ = load_with_provenance(tmp_path / "without", "ckan", path, "--problems", str(problems))
     assert derived == {name: set() for name in names}
+    lines = [json.loads(line) for line in problems.read_text().splitlines()]
+    unknown = {p["record"] for p in lines if "no package_show URL" in p["what"]}
+    assert unknown == set(names)  # said for each record, never silently
     derived, _ = load_with_provenance(tmp_path / "with", "ckan", path, "--origin", "https://data.birmingham.gov.uk/")
     api = "https://data.birmingham.gov.uk/api/3/action/package_show?id="
     assert derived == {name: {api + name} for name in names}
