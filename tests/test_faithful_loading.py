@@ -1,12 +1,16 @@
 """What goes in comes out: real third-party DCAT files loaded into a real on-disk store, checked statement by
 statement against what is published.
 
-For RDF sources every statement of a dataset's description in the source (the dataset, its distributions and
-the blank nodes under them) must be, in the published source graph, either there as given (the dataset and its
-distributions under our IRIs, found through ``prov:wasDerivedFrom``; blank nodes under hash IRIs of the dataset),
-or replaced by a normalised value of the same property (the properties docs/loaders.md lists), or reported as a
-problem naming the record, the field and the value. JSON sources: every field of every item is mapped, one of
-CKAN's documented bookkeeping fields, or reported.
+RDF sources: every statement of the whole source graph is accounted for. A statement of a published record's
+description (the dataset or data service, its distributions, the blank nodes under them, the resources they link to
+through ``DESCRIBED`` links) is, in the published source graph, there as given (records and distributions under our
+IRIs, found through ``prov:wasDerivedFrom``; blank nodes under hash IRIs of the record; links to the file's data
+services and a service's links to the file's records on the IRIs we mint), or replaced by a normalised value of the
+same property (the properties docs/loaders.md lists), or reported as a problem naming the record, the field and the
+value. A statement of a rejected record's description goes with it (the rejection is reported). A statement about
+a resource no record's description reaches (the source's catalogue, its catalogue records, an ontology header ...)
+is counted in the problem the loader reports for the resource's type. JSON sources: every field of every item is
+mapped, one of CKAN's documented bookkeeping fields, or reported.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, pa
 
 from dfl_graph.indexes.registry import BUILDERS
 from dfl_graph.ingest import ensure_vocabularies, load_file
-from dfl_graph.namespaces import DCAT, PROV, RDF
+from dfl_graph.namespaces import DCAT, DCT, OWL, PROV, RDF
 from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import CatalogueReader, CatalogueStore
 from dfl_graph.uris import Uris
@@ -50,6 +54,8 @@ OTHER_SYNTAXES = {
     "uk-gss-rdfxml": ("uk-gss", "fixture-data.rdf", RdfFormat.RDF_XML),
     "w3c-spatial-jsonld": ("w3c-spatial", "spatial-properties.jsonld", RdfFormat.JSON_LD),
     "w3c-csiro-jsonld": ("w3c-csiro", "csiro-stratchart.jsonld", RdfFormat.JSON_LD),
+    "w3c-ga-courts-jsonld": ("w3c-ga-courts", "ga-courts.jsonld", RdfFormat.JSON_LD),
+    "dcat-ap-hvd-rdfxml": ("dcat-ap-hvd", "example-ms_dataset_data_service.rdf", RdfFormat.RDF_XML),
 }
 SOURCE_BASE = "http://source.test/"
 URIS = Uris("http://data.test")
@@ -205,6 +211,12 @@ def _published_replaced_or_reported(
         return True  # reported: a problem names the record, the field and the value
     own = t.subject == node or t.subject in distributions
     documented = REPLACED_ON_DATASET if t.subject == node else REPLACED_ON_DISTRIBUTION
+    if t.subject == node and t.predicate == DCT.publisher and isinstance(t.object, NamedNode):
+        # ours, with the source's IRI as owl:sameAs (or the source's IRI is ours)
+        return any(
+            o == t.object or (o, OWL.sameAs, t.object) in graph
+            for o in by_subject_predicate.get((ours, t.predicate), ())
+        )
     if own and (t.predicate.value in documented or t.predicate.value in DATES):
         # the normalised value, on the record or on its distribution (a blank one: on one of ours)
         subjects = [mine[t.subject]] if t.subject in mine else by_subject_predicate.get((ours, DCAT.distribution), ())
