@@ -24,7 +24,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, Store, pa
 
 from dfl_graph.indexes.registry import BUILDERS
 from dfl_graph.ingest import ensure_vocabularies, load_file
-from dfl_graph.namespaces import DCAT, DCT, OWL, PROV, RDF
+from dfl_graph.namespaces import DCAT, DCT, FOAF, OWL, PROV, RDF
 from dfl_graph.search.index import SearchRequest, search_index
 from dfl_graph.store import CatalogueReader, CatalogueStore
 from dfl_graph.uris import Uris
@@ -188,8 +188,42 @@ def test_every_source_statement_is_published_replaced_or_reported(loaded: dict, 
         what = f"{counts[rdf_type]} resources typed {rdf_type} are about no dataset of the file: not kept"
         if not any(p.what == what for p in report.problems):
             unaccounted.extend(f"{t} (about no record; no problem says {what!r})" for t in by_subject[subject])
+        if outside_category(subject, by_subject, triples, accounted) is None:
+            unaccounted.extend(
+                f"{t} (about no record, in no category docs/loaders.md names)" for t in by_subject[subject]
+            )
     assert not unaccounted, f"{len(unaccounted)} source statements unaccounted for:\n" + "\n".join(unaccounted)
     assert records
+
+
+CATALOGUES = {DCAT.Catalog.value, "http://publishmydata.com/pmdcat#Catalog"}
+
+
+def outside_category(subject, by_subject: dict, triples: list, described: set) -> str | None:
+    """The category docs/loaders.md ("Kept as given") names for a resource no record's description reaches, or
+    None: the source's catalogue (or what only it describes), a catalogue record, an ontology header, or a resource
+    a description links to beyond the links it follows."""
+    types = {t.object.value for t in by_subject[subject] if t.predicate == RDF.type}
+    referrers = {t.subject for t in triples if t.object == subject}
+    if _is_catalogue(subject, by_subject):
+        return "the source's catalogue"
+    if DCAT.CatalogRecord.value in types or any(t.predicate == FOAF.primaryTopic for t in by_subject[subject]):
+        return "a catalogue record"
+    if OWL.Ontology.value in types:
+        return "an ontology header"
+    if referrers & described:
+        return "beyond the links a description follows"
+    if any(_is_catalogue(r, by_subject) for r in referrers):
+        return "what only the source's catalogue describes"
+    return None
+
+
+def _is_catalogue(node, by_subject: dict) -> bool:
+    """A catalogue: typed so (DCAT, PublishMyData), or listing datasets, services or catalogue records."""
+    statements = by_subject.get(node, [])
+    return any(t.predicate == RDF.type and t.object.value in CATALOGUES for t in statements) or any(
+        t.predicate in (DCAT.dataset, DCAT.record, DCAT.service) for t in statements
+    )
 
 
 def _published_replaced_or_reported(
