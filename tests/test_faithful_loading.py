@@ -322,8 +322,10 @@ def test_a_distribution_without_access_url_is_kept_and_marked(loaded: dict) -> N
     for distribution in distributions:
         assert (distribution, assumed, DCAT.accessURL) in graph, distribution
         assert any(s == distribution and p == DCAT.accessURL for s, p, _ in graph), distribution
-    problems = [p for p in loaded["reports"]["w3c-ga-courts"].problems if p.what.startswith("no access or download")]
+    report = loaded["reports"]["w3c-ga-courts"]
+    problems = [p for p in report.problems if p.what.startswith("no access or download")]
     assert len(problems) == 6
+    assert report.counts["distributions_read"] == report.counts["distributions_kept"] == 6
 
 
 def test_a_title_in_any_language_finds_its_dataset(loaded: dict) -> None:
