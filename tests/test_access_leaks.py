@@ -595,3 +595,9 @@ def test_a_dataset_moves_between_access_levels_in_place(tmp_path: Path) -> None:
     graphs = CatalogueReader(tmp_path / "catalogue").snapshot().manifest.graphs
     assert graphs[f"{uris_prefix}/non-public/tfl"]["quads"] == 0 and graphs[f"{uris_prefix}/restricted"]["quads"] == 0
     assert any(updated_from), updated_from  # in-place loads update the readers' index, not only rebuild it
+    other = tmp_path / "other.json"  # a new source: its graph joins the readers' merge, by an update still
+    other.write_text(json.dumps([_item("extra", "Otter counts", GLA, "public", ["otter"])]))
+    dfl("--base", base, "load", "datapress", str(other), "--source", "other", "--store", store)
+    assert who_sees() == {"anonymous": True, "reader": True, "tfl": True, "gla": True}
+    new_graphs = restricted_shape_index_of(CatalogueReader(tmp_path / "catalogue").snapshot().directory).graphs
+    assert f"{base}/graph/other" in new_graphs and updated_from[-1] is not None, updated_from

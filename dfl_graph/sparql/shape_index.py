@@ -69,7 +69,7 @@ from pathlib import Path
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryResultsFormat, RdfFormat, Store, Variable, parse
 
 from dfl_graph.accounts.visibility import Visibility
-from dfl_graph.generations import read_changes
+from dfl_graph.generations import Manifest, read_changes
 from dfl_graph.index_files import copy_for_update, writing_index
 from dfl_graph.namespaces import DCAT, DCT, FOAF, RDF, SKOS, XSD
 from dfl_graph.sparql.public_store import build_public_store, public_store_dir
@@ -555,8 +555,14 @@ def _update(target: Path, previous_index: Path, path: Path, merge: Merge, genera
         subjects = _changed_subjects(target, changes)
         with copy_for_update(previous_index, path) as db:
             made_of = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('layout', 'graphs')").fetchall())
-            if made_of != dict(_identity(merge)):  # another layout, or the merge of other graphs
+            wanted = dict(_identity(merge))
+            if made_of.keys() != wanted.keys() or made_of["layout"] != wanted["layout"]:
                 raise _RebuildInstead
+            if made_of.get("graphs") != wanted.get("graphs"):  # the merge of other graphs: only new ones will do
+                before = json.loads(made_of["graphs"])
+                if not _only_new_graphs(before, merge.graphs or (), previous_index.parent.parent):
+                    raise _RebuildInstead
+                db.execute("UPDATE meta SET value = ? WHERE key = 'graphs'", (wanted["graphs"],))
             _Update(db, merge).apply(subjects)
             # which generation's index this one was updated from (absent from a rebuilt one)
             db.execute("INSERT OR REPLACE INTO meta SELECT 'updated_from', value FROM meta WHERE key = 'generation'")
@@ -567,6 +573,19 @@ def _update(target: Path, previous_index: Path, path: Path, merge: Merge, genera
         log.exception("updating the SPARQL shape index of %s failed; it is rebuilt", target)
         return False
     return True
+
+
+def _only_new_graphs(before: list[str], after: tuple[str, ...], previous_generation: Path) -> bool:
+    """Whether a merge of ``after`` differs from that of ``before`` only by graphs that held nothing in the
+    previous generation (a publisher's first write makes its source's graph): all their statements are then in
+    the delta, and the update stays exact. A graph gone from the list costs a rebuild."""
+    if not set(before) <= set(after):
+        return False
+    try:
+        previous = Manifest.from_file(previous_generation / "manifest.json").graphs
+    except (OSError, ValueError):
+        return False
+    return all(int(previous.get(graph, {}).get("quads", 0)) == 0 for graph in set(after) - set(before))
 
 
 def _identity(merge: Merge) -> list[tuple[str, str]]:
